@@ -1,0 +1,3 @@
+module fileio
+
+go 1.22

@@ -1,0 +1,3 @@
+module gcstw
+
+go 1.22

@@ -1,0 +1,116 @@
+// Command gcstw writes a Go execution trace with garbage-collection pressure and
+// stop-the-world pauses: allocation-driven GC cycles, forced runtime.GC, ReadMemStats
+// (which stops the world), debug.FreeOSMemory and a changed GC percent.
+//
+// Usage: gcstw OUT.trace
+package main
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"runtime/trace"
+	"sync"
+)
+
+func main() {
+	if len(os.Args) != 2 {
+		fmt.Fprintln(os.Stderr, "usage: gcstw OUT.trace")
+		os.Exit(2)
+	}
+	f, err := os.Create(os.Args[1])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if err := trace.Start(f); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	work()
+	trace.Stop()
+	if err := f.Close(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+type node struct {
+	next *node
+	data [48]byte
+}
+
+var sink []*node
+
+// churn allocates lists of small objects and keeps a bounded window of them alive.
+func churn(rounds, size int) int {
+	live := make([]*node, 0, 8)
+	n := 0
+	for r := 0; r < rounds; r++ {
+		var head *node
+		for i := 0; i < size; i++ {
+			head = &node{next: head}
+			head.data[0] = byte(i)
+			n++
+		}
+		if len(live) == cap(live) {
+			live = live[1:]
+		}
+		live = append(live, head)
+	}
+	sink = live
+	return n
+}
+
+func work() {
+	var ms runtime.MemStats
+	old := debug.SetGCPercent(25) // collect often while the heap is small
+	var wg sync.WaitGroup
+	for g := 0; g < 3; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			churn(60, 4000)
+		}()
+	}
+	wg.Wait()
+
+	for i := 0; i < 3; i++ {
+		runtime.GC() // a full, blocking collection with two stop-the-world phases
+		runtime.ReadMemStats(&ms)
+	}
+	debug.SetGCPercent(old)
+
+	// A big allocation followed by releasing it to the OS.
+	big := make([][]byte, 64)
+	for i := range big {
+		big[i] = make([]byte, 64<<10)
+	}
+	big = nil
+	debug.FreeOSMemory()
+
+	// ReadMemStats while other goroutines allocate: the stop-the-world preempts them.
+	stop := make(chan struct{})
+	for g := 0; g < 2; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+					churn(1, 2000)
+				}
+			}
+		}()
+	}
+	for i := 0; i < 5; i++ {
+		runtime.ReadMemStats(&ms)
+	}
+	close(stop)
+	wg.Wait()
+	runtime.ReadMemStats(&ms)
+	fmt.Printf("gcstw: %d GC cycles, %d forced\n", ms.NumGC, ms.NumForcedGC)
+}

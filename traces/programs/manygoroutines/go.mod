@@ -1,0 +1,3 @@
+module manygoroutines
+
+go 1.22

@@ -1,0 +1,3 @@
+module syncprims
+
+go 1.22

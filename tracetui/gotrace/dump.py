@@ -1,0 +1,188 @@
+"""The text of `go tool trace -d=parsed`: Go's trace.Event.String(), event for event."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from tracetui.gotrace import spec as S
+from tracetui.gotrace.events import EventTable
+from tracetui.gotrace.gofmt import quote, rfc3339nano_local
+from tracetui.gotrace.reader import NIL_SYNC
+
+_STW_PREFIX = "stop-the-world ("
+
+
+def _value(v: int) -> str:
+    return f"Value{{Uint64({v})}}"
+
+
+class Dumper:
+    """Formats rows of an EventTable as Go prints them."""
+
+    def __init__(self, table: EventTable) -> None:
+        self.t = table
+        self.strings = table.strings.strings
+        self._stack_text: dict[int, str] = {}
+
+    def stack_text(self, sid: int) -> str:
+        """The frames of a stack, each as "\\t<func> @ 0x<pc>\\n\\t\\t<file>:<line>\\n"."""
+        txt = self._stack_text.get(sid)
+        if txt is None:
+            st = self.t.stacks
+            strings = self.strings
+            parts = []
+            for fid in st.stacks[sid]:
+                parts.append(
+                    f"\t{strings[st.frame_func[fid]]} @ 0x{st.frame_pc[fid]:x}\n"
+                    f"\t\t{strings[st.frame_file[fid]]}:{st.frame_line[fid]}\n"
+                )
+            txt = self._stack_text[sid] = "".join(parts)
+        return txt
+
+    def lines(self, start: int = 0, stop: int | None = None) -> Iterator[str]:
+        """Yield the text of each event (without the trailing newline Println adds)."""
+        t = self.t
+        stop = len(t) if stop is None else stop
+        step = 65536
+        for lo in range(start, stop, step):
+            hi = min(stop, lo + step)
+            cols = [getattr(t, c)[lo:hi].tolist() for c in ("time", "typ", "m", "p", "g", "a0", "a1", "a2", "a3")]
+            for row in zip(*cols):
+                yield self.format(*row)
+
+    def format(self, time: int, typ: int, m: int, p: int, g: int, a0: int, a1: int, a2: int, a3: int) -> str:
+        strings = self.strings
+        kind = S.KIND_OF[typ]
+        head = f"M={m} P={p} G={g} {S.KIND_NAMES[kind]} Time={time}"
+        body = ""
+        if kind == S.KIND_STATE_TRANSITION:
+            body = self._transition(typ, m, p, g, a0, a1, a2, a3)
+        elif kind == S.KIND_METRIC:
+            name = (
+                "/sched/gomaxprocs:threads"
+                if typ == S.EvProcsChange
+                else "/memory/classes/heap/objects:bytes"
+                if typ == S.EvHeapAlloc
+                else "/gc/heap/goal:bytes"
+            )
+            body = f' Name="{name}" Value={_value(a0)}'
+        elif kind in (S.KIND_RANGE_BEGIN, S.KIND_RANGE_ACTIVE, S.KIND_RANGE_END):
+            body = self._range(typ, kind, p, g, a0, a1)
+        elif kind == S.KIND_SYNC:
+            body = f" N={a0}"
+            if a1 != NIL_SYNC:
+                info = self.t.syncs[a1]
+                if info.has_snapshot:
+                    body += f" Trace={info.trace_time} Mono={info.mono} Wall={rfc3339nano_local(info.sec, info.nsec)}"
+        elif kind == S.KIND_LOG:
+            body = f" Task={a0} Category={quote(strings[a1])} Message={quote(strings[a2])}"
+        elif kind == S.KIND_REGION_BEGIN or kind == S.KIND_REGION_END:
+            body = f" Task={a0} Type={quote(strings[a1])}"
+        elif kind == S.KIND_TASK_BEGIN:
+            body = f" ID={a0} Parent={a1} Type={quote(strings[a2])}"
+        elif kind == S.KIND_TASK_END:
+            body = f" ID={a0} Parent={a2} Type={quote(strings[a3])}"
+        elif kind == S.KIND_LABEL:
+            body = f" Label={quote(strings[a0])} Resource=Goroutine({g})"
+        elif kind == S.KIND_EXPERIMENTAL:
+            sp = S.SPECS[typ]
+            vals = (a0, a1, a2, a3)
+            args = ", ".join(f"{n}={_value(v)}" for n, v in zip(sp.args[1:], vals))
+            body = f" Name={sp.name} Args=[{args}]"
+        stack = S.MAIN_STACK_ARG[typ]
+        if stack >= 0:
+            sid = (a0, a1, a2, a3)[stack]
+            if sid:
+                return f"{head}{body}\nStack=\n{self.stack_text(sid)}"
+        return head + body
+
+    def _transition(self, typ: int, m: int, p: int, g: int, a0: int, a1: int, a2: int, a3: int) -> str:
+        stack = 0
+        reason = ""
+        if typ == S.EvGoStart:
+            res, old, new = f"GoID={_i64(a0)}", S.GoRunnable, S.GoRunning
+        elif typ in (S.EvGoUnblock, S.EvGoSwitch, S.EvGoSwitchDestroy):
+            res, old, new = f"GoID={_i64(a0)}", S.GoWaiting, S.GoRunnable
+        elif typ == S.EvGoStop or typ == S.EvGoBlock:
+            res = f"GoID={g}"
+            old, new = S.GoRunning, S.GoRunnable if typ == S.EvGoStop else S.GoWaiting
+            reason, stack = self.strings[a0], a1
+        elif typ == S.EvGoSyscallBegin:
+            res, old, new, stack = f"GoID={g}", S.GoRunning, S.GoSyscall, a1
+        elif typ == S.EvGoSyscallEnd:
+            res, old, new = f"GoID={g}", S.GoSyscall, S.GoRunning
+        elif typ == S.EvGoSyscallEndBlocked:
+            res, old, new = f"GoID={g}", S.GoSyscall, S.GoRunnable
+        elif typ == S.EvGoCreate or typ == S.EvGoCreateBlocked:
+            res, old = f"GoID={_i64(a0)}", S.GoNotExist
+            new = S.GoWaiting if typ == S.EvGoCreateBlocked else S.GoRunnable
+            stack = a1
+        elif typ == S.EvGoCreateSyscall:
+            res, old, new = f"GoID={_i64(a0)}", S.GoNotExist, S.GoSyscall
+        elif typ == S.EvGoDestroy:
+            res, old, new = f"GoID={g}", S.GoRunning, S.GoNotExist
+        elif typ == S.EvGoDestroySyscall:
+            res, old, new = f"GoID={g}", S.GoSyscall, S.GoNotExist
+        elif typ == S.EvGoStatus or typ == S.EvGoStatusStack:
+            res = f"GoID={_i64(a0)}"
+            old, new = a2 >> 32, S.GO_STATUS_TO_STATE[a2 & 0xFFFFFFFF]
+            if typ == S.EvGoStatusStack:
+                stack = a3
+        else:
+            return self._proc_transition(typ, p, a0, a1, a2, a3)
+        text = f" {res} {_name(S.GO_STATE_NAMES, old)}->{_name(S.GO_STATE_NAMES, new)} Reason={quote(reason)}"
+        if stack:
+            text += "\nTransitionStack=\n" + self.stack_text(stack)
+        return text
+
+    def _proc_transition(self, typ: int, p: int, a0: int, a1: int, a2: int, a3: int) -> str:
+        if typ == S.EvProcStart:
+            pid, old, new = _i64(a0), S.ProcIdle, S.ProcRunning
+        elif typ == S.EvProcStop:
+            pid, old, new = p, S.ProcRunning, S.ProcIdle
+        elif typ == S.EvProcSteal:
+            old = S.ProcIdle if a3 == S.ProcSyscallAbandonedW else S.ProcRunning
+            pid, new = _i64(a0), S.ProcIdle
+        else:  # ProcStatus
+            pid, old, new = _i64(a0), a2, S.PROC_STATUS_TO_STATE[a1]
+        return f" ProcID={pid} {_name(S.PROC_STATE_NAMES, old)}->{_name(S.PROC_STATE_NAMES, new)} Reason={quote('')}"
+
+    def _range(self, typ: int, kind: int, p: int, g: int, a0: int, a1: int) -> str:
+        if typ in (S.EvSTWBegin, S.EvSTWEnd):
+            name, scope = _STW_PREFIX + self.strings[a0] + ")", f"Goroutine({g})"
+        elif typ in (S.EvGCBegin, S.EvGCActive, S.EvGCEnd):
+            name, scope = "GC concurrent mark phase", "None"
+        elif typ in (S.EvGCSweepBegin, S.EvGCSweepActive, S.EvGCSweepEnd):
+            pid = _i64(a0) if typ == S.EvGCSweepActive else p
+            name, scope = "GC incremental sweep", f"Proc({pid})"
+        else:
+            gid = _i64(a0) if typ == S.EvGCMarkAssistActive else g
+            name, scope = "GC mark assist", f"Goroutine({gid})"
+        text = f" Name={quote(name)} Scope={scope}"
+        if kind == S.KIND_RANGE_END:
+            if typ == S.EvGCSweepEnd:
+                text += f' Attributes=["bytes swept"={_value(a0)} "bytes reclaimed"={_value(a1)}]'
+            else:
+                text += " Attributes=[]"
+        return text
+
+
+def _i64(v: int) -> int:
+    return v - (1 << 64) if v >= 1 << 63 else v
+
+
+def _name(names: tuple[str, ...], i: int) -> str:
+    return names[i] if 0 <= i < len(names) else "Bad"
+
+
+def dump_text(table: EventTable, stop: int | None = None) -> Iterator[str]:
+    """Every event as Go prints it with fmt.Println(ev.String()), newline included."""
+    for line in Dumper(table).lines(0, stop):
+        yield line + "\n"
+
+
+def count_events(table: EventTable) -> int:
+    """Events Go's -d=parsed prints for this table."""
+    return int(np.asarray(table.time).shape[0])

@@ -1,0 +1,557 @@
+"""The trace reader: generations in a stream, ordered across Ms (Go's reader.go).
+
+`read_trace` returns the whole `EventTable`; `iter_generations` yields one chunk of
+columns per generation so consumers can start before the last byte is read.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from tracetui.errors import TraceFormatError, UnsupportedTraceError
+from tracetui.gotrace import spec as S
+from tracetui.gotrace.cursor import MEvents, decode_m
+from tracetui.gotrace.events import (
+    COLUMNS,
+    DTYPES,
+    STACK_ARGS,
+    STRING_ARGS,
+    EventTable,
+    StackTable,
+    StringTable,
+    SyncInfo,
+    empty_columns,
+)
+from tracetui.gotrace.generation import Generation, finish, is_end_of_generation, process_batch
+from tracetui.gotrace.gosort import go_sort_by_key
+from tracetui.gotrace.order import NO_G, NO_M, NO_P, OrderError, Ordering
+from tracetui.gotrace.wire import EndOfData, WireError, header_length, read_batch, read_header
+
+_U64 = (1 << 64) - 1
+NIL_SYNC = _U64  # a1 of a Sync event without a generation table
+# Field order of the event tuples the ordering emits.
+_TUPLE_ORDER = ("typ", "time", "m", "p", "g", "a0", "a1", "a2", "a3")
+
+
+class _Stop(Exception):
+    """Parsing stops: Go's ReadEvent returned this error."""
+
+    def __init__(self, message: str, offset: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.offset = offset
+
+
+@dataclass
+class Chunk:
+    """The events of one step of the stream (normally one generation and its Sync)."""
+
+    columns: dict[str, np.ndarray]
+    # True if the chunk's first event is a Sync that closes the previous generation's data.
+    end_offset: int
+
+
+class _Cursor:
+    """A cursor over one M's decoded events (Go's batchCursor)."""
+
+    __slots__ = ("m", "ev", "i", "n", "time")
+
+    def __init__(self, ev: MEvents) -> None:
+        self.m = ev.m
+        self.ev = ev
+        self.i = 0
+        self.n = ev.n
+        self.time = ev.time[0] if ev.n else 0
+
+
+class GoTraceReader:
+    """Reads a Go 1.22+ execution trace from a buffer, generation by generation."""
+
+    def __init__(self, buf: bytes | mmap.mmap, path: str | None = None) -> None:
+        self.buf = buf
+        self.path = path
+        self.size = len(buf)
+        try:
+            self.version = read_header(buf)
+        except WireError as e:
+            raise TraceFormatError(e.message, path=path, offset=e.offset) from None
+        if self.version in S.V1_VERSIONS:
+            raise UnsupportedTraceError(
+                f"Go 1.{self.version} trace: traces from Go 1.11-1.21 are not supported yet "
+                "(record with Go 1.22 or newer)",
+                path=path,
+            )
+        if self.version not in S.SUPPORTED_VERSIONS:
+            raise UnsupportedTraceError(f"unknown or unsupported trace version go 1.{self.version}", path=path)
+        self.pos = header_length(buf)
+        self.strings = StringTable()
+        self.stacks = StackTable()
+        self.syncs: list[SyncInfo] = []
+        self.n_syncs = 0
+        self.last_ts = 0
+        self.out: list[tuple[int, ...]] = []
+        self._gen: Generation | None = None
+        self.order = Ordering(self.version, self.out, self._string_of)
+        self._extra_done = 0
+        self._extra_gids: list[int] = []
+        # Set when parsing stops early.
+        self.error: str | None = None
+        self.error_offset: int | None = None
+        self.valid_size = 0
+        self.printed = 0  # events Go would print (including those after the last Sync)
+        self.valid_events = 0  # events up to the last Sync (what go tool trace keeps)
+        self._cut_error: _Stop | None = None
+
+    # --- generations -----------------------------------------------------------------
+
+    def _read_generation(self) -> Generation | None:
+        """Go's readGeneration (1.26+): None at a clean end."""
+        buf, end = self.buf, self.size
+        g = Generation(first_offset=self.pos)
+        while True:
+            try:
+                b, self.pos = read_batch(buf, self.pos, end)
+            except EndOfData:
+                if g.batches:
+                    raise WireError("incomplete generation found; trace likely truncated", self.pos) from None
+                return None
+            if g.gen == 0:
+                g.gen = b.gen
+            if is_end_of_generation(b, buf):
+                break
+            if b.gen == 0:
+                raise WireError(f"invalid generation number {b.gen}", b.offset)
+            if b.gen != g.gen:
+                raise WireError(
+                    "broken trace: missing end-of-generation event, or generations are interleaved", b.offset
+                )
+            if g.min_ts == 0 or b.time < g.min_ts:
+                g.min_ts = b.time
+            process_batch(g, b, buf, self.version)
+        g.end_offset = self.pos
+        finish(g, self.version, True)
+        return g
+
+    def _read_generation_with_spill(self, spill: object) -> tuple[Generation, object, WireError | None]:
+        """Go's readGenerationWithSpill (< 1.26): returns the generation, the next one's
+        first batch, and an error to report after this generation."""
+        buf, end = self.buf, self.size
+        g = Generation(first_offset=self.pos)
+        if spill is not None:
+            g.gen = spill.gen  # type: ignore[attr-defined]
+            g.min_ts = spill.time  # type: ignore[attr-defined]
+            g.first_offset = spill.offset  # type: ignore[attr-defined]
+            process_batch(g, spill, buf, self.version)  # type: ignore[arg-type]
+            spill = None
+        spill_err: WireError | None = None
+        while True:
+            start = self.pos
+            try:
+                b, self.pos = read_batch(buf, self.pos, end)
+            except EndOfData:
+                break
+            except WireError as e:
+                if g.gen != 0:
+                    spill_err = e
+                    break
+                raise
+            if b.gen == 0:
+                raise WireError(f"invalid generation number {b.gen}", b.offset)
+            if g.gen == 0:
+                g.gen = b.gen
+            if b.gen == g.gen + 1:
+                spill = b
+                g.end_offset = start
+                break
+            if b.gen != g.gen:
+                raise WireError("generations out of order", b.offset)
+            if g.min_ts == 0 or b.time < g.min_ts:
+                g.min_ts = b.time
+            process_batch(g, b, buf, self.version)
+        if spill is None:
+            g.end_offset = self.pos if spill_err is None else spill_err.offset
+        finish(g, self.version, self.version >= S.GO125)
+        return g, spill, spill_err
+
+    # --- events ----------------------------------------------------------------------
+
+    def _string_of(self, sid: int) -> str | None:
+        if sid == 0:
+            return ""
+        g = self._gen
+        return None if g is None else g.strings.get(sid)
+
+    def _sync(self, gen: Generation | None, time: int) -> None:
+        self.n_syncs += 1
+        if gen is None:
+            info = NIL_SYNC
+        else:
+            info = len(self.syncs)
+            self.syncs.append(
+                SyncInfo(
+                    gen.has_clock_snapshot,
+                    gen.mul(gen.snap_time),
+                    gen.snap_mono,
+                    gen.snap_sec,
+                    gen.snap_nsec,
+                    gen.exp_batches,
+                )
+            )
+        self.out.append((S.EV_SYNC, time, NO_M, NO_P, NO_G, self.n_syncs, info, 0, 0))
+
+    def chunks(self) -> Iterator[Chunk]:
+        """Yield the ordered events, one chunk per generation; sets self.error on failure."""
+        try:
+            if self.version >= S.GO126:
+                yield from self._chunks_126()
+            else:
+                yield from self._chunks_spill()
+        except _Stop as e:
+            self.error, self.error_offset = e.message, e.offset
+
+    def _chunks_126(self) -> Iterator[Chunk]:
+        while True:
+            try:
+                gen = self._read_generation()
+            except WireError as e:
+                self._sync(None, self.last_ts)
+                yield self._flush(None)
+                raise _Stop(e.message, e.offset) from None
+            if gen is None:
+                self._sync(None, self.last_ts)
+                yield self._flush(None)
+                return
+            yield from self._run_generation(gen)
+
+    def _chunks_spill(self) -> Iterator[Chunk]:
+        spill: object = None
+        spill_err: WireError | None = None
+        have_gen = False
+        while True:
+            if spill_err is not None:
+                self._sync(None, self.last_ts)
+                yield self._flush(None)
+                raise _Stop(spill_err.message, spill_err.offset)
+            if have_gen and spill is None:
+                self._sync(None, self.last_ts)
+                yield self._flush(None)
+                return
+            try:
+                gen, spill, spill_err = self._read_generation_with_spill(spill)
+            except WireError as e:
+                self._sync(None, self.last_ts)
+                yield self._flush(None)
+                raise _Stop(e.message, e.offset) from None
+            have_gen = True
+            yield from self._run_generation(gen)
+
+    def _run_generation(self, gen: Generation) -> Iterator[Chunk]:
+        """Go's installGen plus ReadEvent's loop over one generation."""
+        self._gen = gen
+        buf = self.buf
+        frontier: list[_Cursor] = []
+        for m in gen.batch_ms:
+            ev = decode_m(m, gen.batches[m], buf, gen.freq)  # type: ignore[arg-type]
+            if ev.n == 0:
+                if ev.error is not None:
+                    raise _Stop(*ev.error)
+                continue
+            _heap_insert(frontier, _Cursor(ev))
+        self._sync(gen, gen.mul(gen.min_ts))
+        try:
+            self._order_generation(gen, frontier)
+        except _Stop as stop:
+            yield self._flush(gen)
+            raise self._take_cut_error() or stop from None
+        yield self._flush(gen)
+        cut = self._take_cut_error()
+        if cut is not None:
+            raise cut
+        self.valid_size = gen.end_offset
+
+    def _take_cut_error(self) -> _Stop | None:
+        err, self._cut_error = self._cut_error, None
+        return err
+
+    def _order_generation(self, gen: Generation, frontier: list[_Cursor]) -> None:
+        order = self.order
+        advance = order.advance
+        out = self.out
+        g = gen.gen
+        cpu_time, cpu_ctx = gen.cpu_time, gen.cpu_ctx
+        ci, ncpu = 0, len(cpu_time)
+        while True:
+            if ci < ncpu and (not frontier or cpu_time[ci] < frontier[0].time):
+                cm, cp, cg, cstack = cpu_ctx[ci]
+                out.append((S.EvCPUSample, cpu_time[ci], cm, cp, cg, cstack, 0, 0, 0))
+                ci += 1
+                continue
+            if not frontier:
+                return
+            # Try the head of the frontier, then the rest in time order.
+            i = 0
+            while True:
+                bc = frontier[i]
+                ev, k = bc.ev, bc.i
+                mark = len(out)
+                try:
+                    ok = advance(ev.typ[k], bc.time, [ev.a0[k], ev.a1[k], ev.a2[k], ev.a3[k]], bc.m, g)
+                except OrderError as e:
+                    raise _Stop(str(e), ev.off[k]) from None
+                if ok:
+                    k += 1
+                    bc.i = k
+                    if k < bc.n:
+                        bc.time = ev.time[k]
+                        _heap_update(frontier, i)
+                    elif ev.error is not None:
+                        del out[mark:]
+                        raise _Stop(*ev.error)
+                    else:
+                        _heap_remove(frontier, i)
+                    break
+                if i == 0:
+                    go_sort_by_key(frontier, _cursor_time)
+                i += 1
+                if i >= len(frontier):
+                    raise _Stop(
+                        f"broken trace: failed to advance: frontier:\n[gen={g}]\n\n" + _dump_frontier(frontier),
+                        frontier[0].ev.off[frontier[0].i],
+                    )
+
+    # --- columns ---------------------------------------------------------------------
+
+    def _flush(self, gen: Generation | None) -> Chunk:
+        """Turn the pending event tuples into columns: remap IDs, validate, fix times."""
+        out = self.out
+        n = len(out)
+        if n == 0:
+            return Chunk(empty_columns(), self.pos)
+        cols = list(zip(*out))
+        out.clear()
+        arr = {}
+        for name, col in zip(_TUPLE_ORDER, cols):
+            arr[name] = _to_array(col, DTYPES[name])
+        typ = arr["typ"]
+        cut = n
+        if gen is not None:
+            cut = self._remap_ids(arr, typ, gen)
+        if cut < n:
+            for name in COLUMNS:
+                arr[name] = arr[name][:cut]
+            typ = arr["typ"]
+        # TaskEnd names come from the reader's extra strings.
+        te = np.flatnonzero(typ == S.EvUserTaskEnd)
+        if te.size:
+            extra = self.order.extra_strings
+            a3 = arr["a3"]
+            for i in te.tolist():
+                x = int(a3[i])
+                a3[i] = self.strings.intern(extra[x - 1]) if x else 0
+        # Go's reader makes times strictly increasing.
+        t = arr["time"]
+        if t.size:
+            idx = np.arange(t.size, dtype=np.int64)
+            fixed = np.maximum.accumulate(t - idx)
+            np.maximum(fixed, self.last_ts + 1, out=fixed)
+            fixed += idx
+            arr["time"] = fixed
+            self.last_ts = int(fixed[-1])
+        self.printed += int(typ.size)
+        syncs = np.flatnonzero(typ == S.EV_SYNC)
+        if syncs.size:
+            self.valid_events = self.printed - int(typ.size) + int(syncs[-1]) + 1
+        return Chunk(arr, self.pos)
+
+    def _remap_ids(self, arr: dict[str, np.ndarray], typ: np.ndarray, gen: Generation) -> int:
+        """Map this generation's string/stack IDs to the global tables; return the index of
+        the first event that references a missing ID (Go's validateTableIDs), or len."""
+        n = typ.size
+        str_ids, str_gids = self._string_map(gen)
+        stk_ids, stk_gids = self._stack_map(gen)
+        first_bad = n
+        bad_msg = ""
+        present = np.unique(typ)
+        for t in present.tolist():
+            if t == S.EV_SYNC:
+                continue
+            rows = np.flatnonzero(typ == t)
+            name = S.SPECS[t].name if t in S.SPECS else str(t)
+            for pos in STACK_ARGS.get(t, ()):
+                col = arr[f"a{pos}"]
+                vals = col[rows]
+                mapped, ok = _lookup(vals, stk_ids, stk_gids)
+                col[rows] = mapped
+                if not ok.all():
+                    j = int(rows[np.argmin(ok)])
+                    if j < first_bad:
+                        first_bad, bad_msg = j, f"found invalid stack ID {int(col[j])} for event {name}"
+            for pos in STRING_ARGS.get(t, ()):
+                col = arr[f"a{pos}"]
+                vals = col[rows]
+                mapped, ok = _lookup(vals, str_ids, str_gids)
+                col[rows] = mapped
+                if not ok.all():
+                    j = int(rows[np.argmin(ok)])
+                    if j < first_bad:
+                        first_bad, bad_msg = j, f"found invalid string ID {int(vals[np.argmin(ok)])} for event {name}"
+            if t == S.EvSTWEnd:
+                col = arr["a0"]
+                mapped, _ = _lookup(col[rows], str_ids, str_gids)
+                col[rows] = mapped
+        if first_bad < n:
+            self._cut_error = _Stop(bad_msg, self.pos)
+        return first_bad
+
+    def _string_map(self, gen: Generation) -> tuple[np.ndarray, np.ndarray]:
+        ids = sorted(gen.strings)
+        intern = self.strings.intern
+        gids = [intern(gen.strings[i]) for i in ids]
+        return np.array([0, *ids], dtype=np.uint64), np.array([0, *gids], dtype=np.uint64)
+
+    def _stack_map(self, gen: Generation) -> tuple[np.ndarray, np.ndarray]:
+        ids = sorted(gen.stacks)
+        intern = self.strings.intern
+        strings = gen.strings
+        table = self.stacks
+        pcs = gen.pcs
+        gids = []
+        frame_cache: dict[int, int] = {}
+        for sid in ids:
+            fids = []
+            for pc in gen.stacks[sid]:
+                fid = frame_cache.get(pc)
+                if fid is None:
+                    func, file, line = pcs[pc]
+                    fid = frame_cache[pc] = table.frame(
+                        pc, intern(strings.get(func, "")), intern(strings.get(file, "")), line
+                    )
+                fids.append(fid)
+            gids.append(table.stack(tuple(fids)))
+        return np.array([0, *ids], dtype=np.uint64), np.array([0, *gids], dtype=np.uint64)
+
+
+def _lookup(vals: np.ndarray, ids: np.ndarray, gids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Map vals through the sorted ids -> gids table; also say which were found."""
+    k = np.searchsorted(ids, vals)
+    k = np.minimum(k, ids.size - 1)
+    ok = ids[k] == vals
+    return np.where(ok, gids[k], vals), ok
+
+
+def _to_array(col: tuple[int, ...], dtype: type) -> np.ndarray:
+    try:
+        return np.array(col, dtype=dtype)
+    except OverflowError:
+        # Corrupt inputs can produce values out of range; wrap like Go's integer conversions.
+        mask = (1 << 64) - 1
+        wrapped = [v & mask for v in col]
+        return np.array(wrapped, dtype=np.uint64).view(np.int64).astype(dtype)
+
+
+def _cursor_time(bc: _Cursor) -> int:
+    return bc.time
+
+
+def _dump_frontier(frontier: list[_Cursor]) -> str:
+    lines = []
+    for bc in frontier:
+        ev, k = bc.ev, bc.i
+        sp = S.SPECS.get(ev.typ[k])
+        name = sp.name if sp else str(ev.typ[k])
+        args = [ev.a0[k], ev.a1[k], ev.a2[k], ev.a3[k]]
+        fields = " ".join(f"{a}={v}" for a, v in zip(sp.args[1:] if sp else (), args))
+        lines.append(f"M {bc.m} [{name} time={bc.time} {fields}]")
+    return "\n".join(lines) + "\n"
+
+
+# --- Go's batchCursor min-heap, reproduced exactly (ties depend on its shape) ----------
+
+
+def _heap_insert(heap: list[_Cursor], bc: _Cursor) -> None:
+    heap.append(bc)
+    _sift_up(heap, len(heap) - 1)
+
+
+def _heap_update(heap: list[_Cursor], i: int) -> None:
+    if _sift_up(heap, i) != i:
+        return
+    _sift_down(heap, i)
+
+
+def _heap_remove(heap: list[_Cursor], i: int) -> None:
+    while i > 0:
+        j = (i - 1) // 2
+        heap[j], heap[i] = heap[i], heap[j]
+        i = j
+    heap[0], heap[-1] = heap[-1], heap[0]
+    heap.pop()
+    _sift_down(heap, 0)
+
+
+def _sift_up(heap: list[_Cursor], i: int) -> int:
+    while i > 0:
+        j = (i - 1) // 2
+        if heap[j].time > heap[i].time:
+            heap[j], heap[i] = heap[i], heap[j]
+            i = j
+        else:
+            break
+    return i
+
+
+def _sift_down(heap: list[_Cursor], i: int) -> int:
+    n = len(heap)
+    while True:
+        m = i
+        mt = heap[i].time if i < n else None
+        c = 2 * i + 1
+        if c < n and (mt is None or heap[c].time < mt):
+            m, mt = c, heap[c].time
+        c += 1
+        if c < n and (mt is None or heap[c].time < mt):
+            m = c
+        if m == i:
+            return i
+        heap[i], heap[m] = heap[m], heap[i]
+        i = m
+
+
+def read_trace(path: str | os.PathLike[str]) -> EventTable:
+    """Read a whole Go trace file into an EventTable.
+
+    On a broken or truncated trace, the table holds what Go's parser returned before the
+    error (`error`, `error_offset` and `printed_events` tell); `valid_events` of the
+    reader... see `EventTable.error`.
+    """
+    p = os.fspath(path)
+    try:
+        with open(p, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise TraceFormatError(f"cannot read: {e.strerror or e}", path=p) from None
+    return read_buffer(data, p)
+
+
+def read_buffer(data: bytes, path: str | None = None) -> EventTable:
+    """Read a Go trace held in memory (see read_trace)."""
+    reader = GoTraceReader(data, path)
+    chunks = [c.columns for c in reader.chunks()]
+    cols = {name: np.concatenate([c[name] for c in chunks]) if chunks else empty_columns()[name] for name in COLUMNS}
+    return EventTable(
+        version=reader.version,
+        strings=reader.strings,
+        stacks=reader.stacks,
+        syncs=reader.syncs,
+        size=reader.size,
+        valid_size=reader.valid_size,
+        error=reader.error,
+        error_offset=reader.error_offset,
+        valid_events=reader.valid_events if reader.error else reader.printed,
+        **cols,
+    )
