@@ -118,7 +118,12 @@ class Dumper:
         elif typ == S.EvGoCreate or typ == S.EvGoCreateBlocked:
             res, old = f"GoID={_i64(a0)}", S.GoNotExist
             new = S.GoWaiting if typ == S.EvGoCreateBlocked else S.GoRunnable
-            stack = a1
+            # Go builds this Stack with the event's table, so it is never NoStack,
+            # even for stack ID 0: the header prints with no frames.
+            return (
+                f" {res} {S.GO_STATE_NAMES[old]}->{S.GO_STATE_NAMES[new]} Reason={quote(reason)}"
+                f"\nTransitionStack=\n{self.stack_text(a1) if a1 else ''}"
+            )
         elif typ == S.EvGoCreateSyscall:
             res, old, new = f"GoID={_i64(a0)}", S.GoNotExist, S.GoSyscall
         elif typ == S.EvGoDestroy:

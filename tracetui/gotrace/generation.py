@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tracetui.gotrace import spec
+from tracetui.gotrace.gosort import go_sort_by_key
 from tracetui.gotrace.wire import Batch, WireError, to_i64, uvarint
 
 
@@ -190,7 +191,12 @@ def finish(g: Generation, version: int, need_snapshot: bool) -> None:
                 raise WireError(f"found invalid file string ID {file_id} for stack {sid}", g.first_offset)
     if g.cpu_time:
         mul = g.mul
-        g.cpu_time = [mul(t) for t in g.cpu_time]
-        order = sorted(range(len(g.cpu_time)), key=g.cpu_time.__getitem__)
-        g.cpu_time = [g.cpu_time[i] for i in order]
-        g.cpu_ctx = [g.cpu_ctx[i] for i in order]
+        samples = [(mul(t), ctx) for t, ctx in zip(g.cpu_time, g.cpu_ctx)]
+        # Go sorts with slices.SortFunc (pdqsort, not stable): equal times keep Go's order.
+        go_sort_by_key(samples, _sample_time)
+        g.cpu_time = [s[0] for s in samples]
+        g.cpu_ctx = [s[1] for s in samples]
+
+
+def _sample_time(sample: tuple[int, tuple[int, int, int, int]]) -> int:
+    return sample[0]

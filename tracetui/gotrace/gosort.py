@@ -5,8 +5,7 @@ That sort is *not* stable: when keys compare equal, the resulting permutation
 depends on the exact steps of Go's pdqsort implementation.  To reproduce Go's
 parser output bit for bit we therefore port the algorithm literally, from
 ``$GOROOT/src/slices/sort.go`` and ``$GOROOT/src/slices/zsortanyfunc.go``
-(Go 1.22 .. 1.27; the algorithm has been unchanged since it was introduced
-for ``sort`` in Go 1.19).
+(verified against Go 1.27.3 with tests/gotrace/test_gosort.py).
 
 Every function below mirrors the Go function of the same name (with the
 ``CmpFunc`` suffix dropped and names converted to snake_case).  The Go code
@@ -16,7 +15,7 @@ written in terms of a ``less(x, y) -> bool`` predicate; this is what lets
 
 Quirks of the Go code are preserved on purpose (e.g. the leftward shift loop
 in ``partialInsertionSortCmpFunc`` runs down to index 1 rather than to ``a``),
-because they can influence the final order of equal elements.
+so that even the sequence of ``cmp`` calls is the same as in Go.
 """
 
 from __future__ import annotations
@@ -39,8 +38,9 @@ _DECREASING_HINT = 2
 
 
 def go_sort_func(items: list[T], cmp: Callable[[T, T], int]) -> None:
-    """Sort items in place exactly as Go's slices.SortFunc(items, cmp) would (same permutation, also for equal keys).
+    """Sort items in place exactly as Go's slices.SortFunc(items, cmp) would.
 
+    The result is the same permutation Go produces, also for equal keys.
     ``cmp(a, b)`` must return a negative number when ``a < b``, a positive
     number when ``a > b`` and zero when they are equal (like Go's ``cmp``
     callback); only the sign of "negative or not" is ever used.
@@ -59,9 +59,6 @@ def go_sort_by_key(items: list[T], key: Callable[[T], Any]) -> None:
     ``<`` (ints, or tuples of ints, ...); floating point NaN keys are not
     supported (Go's ``cmp.Compare`` orders NaN first, plain ``<`` does not).
     """
-    n = len(items)
-    if n < 2:
-        return
     # Decorate with the key so the sort compares plain keys; the permutation
     # applied to the pairs is exactly the one Go applies to the items.
     pairs = [(key(item), item) for item in items]

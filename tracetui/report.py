@@ -1,0 +1,94 @@
+"""The non-interactive summary: a short Rich report, or JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from tracetui.gotrace.events import EventTable
+from tracetui.sanitize import safe_text
+
+
+def summary_stats(table: EventTable) -> dict[str, Any]:
+    """The summary's figures, counted as Go's parser sees the trace."""
+    from tracetui.model.from_gotrace import stats
+
+    return stats(table)
+
+
+def summary_json(table: EventTable) -> str:
+    """`tracetui summary --json`."""
+    data = summary_stats(table)
+    if table.error is not None:
+        data["partial"] = {
+            "error": table.error.split("\n")[0],
+            "error_offset": table.error_offset,
+            "valid_bytes": table.valid_size,
+            "total_bytes": table.size,
+        }
+    return json.dumps(data, indent=2, sort_keys=False)
+
+
+def format_duration(ns: float) -> str:
+    """A duration with a unit a human reads at a glance."""
+    ns = float(ns)
+    for unit, scale in (("s", 1e9), ("ms", 1e6), ("µs", 1e3)):
+        if abs(ns) >= scale:
+            return f"{ns / scale:.3g} {unit}" if abs(ns) / scale < 100 else f"{ns / scale:.0f} {unit}"
+    return f"{ns:.0f} ns"
+
+
+def format_bytes(n: int) -> str:
+    """Bytes in B, KiB, MiB or GiB."""
+    v = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if v < 1024 or unit == "GiB":
+            return f"{v:.0f} {unit}" if unit == "B" else f"{v:.1f} {unit}"
+        v /= 1024
+    return f"{v:.1f} GiB"
+
+
+def partial_warning(path: str, table: EventTable) -> str:
+    """One line: how much of a broken trace was lost and why."""
+    lost = max(0, table.size - table.valid_size)
+    pct = 100.0 * lost / table.size if table.size else 0.0
+    err = safe_text((table.error or "").split("\n")[0], keep_newlines=False)
+    at = f" at byte {table.error_offset}" if table.error_offset is not None else ""
+    return (
+        f"tracetui: {safe_text(path, keep_newlines=False)}: warning: {err}{at}; using the complete generations, "
+        f"lost {pct:.2f}% of the trace data ({format_bytes(lost)} of {format_bytes(table.size)})"
+    )
+
+
+def print_summary(path: str, table: EventTable, console: Console | None = None) -> None:
+    """The short human report."""
+    s = summary_stats(table)
+    console = console or Console()
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    stw = s["stw"]
+    rows = [
+        ("Trace", Text(safe_text(path, keep_newlines=False))),
+        ("Go version", Text(f"go{s['go_version']} trace format")),
+        ("Duration", Text(format_duration(s["duration_ns"]))),
+        ("Events", Text(f"{s['events']:,}")),
+        ("GOMAXPROCS", Text(str(s.get("gomaxprocs", "?")))),
+        ("Goroutines", Text(f"{s['goroutines']:,}")),
+        ("Procs / threads", Text(f"{s['procs']} / {s['threads']}")),
+        ("GC cycles", Text(f"{s['gc_cycles']:,}")),
+        (
+            "Stop-the-world",
+            Text(
+                f"{stw['count']} pauses, {format_duration(stw['total_ns'])} total, "
+                f"longest {format_duration(stw['max_ns'])}"
+            ),
+        ),
+    ]
+    for k, v in rows:
+        grid.add_row(k, v)
+    console.print(grid)
