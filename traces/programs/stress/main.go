@@ -2,13 +2,18 @@
 // pairs over unbuffered channels and a 128-goroutine token ring, with some allocation so
 // the GC runs, for a given duration.
 //
-// Usage: stress OUT.trace DURATION   (DURATION as in Go, "1.5s", or plain seconds, "1.5")
+// Usage: stress OUT.trace DURATION [MAXBYTES]
+//
+// DURATION is as in Go ("1.5s") or plain seconds ("1.5"). With MAXBYTES the program also
+// stops once that much trace has been written (give a long DURATION to get a trace of about
+// MAXBYTES whatever the machine's speed; the runtime's final flush adds a little).
 //
 // Size (measured with Go 1.27.3 on a 2-core machine): DURATION_FOR_100MB
 package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"runtime/trace"
 	"strconv"
@@ -18,8 +23,8 @@ import (
 )
 
 func main() {
-	if len(os.Args) != 3 {
-		fmt.Fprintln(os.Stderr, "usage: stress OUT.trace DURATION")
+	if len(os.Args) != 3 && len(os.Args) != 4 {
+		fmt.Fprintln(os.Stderr, "usage: stress OUT.trace DURATION [MAXBYTES]")
 		os.Exit(2)
 	}
 	d, err := time.ParseDuration(os.Args[2])
@@ -31,22 +36,49 @@ func main() {
 		}
 		d = time.Duration(secs * float64(time.Second))
 	}
+	maxBytes := int64(-1)
+	if len(os.Args) == 4 {
+		n, err := strconv.ParseFloat(os.Args[3], 64) // accepts 1e8
+		if err != nil || n <= 0 {
+			fmt.Fprintln(os.Stderr, "stress: bad MAXBYTES:", os.Args[3])
+			os.Exit(2)
+		}
+		maxBytes = int64(n)
+	}
 	f, err := os.Create(os.Args[1])
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	if err := trace.Start(f); err != nil {
+	cw := &countingWriter{w: f}
+	if err := trace.Start(cw); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	msgs, laps := work(d)
+	start := time.Now()
+	msgs, laps := work(func() bool {
+		return time.Since(start) >= d || (maxBytes > 0 && cw.n.Load() >= maxBytes)
+	})
+	elapsed := time.Since(start)
 	trace.Stop()
 	if err := f.Close(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	fmt.Printf("stress: %v, %d ping-pong messages, %d ring laps\n", d, msgs, laps)
+	fmt.Printf("stress: %v, %d bytes, %d ping-pong messages, %d ring laps\n",
+		elapsed.Round(time.Millisecond), cw.n.Load(), msgs, laps)
+}
+
+// countingWriter counts the trace bytes written so far.
+type countingWriter struct {
+	w io.Writer
+	n atomic.Int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n.Add(int64(n))
+	return n, err
 }
 
 const (
@@ -56,7 +88,8 @@ const (
 
 var sink atomic.Pointer[[]byte]
 
-func work(d time.Duration) (msgs, laps int64) {
+// work runs the load until done reports true (polled every 5 ms).
+func work(done func() bool) (msgs, laps int64) {
 	var stop atomic.Bool
 	var wg sync.WaitGroup
 	var nmsgs, nlaps atomic.Int64
@@ -119,7 +152,9 @@ func work(d time.Duration) (msgs, laps int64) {
 	}
 	ring[0] <- 0
 
-	time.Sleep(d)
+	for !done() {
+		time.Sleep(5 * time.Millisecond)
+	}
 	stop.Store(true)
 	wg.Wait()
 	return nmsgs.Load(), nlaps.Load()
