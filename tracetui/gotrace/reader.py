@@ -34,8 +34,6 @@ from tracetui.gotrace.wire import EndOfData, WireError, header_length, read_batc
 
 _U64 = (1 << 64) - 1
 NIL_SYNC = _U64  # a1 of a Sync event without a generation table
-# Field order of the event tuples the ordering emits.
-_TUPLE_ORDER = ("typ", "time", "m", "p", "g", "a0", "a1", "a2", "a3")
 
 
 class _Stop(Exception):
@@ -59,13 +57,18 @@ class Chunk:
 class _Cursor:
     """A cursor over one M's decoded events (Go's batchCursor)."""
 
-    __slots__ = ("m", "ev", "i", "n", "time")
+    __slots__ = ("m", "ev", "i", "n", "time", "base", "typ", "a0", "a1", "times")
 
-    def __init__(self, ev: MEvents) -> None:
+    def __init__(self, ev: MEvents, base: int) -> None:
         self.m = ev.m
         self.ev = ev
         self.i = 0
         self.n = ev.n
+        self.base = base  # index of this M's first event in the generation's columns
+        self.typ = ev.typ
+        self.a0 = ev.a0
+        self.a1 = ev.a1
+        self.times = ev.time
         self.time = ev.time[0] if ev.n else 0
 
 
@@ -94,9 +97,11 @@ class GoTraceReader:
         self.syncs: list[SyncInfo] = []
         self.n_syncs = 0
         self.last_ts = 0
-        self.out: list[tuple[int, ...]] = []
+        self.out: list[tuple[int, int, int, int]] = []
+        self.full: list[tuple[int, ...]] = []
         self._gen: Generation | None = None
-        self.order = Ordering(self.version, self.out, self._string_of)
+        self._gen_columns: tuple[np.ndarray, ...] | None = None
+        self.order = Ordering(self.version, self.out, self.full, self._string_of)
         self._extra_done = 0
         self._extra_gids: list[int] = []
         # Set when parsing stops early.
@@ -202,7 +207,7 @@ class GoTraceReader:
                     gen.exp_batches,
                 )
             )
-        self.out.append((S.EV_SYNC, time, NO_M, NO_P, NO_G, self.n_syncs, info, 0, 0))
+        self.order._push(S.EV_SYNC, time, NO_M, NO_P, NO_G, self.n_syncs, info, 0, 0)
 
     def chunks(self) -> Iterator[Chunk]:
         """Yield the ordered events, one chunk per generation; sets self.error on failure."""
@@ -255,13 +260,18 @@ class GoTraceReader:
         self._gen = gen
         buf = self.buf
         frontier: list[_Cursor] = []
+        decoded: list[MEvents] = []
+        base = 0
         for m in gen.batch_ms:
             ev = decode_m(m, gen.batches[m], buf, gen.freq)  # type: ignore[arg-type]
             if ev.n == 0:
                 if ev.error is not None:
                     raise _Stop(*ev.error)
                 continue
-            _heap_insert(frontier, _Cursor(ev))
+            decoded.append(ev)
+            _heap_insert(frontier, _Cursor(ev, base))
+            base += ev.n
+        self._gen_columns = _concat_decoded(decoded)
         self._sync(gen, gen.mul(gen.min_ts))
         try:
             self._order_generation(gen, frontier)
@@ -279,21 +289,86 @@ class GoTraceReader:
         return err
 
     def _order_generation(self, gen: Generation, frontier: list[_Cursor]) -> None:
+        """Merge the Ms of one generation in Go's order, validating every step.
+
+        The common goroutine transitions (start, unblock, stop, block) take an inlined path
+        with the same checks as order.py; anything else, or any doubt, takes order.py.
+        """
         order = self.order
         advance = order.advance
+        push = order._push
         out = self.out
+        out_append = out.append
+        g_states = order.g_states
+        m_states = order.m_states
         g = gen.gen
         cpu_time, cpu_ctx = gen.cpu_time, gen.cpu_ctx
         ci, ncpu = 0, len(cpu_time)
+        next_cpu = cpu_time[0] if ncpu else None
         while True:
-            if ci < ncpu and (not frontier or cpu_time[ci] < frontier[0].time):
+            if next_cpu is not None and (not frontier or next_cpu < frontier[0].time):
                 cm, cp, cg, cstack = cpu_ctx[ci]
-                out.append((S.EvCPUSample, cpu_time[ci], cm, cp, cg, cstack, 0, 0, 0))
+                push(S.EvCPUSample, next_cpu, cm, cp, cg, cstack, 0, 0, 0)
                 ci += 1
+                next_cpu = cpu_time[ci] if ci < ncpu else None
                 continue
             if not frontier:
                 return
-            # Try the head of the frontier, then the rest in time order.
+            bc = frontier[0]
+            k = bc.i
+            t = bc.typ[k]
+            done = False
+            if 16 <= t <= 21 and t != 17 and t != 18:  # GoStart, GoStop, GoBlock, GoUnblock
+                m = bc.m
+                ms = m_states.get(m)
+                if ms is not None:
+                    if t == 16:  # GoStart
+                        gid = bc.a0[k]
+                        st = g_states.get(gid)
+                        if (
+                            st is not None
+                            and st.status == 1
+                            and st.sgen == g
+                            and bc.a1[k] == st.seq + 1
+                            and ms.p != -1
+                            and ms.g == -1
+                        ):
+                            st.status = 2
+                            st.seq = bc.a1[k]
+                            out_append((bc.base + k, m, ms.p, -1))
+                            ms.g = gid
+                            done = True
+                    elif t == 21:  # GoUnblock
+                        st = g_states.get(bc.a0[k])
+                        if st is not None and st.status == 4 and st.sgen == g and bc.a1[k] == st.seq + 1:
+                            st.status = 1
+                            st.seq = bc.a1[k]
+                            out_append((bc.base + k, m, ms.p, ms.g))
+                            done = True
+                    else:  # GoStop, GoBlock
+                        cg = ms.g
+                        if cg != -1 and ms.p != -1:
+                            st = g_states.get(cg)
+                            if st is not None and st.status == 2:
+                                st.status = 1 if t == 19 else 4
+                                out_append((bc.base + k, m, ms.p, cg))
+                                ms.g = -1
+                                done = True
+            if done:
+                k += 1
+                bc.i = k
+                if k < bc.n:
+                    tm = bc.time = bc.times[k]
+                    n = len(frontier)
+                    if (n > 1 and frontier[1].time < tm) or (n > 2 and frontier[2].time < tm):
+                        _sift_down(frontier, 0)
+                elif bc.ev.error is not None:
+                    del out[-1:]
+                    raise _Stop(*bc.ev.error)
+                else:
+                    _heap_remove(frontier, 0)
+                continue
+            # The general path: the head of the frontier, then the rest in time order.
             i = 0
             while True:
                 bc = frontier[i]
@@ -327,16 +402,28 @@ class GoTraceReader:
     # --- columns ---------------------------------------------------------------------
 
     def _flush(self, gen: Generation | None) -> Chunk:
-        """Turn the pending event tuples into columns: remap IDs, validate, fix times."""
-        out = self.out
+        """Turn the emitted events into columns: remap IDs, validate, fix times."""
+        out, full = self.out, self.full
         n = len(out)
         if n == 0:
+            full.clear()
             return Chunk(empty_columns(), self.pos)
-        cols = list(zip(*out))
+        rows = np.array(out, dtype=np.int64)
         out.clear()
-        arr = {}
-        for name, col in zip(_TUPLE_ORDER, cols):
-            arr[name] = _to_array(col, DTYPES[name])
+        src = rows[:, 0]
+        arr = {"m": rows[:, 1].copy(), "p": rows[:, 2].copy(), "g": rows[:, 3].copy()}
+        from_gen = src >= 0
+        full_cols = list(zip(*full)) if full else [()] * 6
+        full.clear()
+        gen_cols = self._gen_columns if gen is not None else None
+        for j, name in enumerate(("typ", "time", "a0", "a1", "a2", "a3")):
+            col = np.empty(n, dtype=DTYPES[name])
+            if full_cols[j]:
+                fcol = _to_array(full_cols[j], DTYPES[name])
+                col[~from_gen] = fcol[-src[~from_gen] - 1]
+            if gen_cols is not None:
+                col[from_gen] = gen_cols[j][src[from_gen]]
+            arr[name] = col
         typ = arr["typ"]
         cut = n
         if gen is not None:
@@ -452,6 +539,14 @@ def _to_array(col: tuple[int, ...], dtype: type) -> np.ndarray:
         mask = (1 << 64) - 1
         wrapped = [v & mask for v in col]
         return np.array(wrapped, dtype=np.uint64).view(np.int64).astype(dtype)
+
+
+def _concat_decoded(decoded: list[MEvents]) -> tuple[np.ndarray, ...]:
+    """One column per field over all Ms of a generation, in cursor order."""
+    if not decoded:
+        return tuple(np.zeros(0, dtype=d) for d in (np.uint8, np.int64, np.uint64, np.uint64, np.uint64, np.uint64))
+    parts = [ev.arrays() for ev in decoded]
+    return tuple(np.concatenate([p[j] for p in parts]) for j in range(6))
 
 
 def _cursor_time(bc: _Cursor) -> int:

@@ -1,0 +1,489 @@
+"""The timeline model: tracks of spans, counters and instants, plus flows, as numpy columns.
+
+Everything is columnar: one numpy array per field, never a Python object per event.
+Times are int64 nanoseconds from the trace start (`Trace.base_time` is the absolute time
+of 0). String ids index `Trace.strings` (0 = ""), stack ids index `Trace.stacks` (0 = no
+stack); both tables are the reader's, shared by reference.
+
+Spans on a track are sorted by start and do not overlap, except on tracks with a `depth`
+column (user regions nest; depth 0 is the outermost level, which never overlaps). For
+rendering at any zoom, a `Spans` keeps per-state prefix sums of time (built lazily, one
+array per state asked for): "how much of [t0, t1) was in state X" is two binary searches.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+import numpy as np
+
+from tracetui.gotrace.events import StackTable, StringTable
+
+I64 = np.int64
+
+
+class State(IntEnum):
+    """State of a span. The first six are Go's `trace.GoState` values, in its order."""
+
+    UNDETERMINED = 0  # state unknown (never emitted as a span by the Go builder)
+    NOT_EXIST = 1  # goroutine not created yet / destroyed (never a span: a gap)
+    RUNNABLE = 2
+    RUNNING = 3  # goroutine executing; P with a goroutine (or held by an M); M holding a P
+    WAITING = 4  # goroutine blocked; `reason` says why ("chan receive", "sleep", ...)
+    SYSCALL = 5  # goroutine in a syscall; P or M with a goroutine in a syscall
+    IDLE = 6  # P or M idle
+    GC = 7  # GC mark phase
+    STW = 8  # stop-the-world
+    SWEEP = 9  # GC incremental sweep
+    MARK_ASSIST = 10  # GC mark assist
+    TASK = 11  # user task (runtime/trace.NewTask .. End)
+    REGION = 12  # user region
+    BLOCKED = 4  # alias of WAITING
+
+
+N_STATES = 13
+
+
+class TrackKind(IntEnum):
+    PROC = 0
+    THREAD = 1
+    GOROUTINE = 2
+    GC = 3
+    HEAP = 4
+    COUNTER = 5
+    TASK = 6
+    REGION = 7
+    CPU = 8
+
+
+class InstantKind(IntEnum):
+    LOG = 0  # runtime/trace.Log: string = message, arg = category string id, task = task id
+    LABEL = 1  # goroutine label (e.g. "GC (dedicated)"): string = label
+    CPU_SAMPLE = 2  # CPU profile sample: stack, arg = goroutine id (-1 none)
+
+
+class FlowKind(IntEnum):
+    UNBLOCK = 0  # GoUnblock (or GoSwitch) -> the unblocked goroutine's next start
+    CREATE = 1  # GoCreate -> the new goroutine's first start
+
+
+def _i64(a: np.ndarray | None, n: int = 0) -> np.ndarray:
+    return np.zeros(n, I64) if a is None else a
+
+
+@dataclass(eq=False)
+class Spans:
+    """Parallel arrays: [start, end) in `state`, with `reason` (string id), `stack`
+    (stack id) and `arg` (meaning per track kind; -1 = none), sorted by start.
+
+    Without `depth` the spans do not overlap (so `end` is sorted too). With `depth`
+    (uint16 nesting level), prefix-sum queries use the depth-0 level.
+    """
+
+    start: np.ndarray
+    end: np.ndarray
+    state: np.ndarray
+    reason: np.ndarray
+    stack: np.ndarray
+    arg: np.ndarray
+    depth: np.ndarray | None = None
+    _cum: dict[int, np.ndarray] = field(default_factory=dict, init=False, repr=False)
+    _flat: Spans | None = field(default=None, init=False, repr=False)
+
+    @classmethod
+    def empty(cls, with_depth: bool = False) -> Spans:
+        z = np.zeros(0, I64)
+        return cls(
+            z,
+            z.copy(),
+            np.zeros(0, np.uint8),
+            np.zeros(0, np.int32),
+            np.zeros(0, np.int32),
+            z.copy(),
+            np.zeros(0, np.uint16) if with_depth else None,
+        )
+
+    def __len__(self) -> int:
+        return int(self.start.shape[0])
+
+    @property
+    def duration(self) -> np.ndarray:
+        return self.end - self.start
+
+    def take(self, idx: np.ndarray | slice) -> Spans:
+        """A subset (a view for slices), in the given order."""
+        return Spans(
+            self.start[idx],
+            self.end[idx],
+            self.state[idx],
+            self.reason[idx],
+            self.stack[idx],
+            self.arg[idx],
+            None if self.depth is None else self.depth[idx],
+        )
+
+    @property
+    def flat(self) -> Spans:
+        """The non-overlapping level: self, or the depth-0 spans of a nested track."""
+        if self.depth is None:
+            return self
+        if self._flat is None:
+            self._flat = self.take(np.flatnonzero(self.depth == 0))
+            self._flat.depth = None
+        return self._flat
+
+    def cumulative(self, state: int) -> np.ndarray:
+        """int64[n+1]: total time in `state` of the first i (flat) spans."""
+        flat = self.flat
+        c = flat._cum.get(int(state))
+        if c is None:
+            d = np.where(flat.state == state, flat.end - flat.start, 0)
+            c = np.zeros(len(flat) + 1, I64)
+            np.cumsum(d, out=c[1:])
+            flat._cum[int(state)] = c
+        return c
+
+    def time_in_state_many(self, state: int, t0: np.ndarray, t1: np.ndarray) -> np.ndarray:
+        """Vectorised `time_in_state`: int64 ns in `state` within each [t0[i], t1[i])."""
+        flat = self.flat
+        t0 = np.asarray(t0, I64)
+        t1 = np.maximum(np.asarray(t1, I64), t0)
+        if len(flat) == 0:
+            return np.zeros(np.broadcast(t0, t1).shape, I64)
+        cum = self.cumulative(state)
+        i0 = np.searchsorted(flat.end, t0, "right")  # first span ending after t0
+        i1 = np.maximum(np.searchsorted(flat.start, t1, "left"), i0)  # spans starting before t1
+        tot = cum[i1] - cum[i0]
+        has = i1 > i0
+        first = np.minimum(i0, len(flat) - 1)
+        last = np.maximum(i1 - 1, 0)
+        ins0 = has & (flat.state[first] == state)
+        ins1 = has & (flat.state[last] == state)
+        tot -= np.where(ins0, np.maximum(t0 - flat.start[first], 0), 0)
+        tot -= np.where(ins1, np.maximum(flat.end[last] - t1, 0), 0)
+        return tot
+
+    def time_in_state(self, state: int, t0: int, t1: int) -> int:
+        """Nanoseconds of [t0, t1) covered by spans in `state` (O(log n))."""
+        return int(self.time_in_state_many(state, np.array([t0], I64), np.array([t1], I64))[0])
+
+    def occupancy(self, edges: np.ndarray, states: list[int] | tuple[int, ...] | None = None) -> np.ndarray:
+        """int64[len(states), len(edges)-1]: time in each state per cell [edges[i], edges[i+1]).
+
+        `states` defaults to every State value (row i = State(i)).
+        """
+        edges = np.asarray(edges, I64)
+        states = range(N_STATES) if states is None else states
+        t0, t1 = edges[:-1], edges[1:]
+        present = set(np.unique(self.flat.state).tolist())
+        out = np.zeros((len(states), max(len(edges) - 1, 0)), I64)
+        for k, s in enumerate(states):
+            if int(s) in present:
+                out[k] = self.time_in_state_many(int(s), t0, t1)
+        return out
+
+    def index_at(self, t: int) -> int:
+        """Index (into the flat level) of the span covering time t, or -1."""
+        flat = self.flat
+        i = int(np.searchsorted(flat.start, t, "right")) - 1
+        if i >= 0 and flat.end[i] > t:
+            return i
+        return -1
+
+    def range_between(self, t0: int, t1: int) -> tuple[int, int]:
+        """[i, j): the flat spans intersecting [t0, t1)."""
+        flat = self.flat
+        i = int(np.searchsorted(flat.end, t0, "right"))
+        j = int(np.searchsorted(flat.start, t1, "left"))
+        return i, max(i, j)
+
+    def totals(self) -> np.ndarray:
+        """int64[N_STATES]: total time per state (flat level)."""
+        flat = self.flat
+        return np.bincount(flat.state, weights=flat.end - flat.start, minlength=N_STATES).astype(I64)
+
+
+@dataclass(eq=False)
+class Counter:
+    """A step function: `value[i]` holds from `ts[i]` until `ts[i+1]` (sorted ts)."""
+
+    ts: np.ndarray
+    value: np.ndarray  # int64 (bytes, procs) or int32 (counts)
+
+    @classmethod
+    def empty(cls, dtype: type = np.int64) -> Counter:
+        return cls(np.zeros(0, I64), np.zeros(0, dtype))
+
+    def __len__(self) -> int:
+        return int(self.ts.shape[0])
+
+    def value_at(self, t: np.ndarray | int, default: int = 0) -> np.ndarray:
+        """The value in effect at time(s) t (`default` before the first point)."""
+        i = np.searchsorted(self.ts, t, "right") - 1
+        v = self.value[np.maximum(i, 0)] if len(self) else np.zeros(np.shape(i), self.value.dtype)
+        return np.where(i >= 0, v, default)
+
+    def max_between(self, t0: np.ndarray, t1: np.ndarray) -> np.ndarray:
+        """int64: the maximum value in effect during each [t0[i], t1[i]) (0 before the
+        first point)."""
+        t0 = np.asarray(t0, I64)
+        t1 = np.maximum(np.asarray(t1, I64), t0 + 1)
+        if not len(self):
+            return np.zeros(t0.shape, I64)
+        i0 = np.searchsorted(self.ts, t0, "right") - 1
+        i1 = np.searchsorted(self.ts, t1, "left")  # points in effect: [max(i0, 0), i1)
+        lo = np.maximum(i0, 0)
+        hi = np.maximum(i1, lo + 1)
+        vals = np.append(self.value.astype(I64), 0)  # reduceat needs indices < len
+        red = np.maximum.reduceat(vals, np.stack([lo, hi], axis=1).ravel())[::2]
+        return np.where(i1 > 0, red, 0)
+
+
+@dataclass(eq=False)
+class Instants:
+    """Point events: `kind` (InstantKind), `string`, `stack`, `track` (track index,
+    -1 none), `arg` and `task` (meaning per kind, see InstantKind; -1 none)."""
+
+    ts: np.ndarray
+    kind: np.ndarray
+    string: np.ndarray
+    stack: np.ndarray
+    track: np.ndarray
+    arg: np.ndarray
+    task: np.ndarray
+
+    @classmethod
+    def empty(cls) -> Instants:
+        return cls(*(np.zeros(0, d) for d in (I64, np.uint8, np.int32, np.int32, np.int32, I64, I64)))
+
+    def __len__(self) -> int:
+        return int(self.ts.shape[0])
+
+
+@dataclass(eq=False)
+class Flows:
+    """Arrows from (from_track, from_ts) to (to_track, to_ts); `kind` is a FlowKind.
+    Sorted by from_ts. A track of -1 means unknown."""
+
+    from_track: np.ndarray
+    from_ts: np.ndarray
+    to_track: np.ndarray
+    to_ts: np.ndarray
+    kind: np.ndarray
+
+    @classmethod
+    def empty(cls) -> Flows:
+        return cls(np.zeros(0, np.int32), np.zeros(0, I64), np.zeros(0, np.int32), np.zeros(0, I64), np.zeros(0, np.uint8))
+
+    def __len__(self) -> int:
+        return int(self.from_ts.shape[0])
+
+
+@dataclass(eq=False)
+class CPUSamples:
+    """CPU profile samples taken during the trace (ctx of the sample: -1 = none)."""
+
+    ts: np.ndarray
+    m: np.ndarray
+    p: np.ndarray
+    g: np.ndarray
+    stack: np.ndarray
+
+    @classmethod
+    def empty(cls) -> CPUSamples:
+        return cls(np.zeros(0, I64), np.zeros(0, I64), np.zeros(0, I64), np.zeros(0, I64), np.zeros(0, np.int32))
+
+    def __len__(self) -> int:
+        return int(self.ts.shape[0])
+
+
+@dataclass(eq=False)
+class Goroutines:
+    """One row per goroutine, sorted by id; `track` is its track index.
+
+    `func` is the string id of its start function (0 = unknown), `created` the time of its
+    GoCreate (-1: it existed before the trace), `ended` the time it was destroyed (-1: alive
+    at the end), `creator` the creating goroutine (-1 none/unknown), `create_stack` the
+    creator's stack at GoCreate and `start_stack` the new goroutine's start stack.
+    """
+
+    id: np.ndarray
+    track: np.ndarray
+    func: np.ndarray
+    created: np.ndarray
+    ended: np.ndarray
+    creator: np.ndarray
+    create_stack: np.ndarray
+    start_stack: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.id.shape[0])
+
+    def index(self, gid: int) -> int:
+        """Row of goroutine `gid`, or -1."""
+        i = int(np.searchsorted(self.id, gid))
+        return i if i < len(self) and self.id[i] == gid else -1
+
+
+@dataclass(eq=False)
+class Tasks:
+    """User tasks, sorted by start. `parent` -1 = none; `start` 0 with has_begin False: the
+    task began before the trace; `end` = trace end with has_end False: it never ended."""
+
+    id: np.ndarray
+    parent: np.ndarray
+    name: np.ndarray  # string id
+    start: np.ndarray
+    end: np.ndarray
+    begin_g: np.ndarray
+    end_g: np.ndarray
+    begin_stack: np.ndarray
+    end_stack: np.ndarray
+    has_begin: np.ndarray
+    has_end: np.ndarray
+    lane: np.ndarray  # the TASK track (lane) the task is drawn on, as an index into its lanes
+
+    def __len__(self) -> int:
+        return int(self.id.shape[0])
+
+
+@dataclass(eq=False)
+class Regions:
+    """User regions, sorted by (goroutine, start, depth). `depth` is the nesting level on
+    the goroutine; a region without a begin starts at 0 (has_begin False), one without an
+    end ends when its goroutine ends, or at the trace end (has_end False)."""
+
+    g: np.ndarray
+    task: np.ndarray
+    name: np.ndarray  # string id
+    start: np.ndarray
+    end: np.ndarray
+    depth: np.ndarray
+    stack: np.ndarray
+    has_begin: np.ndarray
+    has_end: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.g.shape[0])
+
+
+@dataclass(eq=False)
+class Track:
+    """A row of the timeline. Exactly what the kind needs is set: `spans` (proc, thread,
+    goroutine, gc, task, region), `counter` (heap, counter) or `instants` (cpu)."""
+
+    kind: TrackKind
+    id: int
+    name: str
+    group: str
+    spans: Spans | None = None
+    counter: Counter | None = None
+    instants: Instants | None = None
+
+
+@dataclass(eq=False)
+class Trace:
+    """A whole trace as a timeline. See the module docstring and docs of the parts.
+
+    Span `arg` per track kind: goroutine tracks: RUNNING -> P it ran on, SYSCALL -> M,
+    RUNNABLE -> the goroutine that made it runnable (creator/unblocker; -1 if none or
+    itself); proc tracks: RUNNING/SYSCALL -> the goroutine on it (-1: held by an M but no
+    goroutine running, i.e. in the scheduler); thread tracks: RUNNING -> the P it holds,
+    SYSCALL -> the goroutine in the syscall; gc: GC sequence number; stw: the goroutine
+    that stopped the world (reason = the kind string, e.g. "GC mark termination");
+    assists: goroutine; sweeps: P; task lanes: task id; regions: task id.
+    """
+
+    version: int
+    base_time: int
+    duration: int
+    strings: StringTable
+    stacks: StackTable
+    tracks: list[Track]
+    goroutines: Goroutines
+    proc_ids: np.ndarray
+    proc_tracks: np.ndarray
+    thread_ids: np.ndarray
+    thread_tracks: np.ndarray
+    gc: Spans
+    stw: Spans
+    assists: Spans  # overlapping across goroutines (arg = goroutine), sorted by start
+    sweeps: Spans  # overlapping across Ps (arg = P), sorted by start
+    heap_alloc: Counter
+    heap_goal: Counter
+    gomaxprocs: Counter
+    goroutine_counts: dict[State, Counter]  # RUNNING, RUNNABLE, WAITING, SYSCALL
+    thread_counts: dict[State, Counter]  # RUNNING (holding a P), SYSCALL
+    tasks: Tasks
+    regions: Regions
+    logs: Instants
+    labels: Instants
+    cpu_samples: CPUSamples
+    flows: Flows
+    sync_times: np.ndarray  # start of each generation (Sync events), relative
+    events: int  # events the model was built from
+    error: str | None = None  # set for a partial trace (only complete generations used)
+    _index: dict[tuple[int, int], int] = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._index = {(int(t.kind), int(t.id)): i for i, t in enumerate(self.tracks) if t.kind <= TrackKind.GOROUTINE}
+
+    def track_index(self, kind: TrackKind, ident: int) -> int:
+        """Index into `tracks` of the proc/thread/goroutine track with this id, or -1."""
+        return self._index.get((int(kind), int(ident)), -1)
+
+    def goroutine_track(self, gid: int) -> Track | None:
+        i = self.track_index(TrackKind.GOROUTINE, gid)
+        return self.tracks[i] if i >= 0 else None
+
+    def proc_track(self, pid: int) -> Track | None:
+        i = self.track_index(TrackKind.PROC, pid)
+        return self.tracks[i] if i >= 0 else None
+
+    def thread_track(self, mid: int) -> Track | None:
+        i = self.track_index(TrackKind.THREAD, mid)
+        return self.tracks[i] if i >= 0 else None
+
+    def string(self, sid: int) -> str:
+        return self.strings.strings[int(sid)]
+
+    def frames(self, sid: int) -> list[tuple[str, str, int]]:
+        """The frames of stack `sid` as (func, file, line), innermost first."""
+        st, s = self.stacks, self.strings.strings
+        return [(s[st.frame_func[f]], s[st.frame_file[f]], st.frame_line[f]) for f in st.stacks[int(sid)]]
+
+    @property
+    def end_time(self) -> int:
+        return self.duration
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the model's arrays (strings/stacks and the event table excluded)."""
+        seen: set[int] = set()
+        total = 0
+
+        def add(a: object) -> None:
+            nonlocal total
+            if isinstance(a, np.ndarray):
+                base = a if a.base is None else a.base
+                if isinstance(base, np.ndarray) and id(base) not in seen:
+                    seen.add(id(base))
+                    total += base.nbytes
+
+        def walk(obj: object) -> None:
+            if obj is None:
+                return
+            for v in vars(obj).values() if hasattr(obj, "__dict__") else ():
+                add(v)
+
+        for t in self.tracks:
+            for part in (t.spans, t.counter, t.instants):
+                walk(part)
+        for part in (
+            self.goroutines, self.gc, self.stw, self.assists, self.sweeps, self.heap_alloc,
+            self.heap_goal, self.gomaxprocs, self.tasks, self.regions, self.logs, self.labels,
+            self.cpu_samples, self.flows, *self.goroutine_counts.values(), *self.thread_counts.values(),
+        ):  # fmt: skip
+            walk(part)
+        return total
