@@ -20,7 +20,7 @@ _NARGS_NP = np.array(_NARGS, dtype=np.int64)
 
 _CODES = ("B", "q", "Q", "Q", "Q", "Q", "q")  # typ, time, a0..a3, off
 _DTYPES = (np.uint8, np.int64, np.uint64, np.uint64, np.uint64, np.uint64, np.int64)
-_SLICE_BYTES = 4 << 20  # decode at most this much batch data at a time
+_SLICE_BYTES = 1 << 20  # decode at most this much batch data at a time
 
 
 class MEvents:
@@ -109,7 +109,8 @@ def _decode_vectorised(parts: list[Batch], buf: bytes, freq: float) -> tuple[np.
     # Frame events: each is a type token followed by nargs tokens.
     small = values < 256
     nargs = np.where(small, _NARGS_NP[np.where(small, values, 0).astype(np.intp)], -1)
-    step = (np.arange(ntok, dtype=np.int64) + 1 + np.maximum(nargs, 0)).tolist()
+    step = array("q")
+    step.frombytes((np.arange(ntok, dtype=np.int64) + 1 + np.maximum(nargs, 0)).tobytes())
     batch_tok_start = np.searchsorted(tok_start, data_start).tolist()
     batch_tok_end = np.searchsorted(tok_start, data_end).tolist()
     starts = array("q")

@@ -669,8 +669,9 @@ def read_trace(path: str | os.PathLike[str]) -> EventTable:
 def read_buffer(data: bytes, path: str | None = None) -> EventTable:
     """Read a Go trace held in memory (see read_trace)."""
     reader = GoTraceReader(data, path)
-    chunks = [c.columns for c in reader.chunks()]
-    cols = {name: np.concatenate([c[name] for c in chunks]) if chunks else empty_columns()[name] for name in COLUMNS}
+    cols = _Columns(len(data) + 4096)
+    for chunk in reader.chunks():
+        cols.append(chunk.columns)
     return EventTable(
         version=reader.version,
         strings=reader.strings,
@@ -681,5 +682,30 @@ def read_buffer(data: bytes, path: str | None = None) -> EventTable:
         error=reader.error,
         error_offset=reader.error_offset,
         valid_events=reader.valid_events if reader.error else reader.printed,
-        **cols,
+        **cols.finish(),
     )
+
+
+class _Columns:
+    """Growable output columns. The capacity is an upper bound on the event count (every
+    event takes at least one byte of the file), reserved but untouched, so only the rows
+    written become resident: no second copy as a concatenation would make."""
+
+    def __init__(self, capacity: int) -> None:
+        self.n = 0
+        self.cols = {name: np.empty(capacity, dtype=DTYPES[name]) for name in COLUMNS}
+
+    def append(self, chunk: dict[str, np.ndarray]) -> None:
+        k = int(chunk["typ"].shape[0])
+        if self.n + k > self.cols["typ"].shape[0]:
+            grow = max(self.n + k, 2 * self.cols["typ"].shape[0])
+            for name, col in self.cols.items():
+                new = np.empty(grow, dtype=col.dtype)
+                new[: self.n] = col[: self.n]
+                self.cols[name] = new
+        for name, col in self.cols.items():
+            col[self.n : self.n + k] = chunk[name]
+        self.n += k
+
+    def finish(self) -> dict[str, np.ndarray]:
+        return {name: col[: self.n] for name, col in self.cols.items()}

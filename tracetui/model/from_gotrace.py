@@ -192,16 +192,22 @@ def _spans_from_events(
     stack: np.ndarray | None,
     arg: np.ndarray,
     extend: np.ndarray,
+    presorted: bool = False,
 ) -> dict[str, np.ndarray]:
     """Spans of per-key event sequences: event k (in row order within its key) starts a
     span in state[k] that lasts until the key's next event, the last one to the trace end.
 
     `extend`: events whose span starts at the preceding Sync instead (Undetermined->X).
     Returns columns grouped by key (in dense key order), with start/end rows, unmerged.
+    `presorted`: the events are already grouped by key (in row order within a key).
     """
-    order = stable_order(key_idx, nkeys)
-    key = key_idx[order]
-    rows = rows[order]
+    if presorted:
+        order = slice(None)
+        key = key_idx
+    else:
+        order = stable_order(key_idx, nkeys)
+        key = key_idx[order]
+        rows = rows[order]
     first, last = group_bounds(key)
     srow = rows.copy()
     ext = np.flatnonzero(extend[order] & first)
@@ -389,9 +395,8 @@ def build_model(table: EventTable) -> Trace:
     rbl &= g != K["gid"]
     arg[rbl] = g[rbl]
     spans_cols = _spans_from_events(
-        tb, K["key"], ng, rows, state, K["reason"], K["stack"], arg, K["from"] == _UND
+        tb, K["key"], ng, rows, state, K["reason"], K["stack"], arg, K["from"] == _UND, presorted=True
     )
-    # _spans_from_events re-sorts stably by key: K is already grouped, so order is identity.
     pro = np.flatnonzero(kfirst & (K["from"] != _UND) & (K["from"] != _NEX) & (K["from"] < 6))
     if pro.size:
         spans_cols = _insert_prologues(tb, spans_cols, pro, K["from"][pro])
@@ -408,8 +413,7 @@ def build_model(table: EventTable) -> Trace:
 
     # ---- procs --------------------------------------------------------------------------
     pt = tb.ptrans()
-    psel = np.flatnonzero((tb.p[G["row"]] >= 0) & ((G["from"] == _RUN) | (G["to"] == _RUN)))
-    pspans, poff, dp = _proc_spans(tb, pt, G, psel)
+    pspans, poff, dp = _proc_spans(tb, pt, gt)
     # ---- threads ------------------------------------------------------------------------
     tspans, toff, dm, tcounts = _thread_spans(tb, gt)
 
@@ -603,9 +607,7 @@ def _insert_prologues(
     return {k: np.insert(v, pos, vals[k]) for k, v in cols.items()}
 
 
-def _proc_spans(
-    tb: _Table, pt: dict[str, np.ndarray], G: dict[str, np.ndarray], gsel: np.ndarray
-) -> tuple[Spans, np.ndarray, Dense]:
+def _proc_spans(tb: _Table, pt: dict[str, np.ndarray], gt: dict[str, np.ndarray]) -> tuple[Spans, np.ndarray, Dense]:
     """P spans from proc transitions and goroutine transitions into/out of Running on a P."""
     # Proc transitions, minus status events repeating the known state.
     keep = ~((pt["typ"] == S.EvProcStatus) & (pt["from"] == pt["to"]))
@@ -615,15 +617,14 @@ def _proc_spans(
     pext = pt["from"][keep] == S.ProcUndetermined
     pkey = pt["pid"][keep]
     # Goroutine transitions with a P in context: that P runs / stops running the goroutine.
-    grow = G["row"][gsel]
-    gto = G["to"][gsel]
-    gid = G["gid"][gsel]
+    gsel = np.flatnonzero((tb.p[gt["row"]] >= 0) & ((gt["from"] == _RUN) | (gt["to"] == _RUN)))
+    grow = gt["row"][gsel]
+    gto = gt["to"][gsel]
+    gid = gt["gid"][gsel]
     gstate = np.where(gto == _SYS, _SYS, _RUN).astype(np.uint8)
     garg = np.where((gto == _RUN) | (gto == _SYS), gid, -1)
     gkey = tb.p[grow]
     # Merge the two row-ordered lists in O(n): mark rows, read them back in row order.
-    order_g = np.argsort(grow, kind="stable")  # G is grouped by goroutine; restore row order
-    grow, gstate, garg, gkey = grow[order_g], gstate[order_g], garg[order_g], gkey[order_g]
     rows, src = _merge_rows(tb.n, prow, grow)
     key = np.empty(rows.size, I64)
     state = np.empty(rows.size, np.uint8)
@@ -671,12 +672,10 @@ def _thread_spans(tb: _Table, gt: dict[str, np.ndarray]) -> tuple[Spans, np.ndar
     arg = np.empty(rows.size, I64)
     state[:-1], arg[:-1] = bstate[1:], barg[1:]
     # After each M's last event: decide from the event itself (few: one per M).
-    gto_row = np.full(tb.n, NONE8, np.uint8)  # only needed at the last rows
     li = np.flatnonzero(last)
     lrows = rows[li]
     gpos = np.searchsorted(gt["row"], lrows)
     gpos_ok = (gpos < gt["row"].size) & (gt["row"][np.minimum(gpos, gt["row"].size - 1)] == lrows)
-    del gto_row
     for j, r, gp, ok in zip(li.tolist(), lrows.tolist(), gpos.tolist(), gpos_ok.tolist()):
         state[j], arg[j] = _m_after(tb, r, gt["to"][gp] if ok else NONE8, int(gt["gid"][gp]) if ok else -1)
     # An M first seen through a status event existed before: extend from the last Sync.
@@ -687,8 +686,7 @@ def _thread_spans(tb: _Table, gt: dict[str, np.ndarray]) -> tuple[Spans, np.ndar
     und[isst & (rt == S.EvProcStatus)] = a2[isst & (rt == S.EvProcStatus)] == S.ProcUndetermined
     gs = isst & (rt != S.EvProcStatus)
     und[gs] = (a2[gs] >> np.uint64(32)) == _UND
-    # rows are already grouped: _spans_from_events' stable re-sort is the identity.
-    cols = _spans_from_events(tb, key, len(dm), rows, state, None, None, arg, und)
+    cols = _spans_from_events(tb, key, len(dm), rows, state, None, None, arg, und, presorted=True)
     counts = {
         st: _count_counter(tb, cols["srow"][cols["state"] == st], cols["erow"][cols["state"] == st])
         for st in (State.RUNNING, State.SYSCALL)
@@ -887,7 +885,9 @@ def _regions(tb: _Table, dg: Dense, ended: np.ndarray) -> Regions:
     pair_b = np.flatnonzero(isb2 & same_next & np.r_[~isb2[1:], False])
     matched_end = np.zeros(rows.size, bool)
     matched_end[pair_b + 1] = True
-    lone_b = np.flatnonzero(isb2 & ~np.isin(np.arange(rows.size), pair_b))
+    paired_b = np.zeros(rows.size, bool)
+    paired_b[pair_b] = True
+    lone_b = np.flatnonzero(isb2 & ~paired_b)
     lone_e = np.flatnonzero(~isb2 & ~matched_end)
     a = tb.a
     gid = tb.g

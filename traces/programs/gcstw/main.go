@@ -12,6 +12,7 @@ import (
 	"runtime/debug"
 	"runtime/trace"
 	"sync"
+	"time"
 )
 
 func main() {
@@ -65,30 +66,28 @@ func churn(rounds, size int) int {
 
 func work() {
 	var ms runtime.MemStats
+	// A forced collection. After marking, runtime.GC waits for the sweep to finish by
+	// yielding in a loop, and the background sweeper may spin yielding in step with it on
+	// the other P: tens of thousands of events, a different number each run. On one P the
+	// two take turns and finish at once, so the trace stays small and stable.
+	procs := runtime.GOMAXPROCS(1)
+	runtime.GC()
+	runtime.GOMAXPROCS(procs)
+	runtime.ReadMemStats(&ms)
+
 	old := debug.SetGCPercent(25) // collect often while the heap is small
 	var wg sync.WaitGroup
 	for g := 0; g < 3; g++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			churn(60, 4000)
+			churn(40, 2000)
 		}()
 	}
 	wg.Wait()
 
-	for i := 0; i < 3; i++ {
-		runtime.GC() // a full, blocking collection with two stop-the-world phases
-		runtime.ReadMemStats(&ms)
-	}
 	debug.SetGCPercent(old)
 
-	// A big allocation followed by releasing it to the OS.
-	big := make([][]byte, 64)
-	for i := range big {
-		big[i] = make([]byte, 64<<10)
-	}
-	big = nil
-	debug.FreeOSMemory()
 
 	// ReadMemStats while other goroutines allocate: the stop-the-world preempts them.
 	stop := make(chan struct{})
@@ -108,6 +107,7 @@ func work() {
 	}
 	for i := 0; i < 5; i++ {
 		runtime.ReadMemStats(&ms)
+		time.Sleep(100 * time.Microsecond)
 	}
 	close(stop)
 	wg.Wait()
