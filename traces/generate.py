@@ -193,8 +193,8 @@ def _display(p: Path) -> str:
 def parsed_summary(path: Path, version: str = gotoolchain.VERSIONS[-1]) -> dict[str, int]:
     """Parse ``path`` with ``go tool trace -d=parsed`` of Go ``version``: event counts by kind.
 
-    The special key ``"generations"`` is the number of generations (the parsed dump prints one
-    Sync event per generation with its clock reading, plus a final one without). Raises
+    The special key ``"generations"`` is the number of generations: the parsed dump prints a
+    Sync event at the start of each generation and one more at the end of the trace. Raises
     GenerateError if the trace does not parse.
     """
     go = gotoolchain.ensure_go(version)
@@ -211,8 +211,7 @@ def parsed_summary(path: Path, version: str = gotoolchain.VERSIONS[-1]) -> dict[
         parts = line.split(" ", 4)
         kind = parts[3] if len(parts) > 3 else "?"
         counts[kind] = counts.get(kind, 0) + 1
-        if kind == "Sync" and " Trace=" in line:
-            counts["generations"] += 1
+    counts["generations"] = max(counts.get("Sync", 0) - 1, 0)
     return counts
 
 

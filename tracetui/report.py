@@ -64,6 +64,13 @@ def partial_warning(path: str, table: EventTable) -> str:
     )
 
 
+def _gomaxprocs(v: object) -> str:
+    if isinstance(v, dict):
+        last, top = v.get("last"), v.get("max")
+        return f"{last}" if last == top else f"{last} (max {top})"
+    return "?" if v is None else str(v)
+
+
 def print_summary(path: str, table: EventTable, console: Console | None = None) -> None:
     """The short human report."""
     s = summary_stats(table)
@@ -77,7 +84,7 @@ def print_summary(path: str, table: EventTable, console: Console | None = None) 
         ("Go version", Text(f"go{s['go_version']} trace format")),
         ("Duration", Text(format_duration(s["duration_ns"]))),
         ("Events", Text(f"{s['events']:,}")),
-        ("GOMAXPROCS", Text(str(s.get("gomaxprocs", "?")))),
+        ("GOMAXPROCS", Text(_gomaxprocs(s.get("gomaxprocs")))),
         ("Goroutines", Text(f"{s['goroutines']:,}")),
         ("Procs / threads", Text(f"{s['procs']} / {s['threads']}")),
         ("GC cycles", Text(f"{s['gc_cycles']:,}")),

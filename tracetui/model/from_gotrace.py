@@ -102,13 +102,36 @@ _PROC_STATUS_TO_STATE = np.array([*S.PROC_STATUS_TO_STATE, S.ProcUndetermined], 
 _BEGIN, _ACTIVE, _END = 0, 1, 2
 
 
+_FLOW_SRC = _UNBLOCKS.copy()
+_FLOW_SRC[S.EvGoCreate] = True
+# Events that can change an M's state (its P, or a goroutine entering/leaving a syscall).
+_M_REL = _IS_P.copy()
+_M_REL[
+    [S.EvGoSyscallBegin, S.EvGoSyscallEnd, S.EvGoSyscallEndBlocked, S.EvGoCreateSyscall,
+     S.EvGoDestroySyscall, S.EvGoStatus, S.EvGoStatusStack]
+] = True  # fmt: skip
+_NOT_M = np.zeros(256, bool)  # rows whose m is not an M acting
+_NOT_M[[S.EvCPUSample, S.EV_SYNC]] = True
+
+_CHUNK = 1 << 20
+
+
 def _u2i(a: np.ndarray) -> np.ndarray:
     """uint64 ids/values -> int64 (NoTask etc. become -1)."""
     return a.view(I64)
 
 
+class _GT:
+    """Goroutine transitions in row (time) order."""
+
+    __slots__ = ("row", "typ", "frm", "to", "gid")
+
+    def __init__(self, row: np.ndarray, typ: np.ndarray, frm: np.ndarray, to: np.ndarray, gid: np.ndarray) -> None:
+        self.row, self.typ, self.frm, self.to, self.gid = row, typ, frm, to, gid
+
+
 class _Table:
-    """The valid rows of an EventTable plus per-row derived columns."""
+    """The valid rows of an EventTable, with helpers (no per-row copies)."""
 
     def __init__(self, table: EventTable) -> None:
         n = len(table)
@@ -120,47 +143,39 @@ class _Table:
         self.p = table.p[:n]
         self.g = table.g[:n]
         self.a = (table.a0[:n], table.a1[:n], table.a2[:n], table.a3[:n])
-        self.base = int(table.time[0]) if n else 0
-        self.t = table.time[:n] - self.base
-        self.T = int(self.t[-1]) if n else 0
-        self.t_ext = np.append(self.t, self.T)  # row n = the trace end
+        self.time = table.time[:n]
+        self.base = int(self.time[0]) if n else 0
+        self.T = int(self.time[-1]) - self.base if n else 0
         srow = np.flatnonzero(self.typ == S.EV_SYNC)
         if n and (srow.size == 0 or srow[0] != 0):
-            srow = np.concatenate([[0], srow])
-        self.sync_rows = srow
-        self.sync_t = self.t[srow]
+            srow = np.concatenate([np.zeros(1, srow.dtype), srow])
+        self.sync_rows = srow.astype(I64)
+
+    def ts(self, rows: np.ndarray) -> np.ndarray:
+        """Relative times of rows (< n)."""
+        return self.time[rows] - self.base
 
     def sync_before(self, rows: np.ndarray) -> np.ndarray:
         """Row of the last Sync at or before each row (row 0 = trace start)."""
         i = np.searchsorted(self.sync_rows, rows, "right") - 1
         return self.sync_rows[np.maximum(i, 0)]
 
-    def gtrans(self) -> dict[str, np.ndarray]:
-        """Goroutine transitions of all rows, in row (time) order."""
+    def gtrans(self) -> _GT:
         typ = self.typ
         gi = np.flatnonzero(_IS_G[typ])
         gt = typ[gi]
-        gfrom = _GFROM[gt]
-        gto = _GTO[gt]
+        frm = _GFROM[gt]
+        to = _GTO[gt]
         st = np.flatnonzero((gt == S.EvGoStatus) | (gt == S.EvGoStatusStack))
         if st.size:
             a2s = self.a[2][gi[st]]
-            gfrom[st] = np.minimum(a2s >> np.uint64(32), 6).astype(np.uint8)
-            gto[st] = _GO_STATUS_TO_STATE[np.minimum(a2s & np.uint64(0xFFFFFFFF), 5).astype(np.intp)]
+            frm[st] = np.minimum(a2s >> np.uint64(32), 6).astype(np.uint8)
+            to[st] = _GO_STATUS_TO_STATE[np.minimum(a2s & np.uint64(0xFFFFFFFF), 5).astype(np.intp)]
         gid = np.where(_G_RES_A0[gt], _u2i(self.a[0][gi]), self.g[gi])
-        reason = np.zeros(gi.size, np.int32)
-        rm = np.flatnonzero(_G_REASON[gt])
-        reason[rm] = self.a[0][gi[rm]]
-        stack = np.zeros(gi.size, np.int32)
-        sa = _G_STACK_ARG[gt]
-        for k in range(4):
-            sm = np.flatnonzero(sa == k)
-            if sm.size:
-                stack[sm] = self.a[k][gi[sm]]
-        return {"row": gi, "typ": gt, "from": gfrom, "to": gto, "gid": gid, "reason": reason, "stack": stack}
+        return _GT(gi, gt, frm, to, gid)
 
     def ptrans(self) -> dict[str, np.ndarray]:
-        """Proc transitions of all rows (Go ProcState numbering), in row order."""
+        """Proc transitions (Go ProcState numbering), in row order."""
         typ = self.typ
         pi = np.flatnonzero(_IS_P[typ])
         pt = typ[pi]
@@ -182,104 +197,81 @@ class _Table:
 # --- generic pieces -------------------------------------------------------------------
 
 
-def _spans_from_events(
-    tb: _Table,
-    key_idx: np.ndarray,
-    nkeys: int,
-    rows: np.ndarray,
-    state: np.ndarray,
-    reason: np.ndarray | None,
-    stack: np.ndarray | None,
-    arg: np.ndarray,
-    extend: np.ndarray,
-    presorted: bool = False,
-) -> dict[str, np.ndarray]:
-    """Spans of per-key event sequences: event k (in row order within its key) starts a
-    span in state[k] that lasts until the key's next event, the last one to the trace end.
+class _Grouped:
+    """Events grouped by a dense key (row order within a key), as spans: event k starts a
+    span in state[k] lasting until the key's next event, the last one to the trace end."""
 
-    `extend`: events whose span starts at the preceding Sync instead (Undetermined->X).
-    Returns columns grouped by key (in dense key order), with start/end rows, unmerged.
-    `presorted`: the events are already grouped by key (in row order within a key).
-    """
-    if presorted:
-        order = slice(None)
-        key = key_idx
-    else:
-        order = stable_order(key_idx, nkeys)
-        key = key_idx[order]
-        rows = rows[order]
-    first, last = group_bounds(key)
-    srow = rows.copy()
-    ext = np.flatnonzero(extend[order] & first)
-    srow[ext] = tb.sync_before(rows[ext])
-    erow = np.empty_like(rows)
-    erow[:-1] = rows[1:]
-    erow[last] = tb.n
-    out = {
-        "key": key,
-        "srow": srow,
-        "erow": erow,
-        "state": state[order],
-        "arg": arg[order],
-        "reason": np.zeros(rows.size, np.int32) if reason is None else reason[order],
-        "stack": np.zeros(rows.size, np.int32) if stack is None else stack[order],
-        "evrow": rows,
-    }
-    return out
+    def __init__(self, tb: _Table, counts: np.ndarray, rows: np.ndarray) -> None:
+        nk = counts.size
+        self.counts = counts
+        self.key = np.repeat(np.arange(nk, dtype=np.int32), counts)
+        offs = np.zeros(nk + 1, I64)
+        np.cumsum(counts, out=offs[1:])
+        has = counts > 0
+        self.fpos = offs[:-1][has]
+        self.lpos = offs[1:][has] - 1
+        self.rows = rows
+        self.start = tb.ts(rows)
+
+    def extend_first(self, tb: _Table, mask_at_first: np.ndarray) -> None:
+        """Start the first span of the selected keys at the preceding Sync."""
+        sel = self.fpos[mask_at_first]
+        if sel.size:
+            self.start[sel] = tb.ts(tb.sync_before(self.rows[sel]))
+
+    def ends(self, tb: _Table) -> np.ndarray:
+        end = np.empty_like(self.start)
+        end[:-1] = self.start[1:]
+        end[self.lpos] = tb.T
+        return end
+
+    def first_mask(self) -> np.ndarray:
+        first = np.zeros(self.key.size, bool)
+        first[self.fpos] = True
+        return first
 
 
-def _filter(cols: dict[str, np.ndarray], keep: np.ndarray) -> dict[str, np.ndarray]:
-    if keep.all():
-        return cols
-    return {k: v[keep] for k, v in cols.items()}
+def _runs(first: np.ndarray, live: np.ndarray, *cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Runs of equal `cols` within a key: (index of each live run's first element, index
+    of its last element)."""
+    brk = first.copy()
+    for c in cols:
+        if c.size > 1:
+            brk[1:] |= c[1:] != c[:-1]
+    b = np.flatnonzero(brk)
+    nb = np.empty_like(b)
+    nb[:-1] = b[1:]
+    if b.size:
+        nb[-1] = first.size
+    lv = live[b]
+    return b[lv], nb[lv] - 1
 
 
-def _merge(tb: _Table, cols: dict[str, np.ndarray], nkeys: int) -> tuple[Spans, np.ndarray]:
-    """Merge touching spans of a key that agree on state/reason/stack/arg; return the
-    Spans (grouped by key, sorted by start within) and the offsets of each key's slice."""
-    key, srow, erow = cols["key"], cols["srow"], cols["erow"]
-    st, rs, sk, ar = cols["state"], cols["reason"], cols["stack"], cols["arg"]
-    n = key.size
-    brk = np.ones(n, bool)
-    if n > 1:
-        brk[1:] = (
-            (key[1:] != key[:-1])
-            | (st[1:] != st[:-1])
-            | (rs[1:] != rs[:-1])
-            | (sk[1:] != sk[:-1])
-            | (ar[1:] != ar[:-1])
-            | (srow[1:] != erow[:-1])
-        )
-    k = np.flatnonzero(brk)
-    run_last = np.empty_like(k)
-    run_last[:-1] = k[1:] - 1
-    if k.size:
-        run_last[-1] = n - 1
-    t = tb.t_ext
-    spans = Spans(
-        start=t[srow[k]],
-        end=t[erow[run_last]],
-        state=st[k].astype(np.uint8),
-        reason=rs[k].astype(np.int32),
-        stack=sk[k].astype(np.int32),
-        arg=ar[k].astype(I64),
-    )
-    counts = np.bincount(key[k], minlength=nkeys) if k.size else np.zeros(nkeys, I64)
-    offsets = np.zeros(nkeys + 1, I64)
-    np.cumsum(counts, out=offsets[1:])
-    return spans, offsets
+def _offsets(key: np.ndarray, nkeys: int) -> np.ndarray:
+    counts = np.bincount(key, minlength=nkeys) if key.size else np.zeros(nkeys, I64)
+    offs = np.zeros(nkeys + 1, I64)
+    np.cumsum(counts, out=offs[1:])
+    return offs
 
 
-def _count_counter(tb: _Table, srow: np.ndarray, erow: np.ndarray) -> Counter:
-    """How many of the spans [srow, erow) are open over time (a step counter)."""
-    n = tb.n
-    if srow.size == 0:
-        return Counter.empty(np.int32)
-    d = np.bincount(srow, minlength=n + 1)
-    d -= np.bincount(erow, minlength=n + 1)
-    nz = np.flatnonzero(d[:n])
-    vals = np.cumsum(d[nz]).astype(np.int32)
-    return Counter(tb.t[nz], vals)
+def _step_counter(ts: np.ndarray, delta: np.ndarray, initial: int = 0) -> Counter:
+    """Counter of initial + cumulative deltas at (sorted) ts, one point per distinct ts."""
+    nz = np.flatnonzero(delta)
+    ts, vals = ts[nz], initial + np.cumsum(delta[nz], dtype=np.int32)
+    if ts.size > 1:
+        last = np.ones(ts.size, bool)
+        last[:-1] = ts[1:] != ts[:-1]
+        ts, vals = ts[last], vals[last]
+    return Counter(np.concatenate([np.zeros(1, I64), ts]), np.concatenate([np.array([initial], np.int32), vals]))
+
+
+def _overlap_counter(start: np.ndarray, end: np.ndarray, T: int) -> Counter:
+    """How many of the intervals [start, end) are open over time (ends at T not shown)."""
+    keep_end = end < T
+    ts = np.concatenate([start, end[keep_end]])
+    d = np.concatenate([np.ones(start.size, np.int8), np.full(int(keep_end.sum()), -1, np.int8)])
+    o = np.argsort(ts, kind="stable")
+    return _step_counter(ts[o], d[o])
 
 
 def _pair_ranges(
@@ -312,15 +304,15 @@ def _pair_ranges(
     ci_ok = ci < rows.size
     ci_ok[ci_ok] = gk[ci[ci_ok]] == gk[si[ci_ok]]
     srow = np.where(kind[si] == _ACTIVE, tb.sync_before(rows[si]), rows[si])
-    start = tb.t[srow]
-    end = np.where(ci_ok, tb.t_ext[np.where(ci_ok, rows[np.minimum(ci, rows.size - 1)], tb.n)], tb.T)
+    start = tb.ts(srow)
+    end = np.where(ci_ok, tb.ts(rows[np.minimum(ci, rows.size - 1)]), tb.T)
     brow = np.where(kind[si] == _BEGIN, rows[si], -1)
     keys = dk.ids[gk[si]]
     if orphan_ends:
         oi = np.flatnonzero((kind == _END) & ~open_before)
         if oi.size:
-            start = np.concatenate([start, tb.t[tb.sync_before(rows[oi])]])
-            end = np.concatenate([end, tb.t[rows[oi]]])
+            start = np.concatenate([start, tb.ts(tb.sync_before(rows[oi]))])
+            end = np.concatenate([end, tb.ts(rows[oi])])
             brow = np.concatenate([brow, np.full(oi.size, -1, I64)])
             keys = np.concatenate([keys, dk.ids[gk[oi]]])
     o = np.argsort(start, kind="stable")
@@ -328,16 +320,25 @@ def _pair_ranges(
 
 
 def _range_spans(
-    tb: _Table, begin: int, active: int, end: int, key: np.ndarray | None, state: State, orphan_ends: bool,
+    tb: _Table, begin: int, active: int, end: int, key: str | None, state: State, orphan_ends: bool,
     reason_arg: int = -1, stack_arg: int = -1, arg_is_seq: bool = False,
 ) -> Spans:  # fmt: skip
+    """Spans of Begin/Active/End ranges. `key`: "g" (ctx goroutine, or a0 of Active),
+    "p" (ctx P, or a0 of Active), or None (one global range)."""
     typ = tb.typ
-    rows = np.flatnonzero((typ == begin) | (typ == end) | ((typ == active) if active >= 0 else False))
+    mask = (typ == begin) | (typ == end)
+    if active >= 0:
+        mask |= typ == active
+    rows = np.flatnonzero(mask)
     if rows.size == 0:
         return Spans.empty()
     rt = typ[rows]
     kind = np.where(rt == begin, _BEGIN, np.where(rt == end, _END, _ACTIVE)).astype(np.uint8)
-    k = np.zeros(rows.size, I64) if key is None else key[rows] if key.shape[0] == tb.n else key
+    if key is None:
+        k = np.zeros(rows.size, I64)
+    else:
+        ctx = (tb.g if key == "g" else tb.p)[rows]
+        k = np.where(kind == _ACTIVE, _u2i(tb.a[0][rows]), ctx)
     start, stop, brow, keys = _pair_ranges(tb, rows, k, kind, orphan_ends)
     has = brow >= 0
     bro = np.maximum(brow, 0)
@@ -349,6 +350,318 @@ def _range_spans(
         stack = np.where(has, tb.a[stack_arg][bro], 0).astype(np.int32)
     arg = np.where(has, _u2i(tb.a[0][bro]), -1) if arg_is_seq else keys
     return Spans(start, stop, np.full(start.size, state, np.uint8), reason, stack, arg.astype(I64))
+
+
+# --- goroutines -----------------------------------------------------------------------
+
+
+class _GoroutinesOut:
+    spans: Spans
+    offsets: np.ndarray
+    dense: Dense
+    table: Goroutines
+    counts: dict[State, Counter]
+    flow_rows: np.ndarray  # source row of each flow (unsorted)
+    flow_key: np.ndarray  # dense goroutine of the target
+    flow_to_ts: np.ndarray
+    flow_kind: np.ndarray
+
+
+def _goroutines(tb: _Table, gt: _GT, table: EventTable) -> _GoroutinesOut:
+    out = _GoroutinesOut()
+    dg = Dense(gt.gid)
+    ng = len(dg)
+    inv = dg.inverse
+    order = stable_order(inv, ng)
+    # Status events repeating the known state (X->X at generation starts) are no transition
+    # (Go never gives a goroutine's first transition from == to).
+    keep = gt.frm != gt.to
+    if keep.all():
+        counts = np.bincount(inv, minlength=ng)
+    else:
+        order = order[keep[order]]
+        counts = np.bincount(inv[keep], minlength=ng)
+    del inv
+    G = _Grouped(tb, counts, gt.row[order])
+    typ = gt.typ[order]
+    state = gt.to[order]
+    ffrom = gt.frm[order[G.fpos]]
+    del order
+    rows = G.rows
+    reason, stack = _reason_stack(tb, typ, rows)
+    func_of = _root_funcs(table, G.key, stack, ng)
+    gtab = _creation(tb, dg, G, typ, state, ffrom)
+    G.extend_first(tb, ffrom == _UND)
+
+    # Goroutines by state over time, in row order (Undetermined->X counts from the start).
+    und = gt.frm == _UND
+    pro = (ffrom != _UND) & (ffrom != _NEX) & (ffrom < 6)
+    out.counts = {}
+    ts_all = tb.ts(gt.row)
+    for st in (State.RUNNING, State.RUNNABLE, State.WAITING, State.SYSCALL):
+        tos = gt.to == st
+        init = int(np.count_nonzero(tos & und)) + int(np.count_nonzero(ffrom[pro] == st))
+        d = (tos & ~und).view(np.int8) - (gt.frm == st).view(np.int8)
+        out.counts[st] = _step_counter(ts_all, d, init)
+    del ts_all
+
+    if pro.any():  # first transition from a real state: a span in it from the trace start
+        pos = G.fpos[pro]
+        G.rows = rows = np.insert(rows, pos, rows[pos])
+        G.start = np.insert(G.start, pos, 0)
+        G.key = np.insert(G.key, pos, G.key[pos])
+        typ = np.insert(typ, pos, NONE8)
+        state = np.insert(state, pos, ffrom[pro])
+        reason = np.insert(reason, pos, 0)
+        stack = np.insert(stack, pos, 0)
+        counts = np.bincount(G.key, minlength=ng)
+        G = _regroup(G, counts)
+
+    end = G.ends(tb)
+    live = (state != _NEX) & (state != _UND)
+    k, rl = _runs(G.first_mask(), live, state, reason, stack)
+    key = G.key[k]
+    rk = rows[k]
+    sstate = state[k]
+    arg = np.full(k.size, -1, I64)
+    sel = np.flatnonzero(sstate == _RUN)
+    arg[sel] = tb.p[rk[sel]]
+    sel = np.flatnonzero(sstate == _SYS)
+    arg[sel] = tb.m[rk[sel]]
+    sel = np.flatnonzero(sstate == _RBL)
+    gg = tb.g[rk[sel]]
+    arg[sel] = np.where(gg != dg.ids[key[sel]], gg, -1)
+    out.spans = Spans(G.start[k], end[rl], sstate, reason[k], stack[k], arg)
+    out.offsets = _offsets(key, ng)
+    gtab.func = func_of
+    out.table = gtab
+    out.dense = dg
+
+    # Flows: unblock/create -> the goroutine's next transition, if it starts running.
+    src = np.flatnonzero(_FLOW_SRC[typ])
+    nxt = src + 1
+    ok = nxt < typ.size
+    src, nxt = src[ok], nxt[ok]
+    ok = (G.key[nxt] == G.key[src]) & (state[nxt] == _RUN)
+    src, nxt = src[ok], nxt[ok]
+    out.flow_rows = rows[src]
+    out.flow_key = G.key[src]
+    out.flow_to_ts = G.start[nxt]
+    out.flow_kind = np.where(typ[src] == S.EvGoCreate, FlowKind.CREATE, FlowKind.UNBLOCK).astype(np.uint8)
+    return out
+
+
+def _regroup(G: _Grouped, counts: np.ndarray) -> _Grouped:
+    offs = np.zeros(counts.size + 1, I64)
+    np.cumsum(counts, out=offs[1:])
+    has = counts > 0
+    G.counts = counts
+    G.fpos = offs[:-1][has]
+    G.lpos = offs[1:][has] - 1
+    return G
+
+
+def _reason_stack(tb: _Table, typ: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    reason = np.zeros(rows.size, np.int32)
+    idx = np.flatnonzero(_G_REASON[typ])
+    reason[idx] = tb.a[0][rows[idx]]
+    stack = np.zeros(rows.size, np.int32)
+    sa = _G_STACK_ARG[typ]
+    for k in range(4):
+        idx = np.flatnonzero(sa == k)
+        if idx.size:
+            stack[idx] = tb.a[k][rows[idx]]
+    return reason, stack
+
+
+def _root_funcs(table: EventTable, key: np.ndarray, stack: np.ndarray, ng: int) -> np.ndarray:
+    """String id of the root frame's function of each goroutine's first transition stack
+    (Go's GoroutineSummary.Name)."""
+    func_of = np.zeros(ng, np.int32)
+    pos = np.flatnonzero(stack != 0)
+    if pos.size == 0:
+        return func_of
+    grp = key[pos]
+    firsts = pos[np.r_[True, grp[1:] != grp[:-1]]]
+    sids = stack[firsts]
+    usid, inv = np.unique(sids, return_inverse=True)
+    st = table.stacks
+    root = np.array([st.frame_func[st.stacks[s][-1]] if st.stacks[s] else 0 for s in usid.tolist()], np.int32)
+    func_of[key[firsts]] = root[inv.reshape(-1)]
+    return func_of
+
+
+def _creation(tb: _Table, dg: Dense, G: _Grouped, typ: np.ndarray, state: np.ndarray, ffrom: np.ndarray) -> Goroutines:
+    ng = len(dg)
+    created = np.full(ng, -1, I64)
+    creator = np.full(ng, -1, I64)
+    create_stack = np.zeros(ng, np.int32)
+    start_stack = np.zeros(ng, np.int32)
+    ended = np.full(ng, -1, I64)
+    cr = G.fpos[ffrom == _NEX]
+    rows = G.rows[cr]
+    k = G.key[cr]
+    created[k] = G.start[cr]
+    creator[k] = tb.g[rows]
+    ws = (typ[cr] == S.EvGoCreate) | (typ[cr] == S.EvGoCreateBlocked)
+    create_stack[k[ws]] = tb.a[2][rows[ws]]
+    start_stack[k[ws]] = tb.a[1][rows[ws]]
+    de = G.lpos[state[G.lpos] == _NEX]
+    ended[G.key[de]] = G.start[de]
+    return Goroutines(
+        id=dg.ids, track=np.zeros(ng, I64), func=np.zeros(ng, np.int32), created=created, ended=ended,
+        creator=creator, create_stack=create_stack, start_stack=start_stack,
+    )  # fmt: skip
+
+
+# --- procs ----------------------------------------------------------------------------
+
+
+def _procs(tb: _Table, gt: _GT) -> tuple[Spans, np.ndarray, Dense]:
+    """P spans from proc transitions and goroutine transitions into/out of Running on a P:
+    IDLE; RUNNING with arg = the goroutine on it (-1: held by an M, no goroutine);
+    SYSCALL with arg = the goroutine in a syscall holding it."""
+    pt = tb.ptrans()
+    keep = ~((pt["typ"] == S.EvProcStatus) & (pt["from"] == pt["to"]))
+    prow = pt["row"][keep]
+    pto = pt["to"][keep]
+    pstate = np.where(pto == S.ProcRunning, _RUN, np.where(pto == S.ProcIdle, State.IDLE, _NEX))
+    pstate = np.where(pt["syscall"][keep], _SYS, pstate).astype(np.uint8)
+    pext = pt["from"][keep] == S.ProcUndetermined
+    pkey = pt["pid"][keep]
+
+    pg = tb.p[gt.row]
+    sel = np.flatnonzero((pg >= 0) & ((gt.frm == _RUN) | (gt.to == _RUN)))
+    grow = gt.row[sel]
+    gto = gt.to[sel]
+    gkey = pg[sel]
+    del pg
+    gstate = np.where(gto == _SYS, _SYS, _RUN).astype(np.uint8)
+    garg = np.where((gto == _RUN) | (gto == _SYS), gt.gid[sel], -1)
+    del sel, gto
+    ins = np.searchsorted(grow, prow)
+    rows = np.insert(grow, ins, prow)
+    key = np.insert(gkey, ins, pkey)
+    state = np.insert(gstate, ins, pstate)
+    arg = np.insert(garg, ins, -1)
+    ext = np.zeros(rows.size, bool)
+    ext[ins + np.arange(ins.size)] = pext
+    del grow, gkey, gstate, garg
+    dp = Dense(key)
+    order = stable_order(dp.inverse, len(dp))
+    counts = np.bincount(dp.inverse, minlength=len(dp))
+    G = _Grouped(tb, counts, rows[order])
+    state = state[order]
+    arg = arg[order]
+    G.extend_first(tb, ext[order[G.fpos]])
+    del order
+    end = G.ends(tb)
+    k, rl = _runs(G.first_mask(), state != _NEX, state, arg)
+    spans = Spans(G.start[k], end[rl], state[k], np.zeros(k.size, np.int32), np.zeros(k.size, np.int32), arg[k])
+    return spans, _offsets(G.key[k], len(dp)), dp
+
+
+# --- threads --------------------------------------------------------------------------
+
+
+def _threads(tb: _Table, gt: _GT) -> tuple[Spans, np.ndarray, Dense, dict[State, Counter]]:
+    """M spans. Between two events of an M its state is what the scheduling context Go
+    gives the later one (the context *before* it) says: SYSCALL (arg = goroutine) if that
+    event takes its goroutine out of a syscall, else RUNNING (arg = P) while it holds a P,
+    SYSCALL with a goroutine but no P, else IDLE. After an M's last event: that event's
+    outcome. Only events that can change this (proc transitions, syscall transitions,
+    statuses) and each M's first and last event are looked at."""
+    n = tb.n
+    typ = tb.typ
+    m = tb.m
+    # Dense ids of the Ms, their first and last rows (chunked to bound memory).
+    present_ids: list[np.ndarray] = []
+    for lo in range(0, n, _CHUNK):
+        mm = m[lo : lo + _CHUNK]
+        v = (mm >= 0) & ~_NOT_M[typ[lo : lo + _CHUNK]]
+        present_ids.append(np.unique(mm[v]) if v.any() else np.zeros(0, I64))
+    ids = np.unique(np.concatenate(present_ids)) if present_ids else np.zeros(0, I64)
+    dm = Dense(ids)
+    nm = len(dm)
+    empty = {State.RUNNING: Counter.empty(np.int32), State.SYSCALL: Counter.empty(np.int32)}
+    if nm == 0:
+        return Spans.empty(), np.zeros(1, I64), dm, empty
+    firsts = np.full(nm, n, I64)
+    lasts = np.full(nm, -1, I64)
+    sel = np.zeros(n, bool)
+    for lo in range(0, n, _CHUNK):
+        mm = m[lo : lo + _CHUNK]
+        tt = typ[lo : lo + _CHUNK]
+        v = np.flatnonzero((mm >= 0) & ~_NOT_M[tt])
+        k = dm.index(mm[v])
+        np.minimum.at(firsts, k, v + lo)
+        np.maximum.at(lasts, k, v + lo)
+        sel[lo + v[_M_REL[tt[v]]]] = True
+    sel[firsts] = True
+    sel[lasts] = True
+    mrows = np.flatnonzero(sel)
+    del sel
+    key = dm.index(m[mrows])
+    order = stable_order(key, nm)
+    counts = np.bincount(key, minlength=nm)
+    G = _Grouped(tb, counts, mrows[order])
+    rows = G.rows
+    # Goroutine transitions at these rows (their from-state and target).
+    gpos = np.searchsorted(gt.row, rows)
+    gpc = np.minimum(gpos, max(gt.row.size - 1, 0))
+    isg = (gpos < gt.row.size) & (gt.row[gpc] == rows) if gt.row.size else np.zeros(rows.size, bool)
+    gfrom = np.where(isg, gt.frm[gpc] if gt.row.size else 0, NONE8)
+    pj, gj = tb.p[rows], tb.g[rows]
+    bstate = np.where(gfrom == _SYS, _SYS, np.where(pj >= 0, _RUN, np.where(gj >= 0, _SYS, State.IDLE))).astype(np.uint8)
+    barg = np.where(bstate == _SYS, gj, np.where(bstate == _RUN, pj, -1))
+    state = np.empty(rows.size, np.uint8)
+    arg = np.empty(rows.size, I64)
+    state[:-1], arg[:-1] = bstate[1:], barg[1:]
+    for j in G.lpos.tolist():
+        r = int(rows[j])
+        ok = bool(isg[j])
+        state[j], arg[j] = _m_after(
+            tb, r, int(gt.to[gpc[j]]) if ok else NONE8, int(gt.gid[gpc[j]]) if ok else -1
+        )
+    # An M first seen through a status event from Undetermined existed before the trace.
+    fr = rows[G.fpos]
+    ft = typ[fr]
+    fa2 = tb.a[2][fr]
+    und = np.where(ft == S.EvProcStatus, fa2 == S.ProcUndetermined, (fa2 >> np.uint64(32)) == _UND) & _IS_STATUS[ft]
+    G.extend_first(tb, und)
+    end = G.ends(tb)
+    k, rl = _runs(G.first_mask(), np.ones(rows.size, bool), state, arg)
+    spans = Spans(G.start[k], end[rl], state[k], np.zeros(k.size, np.int32), np.zeros(k.size, np.int32), arg[k])
+    tcounts = {}
+    for st in (State.RUNNING, State.SYSCALL):
+        s = spans.state == st
+        tcounts[st] = _overlap_counter(spans.start[s], spans.end[s], tb.T)
+    return spans, _offsets(G.key[k], nm), dm, tcounts
+
+
+def _m_after(tb: _Table, r: int, gto: int, gid: int) -> tuple[int, int]:
+    """(state, arg) of an M after its event at row r (its last one)."""
+    typ = int(tb.typ[r])
+    p, g = int(tb.p[r]), int(tb.g[r])
+    a0 = int(tb.a[0][r])
+    a1 = int(tb.a[1][r])
+    if gto == _SYS:
+        return _SYS, gid
+    if typ == S.EvProcStart:
+        p = a0
+    elif typ == S.EvProcStop:
+        p = -1
+    elif typ == S.EvProcStatus and a1 in (S.ProcRunningW, S.ProcSyscallW):
+        p = a0
+    if gto == _RUN:
+        g = gid
+    elif gto != NONE8 and gid == g:
+        g = -1
+    if p >= 0:
+        return _RUN, p
+    if g >= 0:
+        return _SYS, g
+    return State.IDLE, -1
 
 
 # --- the builder ----------------------------------------------------------------------
@@ -366,58 +679,14 @@ def build_model(table: EventTable) -> Trace:
     tb = _Table(table)
     n = tb.n
     tracks: list[Track] = []
-
-    # ---- goroutines -------------------------------------------------------------------
     gt = tb.gtrans()
-    dg = Dense(gt["gid"])
+    go = _goroutines(tb, gt, table)
+    pspans, poff, dp = _procs(tb, gt)
+    tspans, toff, dm, tcounts = _threads(tb, gt)
+    del gt
+    dg = go.dense
     ng = len(dg)
-    gidx = dg.inverse
-    order = stable_order(gidx, ng)
-    G = {k: v[order] for k, v in gt.items()}
-    G["key"] = gidx[order]
-    gfirst, glast = group_bounds(G["key"])
 
-    # Start function: root frame of the first transition stack (summary.go).
-    func_of = _root_funcs(table, G["key"], G["stack"], ng)
-    created, creator, create_stack, start_stack, ended = _creation(tb, G, gfirst, glast, ng)
-
-    # Drop status events that repeat the known state (X->X at generation starts).
-    keep = gfirst | (G["from"] != G["to"])
-    K = _filter(G, keep)
-    kfirst, _ = group_bounds(K["key"])
-    rows = K["row"]
-    state = K["to"].copy()
-    p, m, g = tb.p[rows], tb.m[rows], tb.g[rows]
-    arg = np.full(rows.size, -1, I64)
-    run, sys, rbl = state == _RUN, state == _SYS, state == _RBL
-    arg[run] = p[run]
-    arg[sys] = m[sys]
-    rbl &= g != K["gid"]
-    arg[rbl] = g[rbl]
-    spans_cols = _spans_from_events(
-        tb, K["key"], ng, rows, state, K["reason"], K["stack"], arg, K["from"] == _UND, presorted=True
-    )
-    pro = np.flatnonzero(kfirst & (K["from"] != _UND) & (K["from"] != _NEX) & (K["from"] < 6))
-    if pro.size:
-        spans_cols = _insert_prologues(tb, spans_cols, pro, K["from"][pro])
-    live = (spans_cols["state"] != _NEX) & (spans_cols["state"] != _UND)
-    spans_cols = _filter(spans_cols, live)
-    gcounts = {
-        st: _count_counter(tb, spans_cols["srow"][spans_cols["state"] == st], spans_cols["erow"][spans_cols["state"] == st])
-        for st in (State.RUNNING, State.RUNNABLE, State.WAITING, State.SYSCALL)
-    }
-    gspans, goff = _merge(tb, spans_cols, ng)
-
-    # ---- flows (unblock/create -> next start) -------------------------------------------
-    # Filled in after the track indices are known (below).
-
-    # ---- procs --------------------------------------------------------------------------
-    pt = tb.ptrans()
-    pspans, poff, dp = _proc_spans(tb, pt, gt)
-    # ---- threads ------------------------------------------------------------------------
-    tspans, toff, dm, tcounts = _thread_spans(tb, gt)
-
-    # ---- tracks -------------------------------------------------------------------------
     proc_tracks = np.arange(len(dp), dtype=I64)
     for i, pid in enumerate(dp.ids.tolist()):
         tracks.append(Track(TrackKind.PROC, pid, f"P{pid}", "Procs", spans=pspans.take(slice(poff[i], poff[i + 1]))))
@@ -426,20 +695,15 @@ def build_model(table: EventTable) -> Trace:
         tracks.append(Track(TrackKind.THREAD, mid, f"M{mid}", "Threads", spans=tspans.take(slice(toff[i], toff[i + 1]))))
     gbase = len(tracks)
     strings = table.strings.strings
+    func_of = go.table.func
+    goff = go.offsets
+    gspans = go.spans
     for i, gid in enumerate(dg.ids.tolist()):
         fn = strings[func_of[i]] if func_of[i] else ""
         name = f"G{gid} {fn}" if fn else f"G{gid}"
         tracks.append(Track(TrackKind.GOROUTINE, gid, name, fn, spans=gspans.take(slice(goff[i], goff[i + 1]))))
-    goroutines = Goroutines(
-        id=dg.ids,
-        track=np.arange(ng, dtype=I64) + gbase,
-        func=func_of,
-        created=created,
-        ended=ended,
-        creator=creator,
-        create_stack=create_stack,
-        start_stack=start_stack,
-    )
+    goroutines = go.table
+    goroutines.track = np.arange(ng, dtype=I64) + gbase
 
     def track_of_ctx(rows: np.ndarray) -> np.ndarray:
         """Track of the running goroutine at each row, else its P, else its M, else -1."""
@@ -454,19 +718,18 @@ def build_model(table: EventTable) -> Trace:
         out[todo & (mm >= 0)] = thread_tracks[mm[todo & (mm >= 0)]]
         return out
 
-    flows = _flows(tb, K, gbase, track_of_ctx)
+    flows = _flows(tb, go, gbase, track_of_ctx)
+    go_counts = go.counts
+    del go
 
     # ---- GC, STW, assists, sweeps -------------------------------------------------------
     gc = _range_spans(tb, S.EvGCBegin, S.EvGCActive, S.EvGCEnd, None, State.GC, True, stack_arg=1, arg_is_seq=True)
-    stw = _range_spans(tb, S.EvSTWBegin, -1, S.EvSTWEnd, tb.g, State.STW, False, reason_arg=0, stack_arg=1)
-    akey = np.where(tb.typ == S.EvGCMarkAssistActive, _u2i(tb.a[0]), tb.g)
+    stw = _range_spans(tb, S.EvSTWBegin, -1, S.EvSTWEnd, "g", State.STW, False, reason_arg=0, stack_arg=1)
     assists = _range_spans(
-        tb, S.EvGCMarkAssistBegin, S.EvGCMarkAssistActive, S.EvGCMarkAssistEnd, akey, State.MARK_ASSIST, True, stack_arg=0
-    )
-    skey = np.where(tb.typ == S.EvGCSweepActive, _u2i(tb.a[0]), tb.p)
-    sweeps = _range_spans(
-        tb, S.EvGCSweepBegin, S.EvGCSweepActive, S.EvGCSweepEnd, skey, State.SWEEP, True, stack_arg=0
-    )
+        tb, S.EvGCMarkAssistBegin, S.EvGCMarkAssistActive, S.EvGCMarkAssistEnd, "g", State.MARK_ASSIST, True,
+        stack_arg=0,
+    )  # fmt: skip
+    sweeps = _range_spans(tb, S.EvGCSweepBegin, S.EvGCSweepActive, S.EvGCSweepEnd, "p", State.SWEEP, True, stack_arg=0)
     tracks.append(Track(TrackKind.GC, 0, "GC", "GC", spans=gc))
     tracks.append(Track(TrackKind.GC, 1, "STW", "GC", spans=_flatten_overlaps(stw)))
 
@@ -477,7 +740,7 @@ def build_model(table: EventTable) -> Trace:
     tracks.append(Track(TrackKind.HEAP, 0, "Heap in use", "Heap", counter=heap_alloc))
     tracks.append(Track(TrackKind.HEAP, 1, "Heap goal", "Heap", counter=heap_goal))
     tracks.append(Track(TrackKind.COUNTER, 0, "GOMAXPROCS", "Procs", counter=gomaxprocs))
-    for i, (st, c) in enumerate(gcounts.items()):
+    for i, (st, c) in enumerate(go_counts.items()):
         tracks.append(Track(TrackKind.COUNTER, 1 + i, f"Goroutines {st.name.lower()}", "Goroutines", counter=c))
     for i, (st, c) in enumerate(tcounts.items()):
         label = "running" if st == State.RUNNING else "in syscall"
@@ -487,7 +750,7 @@ def build_model(table: EventTable) -> Trace:
     tasks, lanes = _tasks(tb)
     for i, lane in enumerate(lanes):
         tracks.append(Track(TrackKind.TASK, i, "Tasks" if i == 0 else f"Tasks ({i + 1})", "Tasks", spans=lane))
-    regions = _regions(tb, dg, ended)
+    regions = _regions(tb, dg, goroutines.ended)
     if len(regions):
         ridx = dg.index(regions.g)
         bounds = np.flatnonzero(np.r_[True, regions.g[1:] != regions.g[:-1], True])
@@ -534,7 +797,7 @@ def build_model(table: EventTable) -> Trace:
         heap_alloc=heap_alloc,
         heap_goal=heap_goal,
         gomaxprocs=gomaxprocs,
-        goroutine_counts=gcounts,
+        goroutine_counts=go_counts,
         thread_counts=tcounts,
         tasks=tasks,
         regions=regions,
@@ -542,211 +805,35 @@ def build_model(table: EventTable) -> Trace:
         labels=labels,
         cpu_samples=cpu,
         flows=flows,
-        sync_times=tb.t[tb.sync_rows] if n else np.zeros(0, I64),
+        sync_times=tb.ts(tb.sync_rows) if n else np.zeros(0, I64),
         events=n,
         error=table.error,
     )
 
 
-def _root_funcs(table: EventTable, key: np.ndarray, stack: np.ndarray, ng: int) -> np.ndarray:
-    """String id of the root frame's function of each goroutine's first transition stack."""
-    func_of = np.zeros(ng, np.int32)
-    pos = np.flatnonzero(stack != 0)
-    if pos.size == 0:
-        return func_of
-    grp = key[pos]
-    firsts = pos[np.r_[True, grp[1:] != grp[:-1]]]
-    sids = stack[firsts]
-    usid, inv = np.unique(sids, return_inverse=True)
-    st = table.stacks
-    root = np.array(
-        [st.frame_func[st.stacks[s][-1]] if st.stacks[s] else 0 for s in usid.tolist()], np.int32
-    )
-    func_of[key[firsts]] = root[inv.reshape(-1)]
-    return func_of
-
-
-def _creation(
-    tb: _Table, G: dict[str, np.ndarray], gfirst: np.ndarray, glast: np.ndarray, ng: int
-) -> tuple[np.ndarray, ...]:
-    created = np.full(ng, -1, I64)
-    creator = np.full(ng, -1, I64)
-    create_stack = np.zeros(ng, np.int32)
-    start_stack = np.zeros(ng, np.int32)
-    ended = np.full(ng, -1, I64)
-    typ = G["typ"]
-    cr = np.flatnonzero(gfirst & (G["from"] == _NEX))
-    rows = G["row"][cr]
-    k = G["key"][cr]
-    created[k] = tb.t[rows]
-    creator[k] = tb.g[rows]
-    withstack = (typ[cr] == S.EvGoCreate) | (typ[cr] == S.EvGoCreateBlocked)
-    create_stack[k[withstack]] = tb.a[2][rows[withstack]]
-    start_stack[k[withstack]] = tb.a[1][rows[withstack]]
-    de = np.flatnonzero(glast & (G["to"] == _NEX))
-    ended[G["key"][de]] = tb.t[G["row"][de]]
-    return created, creator, create_stack, start_stack, ended
-
-
-def _insert_prologues(
-    tb: _Table, cols: dict[str, np.ndarray], pos: np.ndarray, from_state: np.ndarray
-) -> dict[str, np.ndarray]:
-    """Spans [trace start, first transition) in the from-state, for resources whose first
-    transition says they existed before (from != Undetermined/NotExist)."""
-    srow = np.zeros(pos.size, I64)
-    vals = {
-        "key": cols["key"][pos],
-        "srow": srow,
-        "erow": cols["srow"][pos],
-        "state": from_state.astype(cols["state"].dtype),
-        "arg": np.full(pos.size, -1, I64),
-        "reason": np.zeros(pos.size, np.int32),
-        "stack": np.zeros(pos.size, np.int32),
-        "evrow": cols["evrow"][pos],
-    }
-    return {k: np.insert(v, pos, vals[k]) for k, v in cols.items()}
-
-
-def _proc_spans(tb: _Table, pt: dict[str, np.ndarray], gt: dict[str, np.ndarray]) -> tuple[Spans, np.ndarray, Dense]:
-    """P spans from proc transitions and goroutine transitions into/out of Running on a P."""
-    # Proc transitions, minus status events repeating the known state.
-    keep = ~((pt["typ"] == S.EvProcStatus) & (pt["from"] == pt["to"]))
-    prow = pt["row"][keep]
-    pstate = np.where(pt["to"][keep] == S.ProcRunning, _RUN, np.where(pt["to"][keep] == S.ProcIdle, State.IDLE, _NEX))
-    pstate = np.where(pt["syscall"][keep], _SYS, pstate).astype(np.uint8)
-    pext = pt["from"][keep] == S.ProcUndetermined
-    pkey = pt["pid"][keep]
-    # Goroutine transitions with a P in context: that P runs / stops running the goroutine.
-    gsel = np.flatnonzero((tb.p[gt["row"]] >= 0) & ((gt["from"] == _RUN) | (gt["to"] == _RUN)))
-    grow = gt["row"][gsel]
-    gto = gt["to"][gsel]
-    gid = gt["gid"][gsel]
-    gstate = np.where(gto == _SYS, _SYS, _RUN).astype(np.uint8)
-    garg = np.where((gto == _RUN) | (gto == _SYS), gid, -1)
-    gkey = tb.p[grow]
-    # Merge the two row-ordered lists in O(n): mark rows, read them back in row order.
-    rows, src = _merge_rows(tb.n, prow, grow)
-    key = np.empty(rows.size, I64)
-    state = np.empty(rows.size, np.uint8)
-    arg = np.empty(rows.size, I64)
-    ext = np.zeros(rows.size, bool)
-    isp = src == 0
-    key[isp], state[isp], arg[isp], ext[isp] = pkey, pstate, -1, pext
-    key[~isp], state[~isp], arg[~isp] = gkey, gstate, garg
-    dp = Dense(key)
-    cols = _spans_from_events(tb, dp.inverse, len(dp), rows, state, None, None, arg, ext)
-    cols = _filter(cols, cols["state"] != _NEX)
-    spans, off = _merge(tb, cols, len(dp))
-    return spans, off, dp
-
-
-def _merge_rows(n: int, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Union of two disjoint ascending row lists, ascending, with the source (0=a, 1=b)."""
-    mark = np.zeros(n, np.int8)
-    mark[a] = 1
-    mark[b] = 2
-    rows = np.flatnonzero(mark)
-    return rows, (mark[rows] - 1).astype(np.int8)
-
-
-def _thread_spans(tb: _Table, gt: dict[str, np.ndarray]) -> tuple[Spans, np.ndarray, Dense, dict[State, Counter]]:
-    """M spans: between two events of an M, its state is the scheduling context Go gives
-    the later one (the context *before* it): in a syscall if that event takes its goroutine
-    out of Syscall, else RUNNING (arg = P) while it holds a P, SYSCALL (arg = goroutine)
-    with a goroutine but no P, else IDLE. After an M's last event: that event's outcome."""
-    typ = tb.typ
-    mi = np.flatnonzero((tb.m >= 0) & (typ != S.EvCPUSample) & (typ != S.EV_SYNC))
-    dm = Dense(tb.m[mi])
-    if mi.size == 0:
-        return Spans.empty(), np.zeros(1, I64), dm, {State.RUNNING: Counter.empty(np.int32), State.SYSCALL: Counter.empty(np.int32)}
-    order = stable_order(dm.inverse, len(dm))
-    rows = mi[order]
-    key = dm.inverse[order]
-    first, last = group_bounds(key)
-    sysfrom = np.zeros(tb.n, bool)
-    sysfrom[gt["row"][gt["from"] == _SYS]] = True
-    pj, gj = tb.p[rows], tb.g[rows]
-    bstate = np.where(sysfrom[rows], _SYS, np.where(pj >= 0, _RUN, np.where(gj >= 0, _SYS, State.IDLE))).astype(np.uint8)
-    barg = np.where(bstate == _SYS, gj, np.where(bstate == _RUN, pj, -1))
-    state = np.empty(rows.size, np.uint8)
-    arg = np.empty(rows.size, I64)
-    state[:-1], arg[:-1] = bstate[1:], barg[1:]
-    # After each M's last event: decide from the event itself (few: one per M).
-    li = np.flatnonzero(last)
-    lrows = rows[li]
-    gpos = np.searchsorted(gt["row"], lrows)
-    gpos_ok = (gpos < gt["row"].size) & (gt["row"][np.minimum(gpos, gt["row"].size - 1)] == lrows)
-    for j, r, gp, ok in zip(li.tolist(), lrows.tolist(), gpos.tolist(), gpos_ok.tolist()):
-        state[j], arg[j] = _m_after(tb, r, gt["to"][gp] if ok else NONE8, int(gt["gid"][gp]) if ok else -1)
-    # An M first seen through a status event existed before: extend from the last Sync.
-    rt = typ[rows]
-    und = np.zeros(rows.size, bool)
-    isst = _IS_STATUS[rt]
-    a2 = tb.a[2][rows]
-    und[isst & (rt == S.EvProcStatus)] = a2[isst & (rt == S.EvProcStatus)] == S.ProcUndetermined
-    gs = isst & (rt != S.EvProcStatus)
-    und[gs] = (a2[gs] >> np.uint64(32)) == _UND
-    cols = _spans_from_events(tb, key, len(dm), rows, state, None, None, arg, und, presorted=True)
-    counts = {
-        st: _count_counter(tb, cols["srow"][cols["state"] == st], cols["erow"][cols["state"] == st])
-        for st in (State.RUNNING, State.SYSCALL)
-    }
-    spans, off = _merge(tb, cols, len(dm))
-    return spans, off, dm, counts
-
-
-def _m_after(tb: _Table, r: int, gto: int, gid: int) -> tuple[int, int]:
-    """(state, arg) of an M after its event at row r (its last one)."""
-    typ = int(tb.typ[r])
-    p, g = int(tb.p[r]), int(tb.g[r])
-    a0 = int(tb.a[0][r])
-    a1 = int(tb.a[1][r])
-    if gto == _SYS:
-        return _SYS, gid
-    if typ == S.EvProcStart:
-        p = a0
-    elif typ == S.EvProcStop:
-        p = -1
-    elif typ == S.EvProcStatus and a1 in (S.ProcRunningW, S.ProcSyscallW):
-        p = a0
-    if gto == _RUN:
-        g = gid
-    elif gto != NONE8 and gid == g:
-        g = -1
-    if p >= 0:
-        return _RUN, p
-    if g >= 0:
-        return _SYS, g
-    return State.IDLE, -1
-
-
-def _flows(tb: _Table, K: dict[str, np.ndarray], gbase: int, track_of_ctx) -> Flows:  # type: ignore[no-untyped-def]
-    """Unblock -> the goroutine's next start; create -> its first start."""
-    n = K["row"].size
-    if n == 0:
+def _flows(tb: _Table, go: _GoroutinesOut, gbase: int, track_of_ctx) -> Flows:  # type: ignore[no-untyped-def]
+    """Unblock -> the goroutine's next start; create -> its first start; by source time."""
+    rows = go.flow_rows
+    if rows.size == 0:
         return Flows.empty()
-    is_run = K["to"] == _RUN
-    nxt = next_true(is_run)
-    src = np.flatnonzero(_UNBLOCKS[K["typ"]] | (K["typ"] == S.EvGoCreate))
-    j = nxt[src]
-    ok = j < n
-    ok[ok] = K["key"][j[ok]] == K["key"][src[ok]]
-    src, j = src[ok], j[ok]
-    rows = K["row"][src]
-    o = np.argsort(rows, kind="stable")
-    src, j, rows = src[o], j[o], rows[o]
+    # Sort by source row in O(n): source rows are distinct.
+    slot = np.full(tb.n, -1, np.int32)
+    slot[rows] = np.arange(rows.size, dtype=np.int32)
+    o = slot[slot >= 0]
+    del slot
+    rows = rows[o]
     return Flows(
         from_track=track_of_ctx(rows).astype(np.int32),
-        from_ts=tb.t[rows],
-        to_track=(K["key"][src] + gbase).astype(np.int32),
-        to_ts=tb.t[K["row"][j]],
-        kind=np.where(K["typ"][src] == S.EvGoCreate, FlowKind.CREATE, FlowKind.UNBLOCK).astype(np.uint8),
+        from_ts=tb.ts(rows),
+        to_track=(go.flow_key[o] + gbase).astype(np.int32),
+        to_ts=go.flow_to_ts[o],
+        kind=go.flow_kind[o],
     )
 
 
 def _flatten_overlaps(sp: Spans) -> Spans:
-    """Clip spans so none overlaps the previous one (for a track; STW ranges of different
-    goroutines cannot really overlap, but be safe)."""
+    """Clip spans so none overlaps an earlier one (STW ranges of different goroutines should
+    not overlap, but a track must not)."""
     if len(sp) < 2:
         return sp
     prev_end = np.maximum.accumulate(sp.end)
@@ -754,13 +841,12 @@ def _flatten_overlaps(sp: Spans) -> Spans:
     start[1:] = np.maximum(start[1:], prev_end[:-1])
     keep = start < sp.end
     keep[0] = True
-    out = Spans(start, sp.end.copy(), sp.state, sp.reason, sp.stack, sp.arg).take(np.flatnonzero(keep))
-    return out
+    return Spans(start, sp.end.copy(), sp.state, sp.reason, sp.stack, sp.arg).take(np.flatnonzero(keep))
 
 
 def _metric(tb: _Table, typ: int) -> Counter:
     rows = np.flatnonzero(tb.typ == typ)
-    return Counter(tb.t[rows], _u2i(tb.a[0][rows]).copy())
+    return Counter(tb.ts(rows), _u2i(tb.a[0][rows]).copy())
 
 
 def _instants(
@@ -774,7 +860,7 @@ def _instants(
         return np.full(k, fill, dtype) if i < 0 else _u2i(tb.a[i][rows]).astype(dtype)
 
     return Instants(
-        ts=tb.t[rows],
+        ts=tb.ts(rows),
         kind=np.full(k, kind, np.uint8),
         string=col(string_arg, np.int32, 0),
         stack=col(stack_arg, np.int32, 0),
@@ -786,10 +872,12 @@ def _instants(
 
 def _cpu_samples(tb: _Table) -> CPUSamples:
     rows = np.flatnonzero(tb.typ == S.EvCPUSample)
-    return CPUSamples(tb.t[rows], tb.m[rows], tb.p[rows], tb.g[rows], tb.a[0][rows].astype(np.int32))
+    return CPUSamples(tb.ts(rows), tb.m[rows], tb.p[rows], tb.g[rows], tb.a[0][rows].astype(np.int32))
 
 
 def _tasks(tb: _Table) -> tuple[Tasks, list[Spans]]:
+    """User tasks by id: a task without a Begin started before the trace (start 0), one
+    without an End runs to the trace end."""
     typ = tb.typ
     br = np.flatnonzero(typ == S.EvUserTaskBegin)
     er = np.flatnonzero(typ == S.EvUserTaskEnd)
@@ -803,17 +891,14 @@ def _tasks(tb: _Table) -> tuple[Tasks, list[Spans]]:
     hb, he = brow >= 0, erow >= 0
     b0, e0 = np.maximum(brow, 0), np.maximum(erow, 0)
     a = tb.a
-    parent = np.where(hb, _u2i(a[1][b0]), _u2i(a[2][e0]))
-    name = np.where(hb, a[2][b0], a[3][e0]).astype(np.int32)
-    start = np.where(hb, tb.t_ext[b0], 0)
-    end = np.where(he, tb.t_ext[e0], tb.T)
-    end = np.maximum(end, start)
+    start = np.where(hb, tb.ts(b0) if tb.n else 0, 0)
+    end = np.maximum(np.where(he, tb.ts(e0) if tb.n else 0, tb.T), start)
     o = np.argsort(start, kind="stable")
     lane = _lanes(start[o], end[o])
     tasks = Tasks(
         id=d.ids[o],
-        parent=parent[o],
-        name=name[o],
+        parent=np.where(hb, _u2i(a[1][b0]), _u2i(a[2][e0]))[o],
+        name=np.where(hb, a[2][b0], a[3][e0]).astype(np.int32)[o],
         start=start[o],
         end=end[o],
         begin_g=np.where(hb, tb.g[b0], -1)[o],
@@ -856,15 +941,17 @@ def _lanes(start: np.ndarray, end: np.ndarray) -> np.ndarray:
 
 
 def _regions(tb: _Table, dg: Dense, ended: np.ndarray) -> Regions:
-    """Pair region begin/end per goroutine by nesting (Go requires stack discipline)."""
+    """Pair region begin/end per goroutine by nesting (Go enforces stack discipline).
+
+    A region whose Begin precedes the trace starts at 0; one never ended ends when its
+    goroutine ends, else at the trace end."""
     typ = tb.typ
     rows = np.flatnonzero((typ == S.EvUserRegionBegin) | (typ == S.EvUserRegionEnd))
     if rows.size == 0:
         z = np.zeros(0, I64)
         zi = np.zeros(0, np.int32)
         return Regions(z, z, zi, z, z, np.zeros(0, np.uint16), zi, np.zeros(0, bool), np.zeros(0, bool))
-    g = tb.g[rows]
-    dr = Dense(g)
+    dr = Dense(tb.g[rows])
     order = stable_order(dr.inverse, len(dr))
     rows, gk = rows[order], dr.inverse[order]
     isb = typ[rows] == S.EvUserRegionBegin
@@ -873,35 +960,36 @@ def _regions(tb: _Table, dg: Dense, ended: np.ndarray) -> Regions:
     fpos = np.flatnonzero(first)
     cs = np.cumsum(delta)
     grp = np.cumsum(first) - 1
-    rel = cs - (cs[fpos] - delta[fpos])[grp]  # level after each event, relative to group start
+    rel = cs - (cs[fpos] - delta[fpos])[grp]  # nesting level after each event, from the group start
     offset = -np.minimum(np.minimum.reduceat(rel, fpos), 0)
     level = rel + offset[grp]
     depth = np.where(isb, level - 1, level)
-    # Within (goroutine, depth) the events alternate Begin, End (bar a leading End/trailing Begin).
+    # Within (goroutine, depth) events alternate Begin, End (bar a leading End, trailing Begin).
     o2 = np.lexsort((np.arange(rows.size), depth, gk))
     rows2, isb2, d2, g2 = rows[o2], isb[o2], depth[o2], gk[o2]
     same_next = np.zeros(rows.size, bool)
     same_next[:-1] = (g2[1:] == g2[:-1]) & (d2[1:] == d2[:-1])
-    pair_b = np.flatnonzero(isb2 & same_next & np.r_[~isb2[1:], False])
-    matched_end = np.zeros(rows.size, bool)
-    matched_end[pair_b + 1] = True
-    paired_b = np.zeros(rows.size, bool)
-    paired_b[pair_b] = True
-    lone_b = np.flatnonzero(isb2 & ~paired_b)
-    lone_e = np.flatnonzero(~isb2 & ~matched_end)
+    nxt_end = np.zeros(rows.size, bool)
+    nxt_end[:-1] = ~isb2[1:]
+    pair_b = np.flatnonzero(isb2 & same_next & nxt_end)
+    matched = np.zeros(rows.size, bool)
+    matched[pair_b] = True
+    matched[pair_b + 1] = True
+    lone_b = np.flatnonzero(isb2 & ~matched)
+    lone_e = np.flatnonzero(~isb2 & ~matched)
     a = tb.a
-    gid = tb.g
-    gend = ended[np.maximum(dg.index(gid[rows2]), 0)]
-    begin_rows = np.concatenate([rows2[pair_b], rows2[lone_b], np.full(lone_e.size, -1, I64)])
+    gend = ended[np.maximum(dg.index(tb.g[rows2]), 0)]
+    neg = np.full(lone_e.size, -1, I64)
+    begin_rows = np.concatenate([rows2[pair_b], rows2[lone_b], neg])
     end_rows = np.concatenate([rows2[pair_b + 1], np.full(lone_b.size, -1, I64), rows2[lone_e]])
     depth_all = np.concatenate([d2[pair_b], d2[lone_b], d2[lone_e]])
+    lone_end = np.concatenate([gend[pair_b], gend[lone_b], gend[lone_e]])
     any_row = np.where(begin_rows >= 0, begin_rows, end_rows)
     hb, he = begin_rows >= 0, end_rows >= 0
     b0, e0 = np.maximum(begin_rows, 0), np.maximum(end_rows, 0)
-    start = np.where(hb, tb.t_ext[b0], 0)
-    lone_end = np.concatenate([gend[pair_b], gend[lone_b], gend[lone_e]])
-    end = np.where(he, tb.t_ext[e0], np.where(lone_end >= start, lone_end, tb.T))
-    out_g = gid[any_row]
+    start = np.where(hb, tb.ts(b0), 0)
+    end = np.where(he, tb.ts(e0), np.where(lone_end >= start, lone_end, tb.T))
+    out_g = tb.g[any_row]
     o = np.lexsort((depth_all, start, out_g))
     return Regions(
         g=out_g[o],
@@ -920,35 +1008,38 @@ def _regions(tb: _Table, dg: Dense, ended: np.ndarray) -> Regions:
 
 
 def stats(table: EventTable) -> dict[str, object]:
-    """Counts as Go's parser sees the trace (its valid part), for summaries and tests.
+    """Counts as Go's parser sees the trace (its valid part), for summaries and tests:
+    events, goroutines (distinct goroutine resources of state transitions), procs
+    (distinct proc resources), threads (distinct M != -1 over all events), gc_cycles
+    (GCBegin events), stw {count, total_ns, max_ns}, duration_ns, gomaxprocs {last, max},
+    go_version ("1.<wire version>").
 
-    `stw` pairs STWBegin/STWEnd per goroutine; an STWEnd without a Begin is ignored and a
-    Begin never ended counts up to the trace end.
+    STW ranges pair STWBegin/STWEnd on the same goroutine; an STWEnd without a Begin is
+    ignored and a Begin never ended counts up to the trace end.
     """
     tb = _Table(table)
     n = tb.n
     typ = tb.typ
     gt = tb.gtrans()
     pt = tb.ptrans()
-    m = tb.m
-    stw = _range_spans(tb, S.EvSTWBegin, -1, S.EvSTWEnd, tb.g, State.STW, False)
+    threads = 0
+    for lo in range(0, n, _CHUNK):  # distinct M ids, chunked
+        mm = tb.m[lo : lo + _CHUNK]
+        threads_ids = np.unique(mm[mm != -1])
+        stats_ids = threads_ids if lo == 0 else np.union1d(stats_ids, threads_ids)  # noqa: F821
+    if n:
+        threads = int(stats_ids.size)
+    stw = _range_spans(tb, S.EvSTWBegin, -1, S.EvSTWEnd, "g", State.STW, False)
     dur = stw.end - stw.start
     procs = _u2i(tb.a[0][typ == S.EvProcsChange])
     return {
         "events": n,
-        "goroutines": int(np.unique(gt["gid"]).size),
-        "procs": int(np.unique(pt["pid"]).size),
-        "threads": int(np.unique(m[m != -1]).size),
+        "goroutines": len(Dense(gt.gid)),
+        "procs": len(Dense(pt["pid"])),
+        "threads": threads,
         "gc_cycles": int(np.count_nonzero(typ == S.EvGCBegin)),
-        "stw": {
-            "count": int(dur.size),
-            "total_ns": int(dur.sum()),
-            "max_ns": int(dur.max()) if dur.size else 0,
-        },
+        "stw": {"count": int(dur.size), "total_ns": int(dur.sum()), "max_ns": int(dur.max()) if dur.size else 0},
         "duration_ns": tb.T,
-        "gomaxprocs": {
-            "last": int(procs[-1]) if procs.size else 0,
-            "max": int(procs.max()) if procs.size else 0,
-        },
+        "gomaxprocs": {"last": int(procs[-1]) if procs.size else 0, "max": int(procs.max()) if procs.size else 0},
         "go_version": f"1.{table.version}",
     }

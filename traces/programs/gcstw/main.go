@@ -1,6 +1,7 @@
 // Command gcstw writes a Go execution trace with garbage-collection pressure and
-// stop-the-world pauses: allocation-driven GC cycles, forced runtime.GC, ReadMemStats
-// (which stops the world), debug.FreeOSMemory and a changed GC percent.
+// stop-the-world pauses: a forced runtime.GC, allocation-driven GC cycles (with mark
+// assists), and runtime.ReadMemStats, which stops the world, also while another goroutine
+// allocates.
 //
 // Usage: gcstw OUT.trace
 package main
@@ -9,7 +10,6 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"runtime/debug"
 	"runtime/trace"
 	"sync"
 	"time"
@@ -69,42 +69,37 @@ func work() {
 	// A forced collection. After marking, runtime.GC waits for the sweep to finish by
 	// yielding in a loop, and the background sweeper may spin yielding in step with it on
 	// the other P: tens of thousands of events, a different number each run. On one P the
-	// two take turns and finish at once, so the trace stays small and stable.
+	// two take turns and finish at once, so the trace stays smaller and steadier.
 	procs := runtime.GOMAXPROCS(1)
 	runtime.GC()
 	runtime.GOMAXPROCS(procs)
 	runtime.ReadMemStats(&ms)
 
-	old := debug.SetGCPercent(25) // collect often while the heap is small
+	// Allocation-driven cycles, with mark assists. One allocating goroutine, so a P stays
+	// idle: when every P is busy, the background sweeper yields after every few spans,
+	// thousands of events per cycle (and a lowered GC percent multiplies the cycles).
 	var wg sync.WaitGroup
-	for g := 0; g < 3; g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			churn(40, 2000)
-		}()
-	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		churn(100, 2000)
+	}()
 	wg.Wait()
 
-	debug.SetGCPercent(old)
-
-
-	// ReadMemStats while other goroutines allocate: the stop-the-world preempts them.
+	// ReadMemStats while another goroutine allocates: the stop-the-world preempts it.
 	stop := make(chan struct{})
-	for g := 0; g < 2; g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-					churn(1, 2000)
-				}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				churn(1, 2000)
 			}
-		}()
-	}
+		}
+	}()
 	for i := 0; i < 5; i++ {
 		runtime.ReadMemStats(&ms)
 		time.Sleep(100 * time.Microsecond)
