@@ -5,6 +5,7 @@ Usage (from the repository root):
     python traces/generate.py                          # every version, every program but stress
     python traces/generate.py --versions 1.27.3 --programs channels gcstw
     python traces/generate.py --programs stress --stress-duration 2.5s --out /tmp/big
+    python traces/generate.py --programs stress --stress-duration 60s --stress-max-bytes 9e7 --out /tmp/big
     python traces/generate.py --verify                 # also parse each trace with the newest Go
 
 Each trace goes to ``<out>/go<version>/<program>.trace`` (default ``<out>`` is this folder).
@@ -26,12 +27,12 @@ import tempfile
 import time
 from pathlib import Path
 
-try:  # imported as a module of the traces/ folder (e.g. ``import traces.generate``)
-    from . import gotoolchain
-except ImportError:  # run as a script, or traces/ itself is on sys.path
-    import gotoolchain  # type: ignore[no-redef]
-
 HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:  # imported from elsewhere, e.g. as traces.generate
+    sys.path.insert(0, str(HERE))
+
+import gotoolchain  # noqa: E402  (traces/gotoolchain.py, also what the tests import)
+
 PROGRAMS_DIR = HERE / "programs"
 
 #: The programs whose traces are committed as test data (everything but ``stress``).
@@ -54,7 +55,8 @@ MIN_VERSION: dict[str, tuple[int, int]] = {"flightrecorder": (1, 25)}
 #: The exit status a program uses for "this Go release cannot do what I show".
 EXIT_UNSUPPORTED = 3
 
-#: Default duration for the stress program: about 100 MB / 16 M events (see its main.go).
+#: Default duration for the stress program: about 100 MB / 18 M events on a 2-core machine,
+#: give or take 30% (see its main.go; a byte cap gives a steadier size).
 STRESS_DURATION = "2.5s"
 
 BUILD_TIMEOUT = 600.0
@@ -130,7 +132,12 @@ def generate(
         t1 = time.monotonic()
         build = subprocess.run(
             [str(go), "build", "-trimpath", "-o", str(exe), "."],
-            cwd=src, env=env, capture_output=True, text=True, timeout=BUILD_TIMEOUT, check=False,
+            cwd=src,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=BUILD_TIMEOUT,
+            check=False,
         )
         t_build = time.monotonic() - t1
         if build.returncode != 0:
@@ -141,8 +148,12 @@ def generate(
         try:
             run = subprocess.run(
                 [str(exe), str(partial), *args],
-                cwd=tmp, env=_run_env(), capture_output=True, text=True,
-                timeout=RUN_TIMEOUT + _duration_seconds(args), check=False,
+                cwd=tmp,
+                env=_run_env(),
+                capture_output=True,
+                text=True,
+                timeout=RUN_TIMEOUT + _duration_seconds(args),
+                check=False,
             )
         except subprocess.TimeoutExpired as e:
             partial.unlink(missing_ok=True)
@@ -154,15 +165,12 @@ def generate(
             return None
         if run.returncode != 0 or not partial.is_file():
             partial.unlink(missing_ok=True)
-            raise GenerateError(
-                f"{tag}: exited with {run.returncode}:\n{(run.stderr or run.stdout).strip()}"
-            )
+            raise GenerateError(f"{tag}: exited with {run.returncode}:\n{(run.stderr or run.stdout).strip()}")
         os.replace(partial, out)
 
     size = out.stat().st_size
     _log(
-        f"{tag}: toolchain {t_tool:.1f}s, build {t_build:.1f}s, run {t_run:.2f}s, "
-        f"{_human(size)} -> {_display(out)}",
+        f"{tag}: toolchain {t_tool:.1f}s, build {t_build:.1f}s, run {t_run:.2f}s, {_human(size)} -> {_display(out)}",
         quiet,
     )
     return out
@@ -200,7 +208,10 @@ def parsed_summary(path: Path, version: str = gotoolchain.VERSIONS[-1]) -> dict[
     go = gotoolchain.ensure_go(version)
     proc = subprocess.run(
         [str(go), "tool", "trace", "-d=parsed", str(path)],
-        env=gotoolchain.go_env(go), capture_output=True, text=True, check=False,
+        env=gotoolchain.go_env(go),
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if proc.returncode != 0:
         raise GenerateError(f"{path}: go tool trace -d=parsed failed:\n{proc.stderr.strip()}")
@@ -217,16 +228,36 @@ def parsed_summary(path: Path, version: str = gotoolchain.VERSIONS[-1]) -> dict[
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--versions", nargs="+", default=list(gotoolchain.VERSIONS), metavar="V",
-                    help="Go versions (default: %(default)s)")
-    ap.add_argument("--programs", nargs="+", default=list(PROGRAMS), metavar="P",
-                    help="programs in traces/programs (default: all but stress)")
-    ap.add_argument("--out", type=Path, default=HERE,
-                    help="output folder; traces go to OUT/go<version>/<program>.trace")
-    ap.add_argument("--stress-duration", default=STRESS_DURATION,
-                    help="how long the stress program runs (default: %(default)s)")
-    ap.add_argument("--verify", action="store_true",
-                    help=f"parse every trace with go tool trace -d=parsed of Go {gotoolchain.VERSIONS[-1]}")
+    ap.add_argument(
+        "--versions",
+        nargs="+",
+        default=list(gotoolchain.VERSIONS),
+        metavar="V",
+        help="Go versions (default: %(default)s)",
+    )
+    ap.add_argument(
+        "--programs",
+        nargs="+",
+        default=list(PROGRAMS),
+        metavar="P",
+        help="programs in traces/programs (default: all but stress)",
+    )
+    ap.add_argument(
+        "--out", type=Path, default=HERE, help="output folder; traces go to OUT/go<version>/<program>.trace"
+    )
+    ap.add_argument(
+        "--stress-duration", default=STRESS_DURATION, help="how long the stress program runs (default: %(default)s)"
+    )
+    ap.add_argument(
+        "--stress-max-bytes",
+        default=None,
+        help="also stop the stress program once it has written this much trace (e.g. 9e7)",
+    )
+    ap.add_argument(
+        "--verify",
+        action="store_true",
+        help=f"parse every trace with go tool trace -d=parsed of Go {gotoolchain.VERSIONS[-1]}",
+    )
     ns = ap.parse_args(argv)
 
     unknown = [p for p in ns.programs if not (PROGRAMS_DIR / p / "main.go").is_file()]
@@ -237,15 +268,19 @@ def main(argv: list[str] | None = None) -> int:
     for version in ns.versions:
         t_version = time.monotonic()
         for program in ns.programs:
-            args = [ns.stress_duration] if program == "stress" else None
+            args = None
+            if program == "stress":
+                args = [ns.stress_duration] + ([ns.stress_max_bytes] if ns.stress_max_bytes else [])
             try:
                 out = generate(version, program, ns.out, args=args)
                 if out is not None and ns.verify:
                     t = time.monotonic()
                     counts = parsed_summary(out)
                     n = sum(v for k, v in counts.items() if k != "generations")
-                    print(f"    parsed: {n} events, {counts['generations']} generation(s) "
-                          f"({time.monotonic() - t:.1f}s)", flush=True)
+                    print(
+                        f"    parsed: {n} events, {counts['generations']} generation(s) ({time.monotonic() - t:.1f}s)",
+                        flush=True,
+                    )
             except (GenerateError, gotoolchain.GoToolchainError, subprocess.TimeoutExpired) as e:
                 failures += 1
                 print(f"ERROR {e}", file=sys.stderr, flush=True)

@@ -17,10 +17,14 @@ from tracetui.cli import main
 SYNC_PREFIX = b"M=-1 P=-1 G=-1 Sync "
 
 
-def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, bytes, str]:
+def _run(argv: list[str], capsys: pytest.CaptureFixture[bytes]) -> tuple[int, bytes, str]:
+    import sys
+
     status = main(argv)
+    sys.stdout.flush()
+    sys.stderr.flush()
     out, err = capsys.readouterr()
-    return status, out.encode("utf-8", "surrogateescape"), err
+    return status, out, err.decode("utf-8", "replace")
 
 
 def _through_last_sync(text: bytes) -> bytes:
@@ -43,43 +47,43 @@ def _sample(version_dir: str, name: str = "channels") -> Path:
     return path
 
 
-def test_not_a_trace(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_not_a_trace(tmp_path: Path, capfdbinary: pytest.CaptureFixture[bytes]) -> None:
     p = tmp_path / "notes.txt"
     p.write_text("hello, this is not a trace\n")
-    status, out, err = _run(["dump", str(p)], capsys)
+    status, out, err = _run(["dump", str(p)], capfdbinary)
     assert status == 2 and out == b""
     _check_one_line(err, p)
     assert "not a Go execution trace" in err
 
 
 @pytest.mark.parametrize("minor", [11, 19, 21])
-def test_old_versions_are_named(minor: int, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_old_versions_are_named(minor: int, tmp_path: Path, capfdbinary: pytest.CaptureFixture[bytes]) -> None:
     p = tmp_path / "old.trace"
     p.write_bytes(f"go 1.{minor} trace\x00\x00\x00".encode() + b"\x00" * 64)
-    status, out, err = _run(["summary", str(p)], capsys)
+    status, out, err = _run(["summary", str(p)], capfdbinary)
     assert status == 2 and out == b""
     _check_one_line(err, p)
     assert f"Go 1.{minor}" in err and "not supported" in err
 
 
-def test_unknown_version(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unknown_version(tmp_path: Path, capfdbinary: pytest.CaptureFixture[bytes]) -> None:
     p = tmp_path / "future.trace"
     p.write_bytes(b"go 1.99 trace\x00\x00\x00")
-    status, _, err = _run(["dump", str(p)], capsys)
+    status, _, err = _run(["dump", str(p)], capfdbinary)
     assert status == 2
     _check_one_line(err, p)
     assert "go 1.99" in err
 
 
-def test_missing_file_and_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    status, _, err = _run(["dump", str(tmp_path / "nope.trace")], capsys)
+def test_missing_file_and_directory(tmp_path: Path, capfdbinary: pytest.CaptureFixture[bytes]) -> None:
+    status, _, err = _run(["dump", str(tmp_path / "nope.trace")], capfdbinary)
     assert status == 2 and "no such file" in err
-    status, _, err = _run(["summary", str(tmp_path)], capsys)
+    status, _, err = _run(["summary", str(tmp_path)], capfdbinary)
     assert status == 2 and "directory" in err
 
 
-def test_bad_flags(capsys: pytest.CaptureFixture[str]) -> None:
-    status, _, err = _run(["summary", "--no-such-flag", "x"], capsys)
+def test_bad_flags(capfdbinary: pytest.CaptureFixture[bytes]) -> None:
+    status, _, err = _run(["summary", "--no-such-flag", "x"], capfdbinary)
     assert status == 2
     assert err.count("\n") == 1 and err.startswith("tracetui: ")
 
@@ -92,12 +96,12 @@ def _offsets(size: int, n: int, seed: int) -> list[int]:
 
 
 @pytest.mark.parametrize("version_dir", ["go1.27.3", "go1.22.10", "go1.25.5"])
-def test_truncation_matches_go(version_dir: str, tmp_path: Path, gotool, capsys: pytest.CaptureFixture[str]) -> None:
+def test_truncation_matches_go(version_dir: str, tmp_path: Path, gotool, capfdbinary: pytest.CaptureFixture[bytes]) -> None:
     data = _sample(version_dir, "generations").read_bytes()
     for off in _offsets(len(data), 25, seed=len(data)):
         p = tmp_path / f"trunc{off}.trace"
         p.write_bytes(data[:off])
-        status, out, err = _run(["dump", str(p)], capsys)
+        status, out, err = _run(["dump", str(p)], capfdbinary)
         go = gotool.parsed(p)
         if go.returncode == 0:
             assert status == 0 and err == "", f"offset {off}: Go accepts it, we said {err!r}"
@@ -113,7 +117,7 @@ def test_truncation_matches_go(version_dir: str, tmp_path: Path, gotool, capsys:
 
 
 @pytest.mark.parametrize("version_dir", ["go1.27.3", "go1.23.9"])
-def test_corruption_matches_go(version_dir: str, tmp_path: Path, gotool, capsys: pytest.CaptureFixture[str]) -> None:
+def test_corruption_matches_go(version_dir: str, tmp_path: Path, gotool, capfdbinary: pytest.CaptureFixture[bytes]) -> None:
     data = _sample(version_dir, "syncprims").read_bytes()
     rng = random.Random(7)
     for i in range(30):
@@ -123,7 +127,7 @@ def test_corruption_matches_go(version_dir: str, tmp_path: Path, gotool, capsys:
             buf[pos] = rng.randrange(256)
         p = tmp_path / f"corrupt{i}.trace"
         p.write_bytes(bytes(buf))
-        status, out, err = _run(["dump", str(p)], capsys)
+        status, out, err = _run(["dump", str(p)], capfdbinary)
         assert "Traceback" not in err
         go = gotool.parsed(p)
         if b"panic:" in go.stderr:
