@@ -240,11 +240,19 @@ def _runs(first: np.ndarray, live: np.ndarray, *cols: np.ndarray) -> tuple[np.nd
             brk[1:] |= c[1:] != c[:-1]
     b = np.flatnonzero(brk)
     nb = np.empty_like(b)
-    nb[:-1] = b[1:]
+    nb[:-1] = b[1:] - 1
     if b.size:
-        nb[-1] = first.size
+        nb[-1] = first.size - 1
     lv = live[b]
-    return b[lv], nb[lv] - 1
+    if lv.all():
+        return b, nb
+    return b[lv], nb[lv]
+
+
+def _zeros32(n: int) -> np.ndarray:
+    """A read-only int32 column of n zeros that takes no memory (for reason/stack of
+    P and M spans)."""
+    return np.broadcast_to(np.zeros(1, np.int32), (n,))
 
 
 def _offsets(key: np.ndarray, nkeys: int) -> np.ndarray:
@@ -254,11 +262,14 @@ def _offsets(key: np.ndarray, nkeys: int) -> np.ndarray:
     return offs
 
 
-def _step_counter(ts: np.ndarray, delta: np.ndarray, initial: int = 0) -> Counter:
-    """Counter of initial + cumulative deltas at (sorted) ts, one point per distinct ts."""
+def _step_counter(ts: np.ndarray, delta: np.ndarray, initial: int = 0, distinct_ts: bool = False) -> Counter:
+    """Counter of initial + cumulative deltas at (sorted) ts, one point per distinct ts,
+    starting with `initial` at time 0."""
     nz = np.flatnonzero(delta)
-    ts, vals = ts[nz], initial + np.cumsum(delta[nz], dtype=np.int32)
-    if ts.size > 1:
+    ts, vals = ts[nz], np.cumsum(delta[nz], dtype=np.int32)
+    if initial:
+        vals += initial
+    if ts.size > 1 and not distinct_ts:
         last = np.ones(ts.size, bool)
         last[:-1] = ts[1:] != ts[:-1]
         ts, vals = ts[last], vals[last]
@@ -372,15 +383,14 @@ def _goroutines(tb: _Table, gt: _GT, table: EventTable) -> _GoroutinesOut:
     dg = Dense(gt.gid)
     ng = len(dg)
     inv = dg.inverse
-    order = stable_order(inv, ng)
     # Status events repeating the known state (X->X at generation starts) are no transition
-    # (Go never gives a goroutine's first transition from == to).
-    keep = gt.frm != gt.to
-    if keep.all():
-        counts = np.bincount(inv, minlength=ng)
-    else:
-        order = order[keep[order]]
-        counts = np.bincount(inv[keep], minlength=ng)
+    # (Go never gives a goroutine's first transition from == to): sort them last, cut them.
+    drop = np.flatnonzero(gt.frm == gt.to)
+    counts = np.bincount(inv, minlength=ng)
+    if drop.size:
+        counts -= np.bincount(inv[drop], minlength=ng)
+        inv[drop] = ng
+    order = stable_order(inv, ng + 1)[: inv.size - drop.size]
     del inv
     G = _Grouped(tb, counts, gt.row[order])
     typ = gt.typ[order]
@@ -402,7 +412,7 @@ def _goroutines(tb: _Table, gt: _GT, table: EventTable) -> _GoroutinesOut:
         tos = gt.to == st
         init = int(np.count_nonzero(tos & und)) + int(np.count_nonzero(ffrom[pro] == st))
         d = (tos & ~und).view(np.int8) - (gt.frm == st).view(np.int8)
-        out.counts[st] = _step_counter(ts_all, d, init)
+        out.counts[st] = _step_counter(ts_all, d, init, distinct_ts=True)
     del ts_all
 
     if pro.any():  # first transition from a real state: a span in it from the trace start
@@ -428,7 +438,7 @@ def _goroutines(tb: _Table, gt: _GT, table: EventTable) -> _GoroutinesOut:
     arg[sel] = tb.p[rk[sel]]
     sel = np.flatnonzero(sstate == _SYS)
     arg[sel] = tb.m[rk[sel]]
-    sel = np.flatnonzero(sstate == _RBL)
+    sel = np.flatnonzero(_FLOW_SRC[typ[k]])  # made runnable by another goroutine
     gg = tb.g[rk[sel]]
     arg[sel] = np.where(gg != dg.ids[key[sel]], gg, -1)
     out.spans = Spans(G.start[k], end[rl], sstate, reason[k], stack[k], arg)
@@ -557,7 +567,7 @@ def _procs(tb: _Table, gt: _GT) -> tuple[Spans, np.ndarray, Dense]:
     del order
     end = G.ends(tb)
     k, rl = _runs(G.first_mask(), state != _NEX, state, arg)
-    spans = Spans(G.start[k], end[rl], state[k], np.zeros(k.size, np.int32), np.zeros(k.size, np.int32), arg[k])
+    spans = Spans(G.start[k], end[rl], state[k], _zeros32(k.size), _zeros32(k.size), arg[k])
     return spans, _offsets(G.key[k], len(dp)), dp
 
 
@@ -631,7 +641,7 @@ def _threads(tb: _Table, gt: _GT) -> tuple[Spans, np.ndarray, Dense, dict[State,
     G.extend_first(tb, und)
     end = G.ends(tb)
     k, rl = _runs(G.first_mask(), np.ones(rows.size, bool), state, arg)
-    spans = Spans(G.start[k], end[rl], state[k], np.zeros(k.size, np.int32), np.zeros(k.size, np.int32), arg[k])
+    spans = Spans(G.start[k], end[rl], state[k], _zeros32(k.size), _zeros32(k.size), arg[k])
     tcounts = {}
     for st in (State.RUNNING, State.SYSCALL):
         s = spans.state == st
@@ -1022,13 +1032,10 @@ def stats(table: EventTable) -> dict[str, object]:
     typ = tb.typ
     gt = tb.gtrans()
     pt = tb.ptrans()
-    threads = 0
+    mids = np.zeros(0, I64)
     for lo in range(0, n, _CHUNK):  # distinct M ids, chunked
         mm = tb.m[lo : lo + _CHUNK]
-        threads_ids = np.unique(mm[mm != -1])
-        stats_ids = threads_ids if lo == 0 else np.union1d(stats_ids, threads_ids)  # noqa: F821
-    if n:
-        threads = int(stats_ids.size)
+        mids = np.union1d(mids, np.unique(mm[mm != -1]))
     stw = _range_spans(tb, S.EvSTWBegin, -1, S.EvSTWEnd, "g", State.STW, False)
     dur = stw.end - stw.start
     procs = _u2i(tb.a[0][typ == S.EvProcsChange])
@@ -1036,7 +1043,7 @@ def stats(table: EventTable) -> dict[str, object]:
         "events": n,
         "goroutines": len(Dense(gt.gid)),
         "procs": len(Dense(pt["pid"])),
-        "threads": threads,
+        "threads": int(mids.size),
         "gc_cycles": int(np.count_nonzero(typ == S.EvGCBegin)),
         "stw": {"count": int(dur.size), "total_ns": int(dur.sum()), "max_ns": int(dur.max()) if dur.size else 0},
         "duration_ns": tb.T,
