@@ -19,6 +19,20 @@ from tracetui.model.trace import (
 )
 
 __all__ = [
-    "CPUSamples", "Counter", "FlowKind", "Flows", "Goroutines", "InstantKind", "Instants", "Regions",
-    "Spans", "State", "Tasks", "Trace", "Track", "TrackKind", "build_model", "stats",
+    "CPUSamples",
+    "Counter",
+    "FlowKind",
+    "Flows",
+    "Goroutines",
+    "InstantKind",
+    "Instants",
+    "Regions",
+    "Spans",
+    "State",
+    "Tasks",
+    "Trace",
+    "Track",
+    "TrackKind",
+    "build_model",
+    "stats",
 ]

@@ -3,20 +3,28 @@
 Each event's state transition (resource, from, to, reason, stack) follows Go's
 `internal/trace/event.go` (as `tracetui.gotrace.dump` prints it), computed for all rows at
 once with lookup tables indexed by event type. Per-resource sequences come from stable
-group-by sorts (radix passes on dense ids), spans from neighbouring rows in a group.
+group-by sorts (radix passes on dense ids); spans from neighbouring rows of a group.
 
-Semantics worth knowing (all documented on `build_model`):
+Semantics:
 
-* A goroutine's spans are [t_i, t_{i+1}) in the state its transition i moved it to, with
-  that transition's reason and stack; the last runs to the trace end, and a transition to
-  NotExist ends the goroutine (no span, a gap).
+* Goroutines: transition i starts a span [t_i, t_{i+1}) in its to-state, with its reason
+  and stack (GoBlock's "chan receive" and stack, ...); the last span runs to the trace end;
+  a transition to NotExist ends the goroutine (no span after it: a gap).
 * GoStatus/ProcStatus events repeating a known state (X->X at each generation start) are
-  not transitions: they neither split spans nor change reason/stack. Consecutive spans that
-  still agree on (state, reason, stack, arg) and touch are merged.
-* A resource first seen as Undetermined->X existed before the trace: like Go's summary
-  (summary.go), it is taken to be in X since the preceding Sync event, i.e. the start of
-  its generation (for the first generation: the trace start). A first transition from a
-  state other than Undetermined/NotExist gets a span in that state from the trace start.
+  no transitions: they neither split spans nor change reason/stack (Go never gives a
+  resource's first transition from == to). Touching spans that agree on (state, reason,
+  stack) for goroutines, (state, arg) for Ps and Ms, are merged.
+* A resource first seen as Undetermined->X existed before: as Go's summary.go does, it is
+  in X since the preceding Sync, i.e. the start of its generation (Undetermined only occurs
+  in the first generation: the trace start). A first transition from any other state
+  (never seen in Go's output) gets a span in that from-state from the trace start.
+* Ps: IDLE / RUNNING (arg = goroutine, -1 while held by an M with no goroutine) / SYSCALL
+  (arg = goroutine in a syscall still holding the P), from proc transitions and goroutine
+  transitions into or out of Running with the P in context. Zero-length spans are dropped.
+* Ms: see `_threads`. Goroutine counters count from Go's events in time order; thread
+  counters from the M spans.
+* Ranges (GC mark phase, STW, sweeps, mark assists) pair Begin/Active/End per scope; see
+  `_pair_ranges`. Tasks and regions: see `_tasks`, `_regions`.
 * Partial traces (`table.error` set): only the `table.valid_events` leading rows are used.
 """
 
@@ -33,8 +41,8 @@ from tracetui.model.trace import (
     I64,
     Counter,
     CPUSamples,
-    Flows,
     FlowKind,
+    Flows,
     Goroutines,
     InstantKind,
     Instants,
@@ -124,7 +132,7 @@ def _u2i(a: np.ndarray) -> np.ndarray:
 class _GT:
     """Goroutine transitions in row (time) order."""
 
-    __slots__ = ("row", "typ", "frm", "to", "gid")
+    __slots__ = ("frm", "gid", "row", "to", "typ")
 
     def __init__(self, row: np.ndarray, typ: np.ndarray, frm: np.ndarray, to: np.ndarray, gid: np.ndarray) -> None:
         self.row, self.typ, self.frm, self.to, self.gid = row, typ, frm, to, gid
@@ -231,13 +239,21 @@ class _Grouped:
         return first
 
 
-def _runs(first: np.ndarray, live: np.ndarray, *cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Runs of equal `cols` within a key: (index of each live run's first element, index
-    of its last element)."""
+_Sel = np.ndarray | slice
+
+
+def _runs(first: np.ndarray, live: np.ndarray, *cols: np.ndarray) -> tuple[_Sel, _Sel]:
+    """Runs of equal `cols` within a key: selectors of each live run's first element and
+    of its last element (index arrays; a boolean mask or a full slice when no run has more
+    than one element, so that taking them copies as little as possible)."""
     brk = first.copy()
     for c in cols:
         if c.size > 1:
             brk[1:] |= c[1:] != c[:-1]
+    if brk.all():
+        if live.all():
+            return slice(None), slice(None)
+        return live, live
     b = np.flatnonzero(brk)
     nb = np.empty_like(b)
     nb[:-1] = b[1:] - 1
@@ -392,20 +408,14 @@ def _goroutines(tb: _Table, gt: _GT, table: EventTable) -> _GoroutinesOut:
         inv[drop] = ng
     order = stable_order(inv, ng + 1)[: inv.size - drop.size]
     del inv
-    G = _Grouped(tb, counts, gt.row[order])
-    typ = gt.typ[order]
-    state = gt.to[order]
-    ffrom = gt.frm[order[G.fpos]]
-    del order
-    rows = G.rows
-    reason, stack = _reason_stack(tb, typ, rows)
-    func_of = _root_funcs(table, G.key, stack, ng)
-    gtab = _creation(tb, dg, G, typ, state, ffrom)
-    G.extend_first(tb, ffrom == _UND)
+    dg.inverse = np.zeros(0, I64)  # free it: dg lives on for id lookups
+    offs = np.zeros(ng + 1, I64)
+    np.cumsum(counts, out=offs[1:])
+    ffrom = gt.frm[order[offs[:-1][counts > 0]]]
+    pro = (ffrom != _UND) & (ffrom != _NEX) & (ffrom < 6)
 
     # Goroutines by state over time, in row order (Undetermined->X counts from the start).
     und = gt.frm == _UND
-    pro = (ffrom != _UND) & (ffrom != _NEX) & (ffrom < 6)
     out.counts = {}
     ts_all = tb.ts(gt.row)
     for st in (State.RUNNING, State.RUNNABLE, State.WAITING, State.SYSCALL):
@@ -413,7 +423,18 @@ def _goroutines(tb: _Table, gt: _GT, table: EventTable) -> _GoroutinesOut:
         init = int(np.count_nonzero(tos & und)) + int(np.count_nonzero(ffrom[pro] == st))
         d = (tos & ~und).view(np.int8) - (gt.frm == st).view(np.int8)
         out.counts[st] = _step_counter(ts_all, d, init, distinct_ts=True)
-    del ts_all
+        del tos, d
+    del ts_all, und
+
+    G = _Grouped(tb, counts, gt.row[order])
+    typ = gt.typ[order]
+    state = gt.to[order]
+    del order
+    rows = G.rows
+    reason, stack = _reason_stack(tb, typ, rows)
+    func_of = _root_funcs(table, G.key, stack, ng)
+    gtab = _creation(tb, dg, G, typ, state, ffrom)
+    G.extend_first(tb, ffrom == _UND)
 
     if pro.any():  # first transition from a real state: a span in it from the trace start
         pos = G.fpos[pro]
@@ -427,26 +448,6 @@ def _goroutines(tb: _Table, gt: _GT, table: EventTable) -> _GoroutinesOut:
         counts = np.bincount(G.key, minlength=ng)
         G = _regroup(G, counts)
 
-    end = G.ends(tb)
-    live = (state != _NEX) & (state != _UND)
-    k, rl = _runs(G.first_mask(), live, state, reason, stack)
-    key = G.key[k]
-    rk = rows[k]
-    sstate = state[k]
-    arg = np.full(k.size, -1, I64)
-    sel = np.flatnonzero(sstate == _RUN)
-    arg[sel] = tb.p[rk[sel]]
-    sel = np.flatnonzero(sstate == _SYS)
-    arg[sel] = tb.m[rk[sel]]
-    sel = np.flatnonzero(_FLOW_SRC[typ[k]])  # made runnable by another goroutine
-    gg = tb.g[rk[sel]]
-    arg[sel] = np.where(gg != dg.ids[key[sel]], gg, -1)
-    out.spans = Spans(G.start[k], end[rl], sstate, reason[k], stack[k], arg)
-    out.offsets = _offsets(key, ng)
-    gtab.func = func_of
-    out.table = gtab
-    out.dense = dg
-
     # Flows: unblock/create -> the goroutine's next transition, if it starts running.
     src = np.flatnonzero(_FLOW_SRC[typ])
     nxt = src + 1
@@ -458,6 +459,31 @@ def _goroutines(tb: _Table, gt: _GT, table: EventTable) -> _GoroutinesOut:
     out.flow_key = G.key[src]
     out.flow_to_ts = G.start[nxt]
     out.flow_kind = np.where(typ[src] == S.EvGoCreate, FlowKind.CREATE, FlowKind.UNBLOCK).astype(np.uint8)
+    del src, nxt, ok
+
+    end = G.ends(tb)
+    live = (state != _NEX) & (state != _UND)
+    k, rl = _runs(G.first_mask(), live, state, reason, stack)
+    del live
+    key = G.key[k]
+    rk = rows[k]
+    sstate = state[k]
+    fsrc = _FLOW_SRC[typ[k]]
+    del typ, state, rows
+    arg = np.full(rk.size, -1, I64)
+    sel = np.flatnonzero(sstate == _RUN)
+    arg[sel] = tb.p[rk[sel]]
+    sel = np.flatnonzero(sstate == _SYS)
+    arg[sel] = tb.m[rk[sel]]
+    sel = np.flatnonzero(fsrc)  # made runnable by another goroutine
+    gg = tb.g[rk[sel]]
+    arg[sel] = np.where(gg != dg.ids[key[sel]], gg, -1)
+    del rk, sel, gg, fsrc
+    out.spans = Spans(G.start[k], end[rl], sstate, reason[k], stack[k], arg)
+    out.offsets = _offsets(key, ng)
+    gtab.func = func_of
+    out.table = gtab
+    out.dense = dg
     return out
 
 
@@ -540,34 +566,45 @@ def _procs(tb: _Table, gt: _GT) -> tuple[Spans, np.ndarray, Dense]:
     pext = pt["from"][keep] == S.ProcUndetermined
     pkey = pt["pid"][keep]
 
-    pg = tb.p[gt.row]
-    sel = np.flatnonzero((pg >= 0) & ((gt.frm == _RUN) | (gt.to == _RUN)))
+    sel = np.flatnonzero((gt.frm == _RUN) | (gt.to == _RUN))
+    pg = tb.p[gt.row[sel]]
+    onp = pg >= 0
+    sel = sel[onp]
+    gkey = pg[onp]
+    del pg, onp
     grow = gt.row[sel]
     gto = gt.to[sel]
-    gkey = pg[sel]
-    del pg
     gstate = np.where(gto == _SYS, _SYS, _RUN).astype(np.uint8)
     garg = np.where((gto == _RUN) | (gto == _SYS), gt.gid[sel], -1)
+    gext = gt.frm[sel] == _UND  # running on this P since before the trace
     del sel, gto
     ins = np.searchsorted(grow, prow)
     rows = np.insert(grow, ins, prow)
     key = np.insert(gkey, ins, pkey)
     state = np.insert(gstate, ins, pstate)
     arg = np.insert(garg, ins, -1)
-    ext = np.zeros(rows.size, bool)
-    ext[ins + np.arange(ins.size)] = pext
-    del grow, gkey, gstate, garg
+    ext = np.insert(gext, ins, pext)
+    del grow, gkey, gstate, garg, gext
     dp = Dense(key)
     order = stable_order(dp.inverse, len(dp))
     counts = np.bincount(dp.inverse, minlength=len(dp))
+    dp.inverse = np.zeros(0, I64)
     G = _Grouped(tb, counts, rows[order])
     state = state[order]
     arg = arg[order]
-    G.extend_first(tb, ext[order[G.fpos]])
+    ext = ext[order]
     del order
+    first = G.first_mask()
+    G.extend_first(tb, ext[G.fpos])
+    # A goroutine found running on a P at the start of the trace ran there since then too
+    # (as its own row says): move its start back over the P's own status span.
+    xg = np.flatnonzero(ext & ~first)
+    if xg.size:
+        G.start[xg] = np.maximum(tb.ts(tb.sync_before(G.rows[xg])), G.start[xg - 1])
     end = G.ends(tb)
-    k, rl = _runs(G.first_mask(), state != _NEX, state, arg)
-    spans = Spans(G.start[k], end[rl], state[k], _zeros32(k.size), _zeros32(k.size), arg[k])
+    k, rl = _runs(first, (state != _NEX) & (end > G.start), state, arg)
+    st = state[k]
+    spans = Spans(G.start[k], end[rl], st, _zeros32(st.size), _zeros32(st.size), arg[k])
     return spans, _offsets(G.key[k], len(dp)), dp
 
 
@@ -622,7 +659,9 @@ def _threads(tb: _Table, gt: _GT) -> tuple[Spans, np.ndarray, Dense, dict[State,
     isg = (gpos < gt.row.size) & (gt.row[gpc] == rows) if gt.row.size else np.zeros(rows.size, bool)
     gfrom = np.where(isg, gt.frm[gpc] if gt.row.size else 0, NONE8)
     pj, gj = tb.p[rows], tb.g[rows]
-    bstate = np.where(gfrom == _SYS, _SYS, np.where(pj >= 0, _RUN, np.where(gj >= 0, _SYS, State.IDLE))).astype(np.uint8)
+    bstate = np.where(gfrom == _SYS, _SYS, np.where(pj >= 0, _RUN, np.where(gj >= 0, _SYS, State.IDLE))).astype(
+        np.uint8
+    )
     barg = np.where(bstate == _SYS, gj, np.where(bstate == _RUN, pj, -1))
     state = np.empty(rows.size, np.uint8)
     arg = np.empty(rows.size, I64)
@@ -630,9 +669,7 @@ def _threads(tb: _Table, gt: _GT) -> tuple[Spans, np.ndarray, Dense, dict[State,
     for j in G.lpos.tolist():
         r = int(rows[j])
         ok = bool(isg[j])
-        state[j], arg[j] = _m_after(
-            tb, r, int(gt.to[gpc[j]]) if ok else NONE8, int(gt.gid[gpc[j]]) if ok else -1
-        )
+        state[j], arg[j] = _m_after(tb, r, int(gt.to[gpc[j]]) if ok else NONE8, int(gt.gid[gpc[j]]) if ok else -1)
     # An M first seen through a status event from Undetermined existed before the trace.
     fr = rows[G.fpos]
     ft = typ[fr]
@@ -641,7 +678,8 @@ def _threads(tb: _Table, gt: _GT) -> tuple[Spans, np.ndarray, Dense, dict[State,
     G.extend_first(tb, und)
     end = G.ends(tb)
     k, rl = _runs(G.first_mask(), np.ones(rows.size, bool), state, arg)
-    spans = Spans(G.start[k], end[rl], state[k], _zeros32(k.size), _zeros32(k.size), arg[k])
+    st = state[k]
+    spans = Spans(G.start[k], end[rl], st, _zeros32(st.size), _zeros32(st.size), arg[k])
     tcounts = {}
     for st in (State.RUNNING, State.SYSCALL):
         s = spans.state == st
@@ -702,7 +740,9 @@ def build_model(table: EventTable) -> Trace:
         tracks.append(Track(TrackKind.PROC, pid, f"P{pid}", "Procs", spans=pspans.take(slice(poff[i], poff[i + 1]))))
     thread_tracks = np.arange(len(dm), dtype=I64) + len(tracks)
     for i, mid in enumerate(dm.ids.tolist()):
-        tracks.append(Track(TrackKind.THREAD, mid, f"M{mid}", "Threads", spans=tspans.take(slice(toff[i], toff[i + 1]))))
+        tracks.append(
+            Track(TrackKind.THREAD, mid, f"M{mid}", "Threads", spans=tspans.take(slice(toff[i], toff[i + 1])))
+        )
     gbase = len(tracks)
     strings = table.strings.strings
     func_of = go.table.func
@@ -924,9 +964,13 @@ def _tasks(tb: _Table) -> tuple[Tasks, list[Spans]]:
         sel = np.flatnonzero(lane == i)
         lanes.append(
             Spans(
-                tasks.start[sel], tasks.end[sel], np.full(sel.size, State.TASK, np.uint8), tasks.name[sel],
-                tasks.begin_stack[sel], tasks.id[sel],
-            )  # fmt: skip
+                tasks.start[sel],
+                tasks.end[sel],
+                np.full(sel.size, State.TASK, np.uint8),
+                tasks.name[sel],
+                tasks.begin_stack[sel],
+                tasks.id[sel],
+            )
         )
     return tasks, lanes
 

@@ -90,6 +90,7 @@ class Spans:
     depth: np.ndarray | None = None
     _cum: dict[int, np.ndarray] = field(default_factory=dict, init=False, repr=False)
     _flat: Spans | None = field(default=None, init=False, repr=False)
+    _present: frozenset[int] | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def empty(cls, with_depth: bool = False) -> Spans:
@@ -176,12 +177,19 @@ class Spans:
         edges = np.asarray(edges, I64)
         states = range(N_STATES) if states is None else states
         t0, t1 = edges[:-1], edges[1:]
-        present = set(np.unique(self.flat.state).tolist())
+        present = self.states_present
         out = np.zeros((len(states), max(len(edges) - 1, 0)), I64)
         for k, s in enumerate(states):
             if int(s) in present:
                 out[k] = self.time_in_state_many(int(s), t0, t1)
         return out
+
+    @property
+    def states_present(self) -> frozenset[int]:
+        """The states of the flat level (computed once)."""
+        if self._present is None:
+            self._present = frozenset(np.unique(self.flat.state).tolist())
+        return self._present
 
     def index_at(self, t: int) -> int:
         """Index (into the flat level) of the span covering time t, or -1."""
@@ -274,7 +282,9 @@ class Flows:
 
     @classmethod
     def empty(cls) -> Flows:
-        return cls(np.zeros(0, np.int32), np.zeros(0, I64), np.zeros(0, np.int32), np.zeros(0, I64), np.zeros(0, np.uint8))
+        return cls(
+            np.zeros(0, np.int32), np.zeros(0, I64), np.zeros(0, np.int32), np.zeros(0, I64), np.zeros(0, np.uint8)
+        )
 
     def __len__(self) -> int:
         return int(self.from_ts.shape[0])
