@@ -115,3 +115,18 @@ def test_generate_script_runs(tmp_path: Path) -> None:
     )
     assert r.returncode == 0, r.stderr
     assert list(tmp_path.rglob("channels.trace"))
+
+
+def test_experimental_allocfree_events(go: str, tmp_path: Path, gotool) -> None:
+    """GODEBUG=traceallocfree=1 adds experimental batches and event types >= 128."""
+    import gotoolchain
+
+    exe = tmp_path / "channels"
+    env = gotoolchain.go_env(Path(go))
+    subprocess.run([go, "build", "-o", str(exe), "."], cwd=TRACES / "programs" / "channels", env=env, check=True)
+    out = tmp_path / "af.trace"
+    subprocess.run([str(exe), str(out)], env={"GODEBUG": "traceallocfree=1", "PATH": "/usr/bin:/bin"}, check=True, timeout=120)
+    go_out = gotool.parsed(out)
+    assert go_out.returncode == 0
+    assert b" Experimental " in go_out.stdout
+    assert _ours(out) == go_out.stdout
