@@ -7,7 +7,7 @@ into `out` (see `Ordering.out`), with Go's smuggled fields.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, MutableSequence
 
 from tracetui.gotrace import spec as S
 
@@ -96,7 +96,7 @@ class Ordering:
     def __init__(
         self,
         version: int,
-        out: list[tuple[int, int, int, int]],
+        out: MutableSequence[int],
         full: list[tuple[int, ...]],
         strings_of: Callable[[int], str | None],
     ) -> None:
@@ -108,8 +108,8 @@ class Ordering:
         self.gc_seq = 0
         self.gc_state = GC_UNDETERMINED
         self.initial_gen = 0
-        # Emitted events, in order: (source row, m, p, g). A source row >= 0 indexes the
-        # generation's decoded events (arguments unchanged); -k-1 indexes `full`.
+        # Emitted events, in order, as flat rows of (source row, m, p, g). A source row >= 0
+        # indexes the generation's decoded events (arguments unchanged); -k-1 indexes `full`.
         self.out = out
         self.full = full
         # Looks up a string of the current generation by ID (None if absent).
@@ -204,7 +204,7 @@ class Ordering:
     def _push(self, typ: int, time: int, m: int, p: int, g: int, a0: int, a1: int, a2: int, a3: int) -> None:
         """Emit an event given in full: `out` gets (-k-1, m, p, g), `full` row k the rest."""
         full = self.full
-        self.out.append((-len(full) - 1, m, p, g))
+        self.out.extend((-len(full) - 1, m, p, g))
         full.append((typ, time, a0, a1, a2, a3))
 
     # --- procs -----------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import mmap
 import os
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -98,7 +99,7 @@ class GoTraceReader:
         self.syncs: list[SyncInfo] = []
         self.n_syncs = 0
         self.last_ts = 0
-        self.out: list[tuple[int, int, int, int]] = []
+        self.out = array("q")  # flat rows of (source row, m, p, g); see Ordering.out
         self.full: list[tuple[int, ...]] = []
         self._gen: Generation | None = None
         self._decoded: list[MEvents] = []
@@ -305,7 +306,7 @@ class GoTraceReader:
         err, self._cut_error = self._cut_error, None
         if err is not None:
             self._cut_stop = err
-            self.out.clear()
+            del self.out[:]
             self.full.clear()
         return err
 
@@ -321,7 +322,7 @@ class GoTraceReader:
         advance = order.advance
         push = order._push
         out = self.out
-        out_append = out.append
+        out_append = out.extend
         g_states = order.g_states
         m_states = order.m_states
         g = gen.gen
@@ -333,7 +334,7 @@ class GoTraceReader:
             budget -= 1
             if budget <= 0:
                 budget = FLUSH_EVERY
-                if len(out) >= FLUSH_EVERY:
+                if len(out) >= 4 * FLUSH_EVERY:
                     yield
             if next_cpu is not None and (not frontier or next_cpu < frontier[0].time):
                 cm, cp, cg, cstack = cpu_ctx[ci]
@@ -392,7 +393,7 @@ class GoTraceReader:
                     if (n > 1 and frontier[1].time < tm) or (n > 2 and frontier[2].time < tm):
                         _sift_down(frontier, 0)
                 elif bc.ev.error is not None:
-                    del out[-1:]
+                    del out[-4:]
                     raise _Stop(*bc.ev.error)
                 else:
                     _heap_remove(frontier, 0)
@@ -402,7 +403,7 @@ class GoTraceReader:
             while True:
                 bc = frontier[i]
                 ev, k = bc.ev, bc.i
-                mark = len(out)
+                mark = len(out)  # a multiple of 4
                 try:
                     ok = advance(ev.typ[k], bc.time, [ev.a0[k], ev.a1[k], ev.a2[k], ev.a3[k]], bc.m, g)
                 except OrderError as e:
@@ -433,12 +434,12 @@ class GoTraceReader:
     def _flush(self, gen: Generation | None) -> Chunk:
         """Turn the emitted events into columns: remap IDs, validate, fix times."""
         out, full = self.out, self.full
-        n = len(out)
+        n = len(out) // 4
         if n == 0:
             full.clear()
             return Chunk(empty_columns(), self.pos)
-        rows = np.array(out, dtype=np.int64)
-        out.clear()
+        rows = np.frombuffer(out, dtype=np.int64).reshape(n, 4).copy()
+        del out[:]
         src = rows[:, 0]
         arr = {"m": rows[:, 1].copy(), "p": rows[:, 2].copy(), "g": rows[:, 3].copy()}
         from_gen = src >= 0
