@@ -31,7 +31,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:  # imported from elsewhere, e.g. as traces.generate
     sys.path.insert(0, str(HERE))
 
-import gotoolchain  # noqa: E402  (traces/gotoolchain.py, also what the tests import)
+import gotoolchain
 
 PROGRAMS_DIR = HERE / "programs"
 

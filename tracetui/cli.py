@@ -38,7 +38,7 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _load(path: str):  # noqa: ANN202 - returns EventTable, imported lazily
+def _load(path: str):
     from tracetui.gotrace.reader import read_trace
 
     if not os.path.exists(path):
@@ -48,13 +48,13 @@ def _load(path: str):  # noqa: ANN202 - returns EventTable, imported lazily
     return read_trace(path)
 
 
-def _warn_partial(path: str, table) -> None:  # noqa: ANN001
+def _warn_partial(path: str, table) -> None:
     from tracetui.report import partial_warning
 
     print(partial_warning(path, table), file=sys.stderr)
 
 
-def _fail_if_unusable(path: str, table) -> None:  # noqa: ANN001
+def _fail_if_unusable(path: str, table) -> None:
     """A broken trace with no complete generation is an error; otherwise warn."""
     if table.error is None:
         return
@@ -116,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except OSError:
             pass
         return EXIT_OK
-    except Exception as e:  # noqa: BLE001 - never a traceback for a user
+    except Exception as e:
         if os.environ.get("TRACETUI_DEBUG"):
             raise
         where = getattr(locals().get("args"), "trace", None)

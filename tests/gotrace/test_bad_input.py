@@ -90,7 +90,7 @@ def test_bad_flags(capfdbinary: pytest.CaptureFixture[bytes]) -> None:
 
 def _offsets(size: int, n: int, seed: int) -> list[int]:
     rng = random.Random(seed)
-    picks = set(range(0, 40)) | {size - 1, size - 2, size // 2}
+    picks = set(range(40)) | {size - 1, size - 2, size // 2}
     picks |= {rng.randrange(40, size) for _ in range(n)}
     return sorted(o for o in picks if 0 <= o < size)
 

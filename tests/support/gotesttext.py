@@ -159,7 +159,7 @@ def _lines(text: str) -> Iterator[str]:
     for ln in lines:
         if len(ln.encode("utf-8", "surrogateescape")) >= _MAX_LINE:
             raise TraceTextError("bufio.Scanner: token too long")
-        yield ln[:-1] if ln.endswith("\r") else ln
+        yield ln.removesuffix("\r")
 
 
 def _read_token(s: str) -> tuple[str, str]:

@@ -6,6 +6,7 @@ events that decoded before it, so the reader can raise it exactly when Go's curs
 
 from __future__ import annotations
 
+import math
 from array import array
 
 import numpy as np
@@ -30,7 +31,7 @@ class MEvents:
     loop, and `column()` gives zero-copy numpy views for the vectorised steps.
     """
 
-    __slots__ = ("m", "typ", "time", "a0", "a1", "a2", "a3", "off", "error", "n")
+    __slots__ = ("a0", "a1", "a2", "a3", "error", "m", "n", "off", "time", "typ")
 
     def __init__(self, m: int) -> None:
         self.m = m
@@ -96,7 +97,7 @@ def _decode_vectorised(parts: list[Batch], buf: bytes, freq: float) -> tuple[np.
     if tok_len.max() == 1:
         values = data.astype(np.uint64)
     else:
-        tok_of_byte = np.cumsum(is_end) - is_end
+        tok_of_byte: np.ndarray = np.cumsum(is_end) - is_end
         shift = (np.arange(data.size, dtype=np.int64) - tok_start[tok_of_byte]).astype(np.uint64)
         del tok_of_byte
         shift *= np.uint64(7)
@@ -210,7 +211,7 @@ def decode_m_scalar(m: int, batches: list[Batch], buf: bytes, freq: float) -> ME
 
 def _go_float_to_i64(x: float) -> int:
     """Go's float64 -> int64 conversion on amd64 (out of range gives the minimum)."""
-    if x != x or not (-(2.0**63) <= x < 2.0**63):
+    if math.isnan(x) or not (-(2.0**63) <= x < 2.0**63):
         return -(1 << 63)
     return int(x)
 

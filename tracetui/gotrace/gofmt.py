@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time as _time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 _SIMPLE = {7: "\\a", 8: "\\b", 12: "\\f", 10: "\\n", 13: "\\r", 9: "\\t", 11: "\\v", 92: "\\\\", 34: '\\"'}
 _quote_cache: dict[str, str] = {}
@@ -48,7 +48,7 @@ def rfc3339nano_local(sec: int, nsec: int) -> str:
     sec += nsec // 1_000_000_000
     nsec %= 1_000_000_000
     offset = _local_offset(sec)
-    dt = datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=sec + offset)
+    dt = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=sec + offset)
     text = dt.strftime("%Y-%m-%dT%H:%M:%S")
     if nsec:
         text += "." + f"{nsec:09d}".rstrip("0")

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-__all__ = ["go_sort_func", "go_sort_by_key"]
+__all__ = ["go_sort_by_key", "go_sort_func"]
 
 T = TypeVar("T")
 
@@ -346,7 +346,7 @@ def _choose_pivot(data: list[Any], a: int, b: int, less: _Less) -> tuple[int, in
     shortest_ninther = 50
     max_swaps = 4 * 3
 
-    l = b - a  # noqa: E741 - same name as in Go
+    l = b - a
 
     swaps = [0]  # boxed counter, stands in for Go's *int
     i = a + l // 4 * 1

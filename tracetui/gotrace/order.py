@@ -27,7 +27,7 @@ def _i64(v: int) -> int:
 
 
 class GState:
-    __slots__ = ("id", "status", "sgen", "seq", "regions", "ranges")
+    __slots__ = ("id", "ranges", "regions", "seq", "sgen", "status")
 
     def __init__(self, gid: int, status: int, sgen: int) -> None:
         self.id = gid
@@ -39,7 +39,7 @@ class GState:
 
 
 class PState:
-    __slots__ = ("id", "status", "sgen", "seq", "ranges")
+    __slots__ = ("id", "ranges", "seq", "sgen", "status")
 
     def __init__(self, pid: int, status: int, sgen: int) -> None:
         self.id = pid

@@ -6,7 +6,6 @@ columns per generation so consumers can start before the last byte is read.
 
 from __future__ import annotations
 
-import mmap
 import os
 from array import array
 from collections.abc import Iterator
@@ -59,7 +58,7 @@ class Chunk:
 class _Cursor:
     """A cursor over one M's decoded events (Go's batchCursor)."""
 
-    __slots__ = ("m", "ev", "i", "n", "time", "base", "typ", "a0", "a1", "times")
+    __slots__ = ("a0", "a1", "base", "ev", "i", "m", "n", "time", "times", "typ")
 
     def __init__(self, ev: MEvents, base: int) -> None:
         self.m = ev.m
@@ -77,7 +76,7 @@ class _Cursor:
 class GoTraceReader:
     """Reads a Go 1.22+ execution trace from a buffer, generation by generation."""
 
-    def __init__(self, buf: bytes | mmap.mmap, path: str | None = None) -> None:
+    def __init__(self, buf: bytes, path: str | None = None) -> None:
         self.buf = buf
         self.path = path
         self.size = len(buf)
@@ -438,7 +437,7 @@ class GoTraceReader:
         if n == 0:
             full.clear()
             return Chunk(empty_columns(), self.pos)
-        rows = np.frombuffer(out, dtype=np.int64).reshape(n, 4).copy()
+        rows: np.ndarray = np.frombuffer(out, dtype=np.int64).reshape(n, 4).copy()
         del out[:]
         src = rows[:, 0]
         arr = {"m": rows[:, 1].copy(), "p": rows[:, 2].copy(), "g": rows[:, 3].copy()}
