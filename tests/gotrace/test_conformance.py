@@ -130,3 +130,25 @@ def test_experimental_allocfree_events(go: str, tmp_path: Path, gotool) -> None:
     assert go_out.returncode == 0
     assert b" Experimental " in go_out.stdout
     assert _ours(out) == go_out.stdout
+
+
+def test_compiled_kernel_is_built() -> None:
+    """The test install builds the optional C ordering kernel (pure Python is the fallback)."""
+    from tracetui.gotrace import reader
+
+    assert reader._kernel() is not None
+
+
+@pytest.mark.parametrize("path", committed_traces()[::3], ids=trace_id)
+def test_pure_python_path_gives_the_same_table(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both ordering paths (compiled and pure Python) give identical event tables."""
+    import numpy as np
+
+    from tracetui.gotrace.events import COLUMNS
+
+    fast = read_trace(path)
+    monkeypatch.setenv("TRACETUI_PURE_PYTHON", "1")
+    pure = read_trace(path)
+    for name in COLUMNS:
+        assert np.array_equal(getattr(fast, name), getattr(pure, name)), name
+    assert fast.strings.strings == pure.strings.strings

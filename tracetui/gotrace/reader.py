@@ -58,9 +58,10 @@ class Chunk:
 class _Cursor:
     """A cursor over one M's decoded events (Go's batchCursor)."""
 
-    __slots__ = ("a0", "a1", "base", "ev", "i", "m", "n", "time", "times", "typ")
+    __slots__ = ("a0", "a1", "base", "cid", "ev", "i", "m", "n", "time", "times", "typ")
 
-    def __init__(self, ev: MEvents, base: int) -> None:
+    def __init__(self, ev: MEvents, base: int, cid: int = -1) -> None:
+        self.cid = cid  # index of the M's columns in the generation (for the compiled path)
         self.m = ev.m
         self.ev = ev
         self.i = 0
@@ -273,8 +274,8 @@ class GoTraceReader:
                 if ev.error is not None:
                     raise _Stop(*ev.error)
                 continue
+            _heap_insert(frontier, _Cursor(ev, base, len(decoded)))
             decoded.append(ev)
-            _heap_insert(frontier, _Cursor(ev, base))
             base += ev.n
         self._decoded = decoded
         self._bases = np.array([c.base for c in _by_base(frontier)], dtype=np.int64)
@@ -329,6 +330,10 @@ class GoTraceReader:
         ci, ncpu = 0, len(cpu_time)
         next_cpu = cpu_time[0] if ncpu else None
         budget = FLUSH_EVERY
+        kernel = _kernel()
+        if kernel is not None:
+            columns = [(ev.typ, ev.time, ev.a0, ev.a1) for ev in self._decoded]
+            scratch = np.empty(4 * FLUSH_EVERY, dtype=np.int64)
         while True:
             budget -= 1
             if budget <= 0:
@@ -343,6 +348,13 @@ class GoTraceReader:
                 continue
             if not frontier:
                 return
+            if kernel is not None:
+                # The compiled path takes as many common transitions as it can.
+                ran = kernel.run(frontier, columns, g_states, m_states, g, next_cpu, budget, scratch)
+                if ran:
+                    out.frombytes(memoryview(scratch)[: 4 * ran].cast("B"))
+                    budget -= ran - 1
+                    continue
             bc = frontier[0]
             k = bc.i
             t = bc.typ[k]
@@ -576,6 +588,27 @@ def _to_array(col: tuple[int, ...], dtype: type) -> np.ndarray:
         mask = (1 << 64) - 1
         wrapped = [v & mask for v in col]
         return np.array(wrapped, dtype=np.uint64).view(np.int64).astype(dtype)
+
+
+_KERNEL: object = None
+
+
+def _kernel():  # noqa: ANN202 - the optional extension module
+    """The compiled ordering path, or None (not built, or TRACETUI_PURE_PYTHON=1)."""
+    global _KERNEL
+    if os.environ.get("TRACETUI_PURE_PYTHON"):
+        return None
+    if _KERNEL is None:
+        try:
+            from tracetui.gotrace import _korder  # type: ignore[attr-defined]
+
+            from tracetui.gotrace.order import GState, MState
+
+            _korder.configure(_Cursor, GState, MState)
+            _KERNEL = _korder
+        except (ImportError, TypeError, AttributeError):
+            _KERNEL = False
+    return _KERNEL or None
 
 
 def _by_base(frontier: list[_Cursor]) -> list[_Cursor]:

@@ -1,0 +1,17 @@
+"""Build configuration beyond pyproject.toml: the optional compiled ordering kernel.
+
+Without a C compiler the extension is skipped and tracetui runs the same loop in Python.
+"""
+
+from setuptools import Extension, setup
+
+setup(
+    ext_modules=[
+        Extension(
+            "tracetui.gotrace._korder",
+            ["tracetui/gotrace/_korder.c"],
+            optional=True,
+            extra_compile_args=["-O2"],
+        )
+    ]
+)

@@ -1,0 +1,316 @@
+/* Compiled fast path of the ordering loop (tracetui.gotrace.reader._order_generation).
+ *
+ * It advances the head of the frontier while the head event is one of the four common
+ * goroutine transitions (GoStart, GoUnblock, GoStop, GoBlock) and the same checks as the
+ * Python fast path hold; at anything else it returns, and Python takes the next step with
+ * order.py's rules. The state it touches is the Python objects themselves (the frontier
+ * list of _Cursor, the g_states and m_states dicts of GState/MState), through their
+ * __slots__ offsets, so both paths share one state and give identical results.
+ *
+ * Optional: without a C compiler tracetui runs the same loop in Python.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <structmember.h>
+#include <stdint.h>
+
+enum { EV_GO_START = 16, EV_GO_STOP = 19, EV_GO_BLOCK = 20, EV_GO_UNBLOCK = 21 };
+enum { ST_RUNNABLE = 1, ST_RUNNING = 2, ST_WAITING = 4 };
+
+/* __slots__ offsets, looked up once by configure(). */
+static Py_ssize_t off_c_i, off_c_n, off_c_time, off_c_base, off_c_m, off_c_cid;
+static Py_ssize_t off_g_status, off_g_sgen, off_g_seq;
+static Py_ssize_t off_m_g, off_m_p;
+static int configured = 0;
+
+#define SLOT(obj, off) (*(PyObject **)((char *)(obj) + (off)))
+
+static int slot_offset(PyObject *cls, const char *name, Py_ssize_t *out) {
+    PyObject *d = PyObject_GetAttrString(cls, name);
+    if (d == NULL) return -1;
+    if (!PyObject_TypeCheck(d, &PyMemberDescr_Type)) {
+        Py_DECREF(d);
+        PyErr_Format(PyExc_TypeError, "%s is not a __slots__ member", name);
+        return -1;
+    }
+    PyMemberDef *m = ((PyMemberDescrObject *)d)->d_member;
+    if (m->type != T_OBJECT_EX && m->type != T_OBJECT) {
+        Py_DECREF(d);
+        PyErr_Format(PyExc_TypeError, "%s is not an object slot", name);
+        return -1;
+    }
+    *out = m->offset;
+    Py_DECREF(d);
+    return 0;
+}
+
+static PyObject *configure(PyObject *self, PyObject *args) {
+    PyObject *cursor_cls, *gstate_cls, *mstate_cls;
+    if (!PyArg_ParseTuple(args, "OOO", &cursor_cls, &gstate_cls, &mstate_cls)) return NULL;
+    if (slot_offset(cursor_cls, "i", &off_c_i) || slot_offset(cursor_cls, "n", &off_c_n) ||
+        slot_offset(cursor_cls, "time", &off_c_time) || slot_offset(cursor_cls, "base", &off_c_base) ||
+        slot_offset(cursor_cls, "m", &off_c_m) || slot_offset(cursor_cls, "cid", &off_c_cid) ||
+        slot_offset(gstate_cls, "status", &off_g_status) || slot_offset(gstate_cls, "sgen", &off_g_sgen) ||
+        slot_offset(gstate_cls, "seq", &off_g_seq) || slot_offset(mstate_cls, "g", &off_m_g) ||
+        slot_offset(mstate_cls, "p", &off_m_p))
+        return NULL;
+    configured = 1;
+    Py_RETURN_NONE;
+}
+
+/* Replace a slot's value, taking a new reference to v (stolen if steal). */
+static inline void set_slot(PyObject *obj, Py_ssize_t off, PyObject *v, int steal) {
+    PyObject **p = (PyObject **)((char *)obj + off);
+    PyObject *old = *p;
+    if (!steal) Py_INCREF(v);
+    *p = v;
+    Py_XDECREF(old);
+}
+
+static inline int64_t as_i64(PyObject *v, int *err) {
+    int64_t x = PyLong_AsLongLong(v);
+    if (x == -1 && PyErr_Occurred()) *err = 1;
+    return x;
+}
+
+typedef struct {
+    const uint8_t *typ;
+    const int64_t *times;
+    const uint64_t *a0, *a1;
+    Py_buffer b_typ, b_times, b_a0, b_a1;
+} CursorData;
+
+static int cursor_time(PyObject *c, int64_t *t) {
+    int err = 0;
+    *t = as_i64(SLOT(c, off_c_time), &err);
+    return err ? -1 : 0;
+}
+
+/* Go's heapSiftDown over the frontier list, comparing cursor times. */
+static int sift_down(PyObject *heap, Py_ssize_t i) {
+    Py_ssize_t n = PyList_GET_SIZE(heap);
+    for (;;) {
+        Py_ssize_t m = i;
+        int64_t mt = INT64_MAX, t;
+        if (i < n) {
+            if (cursor_time(PyList_GET_ITEM(heap, i), &mt)) return -1;
+        }
+        Py_ssize_t c = 2 * i + 1;
+        if (c < n) {
+            if (cursor_time(PyList_GET_ITEM(heap, c), &t)) return -1;
+            if (t < mt) { mt = t; m = c; }
+        }
+        c++;
+        if (c < n) {
+            if (cursor_time(PyList_GET_ITEM(heap, c), &t)) return -1;
+            if (t < mt) { m = c; }
+        }
+        if (m == i) return 0;
+        PyObject *a = PyList_GET_ITEM(heap, i), *b = PyList_GET_ITEM(heap, m);
+        PyList_SET_ITEM(heap, i, b);
+        PyList_SET_ITEM(heap, m, a);
+        i = m;
+    }
+}
+
+/* run(frontier, decoded_columns, g_states, m_states, gen, next_cpu, max_events, out)
+ *   decoded_columns: list, per cursor id, of (typ, times, a0, a1) buffers
+ *   next_cpu: time of the next CPU sample, or None
+ *   out: writable int64 buffer of at least 4 * max_events items
+ * Returns how many events were advanced (rows written to out). */
+static PyObject *run(PyObject *self, PyObject *args) {
+    PyObject *heap, *columns, *g_states, *m_states, *gen_obj, *next_cpu_obj;
+    Py_ssize_t max_events;
+    Py_buffer outbuf;
+    if (!configured) {
+        PyErr_SetString(PyExc_RuntimeError, "configure() first");
+        return NULL;
+    }
+    if (!PyArg_ParseTuple(args, "O!O!O!O!OOnw*", &PyList_Type, &heap, &PyList_Type, &columns, &PyDict_Type,
+                          &g_states, &PyDict_Type, &m_states, &gen_obj, &next_cpu_obj, &max_events, &outbuf))
+        return NULL;
+    int64_t *out = (int64_t *)outbuf.buf;
+    if ((Py_ssize_t)(outbuf.len / sizeof(int64_t)) < 4 * max_events) {
+        PyBuffer_Release(&outbuf);
+        PyErr_SetString(PyExc_ValueError, "out buffer too small");
+        return NULL;
+    }
+    int has_cpu = next_cpu_obj != Py_None;
+    int64_t next_cpu = 0;
+    int err = 0;
+    if (has_cpu) next_cpu = as_i64(next_cpu_obj, &err);
+    unsigned long long gen = PyLong_AsUnsignedLongLong(gen_obj);
+    if (err || (gen == (unsigned long long)-1 && PyErr_Occurred())) {
+        PyBuffer_Release(&outbuf);
+        return NULL;
+    }
+    Py_ssize_t ncur = PyList_GET_SIZE(columns);
+    CursorData *cd = PyMem_Calloc(ncur ? ncur : 1, sizeof(CursorData));
+    if (cd == NULL) {
+        PyBuffer_Release(&outbuf);
+        return PyErr_NoMemory();
+    }
+    Py_ssize_t got = 0, done = 0;
+    PyObject *result = NULL;
+    for (; got < ncur; got++) {
+        PyObject *t = PyList_GET_ITEM(columns, got);
+        if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) != 4) {
+            PyErr_SetString(PyExc_TypeError, "columns: tuples of 4 buffers");
+            goto fail;
+        }
+        if (PyObject_GetBuffer(PyTuple_GET_ITEM(t, 0), &cd[got].b_typ, PyBUF_SIMPLE)) goto fail;
+        if (PyObject_GetBuffer(PyTuple_GET_ITEM(t, 1), &cd[got].b_times, PyBUF_SIMPLE)) {
+            PyBuffer_Release(&cd[got].b_typ);
+            goto fail;
+        }
+        if (PyObject_GetBuffer(PyTuple_GET_ITEM(t, 2), &cd[got].b_a0, PyBUF_SIMPLE)) {
+            PyBuffer_Release(&cd[got].b_typ);
+            PyBuffer_Release(&cd[got].b_times);
+            goto fail;
+        }
+        if (PyObject_GetBuffer(PyTuple_GET_ITEM(t, 3), &cd[got].b_a1, PyBUF_SIMPLE)) {
+            PyBuffer_Release(&cd[got].b_typ);
+            PyBuffer_Release(&cd[got].b_times);
+            PyBuffer_Release(&cd[got].b_a0);
+            goto fail;
+        }
+        cd[got].typ = cd[got].b_typ.buf;
+        cd[got].times = cd[got].b_times.buf;
+        cd[got].a0 = cd[got].b_a0.buf;
+        cd[got].a1 = cd[got].b_a1.buf;
+    }
+
+    PyObject *small[5];
+    for (int s = 0; s < 5; s++) small[s] = PyLong_FromLong(s); /* cached small ints */
+    PyObject *minus_one = PyLong_FromLong(-1);
+
+    while (done < max_events && PyList_GET_SIZE(heap) > 0) {
+        PyObject *bc = PyList_GET_ITEM(heap, 0);
+        int64_t k = as_i64(SLOT(bc, off_c_i), &err);
+        int64_t n = as_i64(SLOT(bc, off_c_n), &err);
+        int64_t head_time = as_i64(SLOT(bc, off_c_time), &err);
+        int64_t cid = as_i64(SLOT(bc, off_c_cid), &err);
+        int64_t base = as_i64(SLOT(bc, off_c_base), &err);
+        if (err) goto fail_small;
+        if (k + 1 >= n) break;                         /* the cursor's last event: Python */
+        if (has_cpu && next_cpu < head_time) break;    /* a CPU sample comes first */
+        if (cid < 0 || cid >= ncur) break;
+        const CursorData *c = &cd[cid];
+        uint8_t t = c->typ[k];
+        if (t != EV_GO_START && t != EV_GO_UNBLOCK && t != EV_GO_STOP && t != EV_GO_BLOCK) break;
+        PyObject *m_obj = SLOT(bc, off_c_m);
+        PyObject *ms = PyDict_GetItemWithError(m_states, m_obj);
+        if (ms == NULL) {
+            if (PyErr_Occurred()) goto fail_small;
+            break;
+        }
+        int64_t m = as_i64(m_obj, &err);
+        int64_t mp = as_i64(SLOT(ms, off_m_p), &err);
+        int64_t mg = as_i64(SLOT(ms, off_m_g), &err);
+        if (err) goto fail_small;
+        int64_t row_g;
+        if (t == EV_GO_START || t == EV_GO_UNBLOCK) {
+            uint64_t a0 = c->a0[k], a1 = c->a1[k];
+            PyObject *key = PyLong_FromUnsignedLongLong(a0);
+            if (key == NULL) goto fail_small;
+            PyObject *st = PyDict_GetItemWithError(g_states, key);
+            if (st == NULL) {
+                Py_DECREF(key);
+                if (PyErr_Occurred()) goto fail_small;
+                break;
+            }
+            int64_t status = as_i64(SLOT(st, off_g_status), &err);
+            unsigned long long sgen = PyLong_AsUnsignedLongLong(SLOT(st, off_g_sgen));
+            unsigned long long seq = PyLong_AsUnsignedLongLong(SLOT(st, off_g_seq));
+            if (err || PyErr_Occurred()) {
+                Py_DECREF(key);
+                goto fail_small;
+            }
+            int want = t == EV_GO_START ? ST_RUNNABLE : ST_WAITING;
+            if (status != want || sgen != gen || seq == UINT64_MAX || a1 != seq + 1 ||
+                (t == EV_GO_START && (mp == -1 || mg != -1))) {
+                Py_DECREF(key);
+                break;
+            }
+            PyObject *seq_obj = PyLong_FromUnsignedLongLong(a1);
+            if (seq_obj == NULL) {
+                Py_DECREF(key);
+                goto fail_small;
+            }
+            set_slot(st, off_g_status, small[t == EV_GO_START ? ST_RUNNING : ST_RUNNABLE], 0);
+            set_slot(st, off_g_seq, seq_obj, 1);
+            if (t == EV_GO_START) {
+                row_g = -1;
+                set_slot(ms, off_m_g, key, 1);
+            } else {
+                row_g = mg;
+                Py_DECREF(key);
+            }
+        } else { /* GoStop, GoBlock */
+            if (mg == -1 || mp == -1) break;
+            PyObject *st = PyDict_GetItemWithError(g_states, SLOT(ms, off_m_g));
+            if (st == NULL) {
+                if (PyErr_Occurred()) goto fail_small;
+                break;
+            }
+            int64_t status = as_i64(SLOT(st, off_g_status), &err);
+            if (err) goto fail_small;
+            if (status != ST_RUNNING) break;
+            set_slot(st, off_g_status, small[t == EV_GO_STOP ? ST_RUNNABLE : ST_WAITING], 0);
+            row_g = mg;
+            set_slot(ms, off_m_g, minus_one, 0);
+        }
+        out[4 * done] = base + k;
+        out[4 * done + 1] = m;
+        out[4 * done + 2] = mp;
+        out[4 * done + 3] = row_g;
+        done++;
+        /* Refresh the cursor (k + 1 < n here) and restore the heap. */
+        int64_t tm = c->times[k + 1];
+        PyObject *i_obj = PyLong_FromLongLong(k + 1), *t_obj = PyLong_FromLongLong(tm);
+        if (i_obj == NULL || t_obj == NULL) {
+            Py_XDECREF(i_obj);
+            Py_XDECREF(t_obj);
+            goto fail_small;
+        }
+        set_slot(bc, off_c_i, i_obj, 1);
+        set_slot(bc, off_c_time, t_obj, 1);
+        Py_ssize_t hn = PyList_GET_SIZE(heap);
+        int64_t ct;
+        int need = 0;
+        if (hn > 1) {
+            if (cursor_time(PyList_GET_ITEM(heap, 1), &ct)) goto fail_small;
+            if (ct < tm) need = 1;
+        }
+        if (!need && hn > 2) {
+            if (cursor_time(PyList_GET_ITEM(heap, 2), &ct)) goto fail_small;
+            if (ct < tm) need = 1;
+        }
+        if (need && sift_down(heap, 0)) goto fail_small;
+    }
+    result = PyLong_FromSsize_t(done);
+
+fail_small:
+    for (int s = 0; s < 5; s++) Py_XDECREF(small[s]);
+    Py_XDECREF(minus_one);
+fail:
+    for (Py_ssize_t j = 0; j < got; j++) {
+        PyBuffer_Release(&cd[j].b_typ);
+        PyBuffer_Release(&cd[j].b_times);
+        PyBuffer_Release(&cd[j].b_a0);
+        PyBuffer_Release(&cd[j].b_a1);
+    }
+    PyMem_Free(cd);
+    PyBuffer_Release(&outbuf);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"configure", configure, METH_VARARGS, "configure(cursor_cls, gstate_cls, mstate_cls): find the slots."},
+    {"run", run, METH_VARARGS, "Advance the frontier through common goroutine transitions."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_korder", "Compiled ordering fast path.", -1, methods};
+
+PyMODINIT_FUNC PyInit__korder(void) { return PyModule_Create(&module); }
