@@ -305,7 +305,37 @@ fail:
     return result;
 }
 
+/* frame(step, starts_of_batches, ends_of_batches, out) -> count or -1
+ * Walks each batch's tokens: an event starts at k, the next at step[k]; writes the event
+ * starts to out (int64). Returns -1 if a batch does not end exactly at its last token. */
+static PyObject *frame(PyObject *self, PyObject *args) {
+    Py_buffer step_b, bs_b, be_b, out_b;
+    if (!PyArg_ParseTuple(args, "y*y*y*w*", &step_b, &bs_b, &be_b, &out_b)) return NULL;
+    const int64_t *step = step_b.buf, *bs = bs_b.buf, *be = be_b.buf;
+    int64_t *out = out_b.buf;
+    Py_ssize_t nb = bs_b.len / (Py_ssize_t)sizeof(int64_t);
+    Py_ssize_t nstep = step_b.len / (Py_ssize_t)sizeof(int64_t);
+    Py_ssize_t cap = out_b.len / (Py_ssize_t)sizeof(int64_t);
+    Py_ssize_t n = 0;
+    int ok = 1;
+    for (Py_ssize_t b = 0; b < nb && ok; b++) {
+        int64_t k = bs[b], stop = be[b];
+        while (k < stop) {
+            if (n >= cap || k < 0 || k >= nstep) { ok = 0; break; }
+            out[n++] = k;
+            k = step[k];
+        }
+        if (k != stop) ok = 0;
+    }
+    PyBuffer_Release(&step_b);
+    PyBuffer_Release(&bs_b);
+    PyBuffer_Release(&be_b);
+    PyBuffer_Release(&out_b);
+    return PyLong_FromSsize_t(ok ? n : -1);
+}
+
 static PyMethodDef methods[] = {
+    {"frame", frame, METH_VARARGS, "frame(step, batch_starts, batch_ends, out): event start tokens."},
     {"configure", configure, METH_VARARGS, "configure(cursor_cls, gstate_cls, mstate_cls): find the slots."},
     {"run", run, METH_VARARGS, "Advance the frontier through common goroutine transitions."},
     {NULL, NULL, 0, NULL},

@@ -11,7 +11,7 @@ from array import array
 
 import numpy as np
 
-from tracetui.gotrace import spec
+from tracetui.gotrace import kernel, spec
 from tracetui.gotrace.wire import Batch
 
 _NARGS = spec.TIMED_NARGS
@@ -110,29 +110,24 @@ def _decode_vectorised(parts: list[Batch], buf: bytes, freq: float) -> tuple[np.
     # Frame events: each is a type token followed by nargs tokens.
     small = values < 256
     nargs = np.where(small, _NARGS_NP[np.where(small, values, 0).astype(np.intp)], -1)
-    step = array("q")
-    step.frombytes((np.arange(ntok, dtype=np.int64) + 1 + np.maximum(nargs, 0)).tobytes())
-    batch_tok_start = np.searchsorted(tok_start, data_start).tolist()
-    batch_tok_end = np.searchsorted(tok_start, data_end).tolist()
-    starts = array("q")
-    push = starts.append
-    for k, stop in zip(batch_tok_start, batch_tok_end):
-        while k < stop:
-            push(k)
-            k = step[k]
-        if k != stop:
-            return None
+    step = np.arange(ntok, dtype=np.int64) + 1 + np.maximum(nargs, 0)
+    bts = np.searchsorted(tok_start, data_start).astype(np.int64)
+    bte = np.searchsorted(tok_start, data_end).astype(np.int64)
+    starts = _frame(step, bts, bte, ntok)
+    if starts is None:
+        return None
     del step
-    ev = np.frombuffer(starts, dtype=np.int64)
+    batch_tok_start, batch_tok_end = bts, bte
+    ev = starts
     n = np.take(nargs, ev)
     if (n <= 0).any() or (np.take(tok_len, ev) != 1).any():
         return None
     typ = np.take(values, ev)
     # Timestamps: per batch, base + running sum of the converted deltas (as Go adds them).
-    batch_of_ev = np.searchsorted(np.asarray(batch_tok_end), ev, side="right")
+    batch_of_ev = np.searchsorted(batch_tok_end, ev, side="right")
     dt = (np.take(values, ev + 1).astype(np.float64) * freq).astype(np.int64)
     csum = np.cumsum(dt)
-    first_ev = np.searchsorted(ev, np.asarray(batch_tok_start))
+    first_ev = np.searchsorted(ev, batch_tok_start)
     before = np.where(first_ev > 0, csum[np.maximum(first_ev - 1, 0)], 0)
     base = np.fromiter((int(float(b.time) * freq) for b in parts), dtype=np.int64, count=len(parts))
     times = base[batch_of_ev] + csum - before[batch_of_ev]
@@ -143,6 +138,30 @@ def _decode_vectorised(parts: list[Batch], buf: bytes, freq: float) -> tuple[np.
     batch_file_start = np.fromiter((b.start for b in parts), dtype=np.int64, count=len(parts))
     offs = np.take(tok_start, ev) - data_start[batch_of_ev] + batch_file_start[batch_of_ev]
     return (typ, times, *cols, offs)
+
+
+def _frame(step: np.ndarray, bts: np.ndarray, bte: np.ndarray, ntok: int) -> np.ndarray | None:
+    """Event start tokens of each batch: follow step[] from each batch's first token.
+
+    None if a batch's events do not end exactly at its end (the scalar path then reports
+    Go's error). Uses the compiled kernel when it is built.
+    """
+    compiled = kernel.module()
+    if compiled is not None:
+        out = np.empty(max(ntok, 1), dtype=np.int64)
+        n = compiled.frame(step, bts, bte, out)
+        return None if n < 0 else out[:n]
+    steps = array("q")
+    steps.frombytes(step.tobytes())
+    starts = array("q")
+    push = starts.append
+    for k, stop in zip(bts.tolist(), bte.tolist()):
+        while k < stop:
+            push(k)
+            k = steps[k]
+        if k != stop:
+            return None
+    return np.frombuffer(starts, dtype=np.int64) if len(starts) else np.zeros(0, dtype=np.int64)
 
 
 def decode_m_scalar(m: int, batches: list[Batch], buf: bytes, freq: float) -> MEvents:

@@ -10,10 +10,12 @@ import os
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
+from types import ModuleType
 
 import numpy as np
 
 from tracetui.errors import TraceFormatError, UnsupportedTraceError
+from tracetui.gotrace import kernel
 from tracetui.gotrace import spec as S
 from tracetui.gotrace.cursor import MEvents, decode_m
 from tracetui.gotrace.events import (
@@ -590,25 +592,18 @@ def _to_array(col: tuple[int, ...], dtype: type) -> np.ndarray:
         return np.array(wrapped, dtype=np.uint64).view(np.int64).astype(dtype)
 
 
-_KERNEL: object = None
+_CONFIGURED: set[int] = set()
 
 
-def _kernel():  # noqa: ANN202 - the optional extension module
-    """The compiled ordering path, or None (not built, or TRACETUI_PURE_PYTHON=1)."""
-    global _KERNEL
-    if os.environ.get("TRACETUI_PURE_PYTHON"):
-        return None
-    if _KERNEL is None:
-        try:
-            from tracetui.gotrace import _korder  # type: ignore[attr-defined]
+def _kernel() -> ModuleType | None:
+    """The compiled ordering path, configured for this module's classes, or None."""
+    mod = kernel.module()
+    if mod is not None and id(mod) not in _CONFIGURED:
+        from tracetui.gotrace.order import GState, MState
 
-            from tracetui.gotrace.order import GState, MState
-
-            _korder.configure(_Cursor, GState, MState)
-            _KERNEL = _korder
-        except (ImportError, TypeError, AttributeError):
-            _KERNEL = False
-    return _KERNEL or None
+        mod.configure(_Cursor, GState, MState)
+        _CONFIGURED.add(id(mod))
+    return mod
 
 
 def _by_base(frontier: list[_Cursor]) -> list[_Cursor]:
