@@ -6,6 +6,7 @@ or from Go's own `go tool trace -d=parsed` text, never from the code under test.
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import shutil
@@ -17,8 +18,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tracetui.gotrace import spec
+from tracetui.gotrace.events import EventTable
 from tracetui.gotrace.reader import read_buffer, read_trace
-from tracetui.model import FlowKind, InstantKind, Spans, State, Trace, TrackKind, build_model, stats
+from tracetui.model import FlowKind, InstantKind, Spans, State, Trace, Track, TrackKind, build_model, stats
 
 MS = 1_000_000
 
@@ -501,3 +504,193 @@ def test_committed_trace(path: Path) -> None:
     got = stats(table)
     assert got.pop("go_version") == f"1.{table.version}"
     assert got == _stats_from_dump(lines[: table.valid_events])
+
+
+# --- how the model is built: streamed in chunks, lean, lazy ---------------------------------
+
+
+def _arrays(tr: Trace) -> dict[str, object]:
+    """Every column of a model (counters read, so computed), by name."""
+    out: dict[str, object] = {}
+
+    def put(prefix: str, obj: object) -> None:
+        for name in dir(obj):
+            v = getattr(obj, name, None)
+            if not name.startswith("_") and isinstance(v, np.ndarray):
+                out[f"{prefix}.{name}"] = v
+
+    for i, t in enumerate(tr.tracks):
+        out[f"track{i}"] = (t.kind, t.id, t.name, t.group)
+        for part in (t.spans, t.counter, t.instants):
+            if part is not None:
+                put(f"track{i}.{type(part).__name__}", part)
+    for name in ("goroutines", "gc", "stw", "assists", "sweeps", "heap_alloc", "heap_goal", "gomaxprocs", "tasks",
+                 "regions", "logs", "labels", "cpu_samples", "flows"):  # fmt: skip
+        put(name, getattr(tr, name))
+    for name in ("goroutine_counts", "thread_counts"):
+        for st, c in getattr(tr, name).items():
+            put(f"{name}.{st.name}", c)
+    for name in ("proc_ids", "proc_tracks", "thread_ids", "thread_tracks", "sync_times", "duration", "events"):
+        out[name] = getattr(tr, name)
+    return out
+
+
+def _assert_same_model(a: Trace, b: Trace) -> None:
+    xa, xb = _arrays(a), _arrays(b)
+    assert xa.keys() == xb.keys()
+    for k, v in xa.items():
+        w = xb[k]
+        if isinstance(v, np.ndarray):
+            assert isinstance(w, np.ndarray) and v.dtype == w.dtype and np.array_equal(v, w), k
+        else:
+            assert v == w, k
+
+
+@pytest.mark.parametrize("chunk", [7, 1000])
+def test_model_does_not_depend_on_the_chunk_size(run: Run, chunk: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Rows are streamed in chunks: tiny ones put every chunk boundary case to work.
+    import tracetui.model._group as group
+
+    tables = [read_trace(run.path), read_trace(COMMITTED[0]), read_trace(COMMITTED[-1])]
+    whole = [build_model(t) for t in tables]
+    monkeypatch.setattr(group, "CHUNK", chunk)
+    for t, w in zip(tables, whole):
+        _assert_same_model(build_model(t), w)
+
+
+def _transition_counts(lines: list[str], base: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Goroutines per state over time from Go's own transitions: state -> (times, counts
+    after each time). A goroutine first seen Undetermined->X is in X from time 0."""
+    state: dict[str, str] = {}
+    events: list[tuple[int, str, str]] = []  # (time, from, to)
+    for ln in lines:
+        m = re.search(r" StateTransition Time=(\d+) GoID=(\d+) (\w+)->(\w+)", ln)
+        if m:
+            t, gid, frm, to = int(m.group(1)) - base, m.group(2), m.group(3), m.group(4)
+            events.append((0 if frm == "Undetermined" else t, state.get(gid, frm), to))
+            state[gid] = to
+    events.sort(key=lambda e: e[0])  # stable: time order, rows in order
+    times = np.array([t for t, _, _ in events], np.int64)
+    out = {}
+    for st in ("Running", "Runnable", "Waiting", "Syscall"):
+        d = np.array([(to == st) - (frm == st) for _, frm, to in events], np.int64)
+        out[st] = (times, np.cumsum(d))
+    return out
+
+
+def test_goroutine_counters_are_lazy_and_match_go_transitions(run: Run) -> None:
+    tr = build_model(read_trace(run.path))
+    counters = [*tr.goroutine_counts.values(), *tr.thread_counts.values()]
+    assert not any(c.computed for c in counters)
+    lean = tr.nbytes
+    expect = _transition_counts(run.dump, tr.base_time)
+    names = {State.RUNNING: "Running", State.RUNNABLE: "Runnable", State.WAITING: "Waiting", State.SYSCALL: "Syscall"}
+    for st, c in tr.goroutine_counts.items():
+        times, counts = expect[names[st]]
+        # The count after the last transition at or before t, at every transition time and in between.
+        probe = np.unique(np.concatenate([times, times + 1, np.linspace(0, tr.duration, 500).astype(np.int64)]))
+        i = np.searchsorted(times, probe, "right") - 1
+        want = np.where(i >= 0, counts[np.maximum(i, 0)], 0)
+        assert np.array_equal(c.value_at(probe), want), st.name
+        assert c.computed and c.ts[0] == 0 and np.all(np.diff(c.ts) > 0)
+        assert np.all(np.diff(c.value) != 0)  # a point only where the count changes
+    # The tracks share the counters; reading them made the model bigger, computed once.
+    assert [t.counter for t in tr.tracks if t.name.startswith("Goroutines ")] == list(tr.goroutine_counts.values())
+    assert tr.nbytes > lean
+
+
+def _sp(t: Track | None) -> Spans:
+    assert t is not None and t.spans is not None
+    return t.spans
+
+
+def test_thread_counters_count_thread_spans(run: Run) -> None:
+    tr = build_model(read_trace(run.path))
+    threads = [_sp(t) for t in tr.tracks if t.kind == TrackKind.THREAD]
+    times = np.linspace(0, tr.duration - 1, 300).astype(np.int64)
+    for st in (State.RUNNING, State.SYSCALL):
+        want = sum(
+            ((sp.start[None, :] <= times[:, None]) & (times[:, None] < sp.end[None, :]) & (sp.state == st)).sum(1)
+            for sp in threads
+        )
+        assert np.array_equal(tr.thread_counts[st].value_at(times), want), st.name
+
+
+def _ids_shifted(table: EventTable, shift: int) -> EventTable:
+    """The table with every goroutine id moved up by `shift` (context g and the a0 of
+    events whose first argument is a goroutine)."""
+    t = copy.copy(table)
+    t.g = np.where(table.g >= 0, table.g + shift, table.g)
+    a0_is_g = np.isin(table.typ, [spec.EvGoCreate, spec.EvGoCreateSyscall, spec.EvGoCreateBlocked, spec.EvGoStart,
+                                  spec.EvGoUnblock, spec.EvGoSwitch, spec.EvGoSwitchDestroy, spec.EvGoStatus,
+                                  spec.EvGoStatusStack])  # fmt: skip
+    t.a0 = np.where(a0_is_g, table.a0 + np.uint64(shift), table.a0)
+    return t
+
+
+def test_span_args_are_int32_unless_ids_do_not_fit(run: Run) -> None:
+    table = read_trace(run.path)
+    tr = build_model(table)
+    lean = [_sp(t) for t in tr.tracks if t.kind <= TrackKind.GOROUTINE]
+    assert {sp.arg.dtype for sp in lean} == {np.dtype(np.int32)}
+    assert {sp.reason.dtype for sp in lean} == {np.dtype(np.int32)}
+    big = build_model(_ids_shifted(table, 1 << 40))
+    assert np.array_equal(big.goroutines.id, tr.goroutines.id + (1 << 40))
+    for t, u in zip(tr.tracks, big.tracks):
+        if t.kind == TrackKind.PROC:  # arg = goroutine
+            assert _sp(u).arg.dtype == np.int64
+            arg = _sp(t).arg.astype(np.int64)
+            assert np.array_equal(_sp(u).arg, np.where(arg >= 0, arg + (1 << 40), -1))
+
+
+def _without(sp: Spans, t: int) -> tuple[list[int], ...]:
+    """The spans except the one starting at t, as lists."""
+    keep = sp.start != t
+    assert np.count_nonzero(~keep) == 1
+    return tuple(getattr(sp, c)[keep].tolist() for c in ("start", "end", "state", "reason", "stack", "arg"))
+
+
+def _as_lists(sp: Spans) -> tuple[list[int], ...]:
+    return tuple(getattr(sp, c).tolist() for c in ("start", "end", "state", "reason", "stack", "arg"))
+
+
+@pytest.mark.parametrize("chunk", [0, 13])
+def test_unknown_status_leaves_a_gap(run: Run, chunk: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A status Go's parser would not know (wire status 9) puts a goroutine, or a P, in an
+    # undetermined state: no span until its next transition.
+    import tracetui.model._group as group
+
+    table = read_trace(run.path)
+    orig = build_model(table)
+    if chunk:
+        monkeypatch.setattr(group, "CHUNK", chunk)
+    t = copy.copy(table)
+    t.typ, t.a0, t.a1, t.a2 = (c.copy() for c in (table.typ, table.a0, table.a1, table.a2))
+    # A mid-life GoBlock of the sleeper becomes GoStatus Running->(9).
+    sleeper = _goroutine(orig, "main.sleeper")
+    gb = np.flatnonzero((table.typ == spec.EvGoBlock) & (table.g == sleeper.id))[0]
+    t.typ[gb], t.a0[gb], t.a2[gb] = spec.EvGoStatus, sleeper.id, (spec.GoRunning << 32) | 9
+    # A ProcStop followed by more events of its P becomes ProcStatus Running->(9).
+    ps = np.flatnonzero(table.typ == spec.EvProcStop)[0]
+    pid = int(table.p[ps])
+    t.typ[ps], t.a0[ps], t.a1[ps], t.a2[ps] = spec.EvProcStatus, pid, 9, spec.ProcRunning
+    tr = build_model(t)
+    g_start, p_start = (int(table.time[r]) - orig.base_time for r in (gb, ps))
+    assert _as_lists(_sp(tr.goroutine_track(sleeper.id))) == _without(_sp(sleeper), g_start)
+    assert _as_lists(_sp(tr.proc_track(pid))) == _without(_sp(orig.proc_track(pid)), p_start)
+    assert _sp(orig.proc_track(pid)).end[-1] > p_start  # the gap is inside the P's life
+
+
+@pytest.mark.parametrize("n", [0, 1, 3, 40])
+def test_first_rows_only(run: Run, n: int) -> None:
+    # Tiny and empty tables: no resource, or resources with one event.
+    table = copy.copy(read_trace(run.path))
+    for c in ("time", "typ", "m", "p", "g", "a0", "a1", "a2", "a3"):
+        setattr(table, c, getattr(table, c)[:n])
+    table.valid_events = n
+    tr = build_model(table)
+    assert tr.events == n
+    for counter in [*tr.goroutine_counts.values(), *tr.thread_counts.values()]:
+        assert counter.value_at(tr.duration) >= 0
+    for sp in [_sp(t) for t in tr.tracks if t.kind == TrackKind.GOROUTINE]:
+        assert np.all(sp.start[1:] == sp.end[:-1]) and np.all(sp.end <= tr.duration)

@@ -1,9 +1,16 @@
 """Go event table -> timeline model, vectorised (no Python work per event).
 
 Each event's state transition (resource, from, to, reason, stack) follows Go's
-`internal/trace/event.go` (as `tracetui.gotrace.dump` prints it), computed for all rows at
-once with lookup tables indexed by event type. Per-resource sequences come from stable
-group-by sorts (radix passes on dense ids); spans from neighbouring rows of a group.
+`internal/trace/event.go` (as `tracetui.gotrace.dump` prints it), computed with lookup
+tables indexed by event type. Per-resource sequences come from stable group-by sorts
+(radix passes on dense ids); spans from neighbouring rows of a group.
+
+Memory: goroutine and P spans are built in two streamed passes over chunks of rows
+(`_stream`: count per resource, then place each transition straight into its final
+resource-major column, a counting sort), so temporaries are chunk-sized (bar a few byte
+masks); runs are merged in place. A resource's spans tile its lifetime, so they keep one
+time column: a span's end is the next start (`_tile`). Counters derivable from spans are
+computed when first read (`Counter.lazy`).
 
 Semantics:
 
@@ -21,8 +28,9 @@ Semantics:
 * Ps: IDLE / RUNNING (arg = goroutine, -1 while held by an M with no goroutine) / SYSCALL
   (arg = goroutine in a syscall still holding the P), from proc transitions and goroutine
   transitions into or out of Running with the P in context. Zero-length spans are dropped.
-* Ms: see `_threads`. Goroutine counters count from Go's events in time order; thread
-  counters from the M spans.
+* Ms: see `_threads`. Goroutine counters count the goroutine spans in each state (as
+  counting Go's transitions in time order would, the trace being consistent), thread
+  counters the M spans.
 * Ranges (GC mark phase, STW, sweeps, mark assists) pair Begin/Active/End per scope; see
   `_pair_ranges`. Tasks and regions: see `_tasks`, `_regions`.
 * Partial traces (`table.error` set): only the `table.valid_events` leading rows are used.
@@ -31,12 +39,26 @@ Semantics:
 from __future__ import annotations
 
 import heapq
+from collections.abc import Callable
 
 import numpy as np
+import numpy.typing as npt
 
 from tracetui.gotrace import spec as S
 from tracetui.gotrace.events import EventTable
-from tracetui.model._group import Dense, group_bounds, next_true, stable_order
+from tracetui.model._group import (
+    Dense,
+    Layout,
+    Tally,
+    chunks,
+    compact,
+    distinct,
+    group_bounds,
+    index_dtype,
+    next_true,
+    shrink,
+    stable_order,
+)
 from tracetui.model.trace import (
     I64,
     Counter,
@@ -121,8 +143,6 @@ _M_REL[
 _NOT_M = np.zeros(256, bool)  # rows whose m is not an M acting
 _NOT_M[[S.EvCPUSample, S.EV_SYNC]] = True
 
-_CHUNK = 1 << 20
-
 
 def _u2i(a: np.ndarray) -> np.ndarray:
     """uint64 ids/values -> int64 (NoTask etc. become -1)."""
@@ -130,12 +150,33 @@ def _u2i(a: np.ndarray) -> np.ndarray:
 
 
 class _GT:
-    """Goroutine transitions in row (time) order."""
+    """Goroutine transitions of some rows, in row (time) order."""
 
     __slots__ = ("frm", "gid", "row", "to", "typ")
 
     def __init__(self, row: np.ndarray, typ: np.ndarray, frm: np.ndarray, to: np.ndarray, gid: np.ndarray) -> None:
         self.row, self.typ, self.frm, self.to, self.gid = row, typ, frm, to, gid
+
+    def take(self, sel: np.ndarray) -> _GT:
+        return _GT(self.row[sel], self.typ[sel], self.frm[sel], self.to[sel], self.gid[sel])
+
+    def changes(self) -> _GT:
+        """Without the status events repeating a known state (X->X): no transitions."""
+        return self.take(self.frm != self.to)
+
+
+class _PT:
+    """Proc transitions (Go ProcState numbering) of some rows, in row order."""
+
+    __slots__ = ("frm", "pid", "row", "syscall", "to", "typ")
+
+    def __init__(
+        self, row: np.ndarray, typ: np.ndarray, frm: np.ndarray, to: np.ndarray, pid: np.ndarray, syscall: np.ndarray
+    ) -> None:
+        self.row, self.typ, self.frm, self.to, self.pid, self.syscall = row, typ, frm, to, pid, syscall
+
+    def take(self, sel: np.ndarray) -> _PT:
+        return _PT(self.row[sel], self.typ[sel], self.frm[sel], self.to[sel], self.pid[sel], self.syscall[sel])
 
 
 class _Table:
@@ -146,6 +187,7 @@ class _Table:
         if table.error is not None or 0 < table.valid_events < n:
             n = min(n, table.valid_events)
         self.n = n
+        self.chunks = chunks(n)
         self.typ = table.typ[:n]
         self.m = table.m[:n]
         self.p = table.p[:n]
@@ -161,32 +203,39 @@ class _Table:
 
     def ts(self, rows: np.ndarray) -> np.ndarray:
         """Relative times of rows (< n)."""
-        return self.time[rows] - self.base
+        t = np.take(self.time, rows)
+        t -= self.base
+        return t
 
     def sync_before(self, rows: np.ndarray) -> np.ndarray:
         """Row of the last Sync at or before each row (row 0 = trace start)."""
         i = np.searchsorted(self.sync_rows, rows, "right") - 1
         return self.sync_rows[np.maximum(i, 0)]
 
-    def gtrans(self) -> _GT:
-        typ = self.typ
-        gi = np.flatnonzero(_IS_G[typ])
-        gt = typ[gi]
-        frm = _GFROM[gt]
-        to = _GTO[gt]
+    def gtrans(self, lo: int = 0, hi: int | None = None) -> _GT:
+        """Goroutine transitions of rows [lo, hi) (default: all)."""
+        gi = np.flatnonzero(np.take(_IS_G, self.typ[lo:hi]))
+        gi += lo
+        return self.gtrans_at(gi)
+
+    def gtrans_at(self, gi: np.ndarray) -> _GT:
+        """Goroutine transitions at rows `gi` (goroutine transition events only)."""
+        gt = np.take(self.typ, gi)
+        frm = np.take(_GFROM, gt)
+        to = np.take(_GTO, gt)
         st = np.flatnonzero((gt == S.EvGoStatus) | (gt == S.EvGoStatusStack))
         if st.size:
             a2s = self.a[2][gi[st]]
             frm[st] = np.minimum(a2s >> np.uint64(32), 6).astype(np.uint8)
             to[st] = _GO_STATUS_TO_STATE[np.minimum(a2s & np.uint64(0xFFFFFFFF), 5).astype(np.intp)]
-        gid = np.where(_G_RES_A0[gt], _u2i(self.a[0][gi]), self.g[gi])
+        gid = np.where(np.take(_G_RES_A0, gt), _u2i(np.take(self.a[0], gi)), np.take(self.g, gi))
         return _GT(gi, gt, frm, to, gid)
 
-    def ptrans(self) -> dict[str, np.ndarray]:
-        """Proc transitions (Go ProcState numbering), in row order."""
-        typ = self.typ
-        pi = np.flatnonzero(_IS_P[typ])
-        pt = typ[pi]
+    def ptrans(self, lo: int = 0, hi: int | None = None) -> _PT:
+        """Proc transitions of rows [lo, hi) (default: all)."""
+        pi = np.flatnonzero(_IS_P[self.typ[lo:hi]])
+        pi += lo
+        pt = self.typ[pi]
         a0, a1, a2, a3 = (c[pi] for c in self.a)
         pid = np.where(pt == S.EvProcStop, self.p[pi], _u2i(a0))
         pfrom = np.full(pi.size, S.ProcRunning, np.uint8)
@@ -199,7 +248,7 @@ class _Table:
         pfrom[stat] = np.minimum(a2[stat], 4).astype(np.uint8)
         pto[stat] = _PROC_STATUS_TO_STATE[np.minimum(a1[stat], 5).astype(np.intp)]
         syscall = stat & (a1 == S.ProcSyscallW)
-        return {"row": pi, "typ": pt, "from": pfrom, "to": pto, "pid": pid, "syscall": syscall}
+        return _PT(pi, pt, pfrom, pto, pid, syscall)
 
 
 # --- generic pieces -------------------------------------------------------------------
@@ -278,14 +327,14 @@ def _offsets(key: np.ndarray, nkeys: int) -> np.ndarray:
     return offs
 
 
-def _step_counter(ts: np.ndarray, delta: np.ndarray, initial: int = 0, distinct_ts: bool = False) -> Counter:
+def _step_counter(ts: np.ndarray, delta: np.ndarray, initial: int = 0) -> Counter:
     """Counter of initial + cumulative deltas at (sorted) ts, one point per distinct ts,
     starting with `initial` at time 0."""
     nz = np.flatnonzero(delta)
     ts, vals = ts[nz], np.cumsum(delta[nz], dtype=np.int32)
     if initial:
         vals += initial
-    if ts.size > 1 and not distinct_ts:
+    if ts.size > 1:
         last = np.ones(ts.size, bool)
         last[:-1] = ts[1:] != ts[:-1]
         ts, vals = ts[last], vals[last]
@@ -379,129 +428,249 @@ def _range_spans(
     return Spans(start, stop, np.full(start.size, state, np.uint8), reason, stack, arg.astype(I64))
 
 
-# --- goroutines -----------------------------------------------------------------------
+# --- span sets: many tracks' spans in shared columns ---------------------------------
 
 
-class _GoroutinesOut:
-    spans: Spans
-    offsets: np.ndarray
-    dense: Dense
-    table: Goroutines
-    counts: dict[State, Counter]
-    flow_rows: np.ndarray  # source row of each flow (unsorted)
-    flow_key: np.ndarray  # dense goroutine of the target
-    flow_to_ts: np.ndarray
-    flow_kind: np.ndarray
+class _SpanSet:
+    """Spans of many tracks in one set of columns: track k is [lo[k], hi[k]) of `spans`."""
+
+    def __init__(self, spans: Spans, lo: np.ndarray, hi: np.ndarray) -> None:
+        self.spans, self.lo, self.hi = spans, lo, hi
+
+    def track(self, k: int) -> Spans:
+        return self.spans.take(slice(int(self.lo[k]), int(self.hi[k])))
 
 
-def _goroutines(tb: _Table, gt: _GT, table: EventTable) -> _GoroutinesOut:
-    out = _GoroutinesOut()
-    dg = Dense(gt.gid)
-    ng = len(dg)
-    inv = dg.inverse
-    # Status events repeating the known state (X->X at generation starts) are no transition
-    # (Go never gives a goroutine's first transition from == to): sort them last, cut them.
-    drop = np.flatnonzero(gt.frm == gt.to)
-    counts = np.bincount(inv, minlength=ng)
-    if drop.size:
-        counts -= np.bincount(inv[drop], minlength=ng)
-        inv[drop] = ng
-    order = stable_order(inv, ng + 1)[: inv.size - drop.size]
-    del inv
-    dg.inverse = np.zeros(0, I64)  # free it: dg lives on for id lookups
-    offs = np.zeros(ng + 1, I64)
-    np.cumsum(counts, out=offs[1:])
-    ffrom = gt.frm[order[offs[:-1][counts > 0]]]
-    pro = (ffrom != _UND) & (ffrom != _NEX) & (ffrom < 6)
+def _where_eq(col: np.ndarray, value: int) -> np.ndarray:
+    """Positions where col == value (expected few), chunk by chunk."""
+    parts = [np.flatnonzero(col[lo:hi] == value) + lo for lo, hi in chunks(col.shape[0])]
+    return np.concatenate(parts) if parts else np.zeros(0, I64)
 
-    # Goroutines by state over time, in row order (Undetermined->X counts from the start).
-    und = gt.frm == _UND
-    out.counts = {}
-    ts_all = tb.ts(gt.row)
-    for st in (State.RUNNING, State.RUNNABLE, State.WAITING, State.SYSCALL):
-        tos = gt.to == st
-        init = int(np.count_nonzero(tos & und)) + int(np.count_nonzero(ffrom[pro] == st))
-        d = (tos & ~und).view(np.int8) - (gt.frm == st).view(np.int8)
-        out.counts[st] = _step_counter(ts_all, d, init, distinct_ts=True)
-        del tos, d
-    del ts_all, und
 
-    G = _Grouped(tb, counts, gt.row[order])
-    typ = gt.typ[order]
-    state = gt.to[order]
-    del order
-    rows = G.rows
-    reason, stack = _reason_stack(tb, typ, rows)
-    func_of = _root_funcs(table, G.key, stack, ng)
-    gtab = _creation(tb, dg, G, typ, state, ffrom)
-    G.extend_first(tb, ffrom == _UND)
+def _run_heads(*cols: np.ndarray) -> Callable[[int, int], np.ndarray]:
+    """`compact` selector: the first element of each run of equal `cols`, and every
+    end slot (cols[0] is the state, NONE8 in slots)."""
 
-    if pro.any():  # first transition from a real state: a span in it from the trace start
-        pos = G.fpos[pro]
-        G.rows = rows = np.insert(rows, pos, rows[pos])
-        G.start = np.insert(G.start, pos, 0)
-        G.key = np.insert(G.key, pos, G.key[pos])
-        typ = np.insert(typ, pos, NONE8)
-        state = np.insert(state, pos, ffrom[pro])
-        reason = np.insert(reason, pos, 0)
-        stack = np.insert(stack, pos, 0)
-        counts = np.bincount(G.key, minlength=ng)
-        G = _regroup(G, counts)
+    def keep_of(lo: int, hi: int) -> np.ndarray:
+        keep = cols[0][lo:hi] == NONE8
+        keep[0] |= lo == 0
+        s = max(lo, 1)
+        for c in cols:
+            keep[s - lo :] |= c[s:hi] != c[s - 1 : hi - 1]
+        return keep
 
-    # Flows: unblock/create -> the goroutine's next transition, if it starts running.
-    src = np.flatnonzero(_FLOW_SRC[typ])
-    nxt = src + 1
-    ok = nxt < typ.size
-    src, nxt = src[ok], nxt[ok]
-    ok = (G.key[nxt] == G.key[src]) & (state[nxt] == _RUN)
-    src, nxt = src[ok], nxt[ok]
-    out.flow_rows = rows[src]
-    out.flow_key = G.key[src]
-    out.flow_to_ts = G.start[nxt]
-    out.flow_kind = np.where(typ[src] == S.EvGoCreate, FlowKind.CREATE, FlowKind.UNBLOCK).astype(np.uint8)
-    del src, nxt, ok
+    return keep_of
 
-    end = G.ends(tb)
-    live = (state != _NEX) & (state != _UND)
-    k, rl = _runs(G.first_mask(), live, state, reason, stack)
-    del live
-    key = G.key[k]
-    rk = rows[k]
-    sstate = state[k]
-    fsrc = _FLOW_SRC[typ[k]]
-    del typ, state, rows
-    arg = np.full(rk.size, -1, I64)
-    sel = np.flatnonzero(sstate == _RUN)
-    arg[sel] = tb.p[rk[sel]]
-    sel = np.flatnonzero(sstate == _SYS)
-    arg[sel] = tb.m[rk[sel]]
-    sel = np.flatnonzero(fsrc)  # made runnable by another goroutine
-    gg = tb.g[rk[sel]]
-    arg[sel] = np.where(gg != dg.ids[key[sel]], gg, -1)
-    del rk, sel, gg, fsrc
-    out.spans = Spans(G.start[k], end[rl], sstate, reason[k], stack[k], arg)
-    out.offsets = _offsets(key, ng)
-    gtab.func = func_of
-    out.table = gtab
-    out.dense = dg
+
+def _merge_runs(cols: dict[str, np.ndarray], by: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Group-major columns (a `Layout`, slots with state NONE8) reduced in place to the
+    first element of each run of equal `by` columns (by[0] is "state") and the slots."""
+    names = list(cols)
+    n = compact([cols[k] for k in names], _run_heads(*(cols[k] for k in by)))
+    return {k: shrink(cols[k], n) for k in names}
+
+
+def _tile(cols: dict[str, np.ndarray], dead: np.ndarray) -> _SpanSet:
+    """Spans from merged group-major columns, each group's elements followed by its slot
+    (state NONE8) whose start is the end of the group's last element: an element's span
+    ends where the next element starts. The `dead` elements (sorted positions) are no
+    spans. Unless that leaves a gap inside a group, starts and ends share one column."""
+    if _dead_at_ends(cols, dead):
+        return _shared_ends(_drop(cols, dead))
+    return _own_ends(cols, dead)
+
+
+def _dead_at_ends(cols: dict[str, np.ndarray], dead: np.ndarray) -> bool:
+    """Whether each run of dead elements starts or ends its group; if so, one ending a
+    group gives its start (the end of the span before it) to the slot."""
+    if dead.size == 0:
+        return True
+    start, state = cols["start"], cols["state"]
+    cut = np.flatnonzero(np.diff(dead) != 1)
+    first, last = dead[np.r_[0, cut + 1]], dead[np.r_[cut, dead.size - 1]]
+    head = (first == 0) | (state[np.maximum(first - 1, 0)] == NONE8)
+    tail = state[last + 1] == NONE8
+    if not (head | tail).all():
+        return False
+    start[last[tail] + 1] = start[first[tail]]
+    return True
+
+
+def _drop(cols: dict[str, np.ndarray], pos: np.ndarray) -> dict[str, np.ndarray]:
+    """The columns without the elements at `pos`, compacted in place."""
+    if pos.size == 0:
+        return cols
+    keep = np.ones(cols["start"].shape[0], bool)
+    keep[pos] = False
+    n = compact(list(cols.values()), lambda lo, hi: keep[lo:hi])
+    return {k: shrink(v, n) for k, v in cols.items()}
+
+
+def _shared_ends(cols: dict[str, np.ndarray]) -> _SpanSet:
+    """Each span ends where the next element starts: `end` is `start` shifted by one."""
+    slots = _where_eq(cols["state"], NONE8)
+    m = max(cols["start"].shape[0] - 1, 0)
+    cols = {"end": cols["start"][1:], **{k: v[:m] for k, v in cols.items()}}
+    return _span_set(cols, np.concatenate([[0], slots[:-1] + 1])[: slots.size].astype(I64), slots)
+
+
+def _own_ends(cols: dict[str, np.ndarray], dead: np.ndarray) -> _SpanSet:
+    """Spans with a column of ends (dead elements left gaps): slots and dead elements go."""
+    slots = _where_eq(cols["state"], NONE8)
+    counts = np.diff(np.r_[-1, slots]) - 1 - np.diff(np.r_[0, np.searchsorted(dead, slots)])
+    end = np.empty_like(cols["start"])
+    end[:-1] = cols["start"][1:]
+    cols = _drop({"end": end, **cols}, np.union1d(dead, slots))
+    hi = np.cumsum(counts)
+    return _span_set(cols, hi - counts, hi)
+
+
+def _span_set(cols: dict[str, np.ndarray], lo: np.ndarray, hi: np.ndarray) -> _SpanSet:
+    """A read-only _SpanSet of the columns (reason and stack default to zeros)."""
+    for v in cols.values():
+        v.flags.writeable = False
+    z = _zeros32(cols["start"].shape[0])
+    spans = Spans(cols["start"], cols["end"], cols["state"], cols.get("reason", z), cols.get("stack", z), cols["arg"])
+    return _SpanSet(spans, lo, hi)
+
+
+def _first_nonzero(col: np.ndarray, lay: Layout) -> np.ndarray:
+    """Per group of a Layout, the position of its first non-zero element (-1 if none)."""
+    out = np.full(lay.nkeys, -1, I64)
+    for lo, hi in chunks(col.shape[0]):
+        nz = np.flatnonzero(col[lo:hi])
+        if nz.size == 0:
+            continue
+        nz += lo
+        i = np.minimum(np.searchsorted(nz, lay.head), nz.size - 1)
+        cand = nz[i]
+        ok = (out < 0) & (cand >= lay.head) & (cand <= lay.end)
+        out[ok] = cand[ok]
     return out
 
 
-def _regroup(G: _Grouped, counts: np.ndarray) -> _Grouped:
-    offs = np.zeros(counts.size + 1, I64)
-    np.cumsum(counts, out=offs[1:])
-    has = counts > 0
-    G.counts = counts
-    G.fpos = offs[:-1][has]
-    G.lpos = offs[1:][has] - 1
-    return G
+def _arg_dtype(tb: _Table, gids: np.ndarray) -> npt.DTypeLike:
+    """int32 for the span args of goroutine, proc and thread tracks (ids of Ps, Ms and
+    goroutines) when every id of the trace fits, else int64."""
+    lo, hi = -(1 << 31), (1 << 31) - 1
+    cols = [c for c in (tb.m, tb.p, tb.g, gids) if c.size]
+    ok = all(int(c.min()) >= lo and int(c.max()) <= hi for c in cols)
+    return np.int32 if ok else np.int64
 
 
-def _reason_stack(tb: _Table, typ: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    reason = np.zeros(rows.size, np.int32)
+class _Chunk:
+    """Rows [lo, hi) with their goroutine transitions, read by the streamed builders."""
+
+    __slots__ = ("gt", "hi", "lo", "moves")
+
+    def __init__(self, tb: _Table, lo: int, hi: int) -> None:
+        self.lo, self.hi = lo, hi
+        self.gt = tb.gtrans(lo, hi)
+        self.moves = self.gt.changes()
+
+
+def _stream(tb: _Table, go: _GoroutineStream, procs: _ProcStream) -> None:
+    """Two passes over the rows: count per goroutine and P, then place in their columns."""
+    for lo, hi in tb.chunks:
+        c = _Chunk(tb, lo, hi)
+        go.count(c)
+        procs.count(c)
+    arg_dtype = _arg_dtype(tb, go.tally.dense.ids)
+    go.allocate(arg_dtype)
+    procs.allocate(arg_dtype)
+    for lo, hi in tb.chunks:
+        c = _Chunk(tb, lo, hi)
+        go.place(c)
+        procs.place(c)
+
+
+# --- goroutines -----------------------------------------------------------------------
+
+
+class _FlowSrc:
+    """Flows found with the goroutine spans, in source row order: source row, target
+    goroutine (dense index), target start time, FlowKind."""
+
+    def __init__(self, rows: np.ndarray, key: np.ndarray, to_ts: np.ndarray, kind: np.ndarray) -> None:
+        self.rows, self.key, self.to_ts, self.kind = rows, key, to_ts, kind
+
+
+class _GoroutinesOut:
+    def __init__(self, spans: _SpanSet, dense: Dense, table: Goroutines, flows: _FlowSrc) -> None:
+        self.spans, self.dense, self.table, self.flows = spans, dense, table, flows
+
+
+class _GoroutineStream:
+    """Goroutine spans streamed into goroutine-major columns (see `_stream`): per
+    goroutine its transitions (X->X status repeats excluded) in row order, then `finish`
+    merges and tiles them, and derives the goroutine table and the flows."""
+
+    def __init__(self, tb: _Table, id_dtype: npt.DTypeLike) -> None:
+        self.tb, self.id_dtype = tb, id_dtype
+        self.tally = Tally(count=0, first=tb.n)  # first: row of the first transition
+        self.nsrc = 0
+
+    def count(self, c: _Chunk) -> None:
+        k = self.tally.index(c.gt.gid)[c.gt.frm != c.gt.to]
+        cols = self.tally.cols
+        cols["count"] += np.bincount(k, minlength=cols["count"].size)
+        np.minimum.at(cols["first"], k, c.moves.row)
+        self.nsrc += int(np.count_nonzero(np.take(_FLOW_SRC, c.moves.typ)))
+
+    def allocate(self, arg_dtype: npt.DTypeLike) -> None:
+        tb = self.tb
+        self.dg = dg = self.tally.dense
+        counts, self.first = self.tally.cols["count"], self.tally.cols["first"]
+        has = np.flatnonzero(counts)
+        self.ffrom = np.full(len(dg), NONE8, np.uint8)
+        self.ffrom[has] = tb.gtrans_at(self.first[has]).frm
+        # A first transition from a real state: a span in it from the trace start (lead slot).
+        self.pro = (self.ffrom != _UND) & (self.ffrom != _NEX) & (self.ffrom < 6)
+        self.lay = Layout(counts, self.pro.astype(I64))
+        L, idt = self.lay.size, self.id_dtype
+        self.cols: dict[str, np.ndarray] = {
+            "state": np.empty(L, np.uint8), "reason": np.empty(L, idt), "stack": np.empty(L, idt),
+            "start": np.empty(L, I64), "arg": np.empty(L, arg_dtype),
+        }  # fmt: skip
+        self.src_pos = np.empty(self.nsrc, index_dtype(L))  # unblock/create transitions
+        self.src_row = np.empty(self.nsrc, index_dtype(tb.n))
+        self.nsrc = 0  # from now on: how many are placed
+
+    def place(self, c: _Chunk) -> None:
+        tb, cols, gt = self.tb, self.cols, c.moves
+        pos = self.lay.place(self.dg.index(gt.gid))
+        cols["start"][pos] = tb.ts(gt.row)
+        cols["state"][pos] = gt.to
+        cols["reason"][pos], cols["stack"][pos] = _reason_stack(tb, gt.typ, gt.row, self.id_dtype)
+        cols["arg"][pos] = _goroutine_arg(tb, gt, cols["arg"].dtype)
+        s = np.flatnonzero(np.take(_FLOW_SRC, gt.typ))
+        w = self.nsrc
+        self.src_pos[w : w + s.size] = pos[s]
+        self.src_row[w : w + s.size] = gt.row[s]
+        self.nsrc += s.size
+
+    def finish(self, table: EventTable) -> _GoroutinesOut:
+        tb, lay, cols = self.tb, self.lay, self.cols
+        for name, v in (("start", tb.T), ("state", NONE8), ("reason", 0), ("stack", 0), ("arg", -1)):
+            cols[name][lay.end] = v
+        gtab = _goroutine_table(tb, self.dg, lay, cols, self.first, self.ffrom)
+        _first_spans(tb, lay, cols, self.first, self.ffrom, self.pro)
+        flows = _flow_sources(tb, lay, cols, self.src_pos, self.src_row)
+        del self.src_pos, self.src_row
+        gtab.func = _root_funcs(table, cols["stack"], lay)
+        cols = _merge_runs(cols, ("state", "reason", "stack"))
+        del self.cols
+        st = cols["state"]
+        dead = np.union1d(_where_eq(st, _NEX), _where_eq(st, _UND))
+        return _GoroutinesOut(_tile(cols, dead), self.dg, gtab, flows)
+
+
+def _reason_stack(tb: _Table, typ: np.ndarray, rows: np.ndarray, dtype: npt.DTypeLike) -> tuple[np.ndarray, np.ndarray]:
+    """Reason string and stack of each goroutine transition."""
+    reason = np.zeros(rows.size, dtype)
     idx = np.flatnonzero(_G_REASON[typ])
     reason[idx] = tb.a[0][rows[idx]]
-    stack = np.zeros(rows.size, np.int32)
+    stack = np.zeros(rows.size, dtype)
     sa = _G_STACK_ARG[typ]
     for k in range(4):
         idx = np.flatnonzero(sa == k)
@@ -510,166 +679,258 @@ def _reason_stack(tb: _Table, typ: np.ndarray, rows: np.ndarray) -> tuple[np.nda
     return reason, stack
 
 
-def _root_funcs(table: EventTable, key: np.ndarray, stack: np.ndarray, ng: int) -> np.ndarray:
-    """String id of the root frame's function of each goroutine's first transition stack
-    (Go's GoroutineSummary.Name)."""
-    func_of = np.zeros(ng, np.int32)
-    pos = np.flatnonzero(stack != 0)
-    if pos.size == 0:
-        return func_of
-    grp = key[pos]
-    firsts = pos[np.r_[True, grp[1:] != grp[:-1]]]
-    sids = stack[firsts]
-    usid, inv = np.unique(sids, return_inverse=True)
-    st = table.stacks
-    root = np.array([st.frame_func[st.stacks[s][-1]] if st.stacks[s] else 0 for s in usid.tolist()], np.int32)
-    func_of[key[firsts]] = root[inv.reshape(-1)]
-    return func_of
+def _goroutine_arg(tb: _Table, gt: _GT, dtype: npt.DTypeLike) -> np.ndarray:
+    """Span arg of each transition: RUNNING -> its P, SYSCALL -> its M, made runnable by
+    another goroutine -> that goroutine; else -1."""
+    arg = np.full(gt.row.size, -1, dtype)
+    sel = np.flatnonzero(gt.to == _RUN)
+    arg[sel] = tb.p[gt.row[sel]]
+    sel = np.flatnonzero(gt.to == _SYS)
+    arg[sel] = tb.m[gt.row[sel]]
+    sel = np.flatnonzero(_FLOW_SRC[gt.typ])
+    gg = tb.g[gt.row[sel]]
+    arg[sel] = np.where(gg != gt.gid[sel], gg, -1)
+    return arg
 
 
-def _creation(tb: _Table, dg: Dense, G: _Grouped, typ: np.ndarray, state: np.ndarray, ffrom: np.ndarray) -> Goroutines:
+def _goroutine_table(
+    tb: _Table, dg: Dense, lay: Layout, cols: dict[str, np.ndarray], first: np.ndarray, ffrom: np.ndarray
+) -> Goroutines:
+    """Creation (from a first transition from NotExist) and end (a last one to NotExist)."""
     ng = len(dg)
     created = np.full(ng, -1, I64)
     creator = np.full(ng, -1, I64)
     create_stack = np.zeros(ng, np.int32)
     start_stack = np.zeros(ng, np.int32)
     ended = np.full(ng, -1, I64)
-    cr = G.fpos[ffrom == _NEX]
-    rows = G.rows[cr]
-    k = G.key[cr]
-    created[k] = G.start[cr]
+    k = np.flatnonzero(ffrom == _NEX)
+    rows = first[k]
+    created[k] = tb.ts(rows)
     creator[k] = tb.g[rows]
-    ws = (typ[cr] == S.EvGoCreate) | (typ[cr] == S.EvGoCreateBlocked)
+    ws = (tb.typ[rows] == S.EvGoCreate) | (tb.typ[rows] == S.EvGoCreateBlocked)
     create_stack[k[ws]] = tb.a[2][rows[ws]]
     start_stack[k[ws]] = tb.a[1][rows[ws]]
-    de = G.lpos[state[G.lpos] == _NEX]
-    ended[G.key[de]] = G.start[de]
+    k = np.flatnonzero(lay.end > lay.head)
+    last = lay.end[k] - 1
+    de = cols["state"][last] == _NEX
+    ended[k[de]] = cols["start"][last[de]]
     return Goroutines(
         id=dg.ids, track=np.zeros(ng, I64), func=np.zeros(ng, np.int32), created=created, ended=ended,
         creator=creator, create_stack=create_stack, start_stack=start_stack,
     )  # fmt: skip
 
 
+def _flow_sources(tb: _Table, lay: Layout, cols: dict[str, np.ndarray], pos: np.ndarray, rows: np.ndarray) -> _FlowSrc:
+    """Unblock/create -> the goroutine's next transition, if it starts running. `pos`
+    and `rows` (consumed) are the layout positions and rows of the sources."""
+    state, start = cols["state"], cols["start"]
+    n = compact([pos, rows], lambda lo, hi: state[pos[lo:hi].astype(I64) + 1] == _RUN)
+    pos, rows = shrink(pos, n), shrink(rows, n)
+    to_ts = np.empty(n, I64)
+    key = np.empty(n, index_dtype(lay.nkeys))
+    kind = np.full(n, FlowKind.UNBLOCK, np.uint8)
+    for lo, hi in chunks(n):
+        p = pos[lo:hi].astype(I64)
+        key[lo:hi] = lay.group_of(p)
+        p += 1
+        to_ts[lo:hi] = start[p]
+        kind[lo:hi][tb.typ[rows[lo:hi]] == S.EvGoCreate] = FlowKind.CREATE
+    return _FlowSrc(rows, key, to_ts, kind)
+
+
+def _root_funcs(table: EventTable, stack: np.ndarray, lay: Layout) -> np.ndarray:
+    """String id of the root frame's function of each goroutine's first transition stack
+    (Go's GoroutineSummary.Name)."""
+    func_of = np.zeros(lay.nkeys, np.int32)
+    pos = _first_nonzero(stack, lay)
+    k = np.flatnonzero(pos >= 0)
+    if k.size == 0:
+        return func_of
+    usid, inv = np.unique(stack[pos[k]], return_inverse=True)
+    st = table.stacks
+    root = np.array([st.frame_func[st.stacks[s][-1]] if st.stacks[s] else 0 for s in usid.tolist()], np.int32)
+    func_of[k] = root[inv.reshape(-1)]
+    return func_of
+
+
+def _first_spans(
+    tb: _Table, lay: Layout, cols: dict[str, np.ndarray], first: np.ndarray, ffrom: np.ndarray, pro: np.ndarray
+) -> None:
+    """Goroutines first seen as Undetermined->X were in X since their generation's start
+    (the preceding Sync); one first seen leaving a real state X was in X since the trace
+    start (its lead slot: arg as its first transition's row gives it)."""
+    k = np.flatnonzero(ffrom == _UND)
+    cols["start"][lay.head[k]] = tb.ts(tb.sync_before(first[k]))
+    k = np.flatnonzero(pro)
+    h, f, r = lay.head[k], ffrom[k], first[k]
+    cols["start"][h] = 0
+    cols["state"][h] = f
+    cols["reason"][h] = 0
+    cols["stack"][h] = 0
+    cols["arg"][h] = np.where(f == _RUN, tb.p[r], np.where(f == _SYS, tb.m[r], -1))
+
+
 # --- procs ----------------------------------------------------------------------------
 
 
-def _procs(tb: _Table, gt: _GT) -> tuple[Spans, np.ndarray, Dense]:
-    """P spans from proc transitions and goroutine transitions into/out of Running on a P:
-    IDLE; RUNNING with arg = the goroutine on it (-1: held by an M, no goroutine);
-    SYSCALL with arg = the goroutine in a syscall holding it."""
-    pt = tb.ptrans()
-    keep = ~((pt["typ"] == S.EvProcStatus) & (pt["from"] == pt["to"]))
-    prow = pt["row"][keep]
-    pto = pt["to"][keep]
-    pstate = np.where(pto == S.ProcRunning, _RUN, np.where(pto == S.ProcIdle, State.IDLE, _NEX))
-    pstate = np.where(pt["syscall"][keep], _SYS, pstate).astype(np.uint8)
-    pext = pt["from"][keep] == S.ProcUndetermined
-    pkey = pt["pid"][keep]
+class _PE:
+    """Events of Ps in a chunk: proc transitions (X->X statuses excluded) and goroutine
+    transitions into or out of Running with a P in context."""
 
-    sel = np.flatnonzero((gt.frm == _RUN) | (gt.to == _RUN))
-    pg = tb.p[gt.row[sel]]
-    onp = pg >= 0
-    sel = sel[onp]
-    gkey = pg[onp]
-    del pg, onp
-    grow = gt.row[sel]
-    gto = gt.to[sel]
-    gstate = np.where(gto == _SYS, _SYS, _RUN).astype(np.uint8)
-    garg = np.where((gto == _RUN) | (gto == _SYS), gt.gid[sel], -1)
-    gext = gt.frm[sel] == _UND  # running on this P since before the trace
-    del sel, gto
-    ins = np.searchsorted(grow, prow)
-    rows = np.insert(grow, ins, prow)
-    key = np.insert(gkey, ins, pkey)
-    state = np.insert(gstate, ins, pstate)
-    arg = np.insert(garg, ins, -1)
-    ext = np.insert(gext, ins, pext)
-    del grow, gkey, gstate, garg, gext
-    dp = Dense(key)
-    order = stable_order(dp.inverse, len(dp))
-    counts = np.bincount(dp.inverse, minlength=len(dp))
-    dp.inverse = np.zeros(0, I64)
-    G = _Grouped(tb, counts, rows[order])
-    state = state[order]
-    arg = arg[order]
-    ext = ext[order]
-    del order
-    first = G.first_mask()
-    G.extend_first(tb, ext[G.fpos])
-    # A goroutine found running on a P at the start of the trace ran there since then too
-    # (as its own row says): move its start back over the P's own status span.
-    xg = np.flatnonzero(ext & ~first)
-    if xg.size:
-        G.start[xg] = np.maximum(tb.ts(tb.sync_before(G.rows[xg])), G.start[xg - 1])
-    end = G.ends(tb)
-    k, rl = _runs(first, (state != _NEX) & (end > G.start), state, arg)
-    st = state[k]
-    spans = Spans(G.start[k], end[rl], st, _zeros32(st.size), _zeros32(st.size), arg[k])
-    return spans, _offsets(G.key[k], len(dp)), dp
+    __slots__ = ("g", "gt", "keys", "pt")
+
+    def __init__(self, tb: _Table, c: _Chunk) -> None:
+        pt = tb.ptrans(c.lo, c.hi)
+        self.pt = pt.take(~((pt.typ == S.EvProcStatus) & (pt.frm == pt.to)))
+        gt = c.gt
+        g = np.flatnonzero((gt.frm == _RUN) | (gt.to == _RUN))
+        gkey = np.take(tb.p, gt.row[g])
+        onp = gkey >= 0
+        self.g, self.gt = g[onp], gt
+        self.keys = (self.pt.pid, gkey[onp])
+
+    def stream(self) -> tuple[np.ndarray, ...]:
+        """(row, key, state after, arg (goroutine), ext (from Undetermined: in that state
+        since before the trace)) of each event, in row order."""
+        pt, gt, g = self.pt, self.gt, self.g
+        pstate = np.where(pt.to == S.ProcRunning, _RUN, np.where(pt.to == S.ProcIdle, State.IDLE, _NEX))
+        pstate[pt.syscall] = _SYS
+        gto = gt.to[g]
+        gstate = np.where(gto == _SYS, _SYS, _RUN)
+        garg = np.where((gto == _RUN) | (gto == _SYS), gt.gid[g], -1)
+        prow, grow = pt.row, gt.row[g]
+        ip = np.searchsorted(grow, prow) + np.arange(prow.size)  # rows are distinct
+        ig = np.searchsorted(prow, grow) + np.arange(grow.size)
+        n = prow.size + grow.size
+
+        def merged(a: np.ndarray, b: np.ndarray, dtype: npt.DTypeLike) -> np.ndarray:
+            out = np.empty(n, dtype)
+            out[ip], out[ig] = a, b
+            return out
+
+        return (
+            merged(prow, grow, I64), merged(*self.keys, I64), merged(pstate, gstate, np.uint8),
+            merged(np.full(prow.size, -1, I64), garg, I64),
+            merged(pt.frm == S.ProcUndetermined, gt.frm[g] == _UND, bool),
+        )  # fmt: skip
+
+
+class _ProcStream:
+    """P spans streamed into P-major columns (see `_stream`) from proc transitions and
+    goroutine transitions into/out of Running on a P: IDLE; RUNNING with arg = the
+    goroutine on it (-1: held by an M, no goroutine); SYSCALL with arg = the goroutine in
+    a syscall holding it."""
+
+    def __init__(self, tb: _Table) -> None:
+        self.tb = tb
+        self.tally = Tally(count=0)
+        self.ext_pos = [np.zeros(0, I64)]  # elements from Undetermined
+        self.ext_row = [np.zeros(0, I64)]
+
+    def count(self, c: _Chunk) -> None:
+        k = self.tally.index(np.concatenate(_PE(self.tb, c).keys))
+        counts = self.tally.cols["count"]
+        counts += np.bincount(k, minlength=counts.size)
+
+    def allocate(self, arg_dtype: npt.DTypeLike) -> None:
+        self.dp = self.tally.dense
+        self.lay = Layout(self.tally.cols["count"], np.zeros(len(self.dp), I64))
+        L = self.lay.size
+        self.cols = {"state": np.empty(L, np.uint8), "arg": np.empty(L, arg_dtype), "start": np.empty(L, I64)}
+
+    def place(self, c: _Chunk) -> None:
+        row, key, state, arg, ext = _PE(self.tb, c).stream()
+        pos = self.lay.place(self.dp.index(key))
+        self.cols["start"][pos] = self.tb.ts(row)
+        self.cols["state"][pos] = state
+        self.cols["arg"][pos] = arg
+        x = np.flatnonzero(ext)
+        self.ext_pos.append(pos[x])
+        self.ext_row.append(row[x])
+
+    def finish(self) -> tuple[_SpanSet, Dense]:
+        tb, lay, cols = self.tb, self.lay, self.cols
+        del self.cols
+        for name, v in (("start", tb.T), ("state", NONE8), ("arg", -1)):
+            cols[name][lay.end] = v
+        _extend_procs(tb, lay, cols["start"], np.concatenate(self.ext_pos), np.concatenate(self.ext_row))
+        # Not live: a run whose first element is NotExist or zero-length (dropped).
+        start, state, L = cols["start"], cols["state"], lay.size
+        nl = np.zeros(L, bool)
+        for lo, hi in chunks(L - 1):
+            nl[lo:hi] = (state[lo:hi] == _NEX) | (start[lo + 1 : hi + 1] <= start[lo:hi])
+        nl[lay.end] = False
+        cols["nl"] = nl
+        cols = _merge_runs(cols, ("state", "arg"))
+        dead = np.flatnonzero(cols.pop("nl"))
+        return _tile(cols, dead), self.dp
+
+
+def _extend_procs(tb: _Table, lay: Layout, start: np.ndarray, pos: np.ndarray, rows: np.ndarray) -> None:
+    """Elements from Undetermined (`pos`, `rows`) began at their generation's start: a P's
+    first one at the preceding Sync, a goroutine found running on it later in the P's
+    sequence there too, but not before the P's previous element."""
+    first = pos == lay.head[lay.group_of(pos)]
+    start[pos[first]] = tb.ts(tb.sync_before(rows[first]))
+    p, r = pos[~first], rows[~first]
+    start[p] = np.maximum(tb.ts(tb.sync_before(r)), start[p - 1])
 
 
 # --- threads --------------------------------------------------------------------------
 
 
-def _threads(tb: _Table, gt: _GT) -> tuple[Spans, np.ndarray, Dense, dict[State, Counter]]:
+def _threads(tb: _Table, arg_dtype: npt.DTypeLike) -> tuple[_SpanSet, Dense]:
     """M spans. Between two events of an M its state is what the scheduling context Go
     gives the later one (the context *before* it) says: SYSCALL (arg = goroutine) if that
     event takes its goroutine out of a syscall, else RUNNING (arg = P) while it holds a P,
     SYSCALL with a goroutine but no P, else IDLE. After an M's last event: that event's
     outcome. Only events that can change this (proc transitions, syscall transitions,
     statuses) and each M's first and last event are looked at."""
-    n = tb.n
-    typ = tb.typ
-    m = tb.m
-    # Dense ids of the Ms, their first and last rows (chunked to bound memory).
-    present_ids: list[np.ndarray] = []
-    for lo in range(0, n, _CHUNK):
-        mm = m[lo : lo + _CHUNK]
-        v = (mm >= 0) & ~_NOT_M[typ[lo : lo + _CHUNK]]
-        present_ids.append(np.unique(mm[v]) if v.any() else np.zeros(0, I64))
-    ids = np.unique(np.concatenate(present_ids)) if present_ids else np.zeros(0, I64)
-    dm = Dense(ids)
+    typ, m = tb.typ, tb.m
+
+    def acting(lo: int, hi: int) -> np.ndarray:
+        """Rows of [lo, hi) whose M is acting."""
+        v = np.flatnonzero((m[lo:hi] >= 0) & ~_NOT_M[typ[lo:hi]])
+        v += lo
+        return v
+
+    dm = Dense(distinct(m[acting(lo, hi)] for lo, hi in tb.chunks))
     nm = len(dm)
-    empty = {State.RUNNING: Counter.empty(np.int32), State.SYSCALL: Counter.empty(np.int32)}
     if nm == 0:
-        return Spans.empty(), np.zeros(1, I64), dm, empty
-    firsts = np.full(nm, n, I64)
+        return _SpanSet(Spans.empty(), np.zeros(0, I64), np.zeros(0, I64)), dm
+    firsts = np.full(nm, tb.n, I64)
     lasts = np.full(nm, -1, I64)
-    sel = np.zeros(n, bool)
-    for lo in range(0, n, _CHUNK):
-        mm = m[lo : lo + _CHUNK]
-        tt = typ[lo : lo + _CHUNK]
-        v = np.flatnonzero((mm >= 0) & ~_NOT_M[tt])
-        k = dm.index(mm[v])
-        np.minimum.at(firsts, k, v + lo)
-        np.maximum.at(lasts, k, v + lo)
-        sel[lo + v[_M_REL[tt[v]]]] = True
-    sel[firsts] = True
-    sel[lasts] = True
-    mrows = np.flatnonzero(sel)
-    del sel
+    rel: list[np.ndarray] = []
+    for lo, hi in tb.chunks:
+        v = acting(lo, hi)
+        k = dm.index(m[v])
+        np.minimum.at(firsts, k, v)
+        np.maximum.at(lasts, k, v)
+        rel.append(v[_M_REL[typ[v]]])
+    mrows = np.unique(np.concatenate([*rel, firsts, lasts]))
+    del rel
     key = dm.index(m[mrows])
     order = stable_order(key, nm)
     counts = np.bincount(key, minlength=nm)
     G = _Grouped(tb, counts, mrows[order])
     rows = G.rows
     # Goroutine transitions at these rows (their from-state and target).
-    gpos = np.searchsorted(gt.row, rows)
-    gpc = np.minimum(gpos, max(gt.row.size - 1, 0))
-    isg = (gpos < gt.row.size) & (gt.row[gpc] == rows) if gt.row.size else np.zeros(rows.size, bool)
-    gfrom = np.where(isg, gt.frm[gpc] if gt.row.size else 0, NONE8)
+    isg = _IS_G[typ[rows]]
+    gt = tb.gtrans_at(rows[isg])
+    gfrom = np.full(rows.size, NONE8, np.uint8)
+    gto = np.full(rows.size, NONE8, np.uint8)
+    gid = np.full(rows.size, -1, I64)
+    gfrom[isg], gto[isg], gid[isg] = gt.frm, gt.to, gt.gid
     pj, gj = tb.p[rows], tb.g[rows]
     bstate = np.where(gfrom == _SYS, _SYS, np.where(pj >= 0, _RUN, np.where(gj >= 0, _SYS, State.IDLE))).astype(
         np.uint8
     )
     barg = np.where(bstate == _SYS, gj, np.where(bstate == _RUN, pj, -1))
     state = np.empty(rows.size, np.uint8)
-    arg = np.empty(rows.size, I64)
+    arg = np.empty(rows.size, arg_dtype)
     state[:-1], arg[:-1] = bstate[1:], barg[1:]
     for j in G.lpos.tolist():
-        r = int(rows[j])
-        ok = bool(isg[j])
-        state[j], arg[j] = _m_after(tb, r, int(gt.to[gpc[j]]) if ok else NONE8, int(gt.gid[gpc[j]]) if ok else -1)
+        state[j], arg[j] = _m_after(tb, int(rows[j]), int(gto[j]), int(gid[j]))
     # An M first seen through a status event from Undetermined existed before the trace.
     fr = rows[G.fpos]
     ft = typ[fr]
@@ -677,14 +938,11 @@ def _threads(tb: _Table, gt: _GT) -> tuple[Spans, np.ndarray, Dense, dict[State,
     und = np.where(ft == S.EvProcStatus, fa2 == S.ProcUndetermined, (fa2 >> np.uint64(32)) == _UND) & _IS_STATUS[ft]
     G.extend_first(tb, und)
     end = G.ends(tb)
-    k, rl = _runs(G.first_mask(), np.ones(rows.size, bool), state, arg)
-    st = state[k]
-    spans = Spans(G.start[k], end[rl], st, _zeros32(st.size), _zeros32(st.size), arg[k])
-    tcounts = {}
-    for st in (State.RUNNING, State.SYSCALL):
-        s = spans.state == st
-        tcounts[st] = _overlap_counter(spans.start[s], spans.end[s], tb.T)
-    return spans, _offsets(G.key[k], nm), dm, tcounts
+    h, rl = _runs(G.first_mask(), np.ones(rows.size, bool), state, arg)
+    st = state[h]
+    spans = Spans(G.start[h], end[rl], st, _zeros32(st.size), _zeros32(st.size), arg[h])
+    offs = _offsets(G.key[h], nm)
+    return _SpanSet(spans, offs[:-1], offs[1:]), dm
 
 
 def _m_after(tb: _Table, r: int, gto: int, gid: int) -> tuple[int, int]:
@@ -727,49 +985,51 @@ def build_model(table: EventTable) -> Trace:
     tb = _Table(table)
     n = tb.n
     tracks: list[Track] = []
-    gt = tb.gtrans()
-    go = _goroutines(tb, gt, table)
-    pspans, poff, dp = _procs(tb, gt)
-    tspans, toff, dm, tcounts = _threads(tb, gt)
-    del gt
+    id_dtype = np.int32 if max(len(table.strings), len(table.stacks.stacks)) < 1 << 31 else np.int64
+    gstream, pstream = _GoroutineStream(tb, id_dtype), _ProcStream(tb)
+    _stream(tb, gstream, pstream)
+    go = gstream.finish(table)
+    procs, dp = pstream.finish()
+    del gstream, pstream
     dg = go.dense
     ng = len(dg)
+    threads, dm = _threads(tb, go.spans.spans.arg.dtype)
 
     proc_tracks = np.arange(len(dp), dtype=I64)
     for i, pid in enumerate(dp.ids.tolist()):
-        tracks.append(Track(TrackKind.PROC, pid, f"P{pid}", "Procs", spans=pspans.take(slice(poff[i], poff[i + 1]))))
+        tracks.append(Track(TrackKind.PROC, pid, f"P{pid}", "Procs", spans=procs.track(i)))
     thread_tracks = np.arange(len(dm), dtype=I64) + len(tracks)
     for i, mid in enumerate(dm.ids.tolist()):
-        tracks.append(
-            Track(TrackKind.THREAD, mid, f"M{mid}", "Threads", spans=tspans.take(slice(toff[i], toff[i + 1])))
-        )
+        tracks.append(Track(TrackKind.THREAD, mid, f"M{mid}", "Threads", spans=threads.track(i)))
     gbase = len(tracks)
     strings = table.strings.strings
     func_of = go.table.func
-    goff = go.offsets
-    gspans = go.spans
     for i, gid in enumerate(dg.ids.tolist()):
         fn = strings[func_of[i]] if func_of[i] else ""
         name = f"G{gid} {fn}" if fn else f"G{gid}"
-        tracks.append(Track(TrackKind.GOROUTINE, gid, name, fn, spans=gspans.take(slice(goff[i], goff[i + 1]))))
+        tracks.append(Track(TrackKind.GOROUTINE, gid, name, fn, spans=go.spans.track(i)))
     goroutines = go.table
     goroutines.track = np.arange(ng, dtype=I64) + gbase
 
     def track_of_ctx(rows: np.ndarray) -> np.ndarray:
         """Track of the running goroutine at each row, else its P, else its M, else -1."""
-        out = np.full(rows.size, -1, I64)
-        gg = dg.index(tb.g[rows])
-        out[gg >= 0] = gg[gg >= 0] + gbase
-        todo = out < 0
-        pp = dp.index(np.where(todo, tb.p[rows], -1))
-        out[todo & (pp >= 0)] = proc_tracks[pp[todo & (pp >= 0)]]
-        todo = out < 0
-        mm = dm.index(np.where(todo, tb.m[rows], -1))
-        out[todo & (mm >= 0)] = thread_tracks[mm[todo & (mm >= 0)]]
+        out = np.full(rows.size, -1, np.int32)
+        for lo, hi in chunks(rows.size):
+            r = rows[lo:hi]
+            o = out[lo:hi]
+            gg = dg.index(tb.g[r])
+            o[gg >= 0] = gg[gg >= 0] + gbase
+            todo = o < 0
+            pp = dp.index(np.where(todo, tb.p[r], -1))
+            o[todo & (pp >= 0)] = proc_tracks[pp[todo & (pp >= 0)]]
+            todo = o < 0
+            mm = dm.index(np.where(todo, tb.m[r], -1))
+            o[todo & (mm >= 0)] = thread_tracks[mm[todo & (mm >= 0)]]
         return out
 
-    flows = _flows(tb, go, gbase, track_of_ctx)
-    go_counts = go.counts
+    flows = _flows(tb, go.flows, gbase, track_of_ctx)
+    go_counts = _goroutine_counters(go.spans, goroutines.ended)
+    tcounts = _thread_counters(threads.spans, tb.T)
     del go
 
     # ---- GC, STW, assists, sweeps -------------------------------------------------------
@@ -861,24 +1121,77 @@ def build_model(table: EventTable) -> Trace:
     )
 
 
-def _flows(tb: _Table, go: _GoroutinesOut, gbase: int, track_of_ctx) -> Flows:  # type: ignore[no-untyped-def]
+def _flows(tb: _Table, fs: _FlowSrc, gbase: int, track_of_ctx: Callable[[np.ndarray], np.ndarray]) -> Flows:
     """Unblock -> the goroutine's next start; create -> its first start; by source time."""
-    rows = go.flow_rows
-    if rows.size == 0:
-        return Flows.empty()
-    # Sort by source row in O(n): source rows are distinct.
-    slot = np.full(tb.n, -1, np.int32)
-    slot[rows] = np.arange(rows.size, dtype=np.int32)
-    o = slot[slot >= 0]
-    del slot
-    rows = rows[o]
-    return Flows(
-        from_track=track_of_ctx(rows).astype(np.int32),
-        from_ts=tb.ts(rows),
-        to_track=(go.flow_key[o] + gbase).astype(np.int32),
-        to_ts=go.flow_to_ts[o],
-        kind=go.flow_kind[o],
-    )
+    n = fs.rows.size
+    from_ts = np.empty(n, I64)
+    for lo, hi in chunks(n):
+        from_ts[lo:hi] = tb.ts(fs.rows[lo:hi])
+    to_track = fs.key.astype(np.int32, copy=False)
+    to_track += gbase
+    return Flows(from_track=track_of_ctx(fs.rows), from_ts=from_ts, to_track=to_track, to_ts=fs.to_ts, kind=fs.kind)
+
+
+def _goroutine_counters(gs: _SpanSet, ended: np.ndarray) -> dict[State, Counter]:
+    """Goroutines running, runnable, waiting, in syscall over time: computed from their
+    spans when first read."""
+    sp = gs.spans
+    # A goroutine's last span counts until it ends, or (still alive) past the trace end.
+    open_end = np.zeros(len(sp), bool)
+    k = np.flatnonzero((gs.hi > gs.lo) & (ended < 0))
+    open_end[gs.hi[k] - 1] = True
+
+    def counter(st: State) -> Callable[[], Counter]:
+        return lambda: _state_counter(sp, open_end, st)
+
+    return {st: Counter.lazy(counter(st)) for st in (State.RUNNING, State.RUNNABLE, State.WAITING, State.SYSCALL)}
+
+
+def _state_counter(sp: Spans, open_end: np.ndarray, st: State) -> Counter:
+    """How many spans are in state `st` over time (+1 at a start, -1 at an end unless
+    `open_end`): a point at 0, then one per time where the count changes."""
+    sel = np.flatnonzero(sp.state == st)
+    ends = sel[~open_end[sel]]
+    ns = sel.size
+    key = np.empty(ns + ends.size, I64)  # time << 1 | is_start, sorted
+    np.take(sp.start, sel, out=key[:ns], mode="clip")
+    np.take(sp.end, ends, out=key[ns:], mode="clip")
+    del sel, ends
+    key <<= 1
+    key[:ns] |= 1
+    key.sort()
+    d = key.astype(np.int8)
+    d &= 1
+    d *= 2
+    d -= 1
+    count = np.cumsum(d, dtype=np.int32)
+    del d
+    key >>= 1
+    last = np.ones(key.size, bool)  # the last key of each time
+    np.not_equal(key[1:], key[:-1], out=last[:-1])
+    t, v = key[last], count[last]
+    del key, count, last
+    changed = np.empty(v.size, bool)
+    changed[:1] = v[:1] != 0
+    np.not_equal(v[1:], v[:-1], out=changed[1:])
+    changed &= t > 0
+    v0 = int(v[0]) if t.size and t[0] == 0 else 0
+    return Counter(np.concatenate([[0], t[changed]]).astype(I64), np.concatenate([[v0], v[changed]]).astype(np.int32))
+
+
+def _thread_counters(sp: Spans, T: int) -> dict[State, Counter]:
+    """Threads running (holding a P) and in a syscall over time, computed when first read."""
+
+    def counter(st: State) -> Callable[[], Counter]:
+        def compute() -> Counter:
+            if len(sp) == 0:
+                return Counter.empty(np.int32)
+            s = sp.state == st
+            return _overlap_counter(sp.start[s], sp.end[s], T)
+
+        return compute
+
+    return {st: Counter.lazy(counter(st)) for st in (State.RUNNING, State.SYSCALL)}
 
 
 def _flatten_overlaps(sp: Spans) -> Spans:
@@ -900,13 +1213,13 @@ def _metric(tb: _Table, typ: int) -> Counter:
 
 
 def _instants(
-    tb: _Table, typ: int, kind: InstantKind, track_of_ctx, string_arg: int, stack_arg: int = -1,  # type: ignore[no-untyped-def]
-    arg_arg: int = -1, task_arg: int = -1,
+    tb: _Table, typ: int, kind: InstantKind, track_of_ctx: Callable[[np.ndarray], np.ndarray], string_arg: int,
+    stack_arg: int = -1, arg_arg: int = -1, task_arg: int = -1,
 ) -> Instants:  # fmt: skip
     rows = np.flatnonzero(tb.typ == typ)
     k = rows.size
 
-    def col(i: int, dtype: type, fill: int) -> np.ndarray:
+    def col(i: int, dtype: npt.DTypeLike, fill: int) -> np.ndarray:
         return np.full(k, fill, dtype) if i < 0 else _u2i(tb.a[i][rows]).astype(dtype)
 
     return Instants(
@@ -914,7 +1227,7 @@ def _instants(
         kind=np.full(k, kind, np.uint8),
         string=col(string_arg, np.int32, 0),
         stack=col(stack_arg, np.int32, 0),
-        track=track_of_ctx(rows).astype(np.int32),
+        track=track_of_ctx(rows),
         arg=col(arg_arg, I64, -1),
         task=col(task_arg, I64, -1),
     )
@@ -1074,19 +1387,16 @@ def stats(table: EventTable) -> dict[str, object]:
     tb = _Table(table)
     n = tb.n
     typ = tb.typ
-    gt = tb.gtrans()
-    pt = tb.ptrans()
-    mids = np.zeros(0, I64)
-    for lo in range(0, n, _CHUNK):  # distinct M ids, chunked
-        mm = tb.m[lo : lo + _CHUNK]
-        mids = np.union1d(mids, np.unique(mm[mm != -1]))
+    goroutines = distinct(tb.gtrans(lo, hi).gid for lo, hi in tb.chunks)
+    pids = distinct(tb.ptrans(lo, hi).pid for lo, hi in tb.chunks)
+    mids = distinct(tb.m[lo:hi][tb.m[lo:hi] != -1] for lo, hi in tb.chunks)
     stw = _range_spans(tb, S.EvSTWBegin, -1, S.EvSTWEnd, "g", State.STW, False)
     dur = stw.end - stw.start
     procs = _u2i(tb.a[0][typ == S.EvProcsChange])
     return {
         "events": n,
-        "goroutines": len(Dense(gt.gid)),
-        "procs": len(Dense(pt["pid"])),
+        "goroutines": int(goroutines.size),
+        "procs": int(pids.size),
         "threads": int(mids.size),
         "gc_cycles": int(np.count_nonzero(typ == S.EvGCBegin)),
         "stw": {"count": int(dur.size), "total_ns": int(dur.sum()), "max_ns": int(dur.max()) if dur.size else 0},

@@ -9,10 +9,17 @@ Spans on a track are sorted by start and do not overlap, except on tracks with a
 column (user regions nest; depth 0 is the outermost level, which never overlaps). For
 rendering at any zoom, a `Spans` keeps per-state prefix sums of time (built lazily, one
 array per state asked for): "how much of [t0, t1) was in state X" is two binary searches.
+
+Memory: the spans of all goroutine (and of all P, and all M) tracks are read-only views
+into one set of columns, where a track's `end` is usually its `start` shifted by one (its
+spans tile its lifetime). Their `arg` is int32 (int64 if a trace's ids do not fit), as
+are string and stack ids. Counters derivable from spans (goroutines and threads per state)
+are computed on first use.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
 
@@ -66,10 +73,6 @@ class InstantKind(IntEnum):
 class FlowKind(IntEnum):
     UNBLOCK = 0  # GoUnblock (or GoSwitch) -> the unblocked goroutine's next start
     CREATE = 1  # GoCreate -> the new goroutine's first start
-
-
-def _i64(a: np.ndarray | None, n: int = 0) -> np.ndarray:
-    return np.zeros(n, I64) if a is None else a
 
 
 @dataclass(eq=False)
@@ -175,11 +178,11 @@ class Spans:
         `states` defaults to every State value (row i = State(i)).
         """
         edges = np.asarray(edges, I64)
-        states = range(N_STATES) if states is None else states
+        rows: Sequence[int] = range(N_STATES) if states is None else states
         t0, t1 = edges[:-1], edges[1:]
         present = self.states_present
-        out = np.zeros((len(states), max(len(edges) - 1, 0)), I64)
-        for k, s in enumerate(states):
+        out = np.zeros((len(rows), max(len(edges) - 1, 0)), I64)
+        for k, s in enumerate(rows):
             if int(s) in present:
                 out[k] = self.time_in_state_many(int(s), t0, t1)
         return out
@@ -212,16 +215,50 @@ class Spans:
         return np.bincount(flat.state, weights=flat.end - flat.start, minlength=N_STATES).astype(I64)
 
 
-@dataclass(eq=False)
 class Counter:
-    """A step function: `value[i]` holds from `ts[i]` until `ts[i+1]` (sorted ts)."""
+    """A step function: `value[i]` holds from `ts[i]` until `ts[i+1]` (sorted ts).
 
-    ts: np.ndarray
-    value: np.ndarray  # int64 (bytes, procs) or int32 (counts)
+    A lazy counter (`Counter.lazy`) computes its points when `ts` or `value` is first
+    read, and keeps them; `computed` says whether that happened.
+    """
+
+    def __init__(self, ts: np.ndarray, value: np.ndarray) -> None:
+        self._ts: np.ndarray | None = ts
+        self._value: np.ndarray | None = value  # int64 (bytes, procs) or int32 (counts)
+        self._compute: Callable[[], Counter] | None = None
+
+    @classmethod
+    def lazy(cls, compute: Callable[[], Counter]) -> Counter:
+        c = cls.__new__(cls)
+        c._ts = c._value = None
+        c._compute = compute
+        return c
 
     @classmethod
     def empty(cls, dtype: type = np.int64) -> Counter:
         return cls(np.zeros(0, I64), np.zeros(0, dtype))
+
+    @property
+    def computed(self) -> bool:
+        return self._compute is None
+
+    def _points(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._compute is not None:
+            c = self._compute()
+            self._ts, self._value, self._compute = c.ts, c.value, None
+        assert self._ts is not None and self._value is not None
+        return self._ts, self._value
+
+    @property
+    def ts(self) -> np.ndarray:
+        return self._points()[0]
+
+    @property
+    def value(self) -> np.ndarray:
+        return self._points()[1]
+
+    def __repr__(self) -> str:
+        return f"Counter({len(self)} points)" if self.computed else "Counter(lazy)"
 
     def __len__(self) -> int:
         return int(self.ts.shape[0])
@@ -423,8 +460,8 @@ class Trace:
     heap_alloc: Counter
     heap_goal: Counter
     gomaxprocs: Counter
-    goroutine_counts: dict[State, Counter]  # RUNNING, RUNNABLE, WAITING, SYSCALL
-    thread_counts: dict[State, Counter]  # RUNNING (holding a P), SYSCALL
+    goroutine_counts: dict[State, Counter]  # RUNNING, RUNNABLE, WAITING, SYSCALL (lazy)
+    thread_counts: dict[State, Counter]  # RUNNING (holding a P), SYSCALL (lazy)
     tasks: Tasks
     regions: Regions
     logs: Instants
@@ -488,8 +525,8 @@ class Trace:
                 add(v)
 
         for t in self.tracks:
-            for part in (t.spans, t.counter, t.instants):
-                walk(part)
+            for track_part in (t.spans, t.counter, t.instants):
+                walk(track_part)
         for part in (
             self.goroutines, self.gc, self.stw, self.assists, self.sweeps, self.heap_alloc,
             self.heap_goal, self.gomaxprocs, self.tasks, self.regions, self.logs, self.labels,
