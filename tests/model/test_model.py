@@ -620,7 +620,8 @@ def _ids_shifted(table: EventTable, shift: int) -> EventTable:
     """The table with every goroutine id moved up by `shift` (context g and the a0 of
     events whose first argument is a goroutine)."""
     t = copy.copy(table)
-    t.g = np.where(table.g >= 0, table.g + shift, table.g)
+    g = table.g.astype(np.int64)
+    t.g = np.where(g >= 0, g + shift, g)
     a0_is_g = np.isin(table.typ, [spec.EvGoCreate, spec.EvGoCreateSyscall, spec.EvGoCreateBlocked, spec.EvGoStart,
                                   spec.EvGoUnblock, spec.EvGoSwitch, spec.EvGoSwitchDestroy, spec.EvGoStatus,
                                   spec.EvGoStatusStack])  # fmt: skip

@@ -717,23 +717,39 @@ def read_buffer(data: bytes, path: str | None = None) -> EventTable:
 class _Columns:
     """Growable output columns. The capacity is an upper bound on the event count (every
     event takes at least one byte of the file), reserved but untouched, so only the rows
-    written become resident: no second copy as a concatenation would make."""
+    written become resident: no second copy as a concatenation would make. The context
+    columns (m, p, g) are stored as int32 while every value fits, else int64."""
+
+    _NARROW = ("m", "p", "g")
 
     def __init__(self, capacity: int) -> None:
         self.n = 0
-        self.cols = {name: np.empty(capacity, dtype=DTYPES[name]) for name in COLUMNS}
+        self.cols = {
+            name: np.empty(capacity, dtype=np.int32 if name in self._NARROW else DTYPES[name]) for name in COLUMNS
+        }
 
     def append(self, chunk: dict[str, np.ndarray]) -> None:
         k = int(chunk["typ"].shape[0])
+        if k == 0:
+            return
         if self.n + k > self.cols["typ"].shape[0]:
             grow = max(self.n + k, 2 * self.cols["typ"].shape[0])
             for name, col in self.cols.items():
-                new = np.empty(grow, dtype=col.dtype)
-                new[: self.n] = col[: self.n]
-                self.cols[name] = new
+                self.cols[name] = self._moved(col, grow, col.dtype)
+        for name in self._NARROW:
+            col = self.cols[name]
+            if col.dtype == np.int32:
+                v = chunk[name]
+                if int(v.min()) < -(2**31) or int(v.max()) >= 2**31:
+                    self.cols[name] = self._moved(col, col.shape[0], np.dtype(np.int64))
         for name, col in self.cols.items():
             col[self.n : self.n + k] = chunk[name]
         self.n += k
+
+    def _moved(self, col: np.ndarray, size: int, dtype: np.dtype) -> np.ndarray:
+        new = np.empty(size, dtype=dtype)
+        new[: self.n] = col[: self.n]
+        return new
 
     def finish(self) -> dict[str, np.ndarray]:
         return {name: col[: self.n] for name, col in self.cols.items()}
