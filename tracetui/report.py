@@ -91,7 +91,7 @@ def print_summary(path: str, table: EventTable, console: Console | None = None) 
         (
             "Stop-the-world",
             Text(
-                f"{stw['count']} pauses, {format_duration(stw['total_ns'])} total, "
+                f"{stw['count']} pause{'' if stw['count'] == 1 else 's'}, {format_duration(stw['total_ns'])} total, "
                 f"longest {format_duration(stw['max_ns'])}"
             ),
         ),
