@@ -50,11 +50,10 @@ class _Stop(Exception):
 
 @dataclass
 class Chunk:
-    """The events of one step of the stream (normally one generation and its Sync)."""
+    """The events of one step of the stream: a generation, or a slice of a big one."""
 
     columns: dict[str, np.ndarray]
-    # True if the chunk's first event is a Sync that closes the previous generation's data.
-    end_offset: int
+    end_offset: int  # bytes of the file read so far
 
 
 class _Cursor:
@@ -280,7 +279,7 @@ class GoTraceReader:
             decoded.append(ev)
             base += ev.n
         self._decoded = decoded
-        self._bases = np.array([c.base for c in _by_base(frontier)], dtype=np.int64)
+        self._bases = np.cumsum([0] + [ev.n for ev in decoded[:-1]], dtype=np.int64)
         self._sync(gen, gen.mul(gen.min_ts))
         steps = self._order_generation(gen, frontier)
         while True:
@@ -606,10 +605,6 @@ def _kernel() -> ModuleType | None:
     return mod
 
 
-def _by_base(frontier: list[_Cursor]) -> list[_Cursor]:
-    return sorted(frontier, key=lambda c: c.base)
-
-
 def _cursor_time(bc: _Cursor) -> int:
     return bc.time
 
@@ -681,9 +676,9 @@ def _sift_down(heap: list[_Cursor], i: int) -> int:
 def read_trace(path: str | os.PathLike[str]) -> EventTable:
     """Read a whole Go trace file into an EventTable.
 
-    On a broken or truncated trace, the table holds what Go's parser returned before the
-    error (`error`, `error_offset` and `printed_events` tell); `valid_events` of the
-    reader... see `EventTable.error`.
+    On a broken or truncated trace the table holds every event Go's parser returns before
+    its error; `error` and `error_offset` say what and where, and the first `valid_events`
+    rows are the complete generations (what `go tool trace` keeps).
     """
     p = os.fspath(path)
     try:
