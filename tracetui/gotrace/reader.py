@@ -1,7 +1,8 @@
 """The trace reader: generations in a stream, ordered across Ms (Go's reader.go).
 
-`read_trace` returns the whole `EventTable`; `iter_generations` yields one chunk of
-columns per generation so consumers can start before the last byte is read.
+`read_trace` returns the whole `EventTable`; `GoTraceReader(data).chunks()` yields the
+columns generation by generation (big generations in slices), so consumers can start
+before the last byte is read.
 """
 
 from __future__ import annotations
