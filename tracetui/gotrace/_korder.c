@@ -74,6 +74,7 @@ static inline int64_t as_i64(PyObject *v, int *err) {
 }
 
 typedef struct {
+    Py_ssize_t len; /* events every column holds */
     const uint8_t *typ;
     const int64_t *times;
     const uint64_t *a0, *a1;
@@ -178,6 +179,14 @@ static PyObject *run(PyObject *self, PyObject *args) {
         cd[got].times = cd[got].b_times.buf;
         cd[got].a0 = cd[got].b_a0.buf;
         cd[got].a1 = cd[got].b_a1.buf;
+        Py_ssize_t len = cd[got].b_typ.len;
+        Py_ssize_t l8 = cd[got].b_times.len / 8;
+        if (l8 < len) len = l8;
+        l8 = cd[got].b_a0.len / 8;
+        if (l8 < len) len = l8;
+        l8 = cd[got].b_a1.len / 8;
+        if (l8 < len) len = l8;
+        cd[got].len = len;
     }
 
     PyObject *small[5];
@@ -196,6 +205,7 @@ static PyObject *run(PyObject *self, PyObject *args) {
         if (has_cpu && next_cpu < head_time) break;    /* a CPU sample comes first */
         if (cid < 0 || cid >= ncur) break;
         const CursorData *c = &cd[cid];
+        if (k < 0 || k + 1 >= c->len) break;           /* never read past the columns */
         uint8_t t = c->typ[k];
         if (t != EV_GO_START && t != EV_GO_UNBLOCK && t != EV_GO_STOP && t != EV_GO_BLOCK) break;
         PyObject *m_obj = SLOT(bc, off_c_m);
