@@ -32,6 +32,11 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print machine-readable JSON")
     p.set_defaults(func=_cmd_summary)
 
+    p = sub.add_parser("view", help="open the timeline (a first cut: zoom w/s, pan a/d, fit 0, rows j/k, quit q)")
+    p.add_argument("trace", metavar="TRACE", help="a Go execution trace")
+    p.add_argument("--color", choices=("truecolor", "256", "16", "none"), default=None)
+    p.set_defaults(func=_cmd_view)
+
     p = sub.add_parser("dump", help="print every event as `go tool trace -d=parsed` does")
     p.add_argument("trace", metavar="TRACE", help="a Go execution trace")
     p.set_defaults(func=_cmd_dump)
@@ -82,6 +87,18 @@ def _cmd_dump(args: argparse.Namespace) -> int:
     raw.write("".join(buf).encode("utf-8", "surrogateescape"))
     raw.flush()
     return EXIT_OK
+
+
+def _cmd_view(args: argparse.Namespace) -> int:
+    from tracetui.tui.app import TraceApp
+
+    if not os.path.exists(args.trace):
+        raise TracetuiError("no such file", path=args.trace)
+    color = args.color or ("none" if os.environ.get("NO_COLOR") else
+                           "truecolor" if os.environ.get("COLORTERM") in ("truecolor", "24bit") else "256")
+    app = TraceApp(args.trace, color)
+    app.run()
+    return int(app.return_code or 0)
 
 
 def _cmd_summary(args: argparse.Namespace) -> int:
