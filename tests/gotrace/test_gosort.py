@@ -8,15 +8,14 @@ the Python port yields exactly the same permutation as Go's
 
 from __future__ import annotations
 
-import os
 import random
-import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
+from tests.conftest import go_env
 from tracetui.gotrace import gosort
 from tracetui.gotrace.gosort import go_sort_by_key, go_sort_func
 
@@ -223,21 +222,12 @@ def _perm_by_func(keys: list[int]) -> list[int]:
 
 
 @pytest.fixture(scope="module")
-def go_permutations(tmp_path_factory: pytest.TempPathFactory) -> list[list[int]]:
+def go_permutations(go: str, tmp_path_factory: pytest.TempPathFactory) -> list[list[int]]:
     """Run Go's slices.SortFunc on CASES and return the id permutations."""
-    go = shutil.which("go")
-    if go is None:
-        pytest.fail("the `go` tool is required for this test but was not found on PATH")
     workdir = tmp_path_factory.mktemp("gosort")
     (workdir / "main.go").write_text(GO_SOURCE)
     (workdir / "go.mod").write_text(GO_MOD)
-    env = {
-        **os.environ,
-        "GOTOOLCHAIN": "local",
-        "GOPROXY": "off",
-        "GOFLAGS": "",
-        "CGO_ENABLED": "0",
-    }
+    env = go_env(go)
     exe = workdir / "gosortcheck"
     build = subprocess.run(
         [go, "build", "-o", str(exe), "."],

@@ -7,9 +7,7 @@ or from Go's own `go tool trace -d=parsed` text, never from the code under test.
 from __future__ import annotations
 
 import copy
-import os
 import re
-import shutil
 import subprocess
 from collections import defaultdict
 from dataclasses import dataclass
@@ -18,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.conftest import go_env
 from tracetui.gotrace import spec
 from tracetui.gotrace.events import EventTable
 from tracetui.gotrace.reader import read_buffer, read_trace
@@ -118,33 +117,30 @@ class Run:
     dump: list[str]  # the event lines (first line of each event) of go tool trace -d=parsed
 
 
-def _go_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(GOTOOLCHAIN="local", GOPROXY="off", GOFLAGS="-mod=mod")
-    return env
-
-
-@pytest.fixture(scope="session")
-def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
-    go = shutil.which("go")
-    assert go, "the `go` command is needed to build the test program (Go 1.22+ on PATH)"
-    d = tmp_path_factory.mktemp("model")
-    (d / "go.mod").write_text("module x\ngo 1.22\n")
-    (d / "main.go").write_text(PROGRAM)
-    env = _go_env()
-    subprocess.run([go, "build", "-o", str(d / "prog"), "."], cwd=d, env=env, check=True, timeout=300)
-    trace_path = d / "prog.trace"
-    subprocess.run([str(d / "prog"), str(trace_path), str(d / "cpu.prof")], cwd=d, check=True, timeout=120)
+def _parsed_event_lines(go: str, path: Path) -> list[str]:
+    """The first line of every event `go tool trace -d=parsed` prints for path."""
     out = subprocess.run(
-        [go, "tool", "trace", "-d=parsed", str(trace_path)],
-        env=env,
+        [go, "tool", "trace", "-d=parsed", str(path)],
+        env=go_env(go),
         capture_output=True,
         text=True,
         timeout=300,
         check=False,
     )
     assert out.returncode == 0, out.stderr
-    lines = [ln for ln in out.stdout.splitlines() if ln.startswith("M=")]
+    return [ln for ln in out.stdout.splitlines() if ln.startswith("M=")]
+
+
+@pytest.fixture(scope="session")
+def run(go: str, tmp_path_factory: pytest.TempPathFactory) -> Run:
+    d = tmp_path_factory.mktemp("model")
+    (d / "go.mod").write_text("module x\ngo 1.22\n")
+    (d / "main.go").write_text(PROGRAM)
+    env = go_env(go)
+    subprocess.run([go, "build", "-o", str(d / "prog"), "."], cwd=d, env=env, check=True, timeout=300)
+    trace_path = d / "prog.trace"
+    subprocess.run([str(d / "prog"), str(trace_path), str(d / "cpu.prof")], cwd=d, check=True, timeout=120)
+    lines = _parsed_event_lines(go, trace_path)
     table = read_trace(trace_path)
     return Run(trace_path, build_model(table), stats(table), lines)
 
@@ -472,7 +468,7 @@ COMMITTED = sorted((Path(__file__).resolve().parents[2] / "traces").glob("go1.*/
 
 
 @pytest.mark.parametrize("path", COMMITTED, ids=[f"{p.parent.name}/{p.stem}" for p in COMMITTED])
-def test_committed_trace(path: Path) -> None:
+def test_committed_trace(path: Path, go: str) -> None:
     table = read_trace(path)
     tr = build_model(table)
     ran = 0
@@ -489,18 +485,7 @@ def test_committed_trace(path: Path) -> None:
                 ran += e - s
     gran = sum(int(t.spans.totals()[State.RUNNING]) for t in tr.tracks if t.kind == TrackKind.GOROUTINE)
     assert ran == gran
-    go = shutil.which("go")
-    assert go
-    out = subprocess.run(
-        [go, "tool", "trace", "-d=parsed", str(path)],
-        env=_go_env(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert out.returncode == 0, out.stderr
-    lines = [ln for ln in out.stdout.splitlines() if ln.startswith("M=")]
+    lines = _parsed_event_lines(go, path)
     got = stats(table)
     assert got.pop("go_version") == f"1.{table.version}"
     assert got == _stats_from_dump(lines[: table.valid_events])

@@ -15,14 +15,19 @@ def _run(coro):  # type: ignore[no-untyped-def]
     return asyncio.run(coro)
 
 
+async def _until_loaded(app: TraceApp, pilot: object) -> None:
+    """Wait (up to 5 s) for the worker to finish: the timeline exists or the app exited."""
+    for _ in range(100):
+        await pilot.pause(0.05)  # type: ignore[attr-defined]
+        if app.timeline is not None or app.return_code is not None:
+            return
+
+
 def test_loads_and_shows_rows() -> None:
     async def go() -> None:
         app = TraceApp(TRACE)
         async with app.run_test(size=(100, 30)) as pilot:
-            for _ in range(100):
-                await pilot.pause(0.05)
-                if app.timeline is not None:
-                    break
+            await _until_loaded(app, pilot)
             assert app.timeline is not None, "the trace never finished loading"
             names = [r.name for r in app.timeline.rows]
             assert any(n.startswith("P0") for n in names)
@@ -35,10 +40,7 @@ def test_zoom_pan_fit_keys() -> None:
     async def go() -> None:
         app = TraceApp(TRACE)
         async with app.run_test(size=(100, 30)) as pilot:
-            for _ in range(100):
-                await pilot.pause(0.05)
-                if app.timeline is not None:
-                    break
+            await _until_loaded(app, pilot)
             tl = app.timeline
             assert tl is not None
             full = tl.span
@@ -70,10 +72,7 @@ def test_bad_file_exits_with_one_line(tmp_path: Path) -> None:
     async def go() -> TraceApp:
         app = TraceApp(str(p))
         async with app.run_test(size=(80, 24)) as pilot:
-            for _ in range(100):
-                await pilot.pause(0.05)
-                if app.return_code is not None:
-                    break
+            await _until_loaded(app, pilot)
         return app
 
     app = _run(go())
