@@ -29,8 +29,35 @@ def summary(trace: str, out: str) -> Path:
     return target
 
 
+def view(trace: str, out: str, keys: tuple[str, ...] = ()) -> Path:
+    """The timeline app after loading `trace` and pressing `keys`, at 110x30."""
+    import asyncio
+
+    from tracetui.tui.app import TraceApp
+
+    async def shoot() -> str:
+        app = TraceApp(str(ROOT / trace), "256")
+        async with app.run_test(size=(110, 30)) as pilot:
+            for _ in range(200):
+                await pilot.pause(0.05)
+                if app.timeline is not None:
+                    break
+            if app.timeline is None:
+                raise SystemExit(f"{trace} did not load")
+            await pilot.press(*keys)
+            await pilot.pause(0.1)
+            return app.export_screenshot(title=f"tracetui view {trace}")
+
+    target = HERE / out
+    target.write_text(asyncio.run(shoot()))
+    return target
+
+
 def main() -> None:
-    for made in (summary("traces/go1.27.3/gcstw.trace", "summary.svg"),):
+    for made in (
+        summary("traces/go1.27.3/gcstw.trace", "summary.svg"),
+        view("traces/go1.27.3/gcstw.trace", "view.svg"),
+    ):
         print(f"wrote {made.relative_to(ROOT)}")
 
 
