@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import numpy as np
-
 from tracetui.gotrace import spec as S
 from tracetui.gotrace.events import EventTable
 from tracetui.gotrace.gofmt import quote, rfc3339nano_local
@@ -187,7 +185,3 @@ def dump_text(table: EventTable, stop: int | None = None) -> Iterator[str]:
     for line in Dumper(table).lines(0, stop):
         yield line + "\n"
 
-
-def count_events(table: EventTable) -> int:
-    """Events Go's -d=parsed prints for this table."""
-    return int(np.asarray(table.time).shape[0])

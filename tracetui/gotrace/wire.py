@@ -85,10 +85,6 @@ class Batch:
     exp: int
     offset: int  # offset of the batch header
 
-    def kind(self, buf: bytes) -> int:
-        """The first event type of the data, or -1 when empty."""
-        return buf[self.start] if self.end > self.start else -1
-
 
 def read_batch(buf: bytes, pos: int, end: int) -> tuple[Batch, int]:
     """Read the batch at pos (Go's readBatch); returns it and the position after it.
