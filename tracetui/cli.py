@@ -32,9 +32,15 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print machine-readable JSON")
     p.set_defaults(func=_cmd_summary)
 
-    p = sub.add_parser("view", help="open the timeline (a first cut: zoom w/s, pan a/d, fit 0, rows j/k, quit q)")
+    p = sub.add_parser("view", help="open the timeline (press ? inside for the keys)")
     p.add_argument("trace", metavar="TRACE", help="a Go execution trace")
-    p.add_argument("--color", choices=("truecolor", "256", "16", "none"), default=None)
+    p.add_argument(
+        "--color",
+        choices=("auto", "truecolor", "256", "16", "none"),
+        default="auto",
+        help="colours: auto (truecolor if COLORTERM says so, none under NO_COLOR, else 256)",
+    )
+    p.add_argument("--no-mouse", action="store_true", help="leave the mouse to the terminal")
     p.set_defaults(func=_cmd_view)
 
     p = sub.add_parser("dump", help="print every event as `go tool trace -d=parsed` does")
@@ -89,15 +95,31 @@ def _cmd_dump(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def color_system(choice: str, environ: dict[str, str] | os._Environ[str] = os.environ) -> str:
+    """The colour system for `--color`: auto is truecolor only when COLORTERM says so
+    (it is not sent over SSH), none under NO_COLOR or TERM=dumb, else 256."""
+    if choice != "auto":
+        return choice
+    if "NO_COLOR" in environ or environ.get("TERM") == "dumb":
+        return "none"
+    if environ.get("COLORTERM", "").lower() in ("truecolor", "24bit"):
+        return "truecolor"
+    return "256"
+
+
 def _cmd_view(args: argparse.Namespace) -> int:
+    from tracetui.load import check_readable
+
+    check_readable(args.trace)  # fail before the screen opens
+    system = color_system(args.color)
+    # Textual reads its colour system from the environment when it is imported.
+    os.environ["TEXTUAL_COLOR_SYSTEM"] = {"16": "standard", "none": "standard"}.get(system, system)
+    if system == "none":
+        os.environ["NO_COLOR"] = "1"
     from tracetui.tui.app import TraceApp
 
-    if not os.path.exists(args.trace):
-        raise TracetuiError("no such file", path=args.trace)
-    color = args.color or ("none" if os.environ.get("NO_COLOR") else
-                           "truecolor" if os.environ.get("COLORTERM") in ("truecolor", "24bit") else "256")
-    app = TraceApp(args.trace, color)
-    app.run()
+    app = TraceApp(args.trace, system)
+    app.run(mouse=not args.no_mouse)
     return int(app.return_code or 0)
 
 

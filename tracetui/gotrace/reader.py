@@ -692,22 +692,44 @@ def read_trace(path: str | os.PathLike[str]) -> EventTable:
 
 def read_buffer(data: bytes, path: str | None = None) -> EventTable:
     """Read a Go trace held in memory (see read_trace)."""
-    reader = GoTraceReader(data, path)
-    cols = _Columns(len(data) + 4096)
-    for chunk in reader.chunks():
-        cols.append(chunk.columns)
-    return EventTable(
-        version=reader.version,
-        strings=reader.strings,
-        stacks=reader.stacks,
-        syncs=reader.syncs,
-        size=reader.size,
-        valid_size=reader.valid_size,
-        error=reader.error,
-        error_offset=reader.error_offset,
-        valid_events=reader.valid_events if reader.error else reader.printed,
-        **cols.finish(),
-    )
+    stream = TraceStream(data, path)
+    for _ in stream:
+        pass
+    return stream.table()
+
+
+class TraceStream:
+    """A trace read chunk by chunk: iterating yields the bytes read so far after each
+    ordered chunk (a generation or a slice of one); `table()` is the table of every event
+    read so far: a prefix of the ordered stream, which is a consistent trace on its own."""
+
+    def __init__(self, data: bytes, path: str | None = None) -> None:
+        self.reader = GoTraceReader(data, path)
+        self._cols = _Columns(len(data) + 4096)
+
+    def __iter__(self) -> Iterator[int]:
+        for chunk in self.reader.chunks():
+            self._cols.append(chunk.columns)
+            yield chunk.end_offset
+
+    @property
+    def events(self) -> int:
+        return self._cols.n
+
+    def table(self) -> EventTable:
+        reader = self.reader
+        return EventTable(
+            version=reader.version,
+            strings=reader.strings,
+            stacks=reader.stacks,
+            syncs=list(reader.syncs),
+            size=reader.size,
+            valid_size=reader.valid_size,
+            error=reader.error,
+            error_offset=reader.error_offset,
+            valid_events=reader.valid_events if reader.error else self._cols.n,
+            **self._cols.finish(),
+        )
 
 
 class _Columns:

@@ -226,11 +226,13 @@ class Counter:
         self._ts: np.ndarray | None = ts
         self._value: np.ndarray | None = value  # int64 (bytes, procs) or int32 (counts)
         self._compute: Callable[[], Counter] | None = None
+        self._integral: np.ndarray | None = None  # prefix integral (mean_between)
+        self._padded: np.ndarray | None = None  # int64 values + a 0 (max_between)
 
     @classmethod
     def lazy(cls, compute: Callable[[], Counter]) -> Counter:
         c = cls.__new__(cls)
-        c._ts = c._value = None
+        c._ts = c._value = c._integral = c._padded = None
         c._compute = compute
         return c
 
@@ -269,6 +271,27 @@ class Counter:
         v = self.value[np.maximum(i, 0)] if len(self) else np.zeros(np.shape(i), self.value.dtype)
         return np.where(i >= 0, v, default)
 
+    def mean_between(self, t0: np.ndarray, t1: np.ndarray) -> np.ndarray:
+        """float64: the time-weighted mean value during each [t0[i], t1[i]) (0 before the
+        first point), from a prefix integral computed on first use: O(log n) per window."""
+        t0 = np.asarray(t0, I64)
+        t1 = np.maximum(np.asarray(t1, I64), t0 + 1)
+        if not len(self):
+            return np.zeros(t0.shape, np.float64)
+        ts, v = self.ts, self.value
+        if self._integral is None:
+            integral = np.zeros(len(ts), np.float64)  # integral from ts[0] to ts[i]
+            np.cumsum(v[:-1] * np.diff(ts).astype(np.float64), out=integral[1:])
+            self._integral = integral
+        integ = self._integral
+
+        def at(t: np.ndarray) -> np.ndarray:
+            i = np.searchsorted(ts, t, "right") - 1
+            j = np.maximum(i, 0)
+            return np.where(i >= 0, integ[j] + v[j] * (t - ts[j]).astype(np.float64), 0.0)
+
+        return (at(t1) - at(t0)) / (t1 - t0)
+
     def max_between(self, t0: np.ndarray, t1: np.ndarray) -> np.ndarray:
         """int64: the maximum value in effect during each [t0[i], t1[i]) (0 before the
         first point)."""
@@ -280,7 +303,9 @@ class Counter:
         i1 = np.searchsorted(self.ts, t1, "left")  # points in effect: [max(i0, 0), i1)
         lo = np.maximum(i0, 0)
         hi = np.maximum(i1, lo + 1)
-        vals = np.append(self.value.astype(I64), 0)  # reduceat needs indices < len
+        if self._padded is None:
+            self._padded = np.append(self.value.astype(I64), 0)  # reduceat needs indices < len
+        vals = self._padded
         red = np.maximum.reduceat(vals, np.stack([lo, hi], axis=1).ravel())[::2]
         return np.where(i1 > 0, red, 0)
 

@@ -1,28 +1,57 @@
-"""`tracetui view`: load in a worker with a progress bar (Esc cancels), then the timeline."""
+"""`tracetui view`: load in a worker (progress bar, Esc stops), show the timeline as soon
+as the first part of the trace is modelled, fill it in as the rest arrives."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import ClassVar
 
+from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult
-from textual.binding import Binding, BindingType
-from textual.containers import Vertical
+from textual.binding import BindingType
+from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Footer, Label, ProgressBar
+from textual.widgets import Footer, Label, ProgressBar, Static
 from textual.worker import get_current_worker
 
-from tracetui.model.trace import Trace
-from tracetui.report import format_duration
+from tracetui.load import LoadStep
+from tracetui.model.trace import Trace, TrackKind
 from tracetui.sanitize import safe_text
+from tracetui.tui.details import describe
+from tracetui.tui.keymap import APP_BINDINGS
+from tracetui.tui.navigate import goroutine_matches, parse_target
 from tracetui.tui.palette import Palette
+from tracetui.tui.rows import RowKind, RowSet
+from tracetui.tui.screens.help import HelpScreen
+from tracetui.tui.timefmt import format_duration, format_time
+from tracetui.tui.widgets.panels import Legend, Ruler, StatusLine
+from tracetui.tui.widgets.prompt import Prompt
 from tracetui.tui.widgets.timeline import Timeline
 
 
-class Loaded(Message):
-    def __init__(self, trace: Trace) -> None:
+Loader = Callable[[str, Callable[[], bool]], Iterator[LoadStep]]  # see tracetui.load.load_progressively
+
+
+class Progress(Message):
+    """How far the load is (coalesced: only the newest matters)."""
+
+    def __init__(self, fraction: float, events: int) -> None:
+        super().__init__()
+        self.fraction = fraction
+        self.events = events
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, Progress)
+
+
+class ModelReady(Message):
+    def __init__(self, trace: Trace, rows: RowSet, done: bool, warning: str | None) -> None:
         super().__init__()
         self.trace = trace
+        self.rows = rows
+        self.done = done
+        self.warning = warning
 
 
 class LoadFailed(Message):
@@ -32,92 +61,229 @@ class LoadFailed(Message):
 
 
 class TraceApp(App[int]):
-    """The timeline app."""
+    """The timeline viewer."""
 
     TITLE = "tracetui"
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("q", "quit", "Quit", id="quit", priority=True),
-        Binding("escape", "cancel", "Cancel", id="cancel", show=False),
-        Binding("w", "zoom(0.5)", "Zoom in", id="zoom-in"),
-        Binding("s", "zoom(2.0)", "Zoom out", id="zoom-out"),
-        Binding("a", "pan(-0.25)", "Pan left", id="pan-left"),
-        Binding("d", "pan(0.25)", "Pan right", id="pan-right"),
-        Binding("0", "fit", "Fit", id="fit"),
-        Binding("j,down", "move(1)", "Down", id="row-down", show=False),
-        Binding("k,up", "move(-1)", "Up", id="row-up", show=False),
-    ]
+    ENABLE_COMMAND_PALETTE = False
+    CSS = """
+    #loading { align: center middle; height: 1fr; }
+    #loading > Label { width: auto; }
+    #details { height: 12; display: none; border-top: solid $accent; padding: 0 1; }
+    Timeline { height: 1fr; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = list(APP_BINDINGS)
 
-    def __init__(self, path: str, color_system: str = "256") -> None:
-        super().__init__()
+    def __init__(self, path: str, color_system: str = "256", loader: Loader | None = None) -> None:
+        super().__init__(ansi_color=color_system == "16")
         self.path = path
+        self.loader = loader
         self.palette = Palette(color_system)
         self.timeline: Timeline | None = None
+        self.loading = True
+        self.load_fraction = 0.0
+        self.note = ""
+        self.matches: list[int] = []
+        self.match_at = -1
 
     def compose(self) -> ComposeResult:
         with Vertical(id="loading"):
-            yield Label(f"Loading {safe_text(self.path, keep_newlines=False)} (Esc to cancel)", markup=False)
-            yield ProgressBar(total=None, show_eta=False)
-        yield Label("", id="ruler", markup=False)
-        yield Footer()
+            yield Label(Text(f"Loading {safe_text(self.path, keep_newlines=False)}  (Esc to stop)"))
+            yield ProgressBar(total=1.0, show_eta=False, id="progress")
+        yield Ruler(id="ruler")
+        with VerticalScroll(id="details"):
+            yield Static("", id="details-text", markup=False)
+        yield StatusLine("", id="status", markup=False)
+        yield Legend(self.palette, id="legend")
+        yield Prompt(id="prompt")
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        self.query_one(Ruler).display = False
         self.load()
+
+    # --- loading ---------------------------------------------------------------------------
 
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def load(self) -> None:
         from tracetui.errors import TracetuiError
-        from tracetui.gotrace.reader import read_trace
-        from tracetui.model.from_gotrace import build_model
+        from tracetui.load import load_progressively
 
         worker = get_current_worker()
+        loader = self.loader or load_progressively
         try:
-            table = read_trace(self.path)
-            if worker.is_cancelled:
-                return
-            trace = build_model(table)
+            for step in loader(self.path, lambda: worker.is_cancelled):
+                if worker.is_cancelled:
+                    return
+                self.post_message(Progress(step.fraction, step.events))
+                if step.trace is not None:
+                    rows = RowSet(step.trace)
+                    rows.prepare()
+                    if worker.is_cancelled:
+                        return
+                    self.post_message(ModelReady(step.trace, rows, step.done, step.warning))
         except TracetuiError as e:
             self.post_message(LoadFailed(e.one_line()))
-            return
-        if not worker.is_cancelled:
-            self.post_message(Loaded(trace))
+        except MemoryError:
+            self.post_message(LoadFailed(f"tracetui: {self.path}: out of memory while reading the trace"))
 
-    def on_loaded(self, message: Loaded) -> None:
-        self.query_one("#loading").remove()
-        self.timeline = Timeline(message.trace, self.palette)
-        self.mount(self.timeline, before=self.query_one(Footer))
-        self.timeline.focus()
-        self._update_ruler()
+    def on_progress(self, message: Progress) -> None:
+        self.load_fraction = message.fraction
+        if self.timeline is None:
+            self.query_one("#progress", ProgressBar).update(progress=message.fraction)
+        else:
+            self.update_status()
+
+    def on_model_ready(self, message: ModelReady) -> None:
+        if message.done:
+            self.loading = False
+        if self.timeline is None:
+            self.query_one("#loading").remove()
+            self.timeline = Timeline(message.trace, self.palette, message.rows, id="timeline")
+            ruler = self.query_one(Ruler)
+            ruler.timeline = self.timeline
+            ruler.display = True
+            self.mount(self.timeline, after=ruler)
+            self.timeline.focus()
+        else:
+            self.timeline.set_trace(message.trace, message.rows)
+        if message.warning:
+            self.note = message.warning.removeprefix("tracetui: ")
+            self.notify(message.warning, severity="warning", timeout=10)
+        self.refresh_panels()
 
     def on_load_failed(self, message: LoadFailed) -> None:
         self.exit(return_code=2, message=message.text)
 
-    def _update_ruler(self) -> None:
+    # --- panels ----------------------------------------------------------------------------
+
+    def on_timeline_moved(self, _: Timeline.Moved) -> None:
+        self.note = ""
+        self.refresh_panels()
+
+    def on_timeline_note(self, message: Timeline.Note) -> None:
+        self.note = message.text
+        self.update_status()
+
+    def refresh_panels(self) -> None:
+        self.query_one(Ruler).refresh()
+        self.update_status()
+        details = self.query_one("#details")
+        if details.display:
+            self.update_details()
+
+    def update_status(self) -> None:
+        tl = self.timeline
+        if tl is None or not tl.rows.rows:
+            return
+        row = tl.current_row
+        parts = [row.label.strip() or row.chart, format_time(tl.cursor_t, tl.span)]
+        sp = tl.span_under_cursor()
+        if sp is not None:
+            lines = describe(tl.rows, row, tl.cursor_t)
+            what = lines[0].split(": ", 1)[1] if lines and ": " in lines[0] else ""
+            parts.append(f"{what} {format_duration(sp[1] - sp[0])}".strip())
+        parts.append(f"view {format_duration(tl.span)}")
+        if len(tl.marks) == 2:
+            parts.append(f"A→B {format_duration(abs(tl.marks[1] - tl.marks[0]))}")
+        elif len(tl.marks) == 1:
+            parts.append(f"A {format_time(tl.marks[0], tl.span)} (m: set B)")
+        if self.matches:
+            parts.append(f"match {self.match_at + 1}/{len(self.matches)}")
+        if self.loading:
+            parts.append(f"loading {self.load_fraction:.0%} (Esc stops)")
+        if self.note:
+            parts.append(self.note)
+        self.query_one(StatusLine).update(Text(" │ ".join(parts), no_wrap=True, overflow="ellipsis"))
+
+    def update_details(self) -> None:
         tl = self.timeline
         if tl is None:
             return
-        text = f"{format_duration(tl.t0)} .. {format_duration(tl.t0 + tl.span)}  (span {format_duration(tl.span)})"
-        self.query_one("#ruler", Label).update(text)
+        lines = describe(tl.rows, tl.current_row, tl.cursor_t, tl.flows)
+        self.query_one("#details-text", Static).update(Text("\n".join(lines)))
 
-    def action_cancel(self) -> None:
-        if self.timeline is None:
+    # --- actions ---------------------------------------------------------------------------
+
+    def action_toggle_details(self) -> None:
+        tl = self.timeline
+        if tl is None:
+            return
+        if tl.current_row.kind == RowKind.GROUP:
+            tl.toggle_group()
+            return
+        details = self.query_one("#details")
+        details.display = not details.display
+        if details.display:
+            self.update_details()
+        tl.set_row(tl.cursor_row)  # keep the cursor row in view in the smaller area
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_search(self) -> None:
+        if self.timeline is not None:
+            self.query_one(Prompt).ask("search", "search goroutines: id (G12) or start function (regex); Esc cancels")
+
+    def action_goto(self) -> None:
+        if self.timeline is not None:
+            self.query_one(Prompt).ask("goto", "go to: a time (1.5ms, 2s), a goroutine (G12 or 12), P3 or M7")
+
+    def on_prompt_answered(self, message: Prompt.Answered) -> None:
+        tl = self.timeline
+        if tl is None:
+            return
+        tl.focus()
+        if message.text is None or not message.text.strip():
+            return
+        if message.purpose == "search":
+            self.matches = goroutine_matches(tl.trace, message.text)
+            self.match_at = -1
+            if not self.matches:
+                self.note = f"no goroutine matches {safe_text(message.text, keep_newlines=False)!r}"
+                self.update_status()
+                return
+            self.action_search_next(1)
+        elif message.purpose == "goto":
+            target = parse_target(message.text)
+            if target is None:
+                self.note = f"not a time or a goroutine: {safe_text(message.text, keep_newlines=False)!r}"
+            elif target.time is not None:
+                if 0 <= target.time < tl.total:
+                    tl.remember()
+                    tl.centre_on(target.time)
+                    return
+                self.note = f"{format_duration(target.time)} is outside the trace ({format_duration(tl.total)})"
+            elif target.kind is not None and target.ident is not None:
+                if tl.go_to_track(target.kind, target.ident):
+                    return
+                self.note = f"no such row: {safe_text(message.text, keep_newlines=False)}"
+            self.update_status()
+
+    def action_search_next(self, direction: int) -> None:
+        tl = self.timeline
+        if tl is None or not self.matches:
+            self.note = "no search (/ searches goroutines)"
+            self.update_status()
+            return
+        self.match_at = (self.match_at + direction) % len(self.matches)
+        gid = self.matches[self.match_at]
+        tl.go_to_track(TrackKind.GOROUTINE, gid)
+        self.update_status()
+
+    def action_escape(self) -> None:
+        details = self.query_one("#details")
+        if details.display:
+            details.display = False
+            return
+        if self.loading:
             self.workers.cancel_group(self, "load")
-            self.exit(return_code=1, message="tracetui: loading cancelled")
+            if self.timeline is None:
+                self.exit(return_code=1, message="tracetui: loading cancelled")
+                return
+            self.loading = False
+            self.note = f"loading stopped at {self.load_fraction:.0%}: showing the part read"
+            self.update_status()
 
-    def action_zoom(self, factor: float) -> None:
-        if self.timeline is not None:
-            self.timeline.zoom(factor)
-            self._update_ruler()
-
-    def action_pan(self, fraction: float) -> None:
-        if self.timeline is not None:
-            self.timeline.pan(fraction)
-            self._update_ruler()
-
-    def action_fit(self) -> None:
-        if self.timeline is not None:
-            self.timeline.fit()
-            self._update_ruler()
-
-    def action_move(self, delta: int) -> None:
-        if self.timeline is not None:
-            self.timeline.move_cursor(delta)
+    def action_quit(self) -> None:  # type: ignore[override]
+        self.exit(return_code=0)

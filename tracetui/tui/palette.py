@@ -1,42 +1,121 @@
-"""How each span state looks: a glyph (so NO_COLOR still reads) and a colour per colour system."""
+"""How each display state looks: a colour per colour system, and a glyph so NO_COLOR reads.
+
+Display states (`Look`) refine the model's span states for the eye: blocked goroutines by
+reason category, Ps running a GC worker, a P held by an M in the scheduler. In colour a
+state is a cell background; without colour it is its glyph.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from enum import IntEnum
+from functools import lru_cache
 
 from rich.style import Style
 
-from tracetui.model.trace import State
 
-# (glyph, truecolor, 256-colour, 16-colour) per state.
-_LOOK: dict[int, tuple[str, str, str, str]] = {
-    State.RUNNING: ("█", "#2e8b57", "color(29)", "green"),
-    State.RUNNABLE: ("▒", "#d4a017", "color(178)", "yellow"),
-    State.WAITING: ("░", "#4f6d8f", "color(61)", "blue"),
-    State.SYSCALL: ("▓", "#8e44ad", "color(97)", "magenta"),
-    State.IDLE: (" ", "#303030", "color(236)", "black"),
-    State.GC: ("█", "#c0392b", "color(160)", "red"),
-    State.STW: ("█", "#e74c3c", "color(196)", "bright_red"),
-    State.SWEEP: ("▚", "#d35400", "color(166)", "red"),
-    State.MARK_ASSIST: ("▞", "#e67e22", "color(208)", "bright_red"),
-    State.TASK: ("━", "#16a085", "color(36)", "cyan"),
-    State.REGION: ("─", "#1abc9c", "color(43)", "bright_cyan"),
+class Look(IntEnum):
+    NONE = 0  # no span: before a goroutine exists, after it ended
+    RUNNING = 1
+    RUNNABLE = 2
+    BLOCK_SYNC = 3  # channels, select, mutexes, sync.Cond
+    BLOCK_NET = 4
+    BLOCK_SLEEP = 5
+    BLOCK_GC = 6  # waiting for the GC
+    BLOCK_OTHER = 7
+    SYSCALL = 8
+    IDLE = 9
+    GC = 10  # GC mark phase; a P running a GC worker
+    STW = 11
+    ASSIST = 12
+    SWEEP = 13
+    SCHED = 14  # a P held by an M with no goroutine running
+    HEAP = 15  # chart series
+    GOAL = 16
+
+
+N_LOOKS = 17
+
+# (name for the legend, glyph without colour, truecolor, 256-colour, 16-colour)
+_TABLE: dict[Look, tuple[str, str, str, str, str]] = {
+    Look.NONE: ("", " ", "", "", ""),
+    Look.RUNNING: ("running", "█", "#2e9e5b", "color(35)", "green"),
+    Look.RUNNABLE: ("runnable", "▒", "#e0b000", "color(178)", "yellow"),
+    Look.BLOCK_SYNC: ("chan/sync", "░", "#3b6fb6", "color(32)", "blue"),
+    Look.BLOCK_NET: ("network", "~", "#36b3d9", "color(38)", "cyan"),
+    Look.BLOCK_SLEEP: ("sleep", "z", "#6c7a89", "color(66)", "bright_black"),
+    Look.BLOCK_GC: ("GC wait", "=", "#a77fcf", "color(140)", "bright_magenta"),
+    Look.BLOCK_OTHER: ("blocked", "-", "#4a4f7a", "color(60)", "bright_blue"),
+    Look.SYSCALL: ("syscall", "S", "#c05fc0", "color(170)", "magenta"),
+    Look.IDLE: ("idle", " ", "", "", ""),
+    Look.GC: ("GC", "#", "#d1495b", "color(167)", "red"),
+    Look.STW: ("STW", "!", "#ff2020", "color(196)", "bright_red"),
+    Look.ASSIST: ("assist", "+", "#f08c3c", "color(208)", "bright_yellow"),
+    Look.SWEEP: ("sweep", "%", "#a0522d", "color(130)", "white"),
+    Look.SCHED: ("sched", "▌", "#1f5f3f", "color(23)", "bright_green"),
+    Look.HEAP: ("heap in use", "█", "#3aa0a0", "color(37)", "cyan"),
+    Look.GOAL: ("heap goal", "─", "#f0a030", "color(214)", "bright_yellow"),
 }
-BUSY_GLYPH = "┃"
+LEGEND = (
+    Look.RUNNING, Look.RUNNABLE, Look.BLOCK_SYNC, Look.BLOCK_NET, Look.BLOCK_SLEEP, Look.BLOCK_GC,
+    Look.BLOCK_OTHER, Look.SYSCALL, Look.GC, Look.STW, Look.ASSIST, Look.SCHED,
+)  # fmt: skip
+# Text on a coloured cell: dark on light backgrounds, light on dark ones.
+_DARK_TEXT = {Look.RUNNING, Look.RUNNABLE, Look.BLOCK_NET, Look.ASSIST, Look.HEAP, Look.GOAL, Look.BLOCK_GC}
+
+LEFT_EIGHTHS = " ▏▎▍▌▋▊▉█"  # k/8 of the cell filled from the left
+LOWER_EIGHTHS = " ▁▂▃▄▅▆▇█"  # k/8 filled from the bottom
+BUSY_FEW, BUSY_MANY = "░", "▒"  # a cell with several state changes
 
 
-@dataclass(frozen=True)
+def look_name(look: int) -> str:
+    return _TABLE[Look(look)][0]
+
+
 class Palette:
-    """Styles for one colour system ("truecolor", "256", "16" or "none")."""
+    """Styles for one colour system: "truecolor", "256", "16" or "none"."""
 
-    system: str
+    SYSTEMS = ("truecolor", "256", "16", "none")
 
-    def look(self, state: int) -> tuple[str, Style]:
-        glyph, tc, c256, c16 = _LOOK.get(state, ("?", "#ffffff", "color(15)", "white"))
-        if self.system == "none":
-            return glyph, Style()
-        colour = {"truecolor": tc, "256": c256}.get(self.system, c16)
-        return glyph, Style(color=colour)
+    def __init__(self, system: str) -> None:
+        if system not in self.SYSTEMS:
+            raise ValueError(f"unknown colour system {system!r}")
+        self.system = system
+        self.colour = system != "none"
+        col = {"truecolor": 2, "256": 3, "16": 4}.get(system)
+        self._colours = [(_TABLE[Look(i)][col] or None) if col else None for i in range(N_LOOKS)]
 
-    def busy(self) -> Style:
-        return Style() if self.system == "none" else Style(color="white", dim=True)
+    def colour_of(self, look: int) -> str | None:
+        return self._colours[look]
+
+    def glyph(self, look: int) -> str:
+        return _TABLE[Look(look)][1]
+
+    @lru_cache(maxsize=4096)  # noqa: B019 - a palette lives as long as the app
+    def cell(self, fg: int, bg: int, reverse: bool = False) -> Style:
+        """A cell drawn with `fg` as glyph colour over `bg` (Look values; 0 = terminal default)."""
+        if not self.colour:
+            return Style.null()
+        return Style(color=self._colours[fg], bgcolor=self._colours[bg], reverse=reverse or None)
+
+    @lru_cache(maxsize=64)  # noqa: B019
+    def text_on(self, look: int) -> Style:
+        """Text (labels inside spans) on a cell of `look`."""
+        if not self.colour:
+            return Style(bold=True)
+        fg = "black" if look in _DARK_TEXT else "white"
+        if self.system == "16":
+            fg = "black" if look in _DARK_TEXT else "bright_white"
+        return Style(color=fg, bgcolor=self._colours[look])
+
+    @lru_cache(maxsize=64)  # noqa: B019
+    def busy(self, look: int) -> Style:
+        """A busy cell: the shade glyph over the dominant state's colour."""
+        if not self.colour:
+            return Style.null()
+        return Style(color="black", bgcolor=self._colours[look])
+
+    def swatch(self, look: int) -> tuple[str, Style]:
+        """The legend's sample of a look: two cells."""
+        if not self.colour:
+            return self.glyph(look) * 2, Style.null()
+        return "  ", Style(bgcolor=self._colours[look])

@@ -1,141 +1,607 @@
-"""The timeline: one Line-API widget drawing every row (P, M, goroutine) of the model.
+"""The timeline: one Line-API widget drawing every row of the trace against one time axis.
 
-A frame costs O(visible rows x columns x log n): each row's cells come from the spans'
-prefix sums (`Spans.occupancy`), never from walking events.
+A frame costs O(visible rows x columns x log n): each row's cells come from binary
+searches on its spans and prefix sums (`tracetui.tui.cells`), never from walking events.
+Row strips are cached by view; moving the cursor redraws only the rows it touches.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from rich.segment import Segment
 from rich.style import Style
+from textual import events
 from textual.cache import LRUCache
 from textual.geometry import Size
-from textual.reactive import reactive
+from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from tracetui.model.trace import State, Trace, Track, TrackKind
+from tracetui.model.trace import Trace, TrackKind
+from tracetui.report import format_bytes
 from tracetui.sanitize import safe_text
-from tracetui.tui.palette import BUSY_GLYPH, Palette
+from tracetui.tui import cells as C
+from tracetui.tui.keymap import TIMELINE_BINDINGS
+from tracetui.tui.navigate import FlowIndex, Hop
+from tracetui.tui.palette import Look, Palette
+from tracetui.tui.rows import CHART_LINES, CHART_STATES, Row, RowKind, RowSet
 
-LABEL_WIDTH = 22
-_STATES = (
-    State.RUNNING,
-    State.RUNNABLE,
-    State.WAITING,
-    State.SYSCALL,
-    State.IDLE,
-    State.GC,
-    State.STW,
-    State.SWEEP,
-    State.MARK_ASSIST,
-)
-_ROW_KINDS = (TrackKind.GC, TrackKind.PROC, TrackKind.THREAD, TrackKind.GOROUTINE)
+MIN_SPAN = 100  # ns: the deepest zoom
+UNDO_DEPTH = 256
 
 
-def timeline_rows(trace: Trace) -> list[Track]:
-    """The rows shown, in order: GC, Ps, Ms, then goroutines (the model's order)."""
-    rows = [t for t in trace.tracks if t.kind in _ROW_KINDS and t.spans is not None]
-    order = {k: i for i, k in enumerate(_ROW_KINDS)}
-    return sorted(rows, key=lambda t: order[t.kind])
+@dataclass(frozen=True)
+class Place:
+    """A navigation state (for undo): the view, the cursor time and the row."""
+
+    t0: int
+    span: int
+    cursor_t: int
+    row_key: tuple[object, ...]
+
+
+def label_width(width: int) -> int:
+    return 14 if width < 100 else 22 if width < 150 else 28
 
 
 class Timeline(ScrollView, can_focus=True):
-    """All rows of the trace against one time axis (t0, span) in nanoseconds."""
+    """All rows of a trace; the view is [t0, t0 + span) ns, the cursor a (row, time)."""
 
-    cursor_row: reactive[int] = reactive(0, repaint=False)
+    DEFAULT_CSS = """
+    Timeline { scrollbar-size-horizontal: 0; }
+    """
 
-    def __init__(self, trace: Trace, palette: Palette, **kwargs: object) -> None:
+    class Moved(Message):
+        """The view, the cursor or the rows changed."""
+
+    def __init__(self, trace: Trace, palette: Palette, rows: RowSet | None = None, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
-        self.trace = trace
         self.palette = palette
-        self.rows = timeline_rows(trace)
+        self.rows = rows or RowSet(trace)
+        self.trace = trace
         self.t0 = 0
         self.span = max(int(trace.duration), 1)
-        self._cache: LRUCache[tuple[int, int, int, int], Strip] = LRUCache(4096)
-        self.virtual_size = Size(0, len(self.rows))
+        self.cursor_t = 0
+        self.cursor_row = 0
+        self.marks: list[int] = []
+        self.fitted = True  # the view shows the whole trace (kept so while loading)
+        self._undo: list[Place] = []
+        self._follow: list[Place] = []
+        self._flows: FlowIndex | None = None
+        self._cache: LRUCache[tuple[object, ...], tuple[Strip, list[str] | None]] = LRUCache(2048)
+        self._charts: LRUCache[tuple[object, ...], list[np.ndarray]] = LRUCache(64)
+        self._chart_tops: dict[str, float] = {}
+        self._update_size()
 
-    # --- view ------------------------------------------------------------------------
+    # --- model ---------------------------------------------------------------------------
 
-    def set_view(self, t0: int, span: int) -> None:
-        """Show [t0, t0 + span), clamped to the trace."""
-        total = max(int(self.trace.duration), 1)
-        span = int(min(max(span, 1000), total))
+    @property
+    def total(self) -> int:
+        return max(int(self.trace.duration), 1)
+
+    def set_trace(self, trace: Trace, rows: RowSet | None = None) -> None:
+        """Show a newer model of the same file (it grew while loading); keep the place."""
+        key = self.current_row.key if self.rows.rows else None
+        collapsed = self.rows.collapsed
+        self.rows = rows or RowSet(trace)
+        if collapsed:
+            self.rows.collapsed = set(collapsed)
+            self.rows.rebuild()
+        self.trace = trace
+        self._flows = None
+        self._cache.clear()
+        self._charts.clear()
+        self._chart_tops.clear()
+        if self.fitted:
+            self.t0, self.span = 0, self.total
+        if key is not None:
+            idx = self.rows.index_of(key)
+            if idx >= 0:
+                self.cursor_row = idx
+        self.cursor_row = min(self.cursor_row, max(len(self.rows.rows) - 1, 0))
+        self._update_size()
+        self.refresh()
+        self.post_message(self.Moved())
+
+    def _update_size(self) -> None:
+        self.virtual_size = Size(0, len(self.rows.rows))
+
+    @property
+    def flows(self) -> FlowIndex:
+        if self._flows is None:
+            self._flows = FlowIndex(self.trace)
+        return self._flows
+
+    @property
+    def current_row(self) -> Row:
+        return self.rows.rows[self.cursor_row]
+
+    # --- geometry ------------------------------------------------------------------------
+
+    @property
+    def label_width(self) -> int:
+        return label_width(self.size.width)
+
+    @property
+    def cells(self) -> int:
+        return max(self.scrollable_content_region.width - self.label_width, 1)
+
+    def edges(self, cells: int | None = None) -> np.ndarray:
+        n = cells or self.cells
+        return self.t0 + (np.arange(n + 1, dtype=np.int64) * self.span) // n
+
+    def column_of(self, t: int) -> int:
+        return int((t - self.t0) * self.cells // self.span)
+
+    def time_of_column(self, col: int) -> int:
+        """The middle of cell `col`."""
+        return int(self.t0 + (2 * col + 1) * self.span // (2 * self.cells))
+
+    # --- navigation ----------------------------------------------------------------------
+
+    def place(self) -> Place:
+        return Place(self.t0, self.span, self.cursor_t, self.current_row.key if self.rows.rows else ())
+
+    def remember(self) -> None:
+        """Push the current place on the undo stack (before a navigation step)."""
+        p = self.place()
+        if not self._undo or self._undo[-1] != p:
+            self._undo.append(p)
+            del self._undo[:-UNDO_DEPTH]
+
+    def restore(self, p: Place) -> None:
+        idx = self.rows.index_of(p.row_key)
+        if idx < 0 and p.row_key[:2] == ("track", int(TrackKind.GOROUTINE)):
+            idx = self.rows.reveal(int(p.row_key[2]))  # type: ignore[arg-type]
+            self._update_size()
+        self.set_view(p.t0, p.span, remember=False)
+        self.cursor_t = p.cursor_t
+        if idx >= 0:
+            self.set_row(idx)
+        self.refresh()
+        self.post_message(self.Moved())
+
+    def undo(self) -> bool:
+        if not self._undo:
+            return False
+        self.restore(self._undo.pop())
+        return True
+
+    def set_view(self, t0: int, span: int, remember: bool = True) -> None:
+        """Show [t0, t0 + span), clamped to the trace, in one repaint."""
+        total = self.total
+        span = int(min(max(span, min(MIN_SPAN, total)), total))
         t0 = int(min(max(t0, 0), total - span))
-        if (t0, span) != (self.t0, self.span):
-            self.t0, self.span = t0, span
-            self.refresh()
+        if (t0, span) == (self.t0, self.span):
+            return
+        if remember:
+            self.remember()
+        self.t0, self.span = t0, span
+        self.fitted = (t0, span) == (0, total)
+        self.cursor_t = int(min(max(self.cursor_t, t0), t0 + span - 1))
+        self.refresh()
+        self.post_message(self.Moved())
 
     def zoom(self, factor: float) -> None:
-        """Zoom around the centre of the view (factor < 1 zooms in)."""
-        centre = self.t0 + self.span // 2
-        span = int(self.span * factor)
-        self.set_view(centre - span // 2, span)
+        """Zoom around the cursor (factor < 1 zooms in); the cursor keeps its column."""
+        c = self.cursor_t
+        span = max(int(self.span * factor), 1)
+        if factor < 1 and span == self.span:
+            span -= 1
+        if factor > 1 and span >= self.total * 0.999:
+            span = self.total  # whole again, not a nanosecond short of it after rounding
+        t0 = c - int((c - self.t0) * span / self.span)
+        self.set_view(t0, span)
+
+    def zoom_at(self, factor: float, t: int) -> None:
+        self.cursor_t = t
+        self.zoom(factor)
 
     def pan(self, fraction: float) -> None:
-        self.set_view(self.t0 + int(self.span * fraction), self.span)
+        shift = int(self.span * fraction)
+        self.set_view(self.t0 + shift, self.span)
+        self.cursor_t = int(min(max(self.cursor_t + shift, self.t0), self.t0 + self.span - 1))
+        self.post_message(self.Moved())
 
     def fit(self) -> None:
-        self.set_view(0, max(int(self.trace.duration), 1))
+        self.set_view(0, self.total)
 
-    def watch_cursor_row(self, old: int, new: int) -> None:
-        self.refresh_line(old - int(self.scroll_offset.y))
-        self.refresh_line(new - int(self.scroll_offset.y))
-        self.scroll_to_region_row(new)
+    def move_time(self, cells: int) -> None:
+        """Move the cursor by `cells` columns, panning when it leaves the view."""
+        step = max(self.span // self.cells, 1)
+        self.set_cursor_time(self.cursor_t + cells * step)
 
-    def scroll_to_region_row(self, row: int) -> None:
+    def set_cursor_time(self, t: int, remember: bool = False) -> None:
+        """Put the cursor at t, panning (not zooming) so that it is visible."""
+        t = int(min(max(t, 0), self.total - 1))
+        if remember:
+            self.remember()
+        if t < self.t0:
+            self.set_view(t, self.span, remember=False)
+        elif t >= self.t0 + self.span:
+            self.set_view(t - self.span + 1, self.span, remember=False)
+        self.cursor_t = t
+        self.refresh_line(self.cursor_row - int(self.scroll_offset.y))
+        self.post_message(self.Moved())
+
+    def centre_on(self, t: int) -> None:
+        """Cursor at t, the view centred there if t is out of view."""
+        if not (self.t0 <= t < self.t0 + self.span):
+            self.set_view(t - self.span // 2, self.span, remember=False)
+        self.set_cursor_time(t)
+
+    def set_row(self, idx: int) -> None:
+        n = len(self.rows.rows)
+        if not n:
+            return
+        idx = int(min(max(idx, 0), n - 1))
+        old = self.cursor_row
+        self.cursor_row = idx
         top = int(self.scroll_offset.y)
-        height = self.scrollable_content_region.height
-        if row < top:
-            self.scroll_to(y=row, animate=False)
-        elif row >= top + height:
-            self.scroll_to(y=row - height + 1, animate=False)
+        height = max(self.scrollable_content_region.height, 1)
+        if idx < top:
+            self.scroll_to(y=idx, animate=False, immediate=True)
+        elif idx >= top + height:
+            self.scroll_to(y=idx - height + 1, animate=False, immediate=True)
+        self.refresh_line(old - int(self.scroll_offset.y))
+        self.refresh_line(idx - int(self.scroll_offset.y))
+        self.post_message(self.Moved())
 
-    def move_cursor(self, delta: int) -> None:
-        if self.rows:
-            self.cursor_row = int(min(max(self.cursor_row + delta, 0), len(self.rows) - 1))
+    def move_row(self, delta: int) -> None:
+        self.set_row(self.cursor_row + delta)
 
-    # --- drawing ---------------------------------------------------------------------
+    def page(self, direction: int) -> None:
+        self.set_row(self.cursor_row + direction * max(self.scrollable_content_region.height - 1, 1))
+
+    def next_event(self, forward: bool) -> bool:
+        """Move the cursor to the next (previous) state change on the current row."""
+        t = self._boundary(self.current_row, self.cursor_t, forward)
+        if t is None:
+            return False
+        self.remember()
+        self.centre_on(t)
+        return True
+
+    def _boundary(self, row: Row, t: int, forward: bool) -> int | None:
+        sr = self.rows.span_row(row)
+        if sr is not None:
+            return sr.boundaries(t, forward)
+        if row.kind == RowKind.CHART:
+            counters = [self.trace.heap_alloc] if row.chart == "heap" else list(self.trace.goroutine_counts.values())
+            ts = np.unique(np.concatenate([c.ts for c in counters])) if counters else np.zeros(0, np.int64)
+            if forward:
+                i = int(np.searchsorted(ts, t, "right"))
+            else:
+                i = int(np.searchsorted(ts, t, "left")) - 1
+            return int(ts[i]) if 0 <= i < len(ts) else None
+        return None
+
+    def span_under_cursor(self) -> tuple[int, int] | None:
+        """[start, end) of the span under the cursor on the current row."""
+        sr = self.rows.span_row(self.current_row)
+        if sr is None:
+            return None
+        i = sr.index_at(self.cursor_t)
+        if i < 0:
+            return None
+        return int(sr.start[i]), int(sr.end[i])
+
+    def focus_span(self) -> bool:
+        """Zoom so that the span under the cursor fills most of the view."""
+        sp = self.span_under_cursor()
+        if sp is None:
+            return False
+        self._zoom_to(*sp)
+        return True
+
+    def longest_span(self) -> tuple[int, int] | None:
+        """Zoom to the longest span on the current row (idle time aside)."""
+        sr = self.rows.span_row(self.current_row)
+        if sr is None or not len(sr):
+            return None
+        dur = np.where((sr.look != Look.NONE) & (sr.look != Look.IDLE), sr.end - sr.start, -1)
+        i = int(np.argmax(dur))
+        if dur[i] < 0:
+            return None
+        self._zoom_to(int(sr.start[i]), int(sr.end[i]))
+        return int(sr.start[i]), int(sr.end[i])
+
+    def _zoom_to(self, a: int, b: int) -> None:
+        pad = max((b - a) // 10, 1)
+        self.set_view(a - pad, b - a + 2 * pad)
+        self.cursor_t = int(min(max(a, self.t0), self.t0 + self.span - 1))
+        self.refresh()
+        self.post_message(self.Moved())
+
+    def go_to_track(self, kind: TrackKind, ident: int, t: int | None = None) -> bool:
+        """Put the cursor on the row of a goroutine, P or M (unfolding its group)."""
+        if kind == TrackKind.GOROUTINE:
+            idx = self.rows.reveal(ident)
+            self._update_size()
+        else:
+            idx = self.rows.index_of(("track", int(kind), ident))
+        if idx < 0:
+            return False
+        self.remember()
+        self.set_row(idx)
+        if t is not None:
+            self.centre_on(t)
+        self.refresh()
+        return True
+
+    def follow_cause(self) -> Hop | None:
+        """Jump to what unblocked (or created) the goroutine under the cursor."""
+        row = self.current_row
+        if row.gid < 0:
+            return None
+        hop = self.flows.cause(row.track, self.cursor_t)
+        if hop is None or hop.from_track < 0:
+            return None
+        src = self.trace.tracks[hop.from_track]
+        here = self.place()
+        if not self.go_to_track(src.kind, src.id, hop.from_ts):
+            return None
+        self._follow.append(here)
+        return hop
+
+    def follow_back(self) -> bool:
+        if not self._follow:
+            return False
+        self.remember()
+        self.restore(self._follow.pop())
+        return True
+
+    def toggle_group(self) -> None:
+        row = self.current_row
+        if not row.group:
+            return
+        key = ("group", row.group)
+        self.rows.toggle(row.group)
+        self._after_relayout(key)
+
+    def toggle_all_groups(self) -> None:
+        key = self.current_row.key
+        closing = not self.rows.collapsed
+        self.rows.set_all_collapsed(closing)
+        if closing and self.current_row_group():
+            key = ("group", self.current_row_group())
+        self._after_relayout(key)
+
+    def current_row_group(self) -> str:
+        return self.current_row.group
+
+    def _after_relayout(self, key: tuple[object, ...]) -> None:
+        self._update_size()
+        idx = self.rows.index_of(key)
+        self._cache.clear()
+        self.set_row(idx if idx >= 0 else min(self.cursor_row, len(self.rows.rows) - 1))
+        self.refresh()
+
+    def toggle_mark(self) -> list[int]:
+        """Marks: the first two presses set A and B, a third starts again."""
+        if len(self.marks) >= 2:
+            self.marks = []
+        self.marks.append(self.cursor_t)
+        self.post_message(self.Moved())
+        return self.marks
+
+    # --- mouse ---------------------------------------------------------------------------
+
+    def _time_at_x(self, x: int) -> int | None:
+        col = x - self.label_width
+        if col < 0:
+            return None
+        return self.time_of_column(min(col, self.cells - 1))
+
+    def on_click(self, event: events.Click) -> None:
+        idx = event.y + int(self.scroll_offset.y)
+        if 0 <= idx < len(self.rows.rows):
+            self.set_row(idx)
+        t = self._time_at_x(event.x)
+        if t is not None:
+            self.set_cursor_time(t)
+
+    def _on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        event.stop()
+        self.zoom_at(0.8, self._time_at_x(event.x) or self.cursor_t)
+
+    def _on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
+        event.stop()
+        self.zoom_at(1.25, self._time_at_x(event.x) or self.cursor_t)
+
+    # --- drawing -------------------------------------------------------------------------
 
     def render_line(self, y: int) -> Strip:
-        row = y + int(self.scroll_offset.y)
+        idx = y + int(self.scroll_offset.y)
         width = self.scrollable_content_region.width
-        if row >= len(self.rows) or width <= LABEL_WIDTH:
+        lw = self.label_width
+        if idx >= len(self.rows.rows) or width <= lw:
             return Strip.blank(width)
-        cells = width - LABEL_WIDTH
-        key = (row, self.t0, self.span, cells)
-        body = self._cache.get(key)
-        if body is None:
-            body = self._row_strip(self.rows[row], cells)
-            self._cache[key] = body
-        label_style = Style(reverse=True) if row == self.cursor_row else Style(bold=True)
-        label = safe_text(self.rows[row].name, keep_newlines=False)[: LABEL_WIDTH - 1].ljust(LABEL_WIDTH)
-        return Strip.join([Strip([Segment(label, label_style)], LABEL_WIDTH), body])
+        row = self.rows.rows[idx]
+        cells = width - lw
+        body, _ = self.row_body(row, cells)
+        on_cursor = idx == self.cursor_row
+        label = self._label(row, lw, on_cursor)
+        if on_cursor:
+            body = self._with_cursor(body, cells)
+        return Strip.join([label, body])
 
-    def _row_strip(self, track: Track, cells: int) -> Strip:
-        spans = track.spans
-        assert spans is not None
-        edges = self.t0 + (np.arange(cells + 1, dtype=np.int64) * self.span) // cells
-        occ = spans.occupancy(edges, _STATES)
-        covered = occ.sum(axis=0)
-        dominant = np.asarray(_STATES, dtype=np.int64)[occ.argmax(axis=0)]
-        starts = spans.flat.start
-        changes = np.diff(np.searchsorted(starts, edges, side="right"))
-        code = np.where(covered == 0, -1, dominant)
-        code = np.where((changes > 1) & (covered > 0), -2, code)
-        segments: list[Segment] = []
-        run_start = 0
-        for i in range(1, cells + 1):
-            if i == cells or code[i] != code[run_start]:
-                n = i - run_start
-                c = int(code[run_start])
-                if c == -1:
-                    segments.append(Segment(" " * n))
-                elif c == -2:
-                    segments.append(Segment(BUSY_GLYPH * n, self.palette.busy()))
-                else:
-                    glyph, style = self.palette.look(c)
-                    segments.append(Segment(glyph * n, style))
-                run_start = i
-        return Strip(segments, cells)
+    def _label(self, row: Row, lw: int, on_cursor: bool) -> Strip:
+        text = row.label
+        if row.kind == RowKind.CHART and row.line == CHART_LINES - 1:
+            text = self._chart_scale(row)
+        text = text[: lw - 1].ljust(lw)
+        if on_cursor:
+            style = Style(reverse=True, bold=True)
+        elif row.kind == RowKind.GROUP:
+            style = Style(bold=True, italic=True)
+        else:
+            style = Style(bold=row.gid < 0)
+        return Strip([Segment(text, style)], lw)
+
+    def _with_cursor(self, body: Strip, cells: int) -> Strip:
+        col = self.column_of(self.cursor_t)
+        if not 0 <= col < cells:
+            return body
+        parts = body.divide([col, col + 1, cells])
+        cell = parts[1] if len(parts) > 1 else Strip.blank(1)
+        segs = list(cell)
+        text = segs[0].text if segs else " "
+        base = segs[0].style if segs and segs[0].style else Style()
+        if text.strip() == "":
+            text = "│"
+            cur = Style(color="white" if self.palette.colour else None, bgcolor=base.bgcolor, bold=True)
+        else:
+            cur = base + Style(reverse=True)
+        return Strip.join([parts[0], Strip([Segment(text, cur)], 1), *parts[2:]])
+
+    def row_body(self, row: Row, cells: int) -> tuple[Strip, list[str] | None]:
+        """The row's cells in the current view (cached)."""
+        key = (row.key, self.t0, self.span, cells)
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit
+        edges = self.edges(cells)
+        chars: list[str] | None = None
+        if row.kind == RowKind.SPANS:
+            sr = self.rows.span_row(row)
+            assert sr is not None
+            code = C.span_cells(sr, edges, self.palette.colour)
+            chars = C.label_cells(sr, edges, code)
+        elif row.kind == RowKind.CHART:
+            code = self._chart_codes(row, edges)[row.line]
+        else:
+            text = f" {row.count} goroutine{'s' if row.count != 1 else ''} · {row.label[2:].rsplit(' (', 1)[0]}"
+            strip = Strip([Segment(text[:cells].ljust(cells), Style(dim=True, italic=True))], cells)
+            self._cache[key] = (strip, None)
+            return strip, None
+        segs = C.encode(C.runs_of(code), self.palette, chars)
+        strip = Strip(segs, cells)
+        self._cache[key] = (strip, chars)
+        return strip, chars
+
+    def _chart_series(self, chart: str, edges: np.ndarray) -> tuple[list[np.ndarray], list[int], np.ndarray | None, float]:
+        tr = self.trace
+        if chart == "heap":
+            alloc = C.counter_cells(tr.heap_alloc, edges, "max")
+            goal = C.counter_cells(tr.heap_goal, edges, "max")
+            top = float(max(alloc.max(initial=0), goal.max(initial=0), 1))
+            return [alloc], [Look.HEAP], goal, top
+        series, looks = [], []
+        acc = np.zeros(len(edges) - 1, np.float64)
+        for st, look in zip(CHART_STATES, (Look.RUNNING, Look.RUNNABLE, Look.BLOCK_SYNC)):
+            c = tr.goroutine_counts.get(st)
+            if c is None:
+                continue
+            acc = acc + C.counter_cells(c, edges, "mean")
+            series.append(acc.copy())
+            looks.append(int(look))
+        top = float(max(acc.max(initial=0), 1))
+        return series, looks, None, top
+
+    def _chart_codes(self, row: Row, edges: np.ndarray) -> list[np.ndarray]:
+        key = (row.chart, self.t0, self.span, len(edges))
+        hit = self._charts.get(key)
+        if hit is not None:
+            return hit
+        series, looks, goal, top = self._chart_series(row.chart, edges)
+        scale = 8 * CHART_LINES / top
+        tops = [np.round(s * scale).astype(np.int64) for s in series]
+        g = None if goal is None else np.floor(goal * scale).astype(np.int64)
+        out = [C.chart_cells(tops, looks, CHART_LINES, line, g) for line in range(CHART_LINES)]
+        self._charts[key] = out
+        self._chart_tops[row.chart] = top
+        return out
+
+    def _chart_scale(self, row: Row) -> str:
+        self._chart_codes(row, self.edges())
+        top = self._chart_tops.get(row.chart, 0.0)
+        if row.chart == "heap":
+            return f" ≤{format_bytes(int(top))}"
+        return f" ≤{top:.0f}"
+
+    # --- keys (see tracetui.tui.keymap) ---------------------------------------------------
+
+    BINDINGS = TIMELINE_BINDINGS
+
+    class Note(Message):
+        """Something to tell the user in the status line."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    def _note(self, text: str) -> None:
+        self.post_message(self.Note(text))
+
+    def action_zoom(self, factor: float) -> None:
+        self.zoom(factor)
+
+    def action_pan(self, fraction: float) -> None:
+        self.pan(fraction)
+
+    def action_move_time(self, cells: int) -> None:
+        self.move_time(cells)
+
+    def action_move_row(self, delta: int) -> None:
+        self.move_row(delta)
+
+    def action_page(self, direction: int) -> None:
+        self.page(direction)
+
+    def action_first_row(self) -> None:
+        self.set_row(0)
+
+    def action_last_row(self) -> None:
+        self.set_row(len(self.rows.rows) - 1)
+
+    def action_fit(self) -> None:
+        self.fit()
+
+    def action_focus_span(self) -> None:
+        if not self.focus_span():
+            self._note("no span under the cursor")
+
+    def action_longest(self) -> None:
+        if self.longest_span() is None:
+            self._note("no span on this row")
+
+    def action_next_event(self, forward: bool) -> None:
+        if not self.next_event(forward):
+            self._note("no more events on this row")
+
+    def action_follow(self) -> None:
+        row = self.current_row
+        if row.gid < 0:
+            self._note("] follows a goroutine row: put the cursor on a G row")
+            return
+        hop = self.follow_cause()
+        if hop is None:
+            self._note(f"nothing unblocked {row.label.strip()} here (no causal edge into this span)")
+            return
+        from tracetui.tui.navigate import flow_label
+
+        src = self.trace.tracks[hop.from_track].name
+        self._note(f"{row.label.strip()} was {flow_label(hop.kind)} by {safe_text(src, keep_newlines=False)}; [ goes back")
+
+    def action_follow_back(self) -> None:
+        if not self.follow_back():
+            self._note("nothing to go back to ([ returns from ])")
+
+    def action_mark(self) -> None:
+        self.toggle_mark()
+
+    def action_toggle_group(self) -> None:
+        if not self.current_row.group:
+            self._note("Space folds a goroutine group: put the cursor on a group or goroutine row")
+            return
+        self.toggle_group()
+
+    def action_toggle_all_groups(self) -> None:
+        self.toggle_all_groups()
+
+    def action_undo(self) -> None:
+        if not self.undo():
+            self._note("nothing to undo")

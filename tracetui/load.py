@@ -1,0 +1,123 @@
+"""Open a trace file as a model, whole or progressively (for the viewer).
+
+The one place that knows which reader handles a file: consumers (the TUI, commands) ask
+for a `Trace` and never read a file format themselves.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from tracetui.errors import TraceFormatError, TracetuiError
+from tracetui.gotrace.events import EventTable
+from tracetui.model.trace import Trace
+
+GROWTH = 4.0  # after the first chunk, model again each time the events read have grown by this factor
+MIN_INTERVAL_S = 1.0  # and no more often than this
+
+
+@dataclass
+class LoadStep:
+    """One step of a progressive load: how far it got and, sometimes, a newer model."""
+
+    fraction: float  # of the file's bytes read
+    events: int  # events read so far
+    trace: Trace | None = None  # a model of everything read so far (None: no new model)
+    done: bool = False
+    warning: str | None = None  # set on the last step of a truncated or corrupted trace
+
+
+def check_readable(path: str) -> None:
+    """Raise a one-line error unless `path` is a file we can read."""
+    if not os.path.exists(path):
+        raise TracetuiError("no such file", path=path)
+    if os.path.isdir(path):
+        raise TracetuiError("is a directory, not a trace file", path=path)
+    if not os.access(path, os.R_OK):
+        raise TraceFormatError("cannot read: permission denied", path=path)
+
+
+def read_bytes(path: str) -> bytes:
+    """The file's bytes, or a one-line error naming it."""
+    check_readable(path)
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as e:
+        raise TraceFormatError(f"cannot read: {e.strerror or e}", path=path) from None
+
+
+def usable(path: str, table: EventTable) -> str | None:
+    """Raise if a broken trace has no complete generation; else the warning to show (or None)."""
+    if table.error is None:
+        return None
+    if table.valid_size == 0:
+        raise TraceFormatError(table.error.split("\n")[0], path=path, offset=table.error_offset)
+    from tracetui.report import partial_warning
+
+    return partial_warning(path, table)
+
+
+def _perfetto_reader(data: bytes) -> Callable[[str], Trace] | None:
+    """The Perfetto reader when the bytes look like a Perfetto trace and it is available."""
+    try:
+        from tracetui.perfetto import reader as pf
+    except ImportError:
+        return None
+    is_pf = getattr(pf, "is_perfetto", None)
+    read = getattr(pf, "read_model", None)
+    if is_pf is None or read is None or not is_pf(data[:64]):
+        return None
+    return read  # type: ignore[no-any-return]
+
+
+def load_progressively(path: str, cancelled: Callable[[], bool] = lambda: False) -> Iterator[LoadStep]:
+    """Read `path` chunk by chunk, yielding progress after each chunk and a model of the
+    prefix read so far at a growing schedule (the first slice, then each time the events
+    have grown by GROWTH), and the whole model on the last step. Stops quietly (without a
+    last step) once `cancelled()` is true. User errors raise TracetuiError."""
+    from tracetui.gotrace.reader import TraceStream
+    from tracetui.model.from_gotrace import build_model
+
+    data = read_bytes(path)
+    pf = _perfetto_reader(data)
+    if pf is not None:
+        yield LoadStep(1.0, 0, pf(path), done=True)
+        return
+    stream = TraceStream(data, path)
+    size = max(len(data), 1)
+    modelled = 0
+    last_model_at = 0.0
+    for offset in stream:
+        if cancelled():
+            return
+        n = stream.events
+        now = time.monotonic()
+        due = modelled == 0 or (n >= GROWTH * modelled and now - last_model_at >= MIN_INTERVAL_S)
+        step = LoadStep(min(offset / size, 1.0), n)
+        if due and offset < len(data) and stream.reader.error is None and n > 0:
+            step.trace = build_model(stream.table())
+            modelled, last_model_at = n, time.monotonic()
+        yield step
+    if cancelled():
+        return
+    table = stream.table()
+    warning = usable(path, table)
+    yield LoadStep(1.0, len(table), build_model(table), done=True, warning=warning)
+
+
+def open_model(path: str) -> tuple[Trace, str | None]:
+    """The whole model of a trace file, and the warning of a partial trace (or None)."""
+    from tracetui.gotrace.reader import read_buffer
+    from tracetui.model.from_gotrace import build_model
+
+    data = read_bytes(path)
+    pf = _perfetto_reader(data)
+    if pf is not None:
+        return pf(path), None
+    table = read_buffer(data, path)
+    warning = usable(path, table)
+    return build_model(table), warning

@@ -1,0 +1,82 @@
+"""Every key binding of the viewer, each with an id (so users can remap it with
+`App.set_keymap`) and a help text. The help screen and the README's table come from here."""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+
+# (keys, action, footer text, id, shown in the footer, help text)
+_TIMELINE = (
+    ("w,plus", "zoom(0.5)", "Zoom in", "zoom-in", True, "zoom in around the cursor"),
+    ("s,minus", "zoom(2.0)", "Zoom out", "zoom-out", True, "zoom out around the cursor"),
+    ("a", "pan(-0.25)", "Pan left", "pan-left", False, "pan left a quarter of the view"),
+    ("d", "pan(0.25)", "Pan right", "pan-right", False, "pan right a quarter of the view"),
+    ("h,left", "move_time(-1)", "Cursor left", "cursor-left", False, "cursor one column earlier"),
+    ("l,right", "move_time(1)", "Cursor right", "cursor-right", False, "cursor one column later"),
+    ("H,shift+left", "move_time(-10)", "Cursor far left", "cursor-far-left", False, "cursor ten columns earlier"),
+    ("L,shift+right", "move_time(10)", "Cursor far right", "cursor-far-right", False, "cursor ten columns later"),
+    ("k,up", "move_row(-1)", "Row up", "row-up", False, "cursor one row up"),
+    ("j,down", "move_row(1)", "Row down", "row-down", False, "cursor one row down"),
+    ("pageup", "page(-1)", "Page up", "page-up", False, "cursor one screen of rows up"),
+    ("pagedown", "page(1)", "Page down", "page-down", False, "cursor one screen of rows down"),
+    ("home,g", "first_row", "First row", "first-row", False, "cursor to the first row"),
+    ("end,G", "last_row", "Last row", "last-row", False, "cursor to the last row"),
+    ("0", "fit", "Fit", "fit", False, "show the whole trace"),
+    ("enter", "app.toggle_details", "Details", "details", True, "details of the span under the cursor (again: hide)"),
+    ("f", "focus_span", "Focus", "focus-span", False, "zoom to the span under the cursor"),
+    ("x", "longest", "Longest", "longest-span", False, "zoom to the longest span on the row (say, the longest STW)"),
+    ("comma", "next_event(False)", "Prev event", "prev-event", False, "previous state change on the row"),
+    ("full_stop", "next_event(True)", "Next event", "next-event", False, "next state change on the row"),
+    ("right_square_bracket", "follow", "Unblocker", "follow-unblocker", True,
+     "jump to the goroutine that unblocked (or created) this one"),
+    ("left_square_bracket", "follow_back", "Back", "follow-back", False, "jump back from where ] came"),
+    ("m", "mark", "Mark", "mark", False, "set mark A, then B (shows the time between); again: start over"),
+    ("space", "toggle_group", "Fold", "toggle-group", False, "fold or unfold the goroutine group of this row"),
+    ("c", "toggle_all_groups", "Fold all", "toggle-all-groups", False, "fold or unfold every goroutine group"),
+    ("ctrl+z", "undo", "Undo", "undo", False, "undo the last navigation (zoom, pan, jump)"),
+)  # fmt: skip
+
+_APP = (
+    ("question_mark,f1", "help", "Help", "help", True, "this help"),
+    ("slash", "search", "Search", "search", True, "search goroutines by id or start function"),
+    ("n", "search_next(1)", "Next match", "search-next", False, "next search match"),
+    ("N", "search_next(-1)", "Prev match", "search-prev", False, "previous search match"),
+    ("ctrl+g", "goto", "Go to", "goto", False, "go to a time (1.5ms, 2s), a goroutine (G12 or 12), P3 or M7"),
+    ("escape", "escape", "Back", "escape", False, "close the panel or prompt; stop loading"),
+    ("q", "quit", "Quit", "quit", True, "quit"),
+)  # fmt: skip
+
+
+def _bindings(table: tuple[tuple[str, str, str, str, bool, str], ...]) -> list[Binding]:
+    return [Binding(k, a, d, show=s, id=i, tooltip=h) for k, a, d, i, s, h in table]
+
+
+TIMELINE_BINDINGS = _bindings(_TIMELINE)
+APP_BINDINGS = _bindings(_APP)
+
+_KEY_NAMES = {
+    "plus": "+", "minus": "-", "comma": ",", "full_stop": ".", "right_square_bracket": "]",
+    "left_square_bracket": "[", "question_mark": "?", "slash": "/", "space": "Space", "enter": "Enter",
+    "escape": "Esc", "pageup": "PgUp", "pagedown": "PgDn", "home": "Home", "end": "End", "left": "←",
+    "right": "→", "up": "↑", "down": "↓", "shift+left": "Shift+←", "shift+right": "Shift+→", "ctrl+z": "Ctrl+Z",
+    "ctrl+g": "Ctrl+G", "f1": "F1",
+}  # fmt: skip
+
+
+def key_label(keys: str) -> str:
+    """`w,plus` -> `w / +`."""
+    return " / ".join(_KEY_NAMES.get(k, k) for k in keys.split(","))
+
+
+def help_rows() -> list[tuple[str, str, str]]:
+    """(keys, help text, binding id) for every binding, timeline first."""
+    return [(key_label(k), h, i) for k, _, _, i, _, h in (*_TIMELINE, *_APP)]
+
+
+def markdown_table() -> str:
+    """The key table for the README."""
+    lines = ["| keys | what it does | binding id |", "|---|---|---|"]
+    for keys, text, ident in help_rows():
+        cell = keys.replace("|", r"\|")
+        lines.append(f"| {cell} | {text} | `{ident}` |")
+    return "\n".join(lines)

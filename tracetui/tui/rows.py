@@ -1,0 +1,316 @@
+"""The rows of the timeline, in order, and what each row draws (no Textual here).
+
+GC, STW and mark-assist rows; two-line charts of the heap and of goroutines by state; a
+row per P and per M; then the goroutines, one row each, under collapsible groups by start
+function. A row's drawing data (`SpanRow`) is prepared on first use and kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+
+import numpy as np
+
+from tracetui.model.trace import Spans, State, Trace, Track, TrackKind
+from tracetui.sanitize import safe_text
+from tracetui.tui.cells import SpanRow
+from tracetui.tui.palette import N_LOOKS, Look
+
+CHART_LINES = 2
+CHART_STATES = (State.RUNNING, State.RUNNABLE, State.WAITING)  # the goroutines chart, bottom up
+UNKNOWN_GROUP = "(unknown start function)"
+
+
+class RowKind(Enum):
+    SPANS = "spans"  # a track of spans: P, M, goroutine, GC, STW, assists
+    CHART = "chart"  # one line of a counter chart
+    GROUP = "group"  # a goroutine group header
+
+
+@dataclass(eq=False)
+class Row:
+    key: tuple[object, ...]  # identity that survives collapsing and reloading
+    kind: RowKind
+    label: str  # sanitised, ready for the terminal
+    track: int = -1  # index into trace.tracks (SPANS rows of tracks)
+    chart: str = ""  # "heap" or "goroutines" (CHART rows)
+    line: int = 0  # line of the chart, 0 = top
+    group: str = ""  # goroutine group (GROUP rows and their goroutines)
+    count: int = 0  # goroutines in the group (GROUP rows)
+    gid: int = -1  # goroutine id (goroutine rows)
+
+
+def _block_category(reason: str) -> Look:
+    r = reason.lower()
+    if r == "network" or "netpoll" in r or r.startswith("io"):
+        return Look.BLOCK_NET
+    if r == "sleep" or "timer" in r:
+        return Look.BLOCK_SLEEP
+    if "gc" in r.split() or r.startswith("gc ") or " gc" in r or "gc" == r:
+        return Look.BLOCK_GC
+    if "chan" in r or "select" in r or "sync" in r or "mutex" in r or "cond" in r or "waitgroup" in r:
+        return Look.BLOCK_SYNC
+    return Look.BLOCK_OTHER
+
+
+class RowSet:
+    """The rows of one trace and their drawing data."""
+
+    def __init__(self, trace: Trace, collapsed: set[str] | None = None) -> None:
+        self.trace = trace
+        self.collapsed: set[str] = set(collapsed or ())
+        self._span_rows: dict[tuple[object, ...], SpanRow] = {}
+        self._reason_look: np.ndarray | None = None
+        self._gc_workers: np.ndarray | None = None
+        self._assists_by_g: dict[int, Spans] | None = None
+        self.groups = self._groups()
+        self.rows: list[Row] = []
+        self.rebuild()
+
+    # --- the row list ------------------------------------------------------------------
+
+    def _groups(self) -> list[tuple[str, list[int]]]:
+        """(group name, goroutine track indices sorted by id), groups by their lowest id."""
+        by: dict[str, list[int]] = {}
+        for i, t in enumerate(self.trace.tracks):
+            if t.kind == TrackKind.GOROUTINE:
+                by.setdefault(t.group or UNKNOWN_GROUP, []).append(i)
+        tracks = self.trace.tracks
+        for members in by.values():
+            members.sort(key=lambda i: tracks[i].id)
+        return sorted(by.items(), key=lambda kv: tracks[kv[1][0]].id)
+
+    def rebuild(self) -> None:
+        """Lay the rows out again (after collapsing or expanding a group)."""
+        tr = self.trace
+        rows: list[Row] = []
+        for i, t in enumerate(tr.tracks):
+            if t.kind == TrackKind.GC and t.spans is not None:
+                rows.append(Row(("gc", t.name), RowKind.SPANS, t.name, track=i))
+        rows.append(Row(("assists",), RowKind.SPANS, "Assists"))
+        for chart, title in (("heap", "Heap"), ("goroutines", "Goroutines")):
+            for line in range(CHART_LINES):
+                rows.append(Row(("chart", chart, line), RowKind.CHART, title if line == 0 else "", chart=chart, line=line))
+        for kind in (TrackKind.PROC, TrackKind.THREAD):
+            ks = [i for i, t in enumerate(tr.tracks) if t.kind == kind]
+            ks.sort(key=lambda i: tr.tracks[i].id)
+            for i in ks:
+                rows.append(Row(("track", int(kind), tr.tracks[i].id), RowKind.SPANS, tr.tracks[i].name, track=i))
+        for name, members in self.groups:
+            closed = name in self.collapsed
+            mark = "▸" if closed else "▾"
+            label = safe_text(f"{mark} {name} ({len(members)})", keep_newlines=False)
+            rows.append(Row(("group", name), RowKind.GROUP, label, group=name, count=len(members)))
+            if closed:
+                continue
+            for i in members:
+                t = tr.tracks[i]
+                rows.append(
+                    Row(
+                        ("track", int(TrackKind.GOROUTINE), t.id),
+                        RowKind.SPANS,
+                        safe_text(" " + t.name, keep_newlines=False),
+                        track=i,
+                        group=name,
+                        gid=t.id,
+                    )
+                )
+        self.rows = rows
+        self._index = {r.key: k for k, r in enumerate(rows)}
+
+    def index_of(self, key: tuple[object, ...]) -> int:
+        return self._index.get(key, -1)
+
+    def goroutine_key(self, gid: int) -> tuple[object, ...]:
+        return ("track", int(TrackKind.GOROUTINE), gid)
+
+    def reveal(self, gid: int) -> int:
+        """Expand the group of goroutine `gid` if needed; its row index, or -1."""
+        t = self.trace.goroutine_track(gid)
+        if t is None:
+            return -1
+        group = t.group or UNKNOWN_GROUP
+        if group in self.collapsed:
+            self.collapsed.discard(group)
+            self.rebuild()
+        return self.index_of(self.goroutine_key(gid))
+
+    def toggle(self, group: str) -> None:
+        self.collapsed ^= {group}
+        self.rebuild()
+
+    def set_all_collapsed(self, collapsed: bool) -> None:
+        self.collapsed = {g for g, _ in self.groups} if collapsed else set()
+        self.rebuild()
+
+    def track_of(self, row: Row) -> Track | None:
+        return self.trace.tracks[row.track] if row.track >= 0 else None
+
+    # --- drawing data --------------------------------------------------------------------
+
+    def span_row(self, row: Row) -> SpanRow | None:
+        """The spans of a SPANS row with their looks (computed once per row)."""
+        if row.kind != RowKind.SPANS:
+            return None
+        sr = self._span_rows.get(row.key)
+        if sr is None:
+            sr = self._make_span_row(row)
+            self._span_rows[row.key] = sr
+        return sr
+
+    def _make_span_row(self, row: Row) -> SpanRow:
+        tr = self.trace
+        if row.key == ("assists",):
+            sp = _union(tr.assists)
+            return SpanRow(sp[0], sp[1], np.full(sp[0].shape, Look.ASSIST, np.uint8))
+        track = tr.tracks[row.track]
+        spans = track.spans
+        assert spans is not None
+        flat = spans.flat
+        look = self.looks(track, flat)
+        sr = SpanRow(flat.start, flat.end, look)
+        if track.kind == TrackKind.PROC:
+            sr.labels = self._proc_labels(flat)
+        elif track.kind == TrackKind.GOROUTINE:
+            assists = self.assists_of(track.id)
+            if assists is not None:
+                sr = _overlay(sr, *_union(assists), Look.ASSIST)
+        return sr
+
+    def looks(self, track: Track, flat: Spans) -> np.ndarray:
+        """Look per span of a track."""
+        st = flat.state
+        if track.kind == TrackKind.GC:
+            return np.where(st == State.STW, Look.STW, np.where(st == State.GC, Look.GC, Look.NONE)).astype(np.uint8)
+        lut = np.zeros(256, np.uint8)
+        lut[State.RUNNING] = Look.RUNNING
+        lut[State.RUNNABLE] = Look.RUNNABLE
+        lut[State.SYSCALL] = Look.SYSCALL
+        lut[State.IDLE] = Look.IDLE
+        lut[State.GC] = Look.GC
+        lut[State.STW] = Look.STW
+        lut[State.SWEEP] = Look.SWEEP
+        lut[State.MARK_ASSIST] = Look.ASSIST
+        look = lut[st]
+        if track.kind == TrackKind.GOROUTINE:
+            waiting = st == State.WAITING
+            if waiting.any():
+                look[waiting] = self.reason_looks()[flat.reason[waiting]]
+        elif track.kind == TrackKind.PROC:
+            run = st == State.RUNNING
+            look[run & (flat.arg < 0)] = Look.SCHED
+            gcw = self.gc_workers()
+            if gcw.size:
+                look[run & np.isin(flat.arg, gcw)] = Look.GC
+        return look
+
+    def reason_looks(self) -> np.ndarray:
+        """Look of a blocked span per reason string id (strings may grow while loading)."""
+        strings = self.trace.strings.strings
+        lut = self._reason_look
+        if lut is None or len(lut) < len(strings):
+            lut = np.array([_block_category(s) for s in strings] or [Look.BLOCK_OTHER], np.uint8)
+            self._reason_look = lut
+        return lut
+
+    def gc_workers(self) -> np.ndarray:
+        """Ids of the goroutines that are GC mark workers."""
+        if self._gc_workers is None:
+            g = self.trace.goroutines
+            names = self.trace.strings.strings
+            fid = [i for i, s in enumerate(names) if s == "runtime.gcBgMarkWorker"]
+            self._gc_workers = g.id[np.isin(g.func, fid)] if fid else np.zeros(0, np.int64)
+        return self._gc_workers
+
+    def _proc_labels(self, flat: Spans) -> Callable[[list[int]], list[str]]:
+        """`G123 main.worker` for spans where a goroutine runs (or is in a syscall) on the P."""
+        g = self.trace.goroutines
+        strings = self.trace.strings.strings
+
+        def labels(idx: list[int]) -> list[str]:
+            out = []
+            for i in idx:
+                if int(flat.state[i]) not in (State.RUNNING, State.SYSCALL) or int(flat.arg[i]) < 0:
+                    out.append("")
+                    continue
+                gid = int(flat.arg[i])
+                k = g.index(gid)
+                fn = strings[int(g.func[k])] if k >= 0 and int(g.func[k]) else ""
+                out.append(safe_text(f"G{gid} {fn}" if fn else f"G{gid}", keep_newlines=False))
+            return out
+
+        return labels
+
+    def prepare(self) -> None:
+        """Do the one-time work of drawing the non-goroutine rows (looks, prefix sums, the
+        lazy counters), so that the first frame is fast; meant for the loading thread."""
+        tr = self.trace
+        for row in self.rows:
+            if row.kind == RowKind.SPANS and row.gid < 0:
+                sr = self.span_row(row)
+                assert sr is not None
+                for look in sr.present:
+                    sr.cumulative(look)
+                sr.gap_ends  # noqa: B018 - computed and kept
+        probe = np.zeros(1, np.int64)
+        for c in (tr.heap_alloc, tr.heap_goal):
+            c.max_between(probe, probe + 1)
+        for st in CHART_STATES:
+            c = tr.goroutine_counts.get(st)
+            if c is not None:
+                c.mean_between(probe, probe + 1)
+        self.reason_looks()
+
+    def assists_of(self, gid: int) -> Spans | None:
+        """The mark-assist ranges of one goroutine."""
+        if self._assists_by_g is None:
+            a = self.trace.assists
+            order = np.argsort(a.arg, kind="stable")
+            by: dict[int, Spans] = {}
+            if len(a):
+                keys = a.arg[order]
+                bounds = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1], True])
+                for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+                    by[int(keys[lo])] = a.take(order[lo:hi])
+            self._assists_by_g = by
+        return self._assists_by_g.get(gid)
+
+
+def _overlay(sr: SpanRow, starts: np.ndarray, ends: np.ndarray, look: Look) -> SpanRow:
+    """`sr` with `look` wherever a span of it overlaps one of the sorted disjoint ranges."""
+    pts = np.sort(np.concatenate([sr.start, sr.end, starts, ends]))
+    pts = pts[np.r_[True, pts[1:] != pts[:-1]]]
+    if len(pts) < 2:
+        return sr
+    s, e = pts[:-1], pts[1:]
+    base = sr.look_at(s)
+    i = np.searchsorted(starts, s, "right") - 1
+    inside = (i >= 0) & (ends[np.maximum(i, 0)] > s)
+    lk = np.where(inside & (base != Look.NONE), look, base).astype(np.uint8)
+    keep = lk != Look.NONE
+    s, e, lk = s[keep], e[keep], lk[keep]
+    if not len(s):
+        return sr
+    # Merge touching pieces of one look.
+    new = np.r_[True, (lk[1:] != lk[:-1]) | (s[1:] != e[:-1])]
+    last = np.r_[np.flatnonzero(new)[1:] - 1, len(s) - 1]
+    return SpanRow(s[new], e[last], lk[new])
+
+
+def _union(sp: Spans) -> tuple[np.ndarray, np.ndarray]:
+    """The union of possibly overlapping ranges, as sorted disjoint (start, end)."""
+    if len(sp) == 0:
+        z = np.zeros(0, np.int64)
+        return z, z.copy()
+    order = np.argsort(sp.start, kind="stable")
+    s, e = sp.start[order], sp.end[order]
+    reach = np.maximum.accumulate(e)
+    new = np.r_[True, s[1:] > reach[:-1]]
+    starts = s[new]
+    last = np.r_[np.flatnonzero(new)[1:] - 1, len(s) - 1]
+    return starts, reach[last]
+
+
+assert N_LOOKS < 256

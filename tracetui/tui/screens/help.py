@@ -1,0 +1,50 @@
+"""`?`: every key binding with what it does, and how to read the rows."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from tracetui.tui.keymap import help_rows
+
+ROWS_HELP = (
+    "Rows: GC (mark phases), STW (stop-the-world pauses; Enter shows the kind), Assists (mark "
+    "assists), Heap (in use, with the goal as a line), Goroutines (running / runnable / blocked, "
+    "stacked), P<n> (the goroutine running on each P), M<n> (threads), then one row per goroutine "
+    "under its start function (Space folds a group). A cell with one state change shows where it "
+    "falls (a partial block in two colours); a shaded cell holds several changes."
+)
+
+
+class HelpScreen(ModalScreen[None]):
+    """All bindings, built from the keymap (so it is never out of date)."""
+
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll { width: 90%; max-width: 100; height: 90%; border: round $accent;
+                                  background: $surface; padding: 0 1; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,question_mark,f1", "close", "Close", id="help-close"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        table = Table(box=None, show_header=True, header_style="bold", expand=True, padding=(0, 1))
+        table.add_column("keys", no_wrap=True, style="bold")
+        table.add_column("what it does")
+        for keys, text, _ in help_rows():
+            table.add_row(Text(keys), Text(text))
+        with VerticalScroll():
+            yield Static(Text("tracetui keys (Esc closes)", style="bold"), markup=False)
+            yield Static(table, markup=False)
+            yield Static(Text("\n" + ROWS_HELP), markup=False)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
