@@ -1,0 +1,671 @@
+"""A Perfetto trace -> the model.
+
+Files tracetui wrote (they carry `tracetui.model` metadata, see `layout`) come back as the
+model they were written from. Other TrackEvent files open as generic tracks: one slice
+track (nested spans, `reason` = the slice name) or counter track per Perfetto track.
+
+Events are collected into typed columns (no object per event), put in trace processor's
+order (timestamp, then file order) and paired per track as it does: an END closes the
+innermost open slice.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from array import array
+from dataclasses import dataclass, field
+
+import numpy as np
+from google.protobuf.message import DecodeError
+
+from perfetto.protos.perfetto.trace import perfetto_trace_pb2 as pb
+from tracetui.errors import TraceFormatError, TracetuiError
+from tracetui.gotrace.events import StackTable, StringTable
+from tracetui.model.trace import (
+    I64,
+    Counter,
+    CPUSamples,
+    FlowKind,
+    Flows,
+    Goroutines,
+    InstantKind,
+    Instants,
+    Regions,
+    Spans,
+    State,
+    Tasks,
+    Trace,
+    Track,
+    TrackKind,
+)
+from tracetui.perfetto import layout as L
+from tracetui.perfetto.wire import GZIP_MAGIC, ZSTD_MAGIC, iter_packets, trace_bytes
+
+
+def is_perfetto(first_bytes: bytes) -> bool:
+    """Whether a file starting with these bytes (64 are plenty) is a Perfetto trace:
+    a `Trace.packet` record, or a gzip/zstd stream (whose content is checked on reading)."""
+    b = bytes(first_bytes[:4])
+    if b[:2] == GZIP_MAGIC or b == ZSTD_MAGIC:
+        return True
+    return len(b) >= 2 and b[0] == 0x0A and not b.startswith(b"go ")
+
+
+def read_model(path: str) -> Trace:
+    """The model of a Perfetto trace file; bad or foreign files raise a one-line
+    TracetuiError naming the file."""
+    if not os.path.exists(path):
+        raise TracetuiError("no such file", path=path)
+    if os.path.isdir(path):
+        raise TracetuiError("is a directory, not a trace file", path=path)
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise TraceFormatError(f"cannot read: {e.strerror or e}", path=path) from None
+    return read_bytes(data, path)
+
+
+def read_bytes(data: bytes, path: str | None = None) -> Trace:
+    """The model of a Perfetto trace held in memory (see read_model)."""
+    raw = trace_bytes(data, path)
+    if not raw:
+        raise TraceFormatError("empty Perfetto trace", path=path)
+    ev = _collect(raw, path)
+    meta = ev.attrs.get(L.META_KEY)
+    if meta is not None:
+        try:
+            m = json.loads(meta)
+        except ValueError:
+            raise TraceFormatError("corrupted tracetui metadata in Perfetto trace", path=path) from None
+        try:
+            return _Ours(ev, m, path).build()
+        except (KeyError, IndexError, TypeError, ValueError) as e:
+            raise TraceFormatError(f"inconsistent tracetui Perfetto trace ({type(e).__name__}: {e})",
+                                   path=path) from None  # fmt: skip
+    return _generic(ev, path)
+
+
+# ---- collecting events -------------------------------------------------------------------
+
+
+@dataclass
+class _Seq:
+    valid: bool = False
+    names: dict[int, str] = field(default_factory=dict)
+    ann_names: dict[int, str] = field(default_factory=dict)
+    strings: dict[int, bytes] = field(default_factory=dict)
+    clock: int | None = None  # default timestamp clock id
+    incremental: dict[int, int] = field(default_factory=dict)  # clock id -> last value
+    track: int | None = None  # default track uuid
+
+
+@dataclass
+class _Desc:
+    name: str
+    parent: int
+    counter: bool
+    rank: int
+
+
+class _Events:
+    """Columns of every TrackEvent, in file order, plus descriptors and tables."""
+
+    COLS = ("track", "ts", "typ", "name", "stack", "arg", "flow", "term", "value")
+
+    def __init__(self) -> None:
+        self.c = {k: array("q") for k in self.COLS}
+        self.name_text = array("q")  # string id (in `self.strings`) of the event's name
+        self.extra: dict[int, dict[str, int | bool]] = {}  # annotations beyond the arg
+        self.descs: dict[int, _Desc] = {}
+        self.attrs: dict[str, str] = {}
+        self.strings = StringTable()
+        self.tables: pb.InternedData = pb.InternedData()  # of the tables sequence
+
+    def __len__(self) -> int:
+        return len(self.c["ts"])
+
+    def np(self, k: str) -> np.ndarray:
+        return np.frombuffer(self.c[k], np.int64) if len(self.c[k]) else np.zeros(0, np.int64)
+
+
+def _collect(raw: bytes, path: str | None) -> _Events:
+    ev = _Events()
+    seqs: dict[int, _Seq] = {}
+    cols = ev.c
+    for off, mv in iter_packets(raw, path):
+        try:
+            p = pb.TracePacket.FromString(mv)
+        except DecodeError:
+            raise TraceFormatError("corrupted Perfetto trace packet", path=path, offset=off) from None
+        sid = p.trusted_packet_sequence_id
+        seq = seqs.get(sid)
+        if seq is None:
+            seq = seqs[sid] = _Seq()
+        if p.sequence_flags & L.CLEARED:
+            seqs[sid] = seq = _Seq(valid=True)
+        if p.HasField("track_descriptor"):
+            d = p.track_descriptor
+            ev.descs[d.uuid] = _Desc(d.name or d.static_name or d.atrace_name, d.parent_uuid, d.HasField("counter"),
+                                     d.sibling_order_rank)  # fmt: skip
+        if p.HasField("trace_attributes"):
+            for a in p.trace_attributes.attribute:
+                ev.attrs[a.key] = a.string_value
+        if p.HasField("clock_snapshot"):
+            for c in p.clock_snapshot.clocks:
+                if c.is_incremental:
+                    seq.incremental[c.clock_id] = c.timestamp
+        if p.HasField("trace_packet_defaults"):
+            dfl = p.trace_packet_defaults
+            if dfl.HasField("timestamp_clock_id"):
+                seq.clock = dfl.timestamp_clock_id
+            if dfl.track_event_defaults.HasField("track_uuid"):
+                seq.track = dfl.track_event_defaults.track_uuid
+        if p.HasField("interned_data") and seq.valid:
+            d = p.interned_data
+            for e in d.event_names:
+                seq.names[e.iid] = e.name
+            for e in d.debug_annotation_names:
+                seq.ann_names[e.iid] = e.name
+            for e in d.debug_annotation_string_values:
+                seq.strings[e.iid] = e.str
+            if sid == L.TABLES_SEQ:
+                ev.tables.MergeFrom(d)
+        if not p.HasField("track_event"):
+            continue
+        if p.sequence_flags & L.NEEDS_STATE and not seq.valid:
+            continue  # trace processor skips it too
+        te = p.track_event
+        clock = p.timestamp_clock_id if p.HasField("timestamp_clock_id") else seq.clock
+        ts = p.timestamp
+        if clock is not None and clock in seq.incremental:
+            ts = seq.incremental[clock] = seq.incremental[clock] + ts
+        if ts >= 1 << 63:
+            raise TraceFormatError("negative timestamp in Perfetto trace", path=path, offset=off)
+        track = te.track_uuid if te.HasField("track_uuid") else (seq.track or 0)
+        cols["track"].append(track)
+        cols["ts"].append(ts)
+        cols["typ"].append(te.type)
+        nm = te.name_iid if te.HasField("name_iid") else 0
+        cols["name"].append(nm)
+        text = seq.names.get(nm, "") if nm else te.name
+        ev.name_text.append(ev.strings.intern(text) if text else 0)
+        cols["stack"].append(te.callstack_iid)
+        cols["flow"].append(te.flow_ids[0] if te.flow_ids else (te.flow_ids_old[0] if te.flow_ids_old else 0))
+        cols["term"].append(te.terminating_flow_ids[0] if te.terminating_flow_ids else
+                            (te.terminating_flow_ids_old[0] if te.terminating_flow_ids_old else 0))  # fmt: skip
+        if te.HasField("counter_value"):
+            cols["value"].append(te.counter_value)
+        elif te.HasField("double_counter_value"):
+            cols["value"].append(int(te.double_counter_value))
+        else:
+            cols["value"].append(0)
+        arg = -1
+        if te.debug_annotations:
+            extra: dict[str, int | bool] = {}
+            for a in te.debug_annotations:
+                an = seq.ann_names.get(a.name_iid, "") if a.HasField("name_iid") else a.name
+                if a.HasField("int_value"):
+                    v: int | bool = a.int_value
+                elif a.HasField("uint_value"):
+                    v = a.uint_value
+                elif a.HasField("bool_value"):
+                    v = a.bool_value
+                elif a.HasField("string_value_iid"):
+                    v = a.string_value_iid
+                else:
+                    continue
+                if an in L.ARG_NAMES and arg == -1 and not isinstance(v, bool):
+                    arg = int(v)
+                extra[an] = v
+            if len(extra) > 1 or (extra and next(iter(extra)) not in L.ARG_NAMES):
+                ev.extra[len(cols["ts"]) - 1] = extra
+        cols["arg"].append(arg)
+    return ev
+
+
+# ---- slices: trace processor's pairing ---------------------------------------------------------
+
+
+@dataclass
+class _Slices:
+    """Slices of all tracks: begin (event index), end (event index, -1: never ended),
+    depth; grouped by track in time order."""
+
+    track: np.ndarray
+    begin: np.ndarray
+    end: np.ndarray
+    depth: np.ndarray
+
+
+def _pair(ev: _Events) -> tuple[_Slices, np.ndarray]:
+    """Slices from BEGIN/END/INSTANT events (instants as 0-length slices, end = begin),
+    and the order of all events (by track, then timestamp, then file order)."""
+    track, ts, typ = ev.np("track"), ev.np("ts"), ev.np("typ")
+    o = np.lexsort((np.arange(ts.size), ts, track))
+    tr, ty = track[o], typ[o]
+    sl = np.flatnonzero((ty == L.BEGIN) | (ty == L.END) | (ty == L.INSTANT))
+    tr, ty, oi = tr[sl], ty[sl], o[sl]
+    step = np.where(ty == L.BEGIN, 1, np.where(ty == L.END, -1, 0)).astype(np.int64)
+    # Depth per track, floored at 0 (an END with nothing open is ignored): d = c - min(0, prefix min c).
+    first = np.r_[True, tr[1:] != tr[:-1]] if tr.size else np.zeros(0, bool)
+    grp = np.cumsum(first) - 1
+    c = np.cumsum(step)
+    base = (c - step)[first][grp] if tr.size else c
+    c = c - base
+    pm = _group_prefix_min(np.minimum(c, 0), grp)
+    d = c - pm
+    prev = np.where(first, 0, np.r_[0, d[:-1]]) if tr.size else d
+    ignored = (ty == L.END) & (d == prev)
+    level = np.where(ty == L.BEGIN, d - 1, np.where(ty == L.END, d, d))
+    keep = ~ignored
+    tr, ty, oi, level = tr[keep], ty[keep], oi[keep], level[keep]
+    # A BEGIN at level k pairs with the next END at level k on its track.
+    o2 = np.lexsort((np.arange(tr.size), level, tr))
+    t2, y2, l2, i2 = tr[o2], ty[o2], level[o2], oi[o2]
+    is_b = y2 == L.BEGIN
+    nxt_end = np.r_[(y2[1:] == L.END) & (t2[1:] == t2[:-1]) & (l2[1:] == l2[:-1]), False]
+    b = np.flatnonzero(is_b)
+    paired = nxt_end[b]
+    end = np.full(b.size, -1, np.int64)
+    end[paired] = i2[b[paired] + 1]
+    inst = np.flatnonzero(y2 == L.INSTANT)
+    begin = np.concatenate([i2[b], i2[inst]])
+    endall = np.concatenate([end, i2[inst]])
+    depth = np.concatenate([l2[b], l2[inst]])
+    trk = np.concatenate([t2[b], t2[inst]])
+    order = np.lexsort((begin, ts[begin], trk))
+    return _Slices(trk[order], begin[order], endall[order], depth[order].astype(np.int64)), o
+
+
+def _group_prefix_min(x: np.ndarray, grp: np.ndarray) -> np.ndarray:
+    """Prefix minimum of x within each run of equal (non-decreasing) `grp`: each group is
+    shifted below every earlier one, so one global accumulate does it."""
+    if x.size == 0:
+        return x
+    span = int(x.max() - x.min()) + 1
+    return np.minimum.accumulate(x - grp * span) + grp * span
+
+
+# ---- our files ---------------------------------------------------------------------------------
+
+
+class _Ours:
+    def __init__(self, ev: _Events, meta: dict, path: str | None) -> None:  # type: ignore[type-arg]
+        self.ev, self.m, self.path = ev, meta, path
+        self.base = int(meta["base_time"])
+        self.names = meta["names"]
+        self.ts = ev.np("ts") - self.base
+        self.sl, _ = _pair(ev)
+        if (self.sl.end < 0).any():
+            raise ValueError("a slice never ends")
+        tr = self.sl.track
+        self.bounds = np.searchsorted(tr, np.arange(0, int(tr.max()) + 2)) if tr.size else np.zeros(2, np.int64)
+
+    def slices_of(self, uuid: int) -> np.ndarray:
+        """Indices into self.sl of a track's slices, in time order."""
+        if uuid + 1 >= self.bounds.size:
+            return np.zeros(0, np.int64)
+        return np.arange(self.bounds[uuid], self.bounds[uuid + 1])
+
+    def spans(self, uuid: int, with_depth: bool = False) -> Spans:
+        """The spans (BEGIN-made slices) of a track; state/reason from the names table."""
+        ev, sl = self.ev, self.sl
+        k = self.slices_of(uuid)
+        k = k[ev.np("typ")[sl.begin[k]] == L.BEGIN]
+        b, e = sl.begin[k], sl.end[k]
+        nm = ev.np("name")[b]
+        keys = self._keys(nm)
+        arg_ann = ev.np("arg")[b]
+        arg = np.where(keys[:, 3] == _NO_ARG, arg_ann, keys[:, 3])
+        st = keys[:, 1]
+        return Spans(self.ts[b], self.ts[e], st.astype(np.uint8), keys[:, 2].astype(np.int32),
+                     ev.np("stack")[b].astype(np.int32), arg.astype(I64),
+                     sl.depth[k].astype(np.uint16) if with_depth else None)  # fmt: skip
+
+    def _keys(self, nm: np.ndarray) -> np.ndarray:
+        table = getattr(self, "_ktab", None)
+        if table is None:
+            table = np.array([[r, s, rs, _NO_ARG if a is None else a] for r, s, rs, a in self.names], np.int64)
+            self._ktab = table
+        if nm.size and (nm.max() >= len(table) or nm.min() <= 0):
+            raise ValueError("unknown event name")
+        return table[nm] if nm.size else np.zeros((0, 4), np.int64)
+
+    def events_with_role(self, roles: tuple[L.Role, ...]) -> np.ndarray:
+        """Event indices whose name has one of these roles, in (ts, file) order."""
+        nm = self.ev.np("name")
+        keys_role = np.array([r for r, _, _, _ in self.names], np.int64)
+        ok = (nm > 0) & (nm < keys_role.size)
+        sel = np.flatnonzero(ok)
+        sel = sel[np.isin(keys_role[nm[sel]], [int(r) for r in roles])]
+        return sel[np.lexsort((sel, self.ts[sel]))]
+
+    def lanes(self, uuids: list[int]) -> Spans:
+        """Spans of several lane tracks, merged by (start, lane) (see writer._lanes)."""
+        parts = [self.spans(u) for u in uuids]
+        if not parts:
+            return Spans.empty()
+        lane = np.concatenate([np.full(len(p), i, np.int64) for i, p in enumerate(parts)])
+        pos = np.concatenate([np.arange(len(p)) for p in parts])
+        cat = Spans(*(np.concatenate([getattr(p, c) for p in parts]) for c in ("start", "end", "state", "reason",
+                                                                            "stack", "arg")))  # fmt: skip
+        return cat.take(np.lexsort((pos, lane, cat.start)))
+
+    def build(self) -> Trace:
+        from tracetui.model.from_gotrace import _flatten_overlaps
+
+        m, ev = self.m, self.ev
+        strings, stacks = _tables(ev.tables)
+        tmeta = m["tracks"]
+        tracks: list[Track] = []
+        desc = ev.descs
+        extent = m.get("proc_extent", {})
+        for i, (kind, ident, group) in enumerate(tmeta):
+            kind = TrackKind(kind)
+            u = L.FIRST_TRACK + i
+            d = desc.get(u)
+            if d is None:
+                raise ValueError(f"no descriptor for track {i}")
+            tr = Track(kind, int(ident), d.name, group)
+            if kind in (TrackKind.GOROUTINE, TrackKind.THREAD) or (kind == TrackKind.GC and ident == 0):
+                tr.spans = self.spans(u)
+            elif kind == TrackKind.PROC:
+                tr.spans = _with_implicit(self.spans(u), extent.get(str(i), []))
+            elif kind == TrackKind.REGION:
+                tr.spans = self.spans(u, with_depth=True)
+            tracks.append(tr)
+        lanes = m["lanes"]
+        stw = self.lanes(lanes["stw"])
+        assists = self.lanes(lanes["assists"])
+        sweeps = self.lanes(lanes["sweeps"])
+        for tr in tracks:
+            if tr.kind == TrackKind.GC and tr.id == 1:
+                tr.spans = _flatten_overlaps(stw)
+        gtab = m["goroutines"]
+        gids = np.array(gtab["id"], np.int64)
+        gidx = {(int(t.kind), t.id): i for i, t in enumerate(tracks)}
+        goroutines = Goroutines(
+            id=gids,
+            track=np.array([gidx[(int(TrackKind.GOROUTINE), int(g))] for g in gids.tolist()], np.int64),
+            func=np.array(gtab["func"], np.int32), created=np.array(gtab["created"], I64),
+            ended=np.array(gtab["ended"], I64), creator=np.array(gtab["creator"], I64),
+            create_stack=np.array(gtab["create_stack"], np.int32), start_stack=np.array(gtab["start_stack"], np.int32),
+        )  # fmt: skip
+        kinds = [t.kind for t in tracks]
+        proc_tracks = np.array([i for i, k in enumerate(kinds) if k == TrackKind.PROC], np.int64)
+        thread_tracks = np.array([i for i, k in enumerate(kinds) if k == TrackKind.THREAD], np.int64)
+        counters = self._counters(tracks, goroutines)
+        tasks, task_lanes = _tasks(m["tasks"])
+        for tr in tracks:
+            if tr.kind == TrackKind.TASK:
+                tr.spans = task_lanes[tr.id] if tr.id < len(task_lanes) else Spans.empty()
+        regions = self._regions(tracks)
+        logs, labels, cpu = self._instants(tracks, goroutines)
+        for tr in tracks:
+            if tr.kind == TrackKind.CPU:
+                gtr = np.array([gidx.get((int(TrackKind.GOROUTINE), int(g)), -1) for g in cpu.g.tolist()], np.int32)
+                tr.instants = Instants(cpu.ts, np.full(len(cpu), InstantKind.CPU_SAMPLE, np.uint8),
+                                       np.zeros(len(cpu), np.int32), cpu.stack, gtr, cpu.g.copy(),
+                                       np.full(len(cpu), -1, I64))  # fmt: skip
+        heap_alloc = counters.get((TrackKind.HEAP, 0), Counter.empty())
+        heap_goal = counters.get((TrackKind.HEAP, 1), Counter.empty())
+        gomaxprocs = counters.get((TrackKind.COUNTER, 0), Counter.empty())
+        gcounts = {st: counters[(TrackKind.COUNTER, 1 + k)] for k, st in enumerate(_GSTATES)
+                   if (TrackKind.COUNTER, 1 + k) in counters}  # fmt: skip
+        tcounts = {st: counters[(TrackKind.COUNTER, 5 + k)] for k, st in enumerate(_TSTATES)
+                   if (TrackKind.COUNTER, 5 + k) in counters}  # fmt: skip
+        gc = next((t.spans for t in tracks if t.kind == TrackKind.GC and t.id == 0 and t.spans is not None),
+                  Spans.empty())  # fmt: skip
+        return Trace(
+            version=int(m["version"]), base_time=self.base, duration=int(m["duration"]), strings=strings,
+            stacks=stacks, tracks=tracks, goroutines=goroutines,
+            proc_ids=np.array([tracks[i].id for i in proc_tracks.tolist()], np.int64), proc_tracks=proc_tracks,
+            thread_ids=np.array([tracks[i].id for i in thread_tracks.tolist()], np.int64),
+            thread_tracks=thread_tracks, gc=gc, stw=stw, assists=assists, sweeps=sweeps, heap_alloc=heap_alloc,
+            heap_goal=heap_goal, gomaxprocs=gomaxprocs, goroutine_counts=gcounts, thread_counts=tcounts,
+            tasks=tasks, regions=regions, logs=logs, labels=labels, cpu_samples=cpu, flows=self._flows(),
+            sync_times=np.array(m["sync_times"], I64), events=int(m["events"]), error=m.get("error"),
+        )  # fmt: skip
+
+    def _counters(self, tracks: list[Track], goroutines: Goroutines) -> dict[tuple[TrackKind, int], Counter]:
+        from tracetui.model.from_gotrace import _goroutine_counters, _SpanSet, _thread_counters
+
+        ev = self.ev
+        out: dict[tuple[TrackKind, int], Counter] = {}
+        typ, track = ev.np("typ"), ev.np("track")
+        gsp = [t.spans for t in tracks if t.kind == TrackKind.GOROUTINE and t.spans is not None]
+        tsp = [t.spans for t in tracks if t.kind == TrackKind.THREAD and t.spans is not None]
+        derived: dict[int, Counter] = {}
+        if any(t.kind == TrackKind.COUNTER and t.id >= 1 for t in tracks):
+            g = _concat(gsp)
+            lens = np.array([len(s) for s in gsp], np.int64)
+            hi = np.cumsum(lens)
+            gc = _goroutine_counters(_SpanSet(g, hi - lens, hi), goroutines.ended)
+            tc = _thread_counters(_concat(tsp), int(self.m["duration"]))
+            derived = {1 + k: c for k, c in enumerate(gc.values())} | {5 + k: c for k, c in enumerate(tc.values())}
+        for i, tr in enumerate(tracks):
+            if tr.kind not in (TrackKind.HEAP, TrackKind.COUNTER):
+                continue
+            if tr.kind == TrackKind.COUNTER and tr.id >= 1:
+                tr.counter = derived[tr.id]
+            else:
+                sel = np.flatnonzero((track == L.FIRST_TRACK + i) & (typ == L.COUNTER))
+                sel = sel[np.lexsort((sel, self.ts[sel]))]
+                tr.counter = Counter(self.ts[sel].copy(), ev.np("value")[sel].copy())
+            out[(tr.kind, tr.id)] = tr.counter
+        return out
+
+    def _regions(self, tracks: list[Track]) -> Regions:
+        parts = []
+        ev = self.ev
+        for i, tr in enumerate(tracks):
+            if tr.kind != TrackKind.REGION or tr.spans is None:
+                continue
+            sp = tr.spans
+            k = self.slices_of(L.FIRST_TRACK + i)
+            b = self.sl.begin[k[ev.np("typ")[self.sl.begin[k]] == L.BEGIN]]
+            hb = np.array([not ev.extra.get(int(j), {}).get("no_begin", False) for j in b.tolist()], bool)
+            he = np.array([not ev.extra.get(int(j), {}).get("no_end", False) for j in b.tolist()], bool)
+            parts.append((np.full(len(sp), tr.id, I64), sp, hb, he))
+        if not parts:
+            z = np.zeros(0, I64)
+            zi = np.zeros(0, np.int32)
+            return Regions(z, z, zi, z, z, np.zeros(0, np.uint16), zi, np.zeros(0, bool), np.zeros(0, bool))
+        return Regions(
+            g=np.concatenate([p[0] for p in parts]), task=np.concatenate([p[1].arg for p in parts]),
+            name=np.concatenate([p[1].reason for p in parts]), start=np.concatenate([p[1].start for p in parts]),
+            end=np.concatenate([p[1].end for p in parts]),
+            depth=np.concatenate([p[1].depth for p in parts]).astype(np.uint16),  # type: ignore[misc]
+            stack=np.concatenate([p[1].stack for p in parts]), has_begin=np.concatenate([p[2] for p in parts]),
+            has_end=np.concatenate([p[3] for p in parts]),
+        )  # fmt: skip
+
+    def _track_of(self, uuid: np.ndarray) -> np.ndarray:
+        t = uuid - L.FIRST_TRACK
+        return np.where((t >= 0) & (t < len(self.m["tracks"])), t, -1).astype(np.int32)
+
+    def _instants(self, tracks: list[Track], goroutines: Goroutines) -> tuple[Instants, Instants, CPUSamples]:
+        ev = self.ev
+        track, stack, arg = ev.np("track"), ev.np("stack"), ev.np("arg")
+
+        def ann(idx: np.ndarray, key: str, default: int) -> np.ndarray:
+            return np.array([int(ev.extra.get(int(j), {}).get(key, default)) for j in idx.tolist()], I64)
+
+        out = []
+        for role, kind, sname in ((L.Role.LOG, InstantKind.LOG, "message"), (L.Role.LABEL, InstantKind.LABEL, "label")):
+            idx = self.events_with_role((role,))
+            out.append(Instants(
+                ts=self.ts[idx].copy(), kind=np.full(idx.size, kind, np.uint8),
+                string=ann(idx, sname, 0).astype(np.int32), stack=stack[idx].astype(np.int32),
+                track=self._track_of(track[idx]), arg=ann(idx, "arg", -1), task=ann(idx, "task", -1),
+            ))  # fmt: skip
+        idx = self.events_with_role((L.Role.SAMPLE,))
+        cpu = CPUSamples(self.ts[idx].copy(), ann(idx, "m", -1), ann(idx, "p", -1), ann(idx, "g", -1),
+                         stack[idx].astype(np.int32))  # fmt: skip
+        del arg
+        return out[0], out[1], cpu
+
+    def _flows(self) -> Flows:
+        ev = self.ev
+        src = self.events_with_role((L.Role.FLOW_UNBLOCK, L.Role.FLOW_CREATE))
+        flow, term, track = ev.np("flow"), ev.np("term"), ev.np("track")
+        src = src[flow[src] > 0]
+        dst = np.flatnonzero(term > 0)
+        n = src.size
+        if dst.size != n:
+            raise ValueError(f"{n} flow sources but {dst.size} flow ends")
+        so = src[np.argsort(flow[src], kind="stable")]
+        do = dst[np.argsort(term[dst], kind="stable")]
+        if not np.array_equal(flow[so], term[do]):
+            raise ValueError("flow ids do not match")
+        roles = np.array([r for r, _, _, _ in self.names], np.int64)[ev.np("name")[so]]
+        from_track = np.where(track[so] == L.UNKNOWN_FLOWS, -1, self._track_of(track[so])).astype(np.int32)
+        return Flows(from_track=from_track, from_ts=self.ts[so].copy(), to_track=self._track_of(track[do]),
+                     to_ts=self.ts[do].copy(),
+                     kind=np.where(roles == L.Role.FLOW_CREATE, FlowKind.CREATE, FlowKind.UNBLOCK).astype(np.uint8))
+
+
+_NO_ARG = -(1 << 62)
+_GSTATES = (State.RUNNING, State.RUNNABLE, State.WAITING, State.SYSCALL)
+_TSTATES = (State.RUNNING, State.SYSCALL)
+
+
+def _concat(parts: list[Spans]) -> Spans:
+    if not parts:
+        return Spans.empty()
+    return Spans(*(np.concatenate([getattr(p, c) for p in parts]) for c in ("start", "end", "state", "reason",
+                                                                        "stack", "arg")))  # fmt: skip
+
+
+def _with_implicit(sp: Spans, extent: list[int]) -> Spans:
+    """A P track's spans: the written ones plus RUNNING with no goroutine in every gap of
+    its extent that is not a hole."""
+    if not extent:
+        return sp
+    lo, hi, holes = extent[0], extent[1], extent[2:]
+    # Gaps: between consecutive written spans, and before the first / after the last.
+    starts = np.r_[lo, sp.end]
+    ends = np.r_[sp.start, hi]
+    hs, he = np.array(holes[0::2], I64), np.array(holes[1::2], I64)
+    gs, ge = [], []
+    for a, b in zip(starts.tolist(), ends.tolist()):
+        if b <= a:
+            continue
+        inside = np.flatnonzero((hs >= a) & (he <= b))
+        cur = a
+        for h in inside.tolist():
+            if hs[h] > cur:
+                gs.append(cur)
+                ge.append(int(hs[h]))
+            cur = int(he[h])
+        if b > cur:
+            gs.append(cur)
+            ge.append(b)
+    n = len(gs)
+    if not n:
+        return sp
+    imp = Spans(np.array(gs, I64), np.array(ge, I64), np.full(n, State.RUNNING, np.uint8), np.zeros(n, np.int32),
+                np.zeros(n, np.int32), np.full(n, -1, I64))  # fmt: skip
+    cat = _concat([sp, imp])
+    return cat.take(np.argsort(cat.start, kind="stable"))
+
+
+def _tasks(t: dict[str, list[int]]) -> tuple[Tasks, list[Spans]]:
+    a = {k: np.array(v, I64) for k, v in t.items()}
+    tasks = Tasks(
+        id=a["id"], parent=a["parent"], name=a["name"].astype(np.int32), start=a["start"], end=a["end"],
+        begin_g=a["begin_g"], end_g=a["end_g"], begin_stack=a["begin_stack"].astype(np.int32),
+        end_stack=a["end_stack"].astype(np.int32), has_begin=a["has_begin"].astype(bool),
+        has_end=a["has_end"].astype(bool), lane=a["lane"].astype(np.int32),
+    )  # fmt: skip
+    lanes = []
+    for i in range(int(tasks.lane.max()) + 1 if len(tasks) else 0):
+        sel = np.flatnonzero(tasks.lane == i)
+        lanes.append(Spans(tasks.start[sel], tasks.end[sel], np.full(sel.size, State.TASK, np.uint8),
+                           tasks.name[sel], tasks.begin_stack[sel], tasks.id[sel]))  # fmt: skip
+    return tasks, lanes
+
+
+def _tables(d: pb.InternedData) -> tuple[StringTable, StackTable]:
+    """The string and stack tables from the tables sequence's interned data."""
+    strings = StringTable()
+    byid = {e.iid: e.str.decode("utf-8", "surrogateescape") for e in d.debug_annotation_string_values}
+    n = max(byid, default=0)
+    strings.strings = [""] + [byid.get(i, "") for i in range(1, n + 1)]
+    strings._ids = {}
+    for i, s in enumerate(strings.strings):
+        strings._ids.setdefault(s, i)
+    st = StackTable()
+    frames = sorted(d.frames, key=lambda f: f.iid)
+    for k, f in enumerate(frames):
+        if f.iid != k + 1:
+            raise ValueError("frame ids are not dense")
+        st.frame_pc.append(f.rel_pc)
+        st.frame_func.append(f.function_name_id)
+        st.frame_file.append(f.source_path_iid)
+        st.frame_line.append(f.line_number)
+        st._frame_ids[(f.rel_pc, f.function_name_id, f.source_path_iid, f.line_number)] = k
+    cs = {c.iid: tuple(fid - 1 for fid in reversed(c.frame_ids)) for c in d.callstacks}
+    for sid in range(1, max(cs, default=0) + 1):
+        s = cs.get(sid, ())
+        st.stacks.append(s)
+        st._stack_ids.setdefault(s, sid)
+    return strings, st
+
+
+# ---- other files: generic tracks ----------------------------------------------------------------
+
+
+def _generic(ev: _Events, path: str | None) -> Trace:
+    """Other TrackEvent files: a slice track per Perfetto track with slices, a counter
+    track per counter track (names from the descriptors)."""
+    if len(ev) == 0:
+        raise TraceFormatError("Perfetto trace without TrackEvent events (tracetui opens TrackEvent traces only)",
+                               path=path)  # fmt: skip
+    ts = ev.np("ts")
+    base = int(ts.min())
+    rel = ts - base
+    sl, _ = _pair(ev)
+    typ, track, val = ev.np("typ"), ev.np("track"), ev.np("value")
+    names = np.frombuffer(ev.name_text, np.int64) if len(ev.name_text) else np.zeros(0, np.int64)
+    T = int(rel.max())
+    tracks: list[Track] = []
+    uuids = sorted(set(np.unique(track).tolist()))
+
+    def label(u: int) -> tuple[str, str]:
+        d = ev.descs.get(u)
+        name = d.name if d and d.name else f"track {u}"
+        parent = ev.descs.get(d.parent) if d else None
+        return name, parent.name if parent else ""
+
+    bounds = np.searchsorted(sl.track, np.array(uuids + [np.iinfo(np.int64).max]))
+    for k, u in enumerate(uuids):
+        name, group = label(u)
+        cnt = np.flatnonzero((track == u) & (typ == L.COUNTER))
+        if cnt.size:
+            cnt = cnt[np.lexsort((cnt, rel[cnt]))]
+            tracks.append(Track(TrackKind.COUNTER, k, name, group, counter=Counter(rel[cnt].copy(), val[cnt].copy())))
+            continue
+        j = np.arange(bounds[k], bounds[k + 1])
+        if not j.size:
+            continue
+        b, e = sl.begin[j], sl.end[j]
+        end = np.where(e >= 0, rel[np.maximum(e, 0)], T)
+        n = j.size
+        sp = Spans(rel[b].copy(), end, np.full(n, State.REGION, np.uint8), names[b].astype(np.int32),
+                   np.zeros(n, np.int32), np.full(n, -1, I64), sl.depth[j].astype(np.uint16))  # fmt: skip
+        tracks.append(Track(TrackKind.REGION, k, name, group, spans=sp))
+    z, zi = np.zeros(0, I64), np.zeros(0, np.int32)
+    zb = np.zeros(0, bool)
+    return Trace(
+        version=0, base_time=base, duration=T, strings=ev.strings, stacks=StackTable(), tracks=tracks,
+        goroutines=Goroutines(z, z, zi, z, z, z, zi, zi), proc_ids=z, proc_tracks=z, thread_ids=z, thread_tracks=z,
+        gc=Spans.empty(), stw=Spans.empty(), assists=Spans.empty(), sweeps=Spans.empty(), heap_alloc=Counter.empty(),
+        heap_goal=Counter.empty(), gomaxprocs=Counter.empty(), goroutine_counts={}, thread_counts={},
+        tasks=Tasks(z, z, zi, z, z, z, z, zi, zi, zb, zb, zi),
+        regions=Regions(z, z, zi, z, z, np.zeros(0, np.uint16), zi, zb, zb), logs=Instants.empty(),
+        labels=Instants.empty(), cpu_samples=CPUSamples.empty(), flows=Flows.empty(), sync_times=z,
+        events=len(ev),
+    )  # fmt: skip
