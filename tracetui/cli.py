@@ -28,7 +28,7 @@ def _build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     p = sub.add_parser("summary", help="print the findings of a trace without a UI")
-    p.add_argument("trace", metavar="TRACE", help="a Go execution trace")
+    p.add_argument("trace", metavar="TRACE", help="a Go execution trace, or a Perfetto trace tracetui wrote")
     p.add_argument("--json", action="store_true", help="print machine-readable JSON")
     p.set_defaults(func=_cmd_summary)
 
@@ -42,6 +42,14 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--no-mouse", action="store_true", help="leave the mouse to the terminal")
     p.set_defaults(func=_cmd_view)
+
+    p = sub.add_parser("export", help="write the trace as a Perfetto trace (for ui.perfetto.dev)")
+    p.add_argument("trace", metavar="TRACE", help="a Go execution trace (or a Perfetto trace tracetui wrote)")
+    p.add_argument("-o", "--output", metavar="OUT", help="the Perfetto file to write (default: TRACE's name + .pftrace)")
+    p.add_argument("--serve", action="store_true",
+                   help="then serve it on 127.0.0.1:9001 for ui.perfetto.dev, until it was fetched or Ctrl-C")
+    p.add_argument("--no-compress", action="store_true", help="plain packets (no zlib compressed_packets chunks)")
+    p.set_defaults(func=_cmd_export)
 
     p = sub.add_parser("dump", help="print every event as `go tool trace -d=parsed` does")
     p.add_argument("trace", metavar="TRACE", help="a Go execution trace")
@@ -57,6 +65,29 @@ def _load(path: str):
     if os.path.isdir(path):
         raise TracetuiError("is a directory, not a trace file", path=path)
     return read_trace(path)
+
+
+def _load_model(path: str):
+    """(model, partial-trace info or None) of a Go trace or of a Perfetto trace; warns on
+    stderr about a partial Go trace, raises on an unusable one."""
+    from tracetui.model.from_gotrace import build_model
+    from tracetui.perfetto.reader import is_perfetto, read_model
+    from tracetui.report import partial_info
+
+    if not os.path.exists(path):
+        raise TracetuiError("no such file", path=path)
+    if os.path.isdir(path):
+        raise TracetuiError("is a directory, not a trace file", path=path)
+    try:
+        with open(path, "rb") as f:
+            head = f.read(64)
+    except OSError as e:
+        raise TracetuiError(f"cannot read: {e.strerror or e}", path=path) from None
+    if is_perfetto(head):
+        return read_model(path), None
+    table = _load(path)
+    _fail_if_unusable(path, table)
+    return build_model(table), partial_info(table)
 
 
 def _warn_partial(path: str, table) -> None:
@@ -126,12 +157,34 @@ def _cmd_view(args: argparse.Namespace) -> int:
 def _cmd_summary(args: argparse.Namespace) -> int:
     from tracetui import report
 
-    table = _load(args.trace)
-    _fail_if_unusable(args.trace, table)
+    trace, partial = _load_model(args.trace)
     if args.json:
-        sys.stdout.write(report.summary_json(table) + "\n")
+        sys.stdout.write(report.summary_json(trace, partial) + "\n")
     else:
-        report.print_summary(args.trace, table)
+        report.print_summary(args.trace, trace)
+    return EXIT_OK
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from tracetui.perfetto.writer import write_trace
+    from tracetui.sanitize import safe_text
+
+    out = args.output or os.path.splitext(os.path.basename(args.trace))[0] + ".pftrace"
+    trace, _ = _load_model(args.trace)
+    if os.path.abspath(out) == os.path.abspath(args.trace):
+        raise UsageError("the output would overwrite the input", path=out)
+    try:
+        stats = write_trace(trace, out, compress=not args.no_compress)
+    except OSError as e:
+        raise TracetuiError(f"cannot write: {e.strerror or e}", path=out) from None
+    size = os.path.getsize(args.trace)
+    ratio = f", {stats.file_bytes / size:.2f}x the input" if size else ""
+    print(f"tracetui: wrote {safe_text(out, keep_newlines=False)} ({stats.packets:,} packets, "
+          f"{stats.file_bytes / 1e6:.1f} MB{ratio})", file=sys.stderr)  # fmt: skip
+    if args.serve:
+        from tracetui.perfetto.serve import serve
+
+        serve(out)
     return EXIT_OK
 
 

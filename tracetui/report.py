@@ -1,4 +1,5 @@
-"""The non-interactive summary: a short Rich report, or JSON."""
+"""The non-interactive summary: a short Rich report, or JSON, computed from the model (so a
+Go trace and the Perfetto file exported from it give the same summary)."""
 
 from __future__ import annotations
 
@@ -9,27 +10,49 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+import numpy as np
+
 from tracetui.gotrace.events import EventTable
+from tracetui.model.trace import Trace
 from tracetui.sanitize import safe_text
 
 
-def summary_stats(table: EventTable) -> dict[str, Any]:
-    """The summary's figures, counted as Go's parser sees the trace."""
-    from tracetui.model.from_gotrace import stats
+def summary_stats(trace: Trace) -> dict[str, Any]:
+    """The summary's figures, as Go's parser counts them: events, goroutines (with a state
+    transition), procs, threads (Ms), GC cycles (begun in the trace), stop-the-world
+    pauses, duration, GOMAXPROCS (last, max) and the trace format's Go version."""
+    dur = trace.stw.end - trace.stw.start
+    procs = np.asarray(trace.gomaxprocs.value, np.int64)
+    return {
+        "events": int(trace.events),
+        "goroutines": len(trace.goroutines),
+        "procs": int(len(trace.proc_ids)),
+        "threads": int(len(trace.thread_ids)),
+        "gc_cycles": int(np.count_nonzero(trace.gc.arg >= 0)),
+        "stw": {"count": int(dur.size), "total_ns": int(dur.sum()), "max_ns": int(dur.max()) if dur.size else 0},
+        "duration_ns": int(trace.duration),
+        "gomaxprocs": {"last": int(procs[-1]) if procs.size else 0, "max": int(procs.max()) if procs.size else 0},
+        "go_version": f"1.{trace.version}" if trace.version else "unknown",
+    }
 
-    return stats(table)
+
+def partial_info(table: EventTable) -> dict[str, Any] | None:
+    """What was lost of a truncated or corrupted Go trace (None if it is whole)."""
+    if table.error is None:
+        return None
+    return {
+        "error": table.error.split("\n")[0],
+        "error_offset": table.error_offset,
+        "valid_bytes": table.valid_size,
+        "total_bytes": table.size,
+    }
 
 
-def summary_json(table: EventTable) -> str:
+def summary_json(trace: Trace, partial: dict[str, Any] | None = None) -> str:
     """`tracetui summary --json`."""
-    data = summary_stats(table)
-    if table.error is not None:
-        data["partial"] = {
-            "error": table.error.split("\n")[0],
-            "error_offset": table.error_offset,
-            "valid_bytes": table.valid_size,
-            "total_bytes": table.size,
-        }
+    data = summary_stats(trace)
+    if partial is not None:
+        data["partial"] = partial
     return json.dumps(data, indent=2, sort_keys=False)
 
 
@@ -71,9 +94,13 @@ def _gomaxprocs(v: object) -> str:
     return "?" if v is None else str(v)
 
 
-def print_summary(path: str, table: EventTable, console: Console | None = None) -> None:
-    """The short human report."""
-    s = summary_stats(table)
+def print_summary(path: str, trace: Trace | EventTable, console: Console | None = None) -> None:
+    """The short human report (of a model, or of a Go event table, modelled here)."""
+    if isinstance(trace, EventTable):
+        from tracetui.model.from_gotrace import build_model
+
+        trace = build_model(trace)
+    s = summary_stats(trace)
     console = console or Console()
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
@@ -81,7 +108,7 @@ def print_summary(path: str, table: EventTable, console: Console | None = None) 
     stw = s["stw"]
     rows = [
         ("Trace", Text(safe_text(path, keep_newlines=False))),
-        ("Go version", Text(f"go{s['go_version']} trace format")),
+        ("Go version", Text(f"go{s['go_version']} trace format" if trace.version else "unknown (not a Go trace)")),
         ("Duration", Text(format_duration(s["duration_ns"]))),
         ("Events", Text(f"{s['events']:,}")),
         ("GOMAXPROCS", Text(_gomaxprocs(s.get("gomaxprocs")))),

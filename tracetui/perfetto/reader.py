@@ -84,6 +84,9 @@ def read_bytes(data: bytes, path: str | None = None) -> Trace:
         except (KeyError, IndexError, TypeError, ValueError) as e:
             raise TraceFormatError(f"inconsistent tracetui Perfetto trace ({type(e).__name__}: {e})",
                                    path=path) from None  # fmt: skip
+    root = ev.descs.get(L.ROOT)
+    if root is not None and root.name.endswith("(tracetui)"):
+        raise TraceFormatError("truncated Perfetto trace (tracetui's metadata at its end is missing)", path=path)
     return _generic(ev, path)
 
 
