@@ -150,8 +150,8 @@ def _collect(raw: bytes, path: str | None) -> _Events:
             seqs[sid] = seq = _Seq(valid=True)
         if p.HasField("track_descriptor"):
             d = p.track_descriptor
-            ev.descs[d.uuid] = _Desc(d.name or d.static_name or d.atrace_name, d.parent_uuid, d.HasField("counter"),
-                                     d.sibling_order_rank)  # fmt: skip
+            name = d.name or d.static_name or d.atrace_name or d.process.process_name or d.thread.thread_name
+            ev.descs[d.uuid] = _Desc(name, d.parent_uuid, d.HasField("counter"), d.sibling_order_rank)
         if p.HasField("trace_attributes"):
             for a in p.trace_attributes.attribute:
                 ev.attrs[a.key] = a.string_value
