@@ -165,3 +165,43 @@ def test_live_trace_exports_checks_and_reads_back(
     assert sp.time_in_state(State.RUNNING, 0, back.duration) == orig.time_in_state(State.RUNNING, 0, model.duration)
     assert np.array_equal(back.flows.kind == FlowKind.CREATE, model.flows.kind == FlowKind.CREATE)
     assert [t.name for t in back.tracks if t.kind == TrackKind.REGION]
+
+
+def test_tracks_encoded_in_many_pieces(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, same_model: Callable[[Trace, Trace], None]
+) -> None:
+    """A track longer than a piece continues its sequence (deltas, flows) across pieces."""
+    import tracetui.perfetto.writer as w
+
+    model = build_model(read_trace(TRACES / "go1.27.3" / "channels.trace"))
+    whole = tmp_path / "whole.pftrace"
+    write_trace(model, str(whole), compress=False)
+    monkeypatch.setattr(w, "PIECE", 5)
+    monkeypatch.setattr(w, "CHUNK", 4096)
+    pieces = tmp_path / "pieces.pftrace"
+    _export_and_check(model, pieces, compress=False)
+    assert pieces.read_bytes() == whole.read_bytes()
+    chunked = tmp_path / "chunked.pftrace"
+    _export_and_check(model, chunked)
+    same_model(model, read_model(str(chunked)))
+
+
+def test_fine_derived_counters_are_sampled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, same_model: Callable[[Trace, Trace], None]
+) -> None:
+    """Goroutine counts too fine to show exactly are sampled on a grid; the model read back
+    recomputes them from the goroutine spans, so it is still the same model."""
+    import tracetui.perfetto.writer as w
+
+    model = build_model(read_trace(TRACES / "go1.27.3" / "gcstw.trace"))
+    monkeypatch.setattr(w, "MAX_COUNTER_POINTS", 64)
+    out = tmp_path / "s.pftrace"
+    _export_and_check(model, out)
+    back = read_model(str(out))
+    same_model(model, back)
+    ts, val = w._sampled([t.spans for t in model.tracks if t.kind == TrackKind.GOROUTINE and t.spans is not None],
+                         State.RUNNING, model.duration)  # fmt: skip
+    step = int(ts[1] - ts[0]) if ts.size > 1 else 1
+    assert ts.size <= 66 and step % 10 == 0
+    exact = model.goroutine_counts[State.RUNNING]
+    assert np.array_equal(val, exact.value_at(ts))

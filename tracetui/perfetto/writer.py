@@ -24,7 +24,7 @@ from tracetui.perfetto import layout as L
 from tracetui.perfetto.records import Const, Fixed64, Msg, Varint, encode
 from tracetui.perfetto.wire import field_bytes, packet_record, varint
 
-PIECE = 1 << 17  # spans (or counter points) encoded at once
+PIECE = 1 << 15  # spans (or counter points) encoded at once
 CHUNK = 1 << 20  # uncompressed bytes per compressed_packets chunk
 MAX_COUNTER_POINTS = 1 << 18  # derived counters with more points are resampled
 NONE = -1
