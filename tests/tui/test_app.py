@@ -456,3 +456,22 @@ def test_escape_after_the_first_screen_keeps_what_was_read() -> None:
             assert app.timeline.cursor_row == 1
 
     asyncio.run(go())
+
+
+def test_keys_typed_ahead_of_the_prompt_go_into_it() -> None:
+    """A burst (a fast typist, keys batched over SSH): nothing is lost or misrouted."""
+    from textual import events
+
+    async def body(app, pilot, tl) -> None:  # type: ignore[no-untyped-def]
+        burst = [("ctrl+g", "\x07"), ("G", "G"), ("5", "5"), ("enter", "\r"), ("j", "j")]
+        for key, char in burst:
+            app.post_message(events.Key(key, char))
+        await pilot.pause(0.3)
+        g5 = tl.rows.index_of(tl.rows.goroutine_key(5))
+        assert tl.cursor_row == g5 + 1  # went to G5, then one row down
+        for key, char in [("slash", "/"), *[(c, c) for c in "runtime/trace"], ("enter", "\r")]:
+            app.post_message(events.Key(key, char))
+        await pilot.pause(0.3)
+        assert app.matches and all("runtime/trace" in tl.trace.goroutine_track(g).group for g in app.matches)
+
+    run_app(body, path=CHANNELS)

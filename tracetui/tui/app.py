@@ -74,7 +74,8 @@ class TraceApp(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = list(APP_BINDINGS)
 
     def __init__(self, path: str, color_system: str = "256", loader: Loader | None = None) -> None:
-        super().__init__(ansi_color=color_system == "16")
+        # Our palettes pick colours per system: no ANSI-to-RGB filter pass over every line.
+        super().__init__(ansi_color=True)
         self.path = path
         self.loader = loader
         self.palette = Palette(color_system)
@@ -164,7 +165,13 @@ class TraceApp(App[int]):
         self.note = message.text
         self.update_status()
 
+    def _panels_alive(self) -> bool:
+        """False while the app closes (messages may still arrive then)."""
+        return bool(self.screen_stack) and bool(self.screen.query(StatusLine))
+
     def refresh_panels(self) -> None:
+        if not self._panels_alive():
+            return
         self.query_one(Ruler).refresh()
         self.update_status()
         details = self.query_one("#details")
@@ -173,7 +180,7 @@ class TraceApp(App[int]):
 
     def update_status(self) -> None:
         tl = self.timeline
-        if tl is None or not tl.rows.rows:
+        if tl is None or not tl.rows.rows or not self._panels_alive():
             return
         row = tl.current_row
         parts = [row.label.strip() or row.chart, format_time(tl.cursor_t, tl.span)]
@@ -221,19 +228,26 @@ class TraceApp(App[int]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
+    def _open_prompt(self, purpose: str, placeholder: str, key: str) -> None:
+        if self.timeline is None or self.screen is not self.screen_stack[0]:
+            return
+        prompt = self.query_one(Prompt)
+        if prompt.has_focus:  # the key is a priority binding: inside the prompt it is text
+            if key.isprintable():
+                prompt.insert_text_at_cursor(key)
+            return
+        prompt.ask(purpose, placeholder)
+
     def action_search(self) -> None:
-        if self.timeline is not None:
-            self.query_one(Prompt).ask("search", "search goroutines: id (G12) or start function (regex); Esc cancels")
+        self._open_prompt("search", "search goroutines: id (G12) or start function (regex); Esc cancels", "/")
 
     def action_goto(self) -> None:
-        if self.timeline is not None:
-            self.query_one(Prompt).ask("goto", "go to: a time (1.5ms, 2s), a goroutine (G12 or 12), P3 or M7")
+        self._open_prompt("goto", "go to: a time (1.5ms, 2s), a goroutine (G12 or 12), P3 or M7", "")
 
     def on_prompt_answered(self, message: Prompt.Answered) -> None:
         tl = self.timeline
         if tl is None:
             return
-        tl.focus()
         if message.text is None or not message.text.strip():
             return
         if message.purpose == "search":

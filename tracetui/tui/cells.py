@@ -88,12 +88,13 @@ class SpanRow:
         i = int(np.searchsorted(self.start, t, "right")) - 1
         return i if i >= 0 and int(self.end[i]) > t else -1
 
-    def time_in(self, look: int, t0: np.ndarray, t1: np.ndarray) -> np.ndarray:
-        """ns of each [t0, t1) spent in `look`."""
+    def time_in(
+        self, look: int, t0: np.ndarray, t1: np.ndarray, bounds: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> np.ndarray:
+        """ns of each [t0, t1) spent in `look`; `bounds` (from `overlapping`) saves the searches."""
         cum = self.cumulative(look)
         n = len(self)
-        i0 = np.searchsorted(self.end, t0, "right")
-        i1 = np.maximum(np.searchsorted(self.start, t1, "left"), i0)
+        i0, i1 = bounds if bounds is not None else self.overlapping(t0, t1)
         tot = cum[i1] - cum[i0]
         has = i1 > i0
         first = np.minimum(i0, n - 1)
@@ -101,6 +102,11 @@ class SpanRow:
         tot -= np.where(has & (self.look[first] == look), np.maximum(t0 - self.start[first], 0), 0)
         tot -= np.where(has & (self.look[last] == look), np.maximum(self.end[last] - t1, 0), 0)
         return tot
+
+    def overlapping(self, t0: np.ndarray, t1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """[i0, i1): the spans overlapping each [t0, t1)."""
+        i0 = np.searchsorted(self.end, t0, "right")
+        return i0, np.maximum(np.searchsorted(self.start, t1, "left"), i0)
 
     def boundaries(self, t: int, forward: bool) -> int | None:
         """The first span boundary after (or before) t, or None."""
@@ -127,21 +133,33 @@ def span_cells(row: SpanRow, edges: np.ndarray, colour: bool = True) -> np.ndarr
     a, b = edges[:-1], edges[1:]
     if len(row) == 0:
         return np.zeros(cells, I64)
+    n = len(row)
+    # Spans starting at or before each cell's start (ia) and before its end (ib): times are
+    # integers, so the span covering b - 1 is the last one starting before b.
+    ia = np.searchsorted(row.start, a, "right")
+    ib = np.searchsorted(row.start, b, "left")
     # State changes strictly inside each cell: span starts, and ends that open a gap.
-    s_in = np.searchsorted(row.start, b, "left") - np.searchsorted(row.start, a, "right")
     g = row.gap_ends
     g_in = np.searchsorted(g, b, "left") - np.searchsorted(g, a, "right") if len(g) else 0
-    changes = s_in + g_in
-    left = row.look_at(a).astype(I64)
-    right = row.look_at(b - 1).astype(I64)
+    changes = (ib - ia) + g_in
+
+    def look_of(i: np.ndarray, t: np.ndarray) -> np.ndarray:
+        j = np.maximum(i - 1, 0)
+        return np.where((i > 0) & (row.end[j] > t), row.look[j], 0).astype(I64)
+
+    left = look_of(ia, a)
+    right = look_of(ib, b - 1)
+    if colour:  # idle has no colour: at an edge it is drawn like nothing at all
+        left[left == Look.IDLE] = 0
+        right[right == Look.IDLE] = 0
     code = left | (left << 8)  # SOLID, fg = bg = look
     one = changes == 1
     if one.any():
         # Where the single change falls, in eighths of the cell.
         idx = np.flatnonzero(one)
         aa, bb = a[idx], b[idx]
-        si = np.searchsorted(row.start, aa, "right")
-        pos_s = np.where(si < len(row), row.start[np.minimum(si, len(row) - 1)], bb)
+        si = ia[idx]
+        pos_s = np.where(si < n, row.start[np.minimum(si, n - 1)], bb)
         pos_s = np.where(pos_s < bb, pos_s, np.iinfo(I64).max)
         if len(g):
             gi = np.searchsorted(g, aa, "right")
@@ -172,8 +190,9 @@ def span_cells(row: SpanRow, edges: np.ndarray, colour: bool = True) -> np.ndarr
         aa, bb = a[idx], b[idx]
         best = np.full(idx.size, -1, I64)
         best_look = np.zeros(idx.size, I64)
+        bounds = row.overlapping(aa, bb)
         for look in row.present:
-            t = row.time_in(look, aa, bb)
+            t = row.time_in(look, aa, bb, bounds)
             better = t > best
             best = np.where(better, t, best)
             best_look = np.where(better, look, best_look)

@@ -47,8 +47,13 @@ _APP = (
 )  # fmt: skip
 
 
+# Keys that open the prompt act at once (priority), so that keys typed right behind them,
+# as a fast typist or an SSH link delivers them, go into the prompt and not to the rows.
+_AT_ONCE = {"search", "goto"}
+
+
 def _bindings(table: tuple[tuple[str, str, str, str, bool, str], ...]) -> list[Binding]:
-    return [Binding(k, a, d, show=s, id=i, tooltip=h) for k, a, d, i, s, h in table]
+    return [Binding(k, a, d, show=s, id=i, tooltip=h, priority=i in _AT_ONCE) for k, a, d, i, s, h in table]
 
 
 TIMELINE_BINDINGS = _bindings(_TIMELINE)

@@ -31,7 +31,7 @@ def _unit_for(step: int) -> tuple[str, int]:
 
 def format_offset(ns: int, step: int) -> str:
     """`ns` with just the precision a tick step of `step` needs: 20ms, 1.5s, 250µs."""
-    unit, scale = _unit_for(step)
+    unit, scale = _unit_for(max(abs(ns), step))
     decimals = 0
     while decimals < 9 and (step % scale) * 10**decimals % scale != 0:
         decimals += 1

@@ -42,7 +42,7 @@ class HelpScreen(ModalScreen[None]):
         for keys, text, _ in help_rows():
             table.add_row(Text(keys), Text(text))
         with VerticalScroll():
-            yield Static(Text("tracetui keys (Esc closes)", style="bold"), markup=False)
+            yield Static(Text("tracetui keys  (Esc closes; ↑ ↓ PgUp PgDn scroll)", style="bold"), markup=False)
             yield Static(table, markup=False)
             yield Static(Text("\n" + ROWS_HELP), markup=False)
 

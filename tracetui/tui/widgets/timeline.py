@@ -28,7 +28,7 @@ from tracetui.tui.navigate import FlowIndex, Hop
 from tracetui.tui.palette import Look, Palette
 from tracetui.tui.rows import CHART_LINES, CHART_STATES, Row, RowKind, RowSet
 
-MIN_SPAN = 100  # ns: the deepest zoom
+MIN_SPAN = 1000  # ns: the deepest zoom (a few ns per cell)
 UNDO_DEPTH = 256
 
 
