@@ -30,7 +30,7 @@ os.environ.setdefault("TEXTUAL_COLOR_SYSTEM", "256")  # before Textual is import
 
 def percentile(values: list[float], q: float) -> float:
     s = sorted(values)
-    return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
+    return s[min(len(s) - 1, round(q * (len(s) - 1)))]
 
 
 async def measure(path: Path, width: int, height: int, frames: int) -> dict[str, object]:
@@ -105,16 +105,20 @@ def main() -> int:
     w, h = (int(x) for x in args.size.lower().split("x"))
     print(f"trace: {path} ({path.stat().st_size / 1e6:.1f} MB), terminal {w}x{h}, 256 colours")
     r = asyncio.run(measure(path, w, h, args.frames))
-    print(f"events {r['events']:,}, rows {r['rows']}; first screen after {r['first_screen_s']:.1f} s, "
-          f"whole trace loaded after {r['loaded_s']:.1f} s")
+    print(
+        f"events {r['events']:,}, rows {r['rows']}; first screen after {r['first_screen_s']:.1f} s, "
+        f"whole trace loaded after {r['loaded_s']:.1f} s"
+    )
     print(f"{'view':24s} {'median ms':>10s} {'p99 ms':>8s} {'max ms':>8s} {'bytes/frame':>12s} {'max bytes':>10s}")
     ok = True
     for zoom in (1, 100, 10_000):
         z = r[f"zoom_{zoom}"]
         assert isinstance(z, dict)
         name = "whole trace" if zoom == 1 else f"zoomed {zoom:,}x"
-        print(f"{name:24s} {z['median_ms']:10.1f} {z['p99_ms']:8.1f} {z['max_ms']:8.1f} "
-              f"{z['median_bytes']:12,} {z['max_bytes']:10,}")
+        print(
+            f"{name:24s} {z['median_ms']:10.1f} {z['p99_ms']:8.1f} {z['max_ms']:8.1f} "
+            f"{z['median_bytes']:12,} {z['max_bytes']:10,}"
+        )
         ok &= z["median_ms"] <= 16 and z["p99_ms"] <= 50 and z["max_bytes"] <= 100_000
     print(f"targets (median <= 16 ms, p99 <= 50 ms, <= 100 KB/frame): {'met' if ok else 'NOT met'}")
     if args.json:

@@ -335,9 +335,7 @@ def test_mouse_click_selects_and_wheel_zooms() -> None:
         await pilot.mouse_up("#timeline", offset=(tl.label_width + 50, 8))
         from textual.events import MouseScrollUp
 
-        tl.post_message(
-            MouseScrollUp(tl, tl.label_width + 50, 8, 0, 0, 0, False, False, False, screen_x=0, screen_y=0)
-        )
+        tl.post_message(MouseScrollUp(tl, tl.label_width + 50, 8, 0, 0, 0, False, False, False, screen_x=0, screen_y=0))
         await pilot.pause()
         assert tl.span < full
 

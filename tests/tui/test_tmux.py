@@ -48,7 +48,7 @@ class Tmux:
         end = time.monotonic() + timeout
         while True:
             text = self.screen()
-            if re.search(pattern, text, re.M):
+            if re.search(pattern, text, re.MULTILINE):
                 return text
             if time.monotonic() > end:
                 raise AssertionError(f"{pattern!r} never showed; the screen:\n{text}")
@@ -56,7 +56,7 @@ class Tmux:
 
     def wait_gone(self, pattern: str, timeout: float = 10.0) -> None:
         end = time.monotonic() + timeout
-        while re.search(pattern, self.screen(), re.M):
+        while re.search(pattern, self.screen(), re.MULTILINE):
             if time.monotonic() > end:
                 raise AssertionError(f"{pattern!r} is still on the screen")
             time.sleep(0.1)
@@ -124,7 +124,7 @@ def test_the_keyboard_task_in_tmux(tmux_view) -> None:  # type: ignore[no-untype
     t.wait_for(re.escape(f"stop-the-world ({kind}) {format_duration(int(durations.max()))}"))
 
     # A blocked goroutine: go there (time, then row), follow ] to its unblocker, [ back.
-    gid, mid, unblock, src = _unblocked_wait()
+    gid, mid, _, src = _unblocked_wait()
     t.keys("0", "C-g")
     t.keys(f"{mid}ns", literal=True)
     t.keys("Enter")

@@ -29,7 +29,6 @@ from tracetui.tui.widgets.panels import Legend, Ruler, StatusLine
 from tracetui.tui.widgets.prompt import Prompt
 from tracetui.tui.widgets.timeline import Timeline
 
-
 Loader = Callable[[str, Callable[[], bool]], Iterator[LoadStep]]  # see tracetui.load.load_progressively
 
 

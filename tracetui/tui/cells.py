@@ -235,7 +235,9 @@ def label_cells(row: SpanRow, edges: np.ndarray, code: np.ndarray, min_cells: in
     return chars
 
 
-def chart_cells(tops: list[np.ndarray], looks: list[int], lines: int, line: int, goal: np.ndarray | None = None) -> np.ndarray:
+def chart_cells(
+    tops: list[np.ndarray], looks: list[int], lines: int, line: int, goal: np.ndarray | None = None
+) -> np.ndarray:
     """Cell codes of one line of a stacked bar chart.
 
     `tops[s]` is the cumulative height of series s (in eighths of a line, over `lines`

@@ -56,8 +56,8 @@ def describe(rows: RowSet, row: Row, t: int, flows: FlowIndex | None = None) -> 
             goal = int(tr.heap_goal.value_at(t)) if len(tr.heap_goal) else 0
             return [f"Heap {at}", f"  in use {format_bytes(alloc)}, goal {format_bytes(goal)}"]
         parts = []
-        for st, c in tr.goroutine_counts.items():
-            parts.append(f"{_STATE_NAMES.get(st, st.name.lower())} {int(c.value_at(t)) if len(c) else 0}")
+        for gstate, c in tr.goroutine_counts.items():
+            parts.append(f"{_STATE_NAMES.get(gstate, gstate.name.lower())} {int(c.value_at(t)) if len(c) else 0}")
         return [f"Goroutines {at}", "  " + ", ".join(parts)]
     if row.key == ("assists",):
         a = tr.assists

@@ -92,7 +92,9 @@ class RowSet:
         rows.append(Row(("assists",), RowKind.SPANS, "Assists"))
         for chart, title in (("heap", "Heap"), ("goroutines", "Goroutines")):
             for line in range(CHART_LINES):
-                rows.append(Row(("chart", chart, line), RowKind.CHART, title if line == 0 else "", chart=chart, line=line))
+                rows.append(
+                    Row(("chart", chart, line), RowKind.CHART, title if line == 0 else "", chart=chart, line=line)
+                )
         for kind in (TrackKind.PROC, TrackKind.THREAD):
             ks = [i for i, t in enumerate(tr.tracks) if t.kind == kind]
             ks.sort(key=lambda i: tr.tracks[i].id)
@@ -258,9 +260,9 @@ class RowSet:
         for c in (tr.heap_alloc, tr.heap_goal):
             c.max_between(probe, probe + 1)
         for st in CHART_STATES:
-            c = tr.goroutine_counts.get(st)
-            if c is not None:
-                c.mean_between(probe, probe + 1)
+            count = tr.goroutine_counts.get(st)
+            if count is not None:
+                count.mean_between(probe, probe + 1)
         self.reason_looks()
 
     def assists_of(self, gid: int) -> Spans | None:

@@ -154,7 +154,7 @@ class Timeline(ScrollView, can_focus=True):
     def restore(self, p: Place) -> None:
         idx = self.rows.index_of(p.row_key)
         if idx < 0 and p.row_key[:2] == ("track", int(TrackKind.GOROUTINE)):
-            idx = self.rows.reveal(int(p.row_key[2]))  # type: ignore[arg-type]
+            idx = self.rows.reveal(int(p.row_key[2]))  # type: ignore[call-overload]
             self._update_size()
         self.set_view(p.t0, p.span, remember=False)
         self.cursor_t = p.cursor_t
@@ -482,7 +482,9 @@ class Timeline(ScrollView, can_focus=True):
         self._cache[key] = (strip, chars)
         return strip, chars
 
-    def _chart_series(self, chart: str, edges: np.ndarray) -> tuple[list[np.ndarray], list[int], np.ndarray | None, float]:
+    def _chart_series(
+        self, chart: str, edges: np.ndarray
+    ) -> tuple[list[np.ndarray], list[int], np.ndarray | None, float]:
         tr = self.trace
         if chart == "heap":
             alloc = C.counter_cells(tr.heap_alloc, edges, "max")
@@ -524,7 +526,7 @@ class Timeline(ScrollView, can_focus=True):
 
     # --- keys (see tracetui.tui.keymap) ---------------------------------------------------
 
-    BINDINGS = TIMELINE_BINDINGS
+    BINDINGS = TIMELINE_BINDINGS  # type: ignore[assignment]
 
     class Note(Message):
         """Something to tell the user in the status line."""
@@ -584,7 +586,9 @@ class Timeline(ScrollView, can_focus=True):
         from tracetui.tui.navigate import flow_label
 
         src = self.trace.tracks[hop.from_track].name
-        self._note(f"{row.label.strip()} was {flow_label(hop.kind)} by {safe_text(src, keep_newlines=False)}; [ goes back")
+        self._note(
+            f"{row.label.strip()} was {flow_label(hop.kind)} by {safe_text(src, keep_newlines=False)}; [ goes back"
+        )
 
     def action_follow_back(self) -> None:
         if not self.follow_back():
