@@ -29,23 +29,23 @@ def summary(trace: str, out: str) -> Path:
     return target
 
 
-def view(trace: str, out: str, keys: tuple[str, ...] = ()) -> Path:
-    """The timeline app after loading `trace` and pressing `keys`, at 110x30."""
+def view(trace: str, out: str, keys: tuple[str, ...] = (), size: tuple[int, int] = (120, 36)) -> Path:
+    """The timeline app after loading `trace` and pressing `keys`."""
     import asyncio
 
     from tracetui.tui.app import TraceApp
 
     async def shoot() -> str:
         app = TraceApp(str(ROOT / trace), "256")
-        async with app.run_test(size=(110, 30)) as pilot:
-            for _ in range(200):
+        async with app.run_test(size=size) as pilot:
+            for _ in range(400):
                 await pilot.pause(0.05)
-                if app.timeline is not None:
+                if app.timeline is not None and not app.loading:
                     break
             if app.timeline is None:
                 raise SystemExit(f"{trace} did not load")
             await pilot.press(*keys)
-            await pilot.pause(0.1)
+            await pilot.pause(0.2)
             return app.export_screenshot(title=f"tracetui view {trace}")
 
     target = HERE / out
@@ -57,6 +57,11 @@ def main() -> None:
     for made in (
         summary("traces/go1.27.3/gcstw.trace", "summary.svg"),
         view("traces/go1.27.3/gcstw.trace", "view.svg"),
+        # The longest stop-the-world pause: STW row, x, Enter.
+        view("traces/go1.27.3/gcstw.trace", "view-stw.svg", ("j", "x", "enter")),
+        # A blocked goroutine with its details and stack; ] would jump to its unblocker.
+        view("traces/go1.27.3/channels.trace", "view-details.svg", ("ctrl+g", *"G1", "enter", "x", "enter")),
+        view("traces/go1.27.3/gcstw.trace", "view-80x24.svg", size=(80, 24)),
     ):
         print(f"wrote {made.relative_to(ROOT)}")
 
