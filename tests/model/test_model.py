@@ -430,9 +430,10 @@ def test_stats_agree_with_go_dump(run: Run) -> None:
 def test_partial_trace_uses_complete_generations(run: Run) -> None:
     data = run.path.read_bytes()
     full = run.model
-    # Cut inside the last generation (the first one holds most of the bytes).
-    for frac in (0.99, 0.98, 0.96, 0.93, 0.9, 0.85):
-        table = read_buffer(data[: int(len(data) * frac)])
+    # Cut inside the last generation (the first one holds most of the bytes; how many the
+    # last holds depends on the machine's load while the program ran: search finely).
+    for k in range(1, 500):
+        table = read_buffer(data[: int(len(data) * (1 - k / 1000))])
         if 1 < table.valid_events < full.events:
             break
     assert table.error is not None
