@@ -89,3 +89,10 @@ def test_view_command_errors_are_one_line(tmp_path, capsys) -> None:  # type: ig
     assert main(["view", "--color", "rainbow", GENERATIONS]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "invalid choice" in err[0]
+
+
+def test_the_readme_shows_every_key() -> None:
+    from tests.conftest import ROOT
+    from tracetui.tui.keymap import markdown_table
+
+    assert markdown_table() in (ROOT / "README.md").read_text(), "README's key table is out of date"

@@ -16,6 +16,7 @@ import numpy as np
 from tracetui.model.trace import Spans, State, Trace, Track, TrackKind
 from tracetui.sanitize import safe_text
 from tracetui.tui.cells import SpanRow
+from tracetui.tui.navigate import FlowIndex
 from tracetui.tui.palette import N_LOOKS, Look
 
 CHART_LINES = 2
@@ -65,6 +66,7 @@ class RowSet:
         self._reason_look: np.ndarray | None = None
         self._gc_workers: np.ndarray | None = None
         self._assists_by_g: dict[int, Spans] | None = None
+        self._flows: FlowIndex | None = None
         self.groups = self._groups()
         self.rows: list[Row] = []
         self.rebuild()
@@ -245,6 +247,13 @@ class RowSet:
 
         return labels
 
+    @property
+    def flows(self) -> FlowIndex:
+        """Who unblocked or created whom, indexed by destination (built once)."""
+        if self._flows is None:
+            self._flows = FlowIndex(self.trace)
+        return self._flows
+
     def prepare(self) -> None:
         """Do the one-time work of drawing the non-goroutine rows (looks, prefix sums, the
         lazy counters), so that the first frame is fast; meant for the loading thread."""
@@ -264,6 +273,7 @@ class RowSet:
             if count is not None:
                 count.mean_between(probe, probe + 1)
         self.reason_looks()
+        self.flows  # noqa: B018 - built and kept
 
     def assists_of(self, gid: int) -> Spans | None:
         """The mark-assist ranges of one goroutine."""

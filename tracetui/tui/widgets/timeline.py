@@ -69,7 +69,6 @@ class Timeline(ScrollView, can_focus=True):
         self.fitted = True  # the view shows the whole trace (kept so while loading)
         self._undo: list[Place] = []
         self._follow: list[Place] = []
-        self._flows: FlowIndex | None = None
         self._cache: LRUCache[tuple[object, ...], tuple[Strip, list[str] | None]] = LRUCache(2048)
         self._charts: LRUCache[tuple[object, ...], list[np.ndarray]] = LRUCache(64)
         self._chart_tops: dict[str, float] = {}
@@ -90,7 +89,6 @@ class Timeline(ScrollView, can_focus=True):
             self.rows.collapsed = set(collapsed)
             self.rows.rebuild()
         self.trace = trace
-        self._flows = None
         self._cache.clear()
         self._charts.clear()
         self._chart_tops.clear()
@@ -110,9 +108,7 @@ class Timeline(ScrollView, can_focus=True):
 
     @property
     def flows(self) -> FlowIndex:
-        if self._flows is None:
-            self._flows = FlowIndex(self.trace)
-        return self._flows
+        return self.rows.flows
 
     @property
     def current_row(self) -> Row:
