@@ -6,11 +6,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import numpy as np
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
-
-import numpy as np
 
 from tracetui.gotrace.events import EventTable
 from tracetui.model.trace import Trace
@@ -26,8 +25,8 @@ def summary_stats(trace: Trace) -> dict[str, Any]:
     return {
         "events": int(trace.events),
         "goroutines": len(trace.goroutines),
-        "procs": int(len(trace.proc_ids)),
-        "threads": int(len(trace.thread_ids)),
+        "procs": len(trace.proc_ids),
+        "threads": len(trace.thread_ids),
         "gc_cycles": int(np.count_nonzero(trace.gc.arg >= 0)),
         "stw": {"count": int(dur.size), "total_ns": int(dur.sum()), "max_ns": int(dur.max()) if dur.size else 0},
         "duration_ns": int(trace.duration),

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_read import run_measured, stress_trace  # noqa: E402
+from bench_read import run_measured, stress_trace
 
 _CHILD = """
 import json, os, sys, threading, time

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from perfetto.protos.perfetto.trace import perfetto_trace_pb2 as pb
+
 from tracetui.perfetto.check import check_bytes, main
 from tracetui.perfetto.records import Const, Fixed64, Msg, Varint, encode
 from tracetui.perfetto.wire import packet_record

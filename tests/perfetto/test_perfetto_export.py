@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from perfetto.protos.perfetto.trace import perfetto_trace_pb2 as pb
 
 from tests.conftest import TRACES, committed_traces, go_env, trace_id
 from tracetui.cli import main
@@ -20,8 +21,6 @@ from tracetui.perfetto.check import check_file
 from tracetui.perfetto.reader import is_perfetto, read_model
 from tracetui.perfetto.wire import iter_packets
 from tracetui.perfetto.writer import write_trace
-
-from perfetto.protos.perfetto.trace import perfetto_trace_pb2 as pb
 
 
 def _export_and_check(model: Trace, out: Path, compress: bool = True) -> None:

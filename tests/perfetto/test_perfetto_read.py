@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from perfetto.protos.perfetto.trace import perfetto_trace_pb2 as pb
+
 from tests.conftest import TRACES
 from tracetui.cli import main
 from tracetui.errors import TracetuiError

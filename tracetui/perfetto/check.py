@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from google.protobuf.message import DecodeError
-
 from perfetto.protos.perfetto.trace import perfetto_trace_pb2 as pb
+
 from tracetui.errors import TracetuiError
 from tracetui.perfetto import layout as L
 from tracetui.perfetto.wire import iter_packets, trace_bytes

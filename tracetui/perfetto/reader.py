@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from google.protobuf.message import DecodeError
-
 from perfetto.protos.perfetto.trace import perfetto_trace_pb2 as pb
+
 from tracetui.errors import TraceFormatError, TracetuiError
 from tracetui.gotrace.events import StackTable, StringTable
 from tracetui.model.trace import (

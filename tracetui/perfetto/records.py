@@ -71,7 +71,7 @@ class _Block:
     """Leaf bytes of one part: `data` is [w] (the same in each row) or [w, n]; `widths`
     each row's byte count (an int when the same for all rows)."""
 
-    __slots__ = ("data", "present", "wmin", "widths")
+    __slots__ = ("data", "present", "widths", "wmin")
 
     def __init__(self, data: np.ndarray, widths: np.ndarray | int, present: np.ndarray | None) -> None:
         self.data, self.widths, self.present = data, widths, present

@@ -43,7 +43,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Vary", "Origin")
         self.send_header("Cache-Control", "no-cache")
 
-    def do_OPTIONS(self) -> None:  # noqa: N802 - CORS preflight
+    def do_OPTIONS(self) -> None:
         self.send_response(204)
         self._cors()
         self.send_header("Access-Control-Allow-Methods", "GET")
@@ -52,7 +52,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", "0")
         self.end_headers()
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         srv = self.server
         if unquote(urlsplit(self.path).path) != "/" + srv.name:
             self.send_error(404)
@@ -68,10 +68,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
         srv.fetched = True
 
-    def do_POST(self) -> None:  # noqa: N802 - the UI probes POST /status for a trace processor
+    def do_POST(self) -> None:
         self.send_error(404)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 

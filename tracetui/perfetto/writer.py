@@ -163,6 +163,8 @@ class _Writer:
         self.by_to = _group(fl.to_track, self.ntracks)
         gs = trace.goroutines
         self.gfunc = {int(g): trace.string(f) for g, f in zip(gs.id.tolist(), gs.func.tolist())}
+        self.proc_extent: dict[str, list[int]] = {}  # P track -> its extent and holes (see _extent)
+        self.interned1: set[int] = set()  # event names interned on the tables sequence
 
     def uuid(self, i: int) -> int:
         return L.FIRST_TRACK + i
@@ -310,8 +312,6 @@ class _Writer:
                 self._counter_track(i, tr)
         self.meta["proc_extent"] = self.proc_extent
 
-    proc_extent: dict[str, list[int]] = {}
-
     def _header(self, uuid: int, names: list[int], stacks: list[int]) -> None:
         p = pb.TracePacket()
         p.trusted_packet_sequence_id = uuid
@@ -384,6 +384,11 @@ class _Writer:
                 text = _STATE_TEXT.get(state, _sname(state))
         return self.names.get((L.Role.SPAN, state, 0, arg), text)
 
+    def _flow_name(self, kind: int) -> int:
+        if kind == FlowKind.UNBLOCK:
+            return self.names.get((L.Role.FLOW_UNBLOCK, 0, 0, None), "unblock")
+        return self.names.get((L.Role.FLOW_CREATE, 0, 0, None), "create")
+
     def _span_track(self, i: int, tr: Track) -> None:
         sp = tr.spans
         assert sp is not None
@@ -400,11 +405,7 @@ class _Writer:
         src = self.by_from(i)
         fl = self.t.flows
         fkinds = fl.kind[src]
-        flow_names = {
-            int(kd): self.names.get((L.Role.FLOW_UNBLOCK if kd == FlowKind.UNBLOCK else L.Role.FLOW_CREATE, 0, 0, None),
-                                    "unblock" if kd == FlowKind.UNBLOCK else "create")  # fmt: skip
-            for kd in np.unique(fkinds).tolist()
-        }
+        flow_names = {int(kd): self._flow_name(int(kd)) for kd in np.unique(fkinds).tolist()}
         used_names = names if emit is None else names[emit]
         used = set(np.flatnonzero(np.bincount(used_names.astype(np.int64))).tolist()) if used_names.size else set()
         used |= set(flow_names.values())
@@ -578,11 +579,8 @@ class _Writer:
             e.debug_annotations.add(name_iid=L.ANN[k], string_value_iid=int(v))
         return p
 
-    interned1: set[int] = set()
-
     def rare(self) -> None:
         t = self.t
-        self.interned1 = set()
         for i, tr in enumerate(t.tracks):
             if tr.kind == TrackKind.GC and tr.id == 0 and tr.spans is not None:
                 self._rare_spans([self.uuid(i)], tr.spans, "seq", lambda r: "GC")
@@ -598,10 +596,7 @@ class _Writer:
         if self.unknown_flows:
             fl = t.flows
             for j in np.flatnonzero(fl.from_track < 0).tolist():
-                kd = int(fl.kind[j])
-                role = L.Role.FLOW_UNBLOCK if kd == FlowKind.UNBLOCK else L.Role.FLOW_CREATE
-                p = self._ev(L.UNKNOWN_FLOWS, int(fl.from_ts[j]), L.INSTANT,
-                             self.names.get((role, 0, 0, None), "unblock" if kd == FlowKind.UNBLOCK else "create"))
+                p = self._ev(L.UNKNOWN_FLOWS, int(fl.from_ts[j]), L.INSTANT, self._flow_name(int(fl.kind[j])))
                 p.track_event.flow_ids.append(int(self.flow_ids[j]))
                 self.sink.packet(p)
 
@@ -820,7 +815,6 @@ def write_trace(trace: Trace, path: str, *, compress: bool = True) -> WriteStats
         sink = _Sink(f, compress, stats)
         try:
             w = _Writer(trace, sink)
-            w.proc_extent = {}
             w.descriptors()
             w.tables()
             w.hot_tracks()
