@@ -142,6 +142,13 @@ def test_the_keyboard_task_in_tmux(tmux_view) -> None:  # type: ignore[no-untype
     t.wait_for("stack:")
     assert re.search(r"main\.go:\d+", t.screen())
 
+    # Ctrl+Z undoes navigation (the terminal is raw: it does not suspend the viewer).
+    t.keys("Escape", "w", "w")
+    zoomed = t.status()
+    t.keys("C-z")
+    t.wait_for(r"│ view ")
+    assert t.status() != zoomed
+
     t.keys("q")
     t.wait_for("TRACETUI-EXIT=0")
 
