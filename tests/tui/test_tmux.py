@@ -143,11 +143,26 @@ def test_the_keyboard_task_in_tmux(tmux_view) -> None:  # type: ignore[no-untype
     assert re.search(r"main\.go:\d+", t.screen())
 
     # Ctrl+Z undoes navigation (the terminal is raw: it does not suspend the viewer).
-    t.keys("Escape", "w", "w")
-    zoomed = t.status()
-    t.keys("C-z")
-    t.wait_for(r"│ view ")
-    assert t.status() != zoomed
+    t.keys("Escape")
+    t.wait_gone("stack:")
+
+    def view() -> str:
+        return t.status().split("│ view ")[-1].split(" │")[0]
+
+    def view_changes_from(old: str) -> str:
+        end = time.monotonic() + 10
+        while view() == old:
+            assert time.monotonic() < end, t.screen()
+            time.sleep(0.05)
+        return view()
+
+    whole = view()
+    t.keys("w")
+    half = view_changes_from(whole)
+    t.keys("w")
+    view_changes_from(half)
+    t.keys("C-z")  # back one step
+    t.wait_for(r"│ view " + re.escape(half) + r"( │|$)")
 
     t.keys("q")
     t.wait_for("TRACETUI-EXIT=0")
