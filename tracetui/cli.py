@@ -59,58 +59,32 @@ def _build_parser() -> argparse.ArgumentParser:
 
 def _load(path: str):
     from tracetui.gotrace.reader import read_trace
+    from tracetui.load import check_readable
 
-    if not os.path.exists(path):
-        raise TracetuiError("no such file", path=path)
-    if os.path.isdir(path):
-        raise TracetuiError("is a directory, not a trace file", path=path)
+    check_readable(path)
     return read_trace(path)
 
 
 def _load_model(path: str):
-    """(model, partial-trace info or None) of a Go trace or of a Perfetto trace; warns on
-    stderr about a partial Go trace, raises on an unusable one."""
-    from tracetui.model.from_gotrace import build_model
-    from tracetui.perfetto.reader import is_perfetto, read_model
-    from tracetui.report import partial_info
+    """The model of a Go or Perfetto trace and what was lost of a partial one (None if
+    whole); warns on stderr about a partial trace, raises on an unusable one."""
+    from tracetui.load import open_model
 
-    if not os.path.exists(path):
-        raise TracetuiError("no such file", path=path)
-    if os.path.isdir(path):
-        raise TracetuiError("is a directory, not a trace file", path=path)
-    try:
-        with open(path, "rb") as f:
-            head = f.read(64)
-    except OSError as e:
-        raise TracetuiError(f"cannot read: {e.strerror or e}", path=path) from None
-    if is_perfetto(head):
-        return read_model(path), None
-    table = _load(path)
-    _fail_if_unusable(path, table)
-    return build_model(table), partial_info(table)
-
-
-def _warn_partial(path: str, table) -> None:
-    from tracetui.report import partial_warning
-
-    print(partial_warning(path, table), file=sys.stderr)
-
-
-def _fail_if_unusable(path: str, table) -> None:
-    """A broken trace with no complete generation is an error; otherwise warn."""
-    if table.error is None:
-        return
-    if table.valid_size == 0:
-        raise TracetuiError(table.error.split("\n")[0], path=path, offset=table.error_offset)
-    _warn_partial(path, table)
+    opened = open_model(path)
+    if opened.warning:
+        print(opened.warning, file=sys.stderr)
+    return opened.trace, opened.partial
 
 
 def _cmd_dump(args: argparse.Namespace) -> int:
     from tracetui.gotrace.dump import dump_text
+    from tracetui.load import usable
     from tracetui.sanitize import safe_text
 
     table = _load(args.trace)
-    _fail_if_unusable(args.trace, table)
+    warning = usable(args.trace, table)
+    if warning:
+        print(warning, file=sys.stderr)
     out = sys.stdout
     tty = out.isatty()
     stop = table.valid_events if table.error else None

@@ -10,6 +10,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from tracetui.errors import TraceFormatError, TracetuiError
 from tracetui.gotrace.events import EventTable
@@ -109,15 +110,24 @@ def load_progressively(path: str, cancelled: Callable[[], bool] = lambda: False)
     yield LoadStep(1.0, len(table), build_model(table), done=True, warning=warning)
 
 
-def open_model(path: str) -> tuple[Trace, str | None]:
-    """The whole model of a trace file, and the warning of a partial trace (or None)."""
+class Opened(NamedTuple):
+    """A whole trace file as a model."""
+
+    trace: Trace
+    warning: str | None  # one line for a truncated or corrupted Go trace, else None
+    partial: dict[str, object] | None  # what was lost of it (for `summary --json`), else None
+
+
+def open_model(path: str) -> Opened:
+    """The whole model of a trace file (a Go trace, or a Perfetto trace)."""
     from tracetui.gotrace.reader import read_buffer
     from tracetui.model.from_gotrace import build_model
+    from tracetui.report import partial_info
 
     data = read_bytes(path)
     pf = _perfetto_reader(data)
     if pf is not None:
-        return pf(path), None
+        return Opened(pf(path), None, None)
     table = read_buffer(data, path)
     warning = usable(path, table)
-    return build_model(table), warning
+    return Opened(build_model(table), warning, partial_info(table))

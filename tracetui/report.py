@@ -14,6 +14,7 @@ from rich.text import Text
 from tracetui.gotrace.events import EventTable
 from tracetui.model.trace import Trace
 from tracetui.sanitize import safe_text
+from tracetui.units import format_bytes, format_duration
 
 
 def summary_stats(trace: Trace) -> dict[str, Any]:
@@ -53,25 +54,6 @@ def summary_json(trace: Trace, partial: dict[str, Any] | None = None) -> str:
     if partial is not None:
         data["partial"] = partial
     return json.dumps(data, indent=2, sort_keys=False)
-
-
-def format_duration(ns: float) -> str:
-    """A duration with a unit a human reads at a glance."""
-    ns = float(ns)
-    for unit, scale in (("s", 1e9), ("ms", 1e6), ("µs", 1e3)):
-        if abs(ns) >= scale:
-            return f"{ns / scale:.3g} {unit}" if abs(ns) / scale < 100 else f"{ns / scale:.0f} {unit}"
-    return f"{ns:.0f} ns"
-
-
-def format_bytes(n: int) -> str:
-    """Bytes in B, KiB, MiB or GiB."""
-    v = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if v < 1024 or unit == "GiB":
-            return f"{v:.0f} {unit}" if unit == "B" else f"{v:.1f} {unit}"
-        v /= 1024
-    return f"{v:.1f} GiB"
 
 
 def partial_warning(path: str, table: EventTable) -> str:

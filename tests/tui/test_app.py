@@ -387,8 +387,8 @@ def _slow(loader_steps: Callable[[], Iterator[LoadStep]], delay: float):  # type
 
 
 def test_screen_appears_before_the_load_ends_and_fills_in() -> None:
-    full, _ = open_model(GCSTW)
-    part, _ = open_model(CHANNELS)  # stands for the first part of a trace
+    full = open_model(GCSTW).trace
+    part = open_model(CHANNELS).trace  # stands for the first part of a trace
 
     def steps() -> Iterator[LoadStep]:
         yield LoadStep(0.3, 100, part)
@@ -433,7 +433,7 @@ def test_escape_cancels_loading_before_the_first_screen() -> None:
 
 
 def test_escape_after_the_first_screen_keeps_what_was_read() -> None:
-    part, _ = open_model(CHANNELS)
+    part = open_model(CHANNELS).trace
 
     def steps() -> Iterator[LoadStep]:
         yield LoadStep(0.5, 100, part)

@@ -122,7 +122,7 @@ def test_counter_mean_and_max_between() -> None:
 def test_real_rows_agree_with_the_model() -> None:
     """On a real trace, a fully running cell of a goroutine row is one the model says was
     running the whole cell; an empty cell is one where the goroutine did not exist."""
-    trace, _ = open_model(GCSTW)
+    trace = open_model(GCSTW).trace
     rows = RowSet(trace)
     cells = 300
     edges = np.linspace(0, trace.duration, cells + 1).astype(np.int64)

@@ -22,7 +22,7 @@ def test_prefix_models_grow_and_end_with_the_whole_trace(monkeypatch: pytest.Mon
     assert steps[-1].done and steps[-1].fraction == 1.0 and not any(s.done for s in steps[:-1])
     events = [s.trace.events for s in models]  # type: ignore[union-attr]
     assert events == sorted(events) and events[0] < events[-1]
-    whole, warning = load.open_model(GENERATIONS)
+    whole, warning, _ = load.open_model(GENERATIONS)
     last = models[-1].trace
     assert warning is None and last is not None
     assert (last.events, last.duration) == (whole.events, whole.duration)
@@ -61,7 +61,7 @@ def test_truncated_trace_keeps_complete_generations_with_a_warning(tmp_path) -> 
     cut.write_bytes(data[: int(len(data) * 0.8)])
     steps = list(load.load_progressively(str(cut)))
     assert steps[-1].done and steps[-1].warning and "warning" in steps[-1].warning
-    whole, _ = load.open_model(GENERATIONS)
+    whole = load.open_model(GENERATIONS).trace
     assert 0 < steps[-1].trace.events < whole.events  # type: ignore[union-attr]
     assert any(t.kind == TrackKind.PROC for t in steps[-1].trace.tracks)  # type: ignore[union-attr]
 

@@ -17,7 +17,7 @@ from tracetui.tui.timefmt import format_offset, format_time, parse_time, tick_st
 
 
 def test_cause_of_a_wait_is_the_unblock_at_its_end() -> None:
-    trace, _ = open_model(CHANNELS)
+    trace = open_model(CHANNELS).trace
     idx = FlowIndex(trace)
     checked = 0
     for t in trace.tracks:
@@ -38,7 +38,7 @@ def test_cause_of_a_wait_is_the_unblock_at_its_end() -> None:
 
 
 def test_cause_of_a_first_run_is_the_creation() -> None:
-    trace, _ = open_model(GCSTW)
+    trace = open_model(GCSTW).trace
     idx = FlowIndex(trace)
     g = trace.goroutines
     created = np.flatnonzero(g.created >= 0)
@@ -55,7 +55,7 @@ def test_cause_of_a_first_run_is_the_creation() -> None:
 
 
 def test_search_by_id_and_function() -> None:
-    trace, _ = open_model(GCSTW)
+    trace = open_model(GCSTW).trace
     assert goroutine_matches(trace, "G1") == [1]
     assert goroutine_matches(trace, "1")[:1] == [1]
     workers = goroutine_matches(trace, "gcBgMarkWorker")
@@ -118,7 +118,7 @@ def test_block_reasons_by_category(reason: str, look: Look) -> None:
 
 
 def test_gc_workers_show_as_gc_on_the_ps() -> None:
-    trace, _ = open_model(GCSTW)
+    trace = open_model(GCSTW).trace
     rows = RowSet(trace)
     workers = set(rows.gc_workers().tolist())
     assert workers == {t.id for t in trace.tracks if t.kind == TrackKind.GOROUTINE and t.group ==
@@ -139,7 +139,7 @@ def test_every_committed_trace_lays_out_and_describes(path) -> None:  # type: ig
     """Every row of every committed trace draws, and its details read at three times."""
     from tracetui.tui import cells as C
 
-    trace, _ = open_model(str(path))
+    trace = open_model(str(path)).trace
     rows = RowSet(trace)
     rows.prepare()
     edges = np.linspace(0, max(trace.duration, 1), 81).astype(np.int64)

@@ -88,7 +88,7 @@ def tmux_view():  # type: ignore[no-untyped-def]
 def _unblocked_wait() -> tuple[int, int, int, str]:
     """(goroutine, a time inside one of its waits, the unblock time, the unblocker's row
     name) from the model: a wait that another goroutine ended."""
-    trace, _ = open_model(CHANNELS)
+    trace = open_model(CHANNELS).trace
     f = trace.flows
     for k in np.flatnonzero(f.kind == FlowKind.UNBLOCK).tolist():
         dst, src = trace.tracks[int(f.to_track[k])], int(f.from_track[k])
@@ -103,7 +103,7 @@ def _unblocked_wait() -> tuple[int, int, int, str]:
 
 
 def test_the_keyboard_task_in_tmux(tmux_view) -> None:  # type: ignore[no-untyped-def]
-    trace, _ = open_model(CHANNELS)
+    trace = open_model(CHANNELS).trace
     t = tmux_view("--no-mouse", CHANNELS)
     screen = t.wait_for(r"P0 .*\n")
     assert "GC" in screen and "Goroutines" in screen and "G1 main.main" in screen

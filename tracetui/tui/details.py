@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from tracetui.model.trace import State, Trace, TrackKind
-from tracetui.report import format_bytes
 from tracetui.sanitize import safe_text
 from tracetui.tui.navigate import FlowIndex, flow_label
 from tracetui.tui.rows import Row, RowKind, RowSet
 from tracetui.tui.timefmt import format_duration, format_time
+from tracetui.units import format_bytes
 
 _STATE_NAMES = {
     State.RUNNING: "running",

@@ -5,6 +5,10 @@ from __future__ import annotations
 import math
 import re
 
+from tracetui.units import format_duration
+
+__all__ = ["format_duration", "format_offset", "format_time", "parse_time", "tick_step"]
+
 _UNITS = (("s", 1_000_000_000), ("ms", 1_000_000), ("µs", 1_000), ("ns", 1))
 _PARSE_UNITS = {"s": 1e9, "ms": 1e6, "us": 1e3, "µs": 1e3, "ns": 1.0}
 _TIME_RE = re.compile(r"^\s*([+-]?\d+(?:\.\d*)?|[+-]?\.\d+)\s*(s|ms|us|µs|ns)\s*$", re.IGNORECASE)
@@ -47,16 +51,6 @@ def format_time(ns: int, span: int | None = None) -> str:
     precision = max(1, tick_step(span, 100, 1))  # about 1/100 of the view
     digits = max(0, 9 - math.floor(math.log10(precision)))
     return f"{ns / 1e9:.{min(digits, 9)}f}s"
-
-
-def format_duration(ns: float) -> str:
-    """A duration with a unit a human reads at a glance: 1.23 ms, 456 ns."""
-    ns = float(ns)
-    for unit, scale in _UNITS[:3]:
-        if abs(ns) >= scale:
-            v = ns / scale
-            return f"{v:.3g} {unit}" if abs(v) < 100 else f"{v:.0f} {unit}"
-    return f"{ns:.0f} ns"
 
 
 def parse_time(text: str) -> int | None:

@@ -20,13 +20,13 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tracetui.model.trace import Trace, TrackKind
-from tracetui.report import format_bytes
 from tracetui.sanitize import safe_text
 from tracetui.tui import cells as C
 from tracetui.tui.keymap import TIMELINE_BINDINGS
 from tracetui.tui.navigate import FlowIndex, Hop
 from tracetui.tui.palette import Look, Palette
 from tracetui.tui.rows import CHART_LINES, CHART_STATES, Row, RowKind, RowSet
+from tracetui.units import format_bytes
 
 MIN_SPAN = 1000  # ns: the deepest zoom (a few ns per cell)
 UNDO_DEPTH = 256
