@@ -21,6 +21,8 @@ _STATE_NAMES = {
     State.STW: "stop-the-world",
     State.SWEEP: "sweep",
     State.MARK_ASSIST: "mark assist",
+    State.TASK: "task",
+    State.REGION: "region",
 }
 MAX_FRAMES = 32
 
@@ -51,6 +53,10 @@ def describe(rows: RowSet, row: Row, t: int, flows: FlowIndex | None = None) -> 
     if row.kind == RowKind.GROUP:
         return [f"group {_s(row.group)}: {row.count} goroutines (space to fold or unfold)"]
     if row.kind == RowKind.CHART:
+        if row.chart.startswith("track:"):
+            counter = rows.chart_counters(row)[0]
+            value = counter.value_at(t) if len(counter) else 0
+            return [f"{_s(row.label.strip())} {at}: {float(value):.6g}"]
         if row.chart == "heap":
             alloc = int(tr.heap_alloc.value_at(t)) if len(tr.heap_alloc) else 0
             goal = int(tr.heap_goal.value_at(t)) if len(tr.heap_goal) else 0

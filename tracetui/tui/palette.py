@@ -31,9 +31,12 @@ class Look(IntEnum):
     SCHED = 14  # a P held by an M with no goroutine running
     HEAP = 15  # chart series
     GOAL = 16
+    TASK = 17  # user tasks; slices of other Perfetto files
+    REGION = 18  # user regions
+    COUNTER = 19  # a counter of another Perfetto file
 
 
-N_LOOKS = 17
+N_LOOKS = 20
 
 # (name for the legend, glyph without colour, truecolor, 256-colour, 16-colour)
 _TABLE: dict[Look, tuple[str, str, str, str, str]] = {
@@ -54,13 +57,18 @@ _TABLE: dict[Look, tuple[str, str, str, str, str]] = {
     Look.SCHED: ("sched", "▌", "#1f5f3f", "color(23)", "bright_green"),
     Look.HEAP: ("heap in use", "█", "#3aa0a0", "color(37)", "cyan"),
     Look.GOAL: ("heap goal", "─", "#f0a030", "color(214)", "bright_yellow"),
+    Look.TASK: ("task", "T", "#2a9d8f", "color(30)", "cyan"),
+    Look.REGION: ("region", "R", "#8ab17d", "color(108)", "bright_cyan"),
+    Look.COUNTER: ("counter", "█", "#6d8bd1", "color(68)", "bright_blue"),
 }
 LEGEND = (
     Look.RUNNING, Look.RUNNABLE, Look.BLOCK_SYNC, Look.BLOCK_NET, Look.BLOCK_SLEEP, Look.BLOCK_GC,
     Look.BLOCK_OTHER, Look.SYSCALL, Look.GC, Look.STW, Look.ASSIST, Look.SCHED,
 )  # fmt: skip
 # Text on a coloured cell: dark on light backgrounds, light on dark ones.
-_DARK_TEXT = {Look.RUNNING, Look.RUNNABLE, Look.BLOCK_NET, Look.ASSIST, Look.HEAP, Look.GOAL, Look.BLOCK_GC}
+_DARK_TEXT = {
+    Look.RUNNING, Look.RUNNABLE, Look.BLOCK_NET, Look.ASSIST, Look.HEAP, Look.GOAL, Look.BLOCK_GC, Look.REGION,
+}  # fmt: skip
 
 LEFT_EIGHTHS = " ▏▎▍▌▋▊▉█"  # k/8 of the cell filled from the left
 LOWER_EIGHTHS = " ▁▂▃▄▅▆▇█"  # k/8 filled from the bottom

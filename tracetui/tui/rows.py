@@ -13,7 +13,7 @@ from enum import Enum
 
 import numpy as np
 
-from tracetui.model.trace import Spans, State, Trace, Track, TrackKind
+from tracetui.model.trace import Counter, Spans, State, Trace, Track, TrackKind
 from tracetui.sanitize import safe_text
 from tracetui.tui.cells import SpanRow
 from tracetui.tui.navigate import FlowIndex
@@ -41,6 +41,11 @@ class Row:
     group: str = ""  # goroutine group (GROUP rows and their goroutines)
     count: int = 0  # goroutines in the group (GROUP rows)
     gid: int = -1  # goroutine id (goroutine rows)
+    lines: int = CHART_LINES  # lines of the chart (CHART rows)
+
+
+def _s(text: str) -> str:
+    return safe_text(text, keep_newlines=False)
 
 
 def _block_category(reason: str) -> Look:
@@ -73,19 +78,59 @@ class RowSet:
 
     # --- the row list ------------------------------------------------------------------
 
+    @property
+    def generic(self) -> bool:
+        """Another tool's Perfetto file: its own tracks, no Go rows."""
+        return self.trace.version == 0
+
     def _groups(self) -> list[tuple[str, list[int]]]:
-        """(group name, goroutine track indices sorted by id), groups by their lowest id."""
+        """(group, track indices): goroutines by start function (sorted by id, groups by
+        their lowest id); for another tool's file, its tracks by parent track."""
+        tracks = self.trace.tracks
         by: dict[str, list[int]] = {}
-        for i, t in enumerate(self.trace.tracks):
+        if self.generic:
+            for i, t in enumerate(tracks):
+                if t.kind in (TrackKind.REGION, TrackKind.COUNTER, TrackKind.TASK):
+                    by.setdefault(t.group or "(tracks)", []).append(i)
+            return list(by.items())
+        for i, t in enumerate(tracks):
             if t.kind == TrackKind.GOROUTINE:
                 by.setdefault(t.group or UNKNOWN_GROUP, []).append(i)
-        tracks = self.trace.tracks
         for members in by.values():
             members.sort(key=lambda i: tracks[i].id)
         return sorted(by.items(), key=lambda kv: tracks[kv[1][0]].id)
 
     def rebuild(self) -> None:
         """Lay the rows out again (after collapsing or expanding a group)."""
+        rows: list[Row] = [] if self.generic else self._go_rows()
+        tracks = self.trace.tracks
+        regions_of = {t.id: i for i, t in enumerate(tracks) if t.kind == TrackKind.REGION and not self.generic}
+        for name, members in self.groups:
+            closed = name in self.collapsed
+            mark = "▸" if closed else "▾"
+            label = safe_text(f"{mark} {name} ({len(members)})", keep_newlines=False)
+            rows.append(Row(("group", name), RowKind.GROUP, label, group=name, count=len(members)))
+            if closed:
+                continue
+            for i in members:
+                t = tracks[i]
+                if t.kind == TrackKind.GOROUTINE:
+                    key = ("track", int(TrackKind.GOROUTINE), t.id)
+                    rows.append(Row(key, RowKind.SPANS, _s(" " + t.name), track=i, group=name, gid=t.id))
+                    r = regions_of.get(t.id)
+                    if r is not None:
+                        rows.append(Row(("track", int(TrackKind.REGION), t.id), RowKind.SPANS, "   regions", track=r,
+                                        group=name))  # fmt: skip
+                elif t.kind == TrackKind.COUNTER:
+                    rows.append(Row(("counter", i), RowKind.CHART, _s(" " + t.name), track=i, chart=f"track:{i}",
+                                    group=name, lines=1))  # fmt: skip
+                else:
+                    rows.append(Row(("track", int(t.kind), i), RowKind.SPANS, _s(" " + t.name), track=i, group=name))
+        self.rows = rows
+        self._index = {r.key: k for k, r in enumerate(rows)}
+
+    def _go_rows(self) -> list[Row]:
+        """GC, STW, assists, the charts, task lanes, Ps and Ms."""
         tr = self.trace
         rows: list[Row] = []
         for i, t in enumerate(tr.tracks):
@@ -97,32 +142,15 @@ class RowSet:
                 rows.append(
                     Row(("chart", chart, line), RowKind.CHART, title if line == 0 else "", chart=chart, line=line)
                 )
+        for i, t in enumerate(tr.tracks):
+            if t.kind == TrackKind.TASK and t.spans is not None and len(t.spans):
+                rows.append(Row(("track", int(TrackKind.TASK), t.id), RowKind.SPANS, _s(t.name), track=i))
         for kind in (TrackKind.PROC, TrackKind.THREAD):
             ks = [i for i, t in enumerate(tr.tracks) if t.kind == kind]
             ks.sort(key=lambda i: tr.tracks[i].id)
             for i in ks:
                 rows.append(Row(("track", int(kind), tr.tracks[i].id), RowKind.SPANS, tr.tracks[i].name, track=i))
-        for name, members in self.groups:
-            closed = name in self.collapsed
-            mark = "▸" if closed else "▾"
-            label = safe_text(f"{mark} {name} ({len(members)})", keep_newlines=False)
-            rows.append(Row(("group", name), RowKind.GROUP, label, group=name, count=len(members)))
-            if closed:
-                continue
-            for i in members:
-                t = tr.tracks[i]
-                rows.append(
-                    Row(
-                        ("track", int(TrackKind.GOROUTINE), t.id),
-                        RowKind.SPANS,
-                        safe_text(" " + t.name, keep_newlines=False),
-                        track=i,
-                        group=name,
-                        gid=t.id,
-                    )
-                )
-        self.rows = rows
-        self._index = {r.key: k for k, r in enumerate(rows)}
+        return rows
 
     def index_of(self, key: tuple[object, ...]) -> int:
         return self._index.get(key, -1)
@@ -148,6 +176,16 @@ class RowSet:
     def set_all_collapsed(self, collapsed: bool) -> None:
         self.collapsed = {g for g, _ in self.groups} if collapsed else set()
         self.rebuild()
+
+    def chart_counters(self, row: Row) -> list[Counter]:
+        """The counters a chart row draws."""
+        tr = self.trace
+        if row.chart == "heap":
+            return [tr.heap_alloc, tr.heap_goal]
+        if row.chart == "goroutines":
+            return [c for st, c in tr.goroutine_counts.items() if st in CHART_STATES]
+        counter = tr.tracks[row.track].counter if row.track >= 0 else None
+        return [counter] if counter is not None else []
 
     def track_of(self, row: Row) -> Track | None:
         return self.trace.tracks[row.track] if row.track >= 0 else None
@@ -177,6 +215,8 @@ class RowSet:
         sr = SpanRow(flat.start, flat.end, look)
         if track.kind == TrackKind.PROC:
             sr.labels = self._proc_labels(flat)
+        elif track.kind in (TrackKind.TASK, TrackKind.REGION):
+            sr.labels = self._name_labels(flat)
         elif track.kind == TrackKind.GOROUTINE:
             assists = self.assists_of(track.id)
             if assists is not None:
@@ -197,6 +237,8 @@ class RowSet:
         lut[State.STW] = Look.STW
         lut[State.SWEEP] = Look.SWEEP
         lut[State.MARK_ASSIST] = Look.ASSIST
+        lut[State.TASK] = Look.TASK
+        lut[State.REGION] = Look.REGION
         look = lut[st]
         if track.kind == TrackKind.GOROUTINE:
             waiting = st == State.WAITING
@@ -274,6 +316,15 @@ class RowSet:
                 count.mean_between(probe, probe + 1)
         self.reason_looks()
         self.flows  # noqa: B018 - built and kept
+
+    def _name_labels(self, flat: Spans) -> Callable[[list[int]], list[str]]:
+        """The name (the span's reason string) of task, region and other slices."""
+        strings = self.trace.strings.strings
+
+        def labels(idx: list[int]) -> list[str]:
+            return [_s(strings[int(flat.reason[i])]) for i in idx]
+
+        return labels
 
     def assists_of(self, gid: int) -> Spans | None:
         """The mark-assist ranges of one goroutine."""

@@ -25,7 +25,7 @@ from tracetui.tui import cells as C
 from tracetui.tui.keymap import TIMELINE_BINDINGS
 from tracetui.tui.navigate import FlowIndex, Hop
 from tracetui.tui.palette import Look, Palette
-from tracetui.tui.rows import CHART_LINES, CHART_STATES, Row, RowKind, RowSet
+from tracetui.tui.rows import CHART_STATES, Row, RowKind, RowSet
 from tracetui.units import format_bytes
 
 MIN_SPAN = 1000  # ns: the deepest zoom (a few ns per cell)
@@ -265,7 +265,7 @@ class Timeline(ScrollView, can_focus=True):
         if sr is not None:
             return sr.boundaries(t, forward)
         if row.kind == RowKind.CHART:
-            counters = [self.trace.heap_alloc] if row.chart == "heap" else list(self.trace.goroutine_counts.values())
+            counters = self.rows.chart_counters(row)
             ts = np.unique(np.concatenate([c.ts for c in counters])) if counters else np.zeros(0, np.int64)
             if forward:
                 i = int(np.searchsorted(ts, t, "right"))
@@ -426,7 +426,9 @@ class Timeline(ScrollView, can_focus=True):
 
     def _label(self, row: Row, lw: int, on_cursor: bool) -> Strip:
         text = row.label
-        if row.kind == RowKind.CHART and row.line == CHART_LINES - 1:
+        if row.kind == RowKind.CHART and row.lines == 1:
+            text = f"{text[: lw - 8]}{self._chart_scale(row)}"
+        elif row.kind == RowKind.CHART and row.line == row.lines - 1:
             text = self._chart_scale(row)
         text = text[: lw - 1].ljust(lw)
         if on_cursor:
@@ -482,6 +484,11 @@ class Timeline(ScrollView, can_focus=True):
         self, chart: str, edges: np.ndarray
     ) -> tuple[list[np.ndarray], list[int], np.ndarray | None, float]:
         tr = self.trace
+        if chart.startswith("track:"):
+            counter = tr.tracks[int(chart.split(":", 1)[1])].counter
+            assert counter is not None
+            values = C.counter_cells(counter, edges, "mean")
+            return [values], [Look.COUNTER], None, float(max(values.max(initial=0), 1))
         if chart == "heap":
             alloc = C.counter_cells(tr.heap_alloc, edges, "max")
             goal = C.counter_cells(tr.heap_goal, edges, "max")
@@ -505,10 +512,10 @@ class Timeline(ScrollView, can_focus=True):
         if hit is not None:
             return hit
         series, looks, goal, top = self._chart_series(row.chart, edges)
-        scale = 8 * CHART_LINES / top
-        tops = [np.round(s * scale).astype(np.int64) for s in series]
+        scale = 8 * row.lines / top
+        tops = [np.round(np.maximum(s, 0) * scale).astype(np.int64) for s in series]
         g = None if goal is None else np.floor(goal * scale).astype(np.int64)
-        out = [C.chart_cells(tops, looks, CHART_LINES, line, g) for line in range(CHART_LINES)]
+        out = [C.chart_cells(tops, looks, row.lines, line, g) for line in range(row.lines)]
         self._charts[key] = out
         self._chart_tops[row.chart] = top
         return out
@@ -518,7 +525,7 @@ class Timeline(ScrollView, can_focus=True):
         top = self._chart_tops.get(row.chart, 0.0)
         if row.chart == "heap":
             return f" ≤{format_bytes(int(top))}"
-        return f" ≤{top:.0f}"
+        return f" ≤{top:.4g}"
 
     # --- keys (see tracetui.tui.keymap) ---------------------------------------------------
 
