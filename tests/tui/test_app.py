@@ -473,3 +473,19 @@ def test_keys_typed_ahead_of_the_prompt_go_into_it() -> None:
         assert app.matches and all("runtime/trace" in tl.trace.goroutine_track(g).group for g in app.matches)
 
     run_app(body, path=CHANNELS)
+
+
+def test_folding_all_from_a_goroutine_row_keeps_the_cursor_on_its_group() -> None:
+    async def body(app, pilot, tl) -> None:  # type: ignore[no-untyped-def]
+        await pilot.press("end")
+        last = tl.current_row
+        assert last.gid >= 0
+        await pilot.press("c")
+        assert tl.current_row.key == ("group", last.group)
+        assert all(r.kind == RowKind.GROUP or r.gid < 0 for r in tl.rows.rows)
+        await pilot.press("c")
+        assert tl.current_row.key == ("group", last.group)
+        await pilot.press("ctrl+g", *f"G{last.gid}", "enter")
+        assert tl.current_row.key == last.key
+
+    run_app(body, path=str(Path(GCSTW).parent / "manygoroutines.trace"))

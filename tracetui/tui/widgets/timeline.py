@@ -358,15 +358,11 @@ class Timeline(ScrollView, can_focus=True):
         self._after_relayout(key)
 
     def toggle_all_groups(self) -> None:
-        key = self.current_row.key
+        """Fold every group (the cursor goes to its row's group) or unfold them all."""
+        row = self.current_row
         closing = not self.rows.collapsed
         self.rows.set_all_collapsed(closing)
-        if closing and self.current_row_group():
-            key = ("group", self.current_row_group())
-        self._after_relayout(key)
-
-    def current_row_group(self) -> str:
-        return self.current_row.group
+        self._after_relayout(("group", row.group) if closing and row.group else row.key)
 
     def _after_relayout(self, key: tuple[object, ...]) -> None:
         self._update_size()
