@@ -489,3 +489,43 @@ def test_folding_all_from_a_goroutine_row_keeps_the_cursor_on_its_group() -> Non
         assert tl.current_row.key == last.key
 
     run_app(body, path=str(Path(GCSTW).parent / "manygoroutines.trace"))
+
+
+def test_users_remap_keys_by_binding_id(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    keys = tmp_path / "keys.toml"
+    keys.write_text('[keys]\nzoom-in = "i"\nquit = "ctrl+q, q"\n')
+    monkeypatch.setenv("TRACETUI_KEYS", str(keys))
+
+    async def body(app, pilot, tl) -> None:  # type: ignore[no-untyped-def]
+        full = tl.span
+        await pilot.press("w")
+        assert tl.span == full  # w is no longer zoom-in
+        await pilot.press("i")
+        assert tl.span == full // 2
+        await pilot.press("question_mark")
+        shot = app.export_screenshot()
+        assert "around" in shot and "keys.toml" in shot
+        rows = {ident: k for k, _, ident in help_rows(app.user_keys)}
+        assert rows["zoom-in"] == "i" and rows["zoom-out"] == "s / -"
+
+    run_app(body, size=(120, 60))
+
+
+def test_a_bad_keys_file_is_one_warning_and_the_defaults_stay(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    keys = tmp_path / "keys.toml"
+    keys.write_text('[keys]\nzoom-inn = "i"\n')
+    monkeypatch.setenv("TRACETUI_KEYS", str(keys))
+
+    async def body(app, pilot, tl) -> None:  # type: ignore[no-untyped-def]
+        notes = [n.message for n in app._notifications]
+        assert any("zoom-inn" in m and "ignored" in m for m in notes)
+        full = tl.span
+        await pilot.press("w")
+        assert tl.span == full // 2
+
+    run_app(body)
+    keys.write_text("[keys\n")
+    from tracetui.tui.keymap import load_keymap
+
+    assert load_keymap(str(keys))[0] == {} and "ignored" in (load_keymap(str(keys))[1] or "")
+    assert load_keymap(str(tmp_path / "none.toml")) == ({}, None)

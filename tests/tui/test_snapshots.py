@@ -32,7 +32,8 @@ def test_zoomed_with_details(snap_compare, size: tuple[int, int]) -> None:  # ty
     assert snap_compare(TraceApp(CHANNELS, "256"), press=keys, terminal_size=size, run_before=_loaded)
 
 
-def test_help(snap_compare) -> None:  # type: ignore[no-untyped-def]
+def test_help(snap_compare, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("TRACETUI_KEYS", "/etc/tracetui/keys.toml")  # shown in the help: the same everywhere
     assert snap_compare(TraceApp(GCSTW, "256"), press=["question_mark"], terminal_size=(80, 24), run_before=_loaded)
 
 

@@ -20,7 +20,7 @@ from tracetui.load import LoadStep
 from tracetui.model.trace import Trace, TrackKind
 from tracetui.sanitize import safe_text
 from tracetui.tui.details import describe
-from tracetui.tui.keymap import APP_BINDINGS
+from tracetui.tui.keymap import APP_BINDINGS, keys_file, load_keymap
 from tracetui.tui.navigate import goroutine_matches, parse_target
 from tracetui.tui.palette import Palette
 from tracetui.tui.rows import RowKind, RowSet
@@ -84,6 +84,7 @@ class TraceApp(App[int]):
         self.load_fraction = 0.0
         self.note = ""
         self.matches: list[int] = []
+        self.user_keys: dict[str, str] = {}
         self.match_at = -1
 
     def compose(self) -> ComposeResult:
@@ -100,6 +101,12 @@ class TraceApp(App[int]):
 
     def on_mount(self) -> None:
         self.query_one(Ruler).display = False
+        keymap, warning = load_keymap(keys_file())
+        self.user_keys = keymap
+        if keymap:
+            self.set_keymap(keymap)
+        if warning:
+            self.notify(safe_text(warning, keep_newlines=False), severity="warning", timeout=10, markup=False)
         self.load()
 
     # --- loading ---------------------------------------------------------------------------
@@ -152,7 +159,7 @@ class TraceApp(App[int]):
         gc.freeze()
         if message.warning:
             self.note = message.warning.removeprefix("tracetui: ")
-            self.notify(message.warning, severity="warning", timeout=10)
+            self.notify(message.warning, severity="warning", timeout=10, markup=False)
         self.refresh_panels()
 
     def on_load_failed(self, message: LoadFailed) -> None:
@@ -229,7 +236,7 @@ class TraceApp(App[int]):
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+            self.push_screen(HelpScreen(self.user_keys))
 
     def _open_prompt(self, purpose: str, placeholder: str, key: str) -> None:
         if self.timeline is None or self.screen is not self.screen_stack[0]:

@@ -1,7 +1,11 @@
-"""Every key binding of the viewer, each with an id (so users can remap it with
-`App.set_keymap`) and a help text. The help screen and the README's table come from here."""
+"""Every key binding of the viewer, each with an id and a help text, and the user's own
+keys by id from a TOML file. The help screen and the README's table come from here."""
 
 from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
 
 from textual.binding import Binding
 
@@ -73,9 +77,39 @@ def key_label(keys: str) -> str:
     return " / ".join(_KEY_NAMES.get(k, k) for k in keys.split(","))
 
 
-def help_rows() -> list[tuple[str, str, str]]:
-    """(keys, help text, binding id) for every binding, timeline first."""
-    return [(key_label(k), h, i) for k, _, _, i, _, h in (*_TIMELINE, *_APP)]
+def help_rows(keymap: Mapping[str, str] | None = None) -> list[tuple[str, str, str]]:
+    """(keys, help text, binding id) for every binding, timeline first; `keymap` (id ->
+    keys) overrides the defaults."""
+    keymap = keymap or {}
+    return [(key_label(keymap.get(i, k)), h, i) for k, _, _, i, _, h in (*_TIMELINE, *_APP)]
+
+
+def keys_file(environ: Mapping[str, str] = os.environ) -> str:
+    """Where the user's keys live: $TRACETUI_KEYS, else $XDG_CONFIG_HOME/tracetui/keys.toml."""
+    if environ.get("TRACETUI_KEYS"):
+        return environ["TRACETUI_KEYS"]
+    base = environ.get("XDG_CONFIG_HOME") or os.path.join(environ.get("HOME", "~"), ".config")
+    return os.path.join(base, "tracetui", "keys.toml")
+
+
+def load_keymap(path: str) -> tuple[dict[str, str], str | None]:
+    """The user's keys (binding id -> keys, e.g. `zoom-in = "i,w"` under `[keys]`) and a
+    one-line warning if the file is not usable (then its keys are ignored). No file: {}."""
+    try:
+        with open(path, "rb") as f:
+            data = tomllib.load(f)
+    except FileNotFoundError:
+        return {}, None
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        return {}, f"{path}: ignored: {e}"
+    keys = data.get("keys", {})
+    known = {i for _, _, _, i, _, _ in (*_TIMELINE, *_APP)}
+    if not isinstance(keys, dict):
+        return {}, f'{path}: ignored: [keys] must be a table of binding id = "keys"'
+    bad = sorted(k for k, v in keys.items() if k not in known or not isinstance(v, str) or not v.strip())
+    if bad:
+        return {}, f"{path}: ignored: unknown binding ids or empty keys: {', '.join(bad)} (see ? for the ids)"
+    return {k: v.replace(" ", "") for k, v in keys.items()}, None
 
 
 def markdown_table() -> str:

@@ -12,7 +12,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tracetui.tui.keymap import help_rows
+from tracetui.tui.keymap import help_rows, keys_file
 
 ROWS_HELP = (
     "Rows: GC (mark phases), STW (stop-the-world pauses; Enter shows the kind), Assists (mark "
@@ -24,7 +24,8 @@ ROWS_HELP = (
 
 
 class HelpScreen(ModalScreen[None]):
-    """All bindings, built from the keymap (so it is never out of date)."""
+    """All bindings, built from the keymap (so it is never out of date), with the user's
+    own keys where a keys file sets them."""
 
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
@@ -35,16 +36,22 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,q,question_mark,f1", "close", "Close", id="help-close"),
     ]
 
+    def __init__(self, keymap: dict[str, str] | None = None) -> None:
+        super().__init__()
+        self.keymap = keymap or {}
+
     def compose(self) -> ComposeResult:
         table = Table(box=None, show_header=True, header_style="bold", expand=True, padding=(0, 1))
         table.add_column("keys", no_wrap=True, style="bold")
         table.add_column("what it does")
-        for keys, text, _ in help_rows():
-            table.add_row(Text(keys), Text(text))
+        table.add_column("id", style="dim")
+        for keys, text, ident in help_rows(self.keymap):
+            table.add_row(Text(keys), Text(text), Text(ident))
         with VerticalScroll():
             yield Static(Text("tracetui keys  (Esc closes; ↑ ↓ PgUp PgDn scroll)", style="bold"), markup=False)
             yield Static(table, markup=False)
             yield Static(Text("\n" + ROWS_HELP), markup=False)
+            yield Static(Text(f'\nYour own keys, by id: {keys_file()} (TOML: [keys] zoom-in = "i,w")'), markup=False)
 
     def action_close(self) -> None:
         self.dismiss(None)
