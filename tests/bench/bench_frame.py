@@ -8,7 +8,9 @@ draws `--frames` frames, each after a pan to a view not drawn before (so no cach
 reused): every timeline row is computed, the whole screen composed and encoded to the
 bytes a terminal would receive. Prints the median and p99 frame time and the bytes per
 frame, beside the targets of issue 3 (median <= 16 ms, p99 <= 50 ms, <= 100 KB per
-dense frame). One run, one machine: the figures are this run's.
+dense frame). Beside it, in the same run: how long Go's own viewer (`go tool trace -http`,
+listening on 127.0.0.1) takes to answer its first page on the same file, against how long
+tracetui takes to its first screen. One run, one machine: the figures are this run's.
 """
 
 from __future__ import annotations
@@ -88,6 +90,41 @@ async def measure(path: Path, width: int, height: int, frames: int) -> dict[str,
     return results
 
 
+def go_tool_first_page(path: Path, timeout: float = 600.0) -> float:
+    """Seconds until `go tool trace -http=127.0.0.1:PORT` answers its main page."""
+    import socket
+    import subprocess
+    import urllib.request
+
+    sys.path.insert(0, str(ROOT / "traces"))
+    import gotoolchain
+
+    go = gotoolchain.ensure_go("1.27.3")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, **gotoolchain.go_env(go), "BROWSER": "true"}
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        [str(go), "tool", "trace", f"-http=127.0.0.1:{port}", str(path)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        while time.perf_counter() - t0 < timeout:
+            if proc.poll() is not None:
+                raise SystemExit(f"go tool trace exited with {proc.returncode}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as r:
+                    if r.status == 200:
+                        return time.perf_counter() - t0
+            except OSError:
+                time.sleep(0.2)
+        raise SystemExit("go tool trace never answered")
+    finally:
+        proc.kill()
+        proc.wait()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--trace", type=Path, help="use this trace instead of the stress program's")
@@ -95,6 +132,7 @@ def main() -> int:
     ap.add_argument("--size", default="200x60", help="terminal size WxH")
     ap.add_argument("--frames", type=int, default=60)
     ap.add_argument("--json", type=Path, help="also write the figures here")
+    ap.add_argument("--no-go", action="store_true", help="skip the go tool trace comparison")
     args = ap.parse_args()
     if args.trace:
         path = args.trace
@@ -121,6 +159,12 @@ def main() -> int:
         )
         ok &= z["median_ms"] <= 16 and z["p99_ms"] <= 50 and z["max_bytes"] <= 100_000
     print(f"targets (median <= 16 ms, p99 <= 50 ms, <= 100 KB/frame): {'met' if ok else 'NOT met'}")
+    if not args.no_go:
+        go_s = go_tool_first_page(path)
+        r["go_tool_trace_first_page_s"] = go_s
+        first = float(r["first_screen_s"])  # type: ignore[arg-type]
+        print(f"go tool trace -http: first page after {go_s:.1f} s; tracetui first screen after {first:.1f} s "
+              f"({go_s / first:.1f}x sooner)")
     if args.json:
         args.json.write_text(json.dumps(r, indent=2))
     return 0
