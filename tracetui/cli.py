@@ -51,6 +51,30 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-compress", action="store_true", help="plain packets (no zlib compressed_packets chunks)")
     p.set_defaults(func=_cmd_export)
 
+    p = sub.add_parser("record", help="run a Go program (or reach a service) and record a trace of it",
+                       usage="tracetui record [options] -- CMD [ARGS...]  |  tracetui record --pprof URL [options]")
+    p.add_argument("command", nargs=argparse.REMAINDER, metavar="CMD",
+                   help="`go run PKG ...`, `go test ...`, a Go package directory, a Go binary, or any command")
+    p.add_argument("-o", "--output", metavar="PATH", help="the Perfetto file (default ./<command>-<time>.pftrace)")
+    p.add_argument("--mode", choices=("auto", "source", "test", "binary", "pprof", "plain"), default="auto",
+                   help="how to record (default: chosen from CMD)")
+    p.add_argument("--duration", metavar="D", help="stop after D (10s, 500ms, 2m): the program gets SIGINT")
+    p.add_argument("--max-size", metavar="SIZE", help="stop tracing when the raw trace reaches SIZE (100MB)")
+    p.add_argument("--pprof", metavar="URL", help="fetch a trace from a running service's net/http/pprof")
+    p.add_argument("--no-sample", action="store_true", help="no /proc sampling of the process tree")
+    p.add_argument("--sample-hz", type=float, default=25.0, metavar="HZ", help="samples per second (20-50)")
+    p.add_argument("--schedtrace", type=int, default=100, metavar="MS",
+                   help="Go binaries: the GODEBUG schedtrace period (ms, default 100)")
+    p.add_argument("--scheddetail", action="store_true",
+                   help="Go binaries: per-P/M/G rows (costly with 10k+ goroutines)")
+    p.add_argument("--foreground", action="store_true",
+                   help="keep the program in tracetui's process group (for programs that read the terminal)")
+    p.add_argument("--no-view", action="store_true", help="do not open the viewer afterwards")
+    p.add_argument("--color", choices=("auto", "truecolor", "256", "16", "none"), default="auto",
+                   help="the viewer's colours (see `tracetui view --help`)")
+    p.add_argument("--no-mouse", action="store_true", help="leave the mouse to the terminal in the viewer")
+    p.set_defaults(func=_cmd_record)
+
     p = sub.add_parser("dump", help="print every event as `go tool trace -d=parsed` does")
     p.add_argument("trace", metavar="TRACE", help="a Go execution trace")
     p.set_defaults(func=_cmd_dump)
@@ -160,6 +184,42 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
         serve(out)
     return EXIT_OK
+
+
+def _cmd_record(args: argparse.Namespace) -> int:
+    from tracetui.record.options import RecordOptions, parse_duration, parse_size
+    from tracetui.record.recorder import record
+    from tracetui.record.session import Session
+
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if not 1 <= args.sample_hz <= 100:
+        raise UsageError(f"--sample-hz {args.sample_hz:g}: give 1 to 100 (20-50 is the sweet spot)")
+    if args.schedtrace < 1:
+        raise UsageError("--schedtrace: give a period in ms (1 or more)")
+    opts = RecordOptions(
+        command=command,
+        mode=args.mode,
+        output=args.output,
+        duration=parse_duration(args.duration) if args.duration else None,
+        max_size=parse_size(args.max_size) if args.max_size else None,
+        sample=not args.no_sample,
+        sample_hz=args.sample_hz,
+        pprof=args.pprof,
+        foreground=args.foreground,
+        godebug_period_ms=args.schedtrace,
+        scheddetail=args.scheddetail,
+    )
+    session = Session(opts)
+    status = record(opts, session)
+    if session.written and not args.no_view and sys.stdout.isatty() and sys.stdin.isatty():
+        system = color_system(args.color)
+        os.environ["TEXTUAL_COLOR_SYSTEM"] = {"16": "standard", "none": "standard"}.get(system, system)
+        if system == "none":
+            os.environ["NO_COLOR"] = "1"
+        from tracetui.tui.app import TraceApp
+
+        TraceApp(session.written[0], system).run(mouse=not args.no_mouse)
+    return status
 
 
 def main(argv: Sequence[str] | None = None) -> int:

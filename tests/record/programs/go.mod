@@ -1,0 +1,3 @@
+module example.com/recordtests
+
+go 1.22

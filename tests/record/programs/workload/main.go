@@ -1,0 +1,161 @@
+// Command workload is what the record tests trace. Usage: workload MODE [ARG]
+//
+//	cpu N        N rounds of CPU work on 4 goroutines, then print the checksum
+//	chan N       N ping-pong round trips over an unbuffered channel
+//	exit CODE    some work, then os.Exit(CODE)
+//	return       some work, then return from main
+//	panic        some work, then an unrecovered panic (exit 2)
+//	wait         print "ready", then block until killed (no signal handler)
+//	graceful     print "ready"; on SIGINT or SIGTERM work 200 ms more and exit 7
+//	stdio        copy stdin to stdout upper-cased, write "err line" to stderr, exit 0
+//	stderr N     write N numbered lines to stderr while goroutines churn
+//	serve        serve net/http/pprof on 127.0.0.1 (a free port), print "port N", block
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"net"
+	"net/http"
+	_ "net/http/pprof"
+	"os"
+	"os/signal"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+)
+
+func cpu(rounds int) uint64 {
+	var wg sync.WaitGroup
+	sums := make([]uint64, 4)
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			x := uint64(w + 1)
+			for i := 0; i < rounds*100000; i++ {
+				x = x*6364136223846793005 + 1442695040888963407
+			}
+			sums[w] = x
+		}(w)
+	}
+	wg.Wait()
+	return sums[0] ^ sums[1] ^ sums[2] ^ sums[3]
+}
+
+func pingpong(n int) {
+	ping, pong := make(chan int), make(chan int)
+	go func() {
+		for v := range ping {
+			pong <- v + 1
+		}
+		close(pong)
+	}()
+	for i := 0; i < n; i++ {
+		ping <- i
+		<-pong
+	}
+	close(ping)
+}
+
+func work() {
+	cpu(20)
+	pingpong(2000)
+	_ = make([]byte, 1<<20)
+}
+
+func arg(i int, def int) int {
+	if len(os.Args) > i {
+		if v, err := strconv.Atoi(os.Args[i]); err == nil {
+			return v
+		}
+	}
+	return def
+}
+
+func main() {
+	mode := "return"
+	if len(os.Args) > 1 {
+		mode = os.Args[1]
+	}
+	switch mode {
+	case "cpu":
+		fmt.Println(cpu(arg(2, 100)))
+	case "chan":
+		pingpong(arg(2, 100000))
+		fmt.Println("done")
+	case "exit":
+		work()
+		os.Exit(arg(2, 3))
+	case "return":
+		work()
+	case "panic":
+		work()
+		panic("workload: deliberate panic")
+	case "wait":
+		go func() {
+			for {
+				pingpong(100)
+				time.Sleep(time.Millisecond)
+			}
+		}()
+		fmt.Println("ready")
+		select {}
+	case "graceful":
+		c := make(chan os.Signal, 1)
+		signal.Notify(c, syscall.SIGINT, syscall.SIGTERM)
+		fmt.Println("ready")
+		s := <-c
+		end := time.Now().Add(200 * time.Millisecond)
+		for time.Now().Before(end) {
+			pingpong(100)
+		}
+		fmt.Println("graceful", s)
+		os.Exit(7)
+	case "stdio":
+		in := bufio.NewScanner(os.Stdin)
+		for in.Scan() {
+			os.Stdout.Write(append(bytes.ToUpper(in.Bytes()), '\n'))
+		}
+		fmt.Fprintln(os.Stderr, "err line")
+	case "stderr":
+		n := arg(2, 1000)
+		done := make(chan bool)
+		go func() {
+			for {
+				select {
+				case <-done:
+					return
+				default:
+					pingpong(50)
+				}
+			}
+		}()
+		for i := 0; i < n; i++ {
+			fmt.Fprintf(os.Stderr, "app line %d\n", i)
+			if i%10 == 0 {
+				time.Sleep(time.Millisecond)
+			}
+		}
+		close(done)
+	case "serve":
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		fmt.Println("port", ln.Addr().(*net.TCPAddr).Port)
+		go func() {
+			for {
+				pingpong(1000)
+				time.Sleep(time.Millisecond)
+			}
+		}()
+		http.Serve(ln, nil)
+	default:
+		fmt.Fprintln(os.Stderr, "workload: unknown mode", mode)
+		os.Exit(64)
+	}
+}

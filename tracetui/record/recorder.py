@@ -1,0 +1,57 @@
+"""`tracetui record`: choose the mode from the command (or --mode) and run it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+from tracetui.errors import UsageError
+from tracetui.record.options import RecordOptions
+from tracetui.record.session import Session
+
+
+def _is_go(arg: str) -> bool:
+    return os.path.basename(arg) == "go"
+
+
+def choose_mode(opts: RecordOptions) -> str:
+    """The mode for opts.command: source (`go run`, a package directory), test (`go test`),
+    pprof (--pprof URL), binary (an executable with Go build info) or plain."""
+    cmd = opts.command
+    if opts.mode != "auto":
+        return opts.mode
+    if opts.pprof:
+        return "pprof"
+    if len(cmd) >= 2 and _is_go(cmd[0]) and cmd[1] == "run":
+        return "source"
+    if len(cmd) >= 2 and _is_go(cmd[0]) and cmd[1] == "test":
+        return "test"
+    if os.path.isdir(cmd[0]):
+        return "source"
+    from tracetui.record.buildinfo import go_version_of
+
+    exe = cmd[0] if os.sep in cmd[0] else shutil.which(cmd[0])
+    if exe and go_version_of(exe):
+        return "binary"
+    return "plain"
+
+
+def record(opts: RecordOptions, session: Session) -> int:
+    """Run the recording; returns the exit status to give (the program's)."""
+    if opts.pprof and opts.command:
+        raise UsageError("--pprof records a running service: give no command with it")
+    if not opts.pprof and not opts.command:
+        raise UsageError("nothing to record: give a command after --, or --pprof URL")
+    mode = choose_mode(opts)
+    cmd = opts.command
+    if mode == "source":
+        from tracetui.record.gosource import record_source
+
+        if len(cmd) >= 2 and _is_go(cmd[0]) and cmd[1] == "run":
+            return record_source(opts, cmd[0], cmd[2:], session)
+        return record_source(opts, "go", cmd, session)
+    if mode in ("test", "pprof"):
+        raise UsageError(f"--mode {mode} is not supported yet")
+    from tracetui.record.plain import record_plain
+
+    return record_plain(opts, session)
