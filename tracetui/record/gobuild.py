@@ -125,11 +125,16 @@ class MainPackage:
     name: str  # the command's name: the last element of the import path (or the file's stem)
 
 
+def go_list(tc: Toolchain, flags: list[str], targets: list[str], fmt: str) -> list[list[str]]:
+    """`go list -f fmt` of the targets, each line split at tabs."""
+    build = [f for f in _merge_ldflags(flags, tc.env, tc.minor) if not f.startswith("-ldflags")]
+    out = _run([tc.go, "list", *build, "-f", fmt, *targets], tc.env, "go list")
+    return [line.split("\t") for line in out.splitlines() if line.strip()]
+
+
 def list_main(tc: Toolchain, flags: list[str], targets: list[str]) -> MainPackage:
     """`go list` the package to build; it must be one main package."""
-    build = [f for f in _merge_ldflags(flags, tc.env, tc.minor) if not f.startswith("-ldflags")]
-    out = _run([tc.go, "list", *build, "-f", "{{.Name}}\t{{.ImportPath}}\t{{.Dir}}", *targets], tc.env, "go list")
-    rows = [line.split("\t") for line in out.splitlines() if line.strip()]
+    rows = go_list(tc, flags, targets, "{{.Name}}\t{{.ImportPath}}\t{{.Dir}}")
     if len(rows) != 1:
         raise GoError(f"{' '.join(targets)}: names {len(rows)} packages; tracetui record builds one main package")
     name, path, pkg_dir = rows[0]

@@ -50,7 +50,13 @@ def record(opts: RecordOptions, session: Session) -> int:
         if len(cmd) >= 2 and _is_go(cmd[0]) and cmd[1] == "run":
             return record_source(opts, cmd[0], cmd[2:], session)
         return record_source(opts, "go", cmd, session)
-    if mode in ("test", "pprof"):
+    if mode == "test":
+        from tracetui.record.gotest import record_test
+
+        if not (len(cmd) >= 2 and _is_go(cmd[0]) and cmd[1] == "test"):
+            raise UsageError("--mode test records `go test ...`: give that command")
+        return record_test(opts, cmd[0], cmd[2:], session)
+    if mode == "pprof":
         raise UsageError(f"--mode {mode} is not supported yet")
     from tracetui.record.plain import record_plain
 

@@ -18,11 +18,16 @@ GRACE = 10.0  # s between interrupting the program at --duration and killing it
 
 @dataclass
 class Tracing:
-    """What a mode traces with: the raw trace files to watch for --max-size, and the
-    control socket of an overlaid program (None: the trace cannot be stopped early)."""
+    """What a mode traces with: the raw trace files to watch for --max-size (or a function
+    measuring them), and the control socket of an overlaid program (None: the trace cannot
+    be stopped early, so a cap interrupts the program)."""
 
     files: Sequence[str] = ()
     control: Control | None = None
+    size: Callable[[], int] | None = None  # bytes traced so far (default: the files' sizes)
+
+    def bytes(self) -> int:
+        return self.size() if self.size is not None else sum(_size(f) for f in self.files)
 
 
 def merge_godebug(ours: str, env: dict[str, str]) -> str:
@@ -60,7 +65,7 @@ def run_child(argv: Sequence[str], env: dict[str, str], opts: RecordOptions, tra
     def poll() -> None:
         if opts.max_size is None or state.get("capped"):
             return
-        size = sum(_size(f) for f in tracing.files)
+        size = tracing.bytes()
         if size < opts.max_size:
             return
         state["capped"] = True
