@@ -56,8 +56,12 @@ def record(opts: RecordOptions, session: Session) -> int:
         if not (len(cmd) >= 2 and _is_go(cmd[0]) and cmd[1] == "test"):
             raise UsageError("--mode test records `go test ...`: give that command")
         return record_test(opts, cmd[0], cmd[2:], session)
-    if mode == "pprof":
-        raise UsageError(f"--mode {mode} is not supported yet")
+    if mode == "pprof" or opts.pprof:
+        from tracetui.record.pprof import record_pprof
+
+        if not opts.pprof or mode != "pprof":
+            raise UsageError("--pprof URL goes with --mode pprof (or auto), and no command")
+        return record_pprof(opts, opts.pprof, session)
     from tracetui.record.plain import record_plain
 
     return record_plain(opts, session)

@@ -149,8 +149,8 @@ func main() {
 		fmt.Println("port", ln.Addr().(*net.TCPAddr).Port)
 		go func() {
 			for {
-				pingpong(1000)
-				time.Sleep(time.Millisecond)
+				pingpong(50)
+				time.Sleep(5 * time.Millisecond)
 			}
 		}()
 		http.Serve(ln, nil)
