@@ -90,7 +90,7 @@ def encode_events(ts: np.ndarray, track: np.ndarray, typ: np.ndarray, *, name: l
     return _flatten(*_field(b"\x0a", body))
 
 
-def _descriptor(uuid: int, name: str, parent: int | None, *, counter: int | None = None, rank: int = 0) -> bytes:
+def descriptor(uuid: int, name: str, parent: int | None, *, counter: int | None = None, rank: int = 0) -> bytes:
     p = pb.TracePacket()
     d = p.track_descriptor
     d.uuid = uuid
@@ -128,7 +128,7 @@ def encode_samples(s: Samples, first_uuid: int = 16) -> bytes:
         return b""
     period = int(1e9 / s.hz)
     root = first_uuid
-    out = [_descriptor(root, f"Process tree (sampled by tracetui, {s.hz:g} Hz)", None, rank=1000)]
+    out = [descriptor(root, f"Process tree (sampled by tracetui, {s.hz:g} Hz)", None, rank=1000)]
     next_uuid = root + 1
     letters = sorted({chr(c) for c in np.unique(s.state).tolist()})
     names = [STATE_NAMES.get(c, f"state {c}").encode() for c in letters]
@@ -138,19 +138,19 @@ def encode_samples(s: Samples, first_uuid: int = 16) -> bytes:
     for rank, pid in enumerate(np.unique(s.pid).tolist()):
         group = next_uuid
         next_uuid += 1
-        out.append(_descriptor(group, f"{s.process_names.get(pid, 'process')} {pid}", root, rank=rank))
+        out.append(descriptor(group, f"{s.process_names.get(pid, 'process')} {pid}", root, rank=rank))
         prow = np.flatnonzero(s.ppid == pid)
         trow = np.flatnonzero(s.pid == pid)
         counters = _process_counters(s, pid, trow, prow)
         for k, (label, unit, ts, val) in enumerate(counters):
-            out.append(_descriptor(next_uuid, label, group, counter=unit, rank=k))
+            out.append(descriptor(next_uuid, label, group, counter=unit, rank=k))
             out.append(encode_events(ts, np.full(ts.size, next_uuid), np.full(ts.size, 4), value=val))
             next_uuid += 1
         tids = s.tid[trow]
         for k, tid in enumerate(np.unique(tids).tolist()):
             rows = trow[tids == tid]
             start, end, st = _thread_spans(s, rows, period)
-            out.append(_descriptor(next_uuid, f"{s.thread_names.get(tid, 'thread')} {tid}", group, rank=10 + k))
+            out.append(descriptor(next_uuid, f"{s.thread_names.get(tid, 'thread')} {tid}", group, rank=10 + k))
             m = start.size
             ts = np.empty(2 * m, np.int64)
             ts[0::2], ts[1::2] = start, end

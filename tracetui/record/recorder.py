@@ -62,6 +62,10 @@ def record(opts: RecordOptions, session: Session) -> int:
         if not opts.pprof or mode != "pprof":
             raise UsageError("--pprof URL goes with --mode pprof (or auto), and no command")
         return record_pprof(opts, opts.pprof, session)
+    if mode == "binary":
+        from tracetui.record.gobinary import record_binary
+
+        return record_binary(opts, session)
     from tracetui.record.plain import record_plain
 
     return record_plain(opts, session)

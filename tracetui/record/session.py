@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from tracetui.errors import TracetuiError
 from tracetui.model.trace import Trace
 from tracetui.record.child import Child, ChildResult
 from tracetui.record.options import RecordOptions
@@ -51,6 +52,23 @@ class Session:
                 self._write_samples_only(pftrace, samples)
         if not self.written:
             note("nothing was recorded")
+
+    def write_packets(self, pftrace: str, packets: bytes, next_uuid: int, what: str) -> None:
+        """Write a file of our own packets (uuids below next_uuid) plus the sampler's."""
+        from tracetui.record.proctracks import encode_samples
+
+        s = self.samples()
+        data = packets + (encode_samples(s, next_uuid) if s is not None else b"")
+        if not data:
+            note("nothing was recorded")
+            return
+        try:
+            with open(pftrace, "wb") as f:
+                f.write(data)
+        except OSError as e:
+            raise TracetuiError(f"cannot write: {e.strerror or e}", path=pftrace) from None
+        note(f"wrote {pftrace} ({len(data) / 1e6:.1f} MB: {what})")
+        self.written.append(pftrace)
 
     def _write_samples_only(self, pftrace: str, samples: Samples) -> None:
         from tracetui.record.proctracks import encode_samples
