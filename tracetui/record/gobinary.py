@@ -70,5 +70,6 @@ def record_binary(opts: RecordOptions, session: Session) -> int:
             note(f"scheddetail listed {per_dump:,.0f} goroutines a dump: each costs a write under the scheduler "
                  "lock; drop --scheddetail or raise --schedtrace")  # fmt: skip
     packets, next_uuid = encode_runtime(log, period)
-    session.write_packets(out, packets, next_uuid, f"{log.lines:,} runtime lines; they are in {log_path}")
+    fixed = f", {log.repaired:,} put back together after program output cut them" if log.repaired else ""
+    session.write_packets(out, packets, next_uuid, f"{log.lines:,} runtime lines{fixed}; they are in {log_path}")
     return result.exit_status

@@ -1,11 +1,17 @@
 """The Go runtime's GODEBUG schedtrace/gctrace lines: split from the program's stderr and
 parsed into columns, each line stamped with its arrival time (CLOCK_MONOTONIC ns).
 
-The runtime prints these lines to fd 2 a token at a time, so the program's own stderr
-writes can land inside one. A line that starts like a runtime line is held until its
-newline; anything else goes straight through, byte for byte. A runtime line that does not
-parse, or a program line that carries pieces of one, counts as mangled and goes through
-to stderr too (so nothing of the program's is lost); the log keeps it, marked.
+The runtime prints these lines to fd 2 a token at a time (one write(2) per number or
+literal), so the program's own stderr writes can land inside one, e.g.
+
+    SCHED app line 201\n37app line 204\nms: gomaxprocs=app line 205\n2 ...
+
+A line that starts like a runtime line is held until its newline; anything else goes
+straight through, byte for byte. A runtime line cut by program lines is put back together:
+while one is open, each line's leading runtime tokens (numbers and the literals of the
+formats) continue it and the rest is the program's line. What still does not parse counts
+as mangled and goes through to stderr (nothing of the program's is lost); the log keeps
+it, marked.
 """
 
 from __future__ import annotations
@@ -37,6 +43,29 @@ GLINE = re.compile(rb"  G(\d+): status=(\d+)\(([^()]*(?:\([^()]*\))?[^()]*)\) m=
 LOOKS_RUNTIME = re.compile(rb"SCHED \d|gc \d+ @|  [PMG]\d+: ")
 FRAGMENTS = re.compile(rb"gomaxprocs=|idleprocs=|spinningthreads=| ms clock, | MB goal| schedtick=| lockedm=")
 PREFIXES = (b"SCHED ", b"gc ", b"  P", b"  M", b"  G")
+_LITERALS = (
+    "SCHED ", "ms: gomaxprocs=", " idleprocs=", " threads=", " spinningthreads=", " needspinning=", " idlethreads=",
+    " runqueue=", " schedticks=[ ", " gcwaiting=", " nmidlelocked=", " stopwait=", " sysmonwait=", " [ ", " [", " ]",
+    "]", ": status=", " schedtick=", " syscalltick=", " m=", " runqsize=", " gfreecnt=", " timerslen=", ": p=",
+    " curg=", " mallocing=", " throwing=", " preemptoff=", " locks=", " dying=", " spinning=", " blocked=",
+    " lockedg=", " lockedm=", "  P", "  M", "  G", "gc ", " @", "s ", "%: ", " (checking for goroutine leaks): ",
+    " ms clock, ", " ms cpu, ", " MB, ", " MB goal, ", " MB stacks, ", " MB globals, ", " P (forced)", " P", "->",
+    "+", "/", "(", ")", " ",
+    # wait reasons (runtime2.go waitReasonStrings, Go 1.21-1.27), printed as one token
+    "GC assist marking", "IO wait", "chan receive (nil chan)", "chan send (nil chan)", "dumping heap",
+    "garbage collection", "garbage collection scan", "panicwait", "select", "select (no cases)", "GC assist wait",
+    "GC sweep wait", "GC scavenge wait", "chan receive", "chan send", "finalizer wait", "force gc (idle)",
+    "GOMAXPROCS updater (idle)", "semacquire", "sleep", "sync.Cond.Wait", "sync.Mutex.Lock", "sync.RWMutex.RLock",
+    "sync.RWMutex.Lock", "sync.WaitGroup.Wait", "trace reader (blocked)", "wait for GC cycle", "GC worker (idle)",
+    "GC worker (active)", "preempted", "debug call", "GC mark termination", "stopping the world",
+    "flushing proc caches", "trace goroutine status", "trace proc status", "page trace flush", "coroutine",
+    "GC weak to strong wait", "synctest.Run", "synctest.Wait", "chan receive (durable)", "chan send (durable)",
+    "select (durable)", "sync.WaitGroup.Wait (durable)", "cleanup wait",
+)  # fmt: skip
+# A run of runtime tokens at the start of a line (the longest literals first).
+TOKENS = re.compile(rb"(?:" + b"|".join(re.escape(t.encode()) for t in sorted(_LITERALS, key=len, reverse=True))
+                    + rb"|\d+(?:\.\d+)?|-\d+|nil|true|false)*")  # fmt: skip
+MAX_OPEN = 4096  # bytes: a longer open runtime line is given up as mangled
 
 
 def _could_start_runtime(tail: bytes) -> bool:
@@ -57,6 +86,7 @@ class RuntimeLog:
     reasons: dict[bytes, int] = field(default_factory=lambda: {b"": 0})
     lines: int = 0
     mangled: int = 0
+    repaired: int = 0
     mlines: int = 0
 
     def np(self, table: str, col: str) -> np.ndarray:
@@ -112,6 +142,8 @@ class Demux:
         self._file = open(log_path, "wb")  # noqa: SIM115 - closed by the thread
         self._thread = threading.Thread(target=self._run, name="tracetui-godebug", daemon=True)
         self._out_ok = True
+        self._open = b""  # a runtime line cut by program lines, so far
+        self._open_ts = 0
 
     def start(self) -> None:
         self._thread.start()
@@ -135,19 +167,55 @@ class Demux:
                 return
             view = view[n:]
 
+    def _runtime(self, line: bytes, ts: int) -> bool:
+        if not self.log.add(line, ts):
+            return False
+        self._file.write(b"%d %s\n" % (ts, line))
+        if self.show_runtime:
+            self._write(line + b"\n")
+        return True
+
+    def _mangled(self, line: bytes, ts: int) -> None:
+        self.log.mangled += 1
+        self._file.write(b"%d mangled: %s\n" % (ts, line))
+
     def _line(self, line: bytes, ts: int) -> None:
-        if LOOKS_RUNTIME.match(line):
-            if self.log.add(line, ts):
-                self._file.write(b"%d %s\n" % (ts, line))
-                if self.show_runtime:
-                    self._write(line + b"\n")
+        if self._open:
+            self._continue(line)
+            return
+        if LOOKS_RUNTIME.match(line) and self._runtime(line, ts):
+            return
+        if line.startswith(PREFIXES):
+            head = TOKENS.match(line)
+            k = head.end() if head else 0
+            if 0 < k < len(line):  # a runtime line's start, then a program line
+                self._open, self._open_ts = line[:k], ts
+                self._write(line[k:] + b"\n")
                 return
-            self.log.mangled += 1
-            self._file.write(b"%d mangled: %s\n" % (ts, line))
+            if LOOKS_RUNTIME.match(line):
+                self._mangled(line, ts)
         elif FRAGMENTS.search(line):
-            self.log.mangled += 1
-            self._file.write(b"%d mangled: %s\n" % (ts, line))
+            self._mangled(line, ts)
         self._write(line + b"\n")
+
+    def _continue(self, line: bytes) -> None:
+        """A line while a runtime line is open: its leading tokens continue it."""
+        ts = self._open_ts
+        whole = self._open + line
+        if self._runtime(whole, ts):
+            self._open = b""
+            self.log.repaired += 1
+            return
+        head = TOKENS.match(line)
+        k = head.end() if head else 0
+        if k == len(line) or len(whole) > MAX_OPEN:  # the runtime line ended, unparsed
+            self._mangled(whole, ts)
+            self._open = b""
+            if FRAGMENTS.search(line) is None and k < len(line):
+                self._write(line + b"\n")
+            return
+        self._open += line[:k]
+        self._write(line[k:] + b"\n")
 
     def _run(self) -> None:
         held = b""  # the start of a line that may be the runtime's
@@ -175,11 +243,13 @@ class Demux:
                 for line in lines:
                     self._line(line, ts)
                 if tail:
-                    if _could_start_runtime(tail):
+                    if self._open or _could_start_runtime(tail):
                         held = tail
                     else:
                         self._write(tail)
                         in_app_line = True
+            if self._open:
+                self._mangled(self._open, self._open_ts)
             if held:
                 self._write(held)
         finally:
