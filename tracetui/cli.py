@@ -75,6 +75,13 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-mouse", action="store_true", help="leave the mouse to the terminal in the viewer")
     p.set_defaults(func=_cmd_record)
 
+    p = sub.add_parser("pprof", help="write a block profile that `go tool pprof` reads")
+    p.add_argument("trace", metavar="TRACE", help="a Go execution trace (or a Perfetto trace tracetui wrote)")
+    p.add_argument("--type", required=True, choices=("net", "sync", "syscall", "sched"), dest="kind",
+                   help="network, synchronization or syscall blocking, or scheduler latency")
+    p.add_argument("-o", "--output", metavar="FILE", help="the profile to write (default TRACE-TYPE.pb.gz)")
+    p.set_defaults(func=_cmd_pprof)
+
     p = sub.add_parser("dump", help="print every event as `go tool trace -d=parsed` does")
     p.add_argument("trace", metavar="TRACE", help="a Go execution trace")
     p.set_defaults(func=_cmd_dump)
@@ -220,6 +227,25 @@ def _cmd_record(args: argparse.Namespace) -> int:
 
         TraceApp(session.written[0], system).run(mouse=not args.no_mouse)
     return status
+
+
+def _cmd_pprof(args: argparse.Namespace) -> int:
+    from tracetui.analysis.blocking import PROFILES, samples
+    from tracetui.analysis.pprof import profile_bytes
+    from tracetui.sanitize import safe_text
+    from tracetui.units import format_duration
+
+    trace, _ = _load_model(args.trace)
+    out = args.output or f"{os.path.splitext(os.path.basename(args.trace))[0]}-{args.kind}.pb.gz"
+    s = samples(trace, PROFILES[args.kind])
+    try:
+        with open(out, "wb") as f:
+            f.write(profile_bytes(trace, s))
+    except OSError as e:
+        raise TracetuiError(f"cannot write: {e.strerror or e}", path=out) from None
+    print(f"tracetui: wrote {safe_text(out, keep_newlines=False)} ({PROFILES[args.kind].description}: "
+          f"{len(s):,} samples, {format_duration(s.total)} in all)", file=sys.stderr)  # fmt: skip
+    return EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -50,7 +50,10 @@ def partial_info(table: EventTable) -> dict[str, Any] | None:
 
 def summary_json(trace: Trace, partial: dict[str, Any] | None = None) -> str:
     """`tracetui summary --json`."""
+    from tracetui.analysis.blocking import totals
+
     data = summary_stats(trace)
+    data["block"] = totals(trace)  # as go tool trace -pprof=net|sync|syscall|sched counts them
     if partial is not None:
         data["partial"] = partial
     return json.dumps(data, indent=2, sort_keys=False)

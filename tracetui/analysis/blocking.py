@@ -1,0 +1,148 @@
+"""Block profiles: where goroutines waited, as `go tool trace -pprof=TYPE` counts it.
+
+Go's rule (cmd/trace/pprof.go): a sample starts when a goroutine enters the profile's
+state (blocked for net and sync, in a syscall, runnable for sched) for a reason the profile
+wants, and ends at its next transition to another state; the sample's time is its overlap
+with the goroutine's life as Go's summary sees it, [first start of running, exit or trace
+end], and a sample counts when that overlap is positive. Samples still open at the trace
+end are not counted. The stack is the one of the transition that started the sample.
+
+On the model this is: per goroutine, runs of touching spans in the state (transitions to
+the same state do not end a sample), kept when the run's first span has a wanted reason
+and a transition ends the run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from tracetui.model.trace import State, Trace, TrackKind
+
+I64 = np.int64
+
+
+@dataclass(frozen=True)
+class ProfileKind:
+    name: str
+    state: State
+    wants: Callable[[str], bool]
+    description: str
+
+
+def _sync(reason: str) -> bool:
+    return "chan" in reason or "sync" in reason or "select" in reason
+
+
+PROFILES: dict[str, ProfileKind] = {
+    "net": ProfileKind("net", State.WAITING, lambda r: r == "network", "network blocking"),
+    "sync": ProfileKind("sync", State.WAITING, _sync, "synchronization blocking (channels, select, sync)"),
+    "syscall": ProfileKind("syscall", State.SYSCALL, lambda r: True, "syscall blocking"),
+    "sched": ProfileKind("sched", State.RUNNABLE, lambda r: True, "scheduler latency (runnable to running)"),
+}
+
+
+def reason_profile(reason: str) -> ProfileKind:
+    """A profile of one block reason ("chan send", "chan receive", "select", ...)."""
+    return ProfileKind(reason, State.WAITING, lambda r: r == reason, f"blocked in {reason}")
+
+
+@dataclass(eq=False)
+class Samples:
+    """One row per sample: goroutine id, start (ns from the trace start), the time counted
+    (ns), the stack id and the reason string id of the transition that started it."""
+
+    goroutine: np.ndarray
+    start: np.ndarray
+    delay: np.ndarray
+    stack: np.ndarray
+    reason: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.delay.shape[0])
+
+    @property
+    def total(self) -> int:
+        return int(self.delay.sum())
+
+
+def samples(trace: Trace, kind: ProfileKind) -> Samples:
+    """The samples of a profile, by goroutine id then time."""
+    strings = trace.strings.strings
+    wanted = np.array([kind.wants(s) for s in strings] or [False], bool)
+    g = trace.goroutines
+    parts: list[tuple[np.ndarray, ...]] = []
+    end_of_trace = int(trace.duration)
+    for row in range(len(g)):
+        track = trace.tracks[int(g.track[row])]
+        if track.kind != TrackKind.GOROUTINE or track.spans is None or not len(track.spans):
+            continue
+        sp = track.spans.flat
+        state = sp.state
+        inside = state == kind.state
+        if not inside.any():
+            continue
+        touching = sp.end[:-1] == sp.start[1:]
+        joined_before = np.r_[False, inside[:-1] & touching]
+        joined_after = np.r_[inside[1:] & touching, False]
+        first = np.flatnonzero(inside & ~joined_before)
+        last = np.flatnonzero(inside & ~joined_after)
+        start, end = sp.start[first], sp.end[last]
+        ended = int(g.ended[row])
+        # A transition ends the run: another span follows (or a gap: the goroutine ended).
+        closed = (last < len(sp) - 1) | ((ended >= 0) & (end == ended))
+        keep = closed & wanted[sp.reason[first]]
+        if not keep.any():
+            continue
+        running = np.flatnonzero(state == State.RUNNING)
+        life0 = int(sp.start[running[0]]) if running.size else np.iinfo(I64).min
+        life1 = ended if ended >= 0 else end_of_trace
+        s, e = start[keep], end[keep]
+        # Go's interval overlap: nothing if apart, else the clamped length (may be 0).
+        apart = (life1 < s) | (e < life0)
+        delay = np.where(apart, 0, np.minimum(e, life1) - np.maximum(s, life0))
+        counted = delay > 0
+        if counted.any():
+            parts.append(
+                (
+                    np.full(int(counted.sum()), int(g.id[row]), I64),
+                    s[counted],
+                    delay[counted],
+                    sp.stack[first[keep][counted]],
+                    sp.reason[first[keep][counted]],
+                )
+            )
+    if not parts:
+        z = np.zeros(0, I64)
+        return Samples(z, z.copy(), z.copy(), np.zeros(0, np.int32), np.zeros(0, np.int32))
+    cols = [np.concatenate(c) for c in zip(*parts)]
+    return Samples(cols[0], cols[1], cols[2].astype(I64), cols[3], cols[4])
+
+
+@dataclass(frozen=True)
+class StackTotal:
+    stack: int  # stack id (0: no stack)
+    delay: int  # ns
+    count: int
+
+
+def by_stack(s: Samples) -> list[StackTotal]:
+    """Total delay and count per stack id, largest delay first."""
+    if not len(s):
+        return []
+    ids, inverse = np.unique(s.stack, return_inverse=True)
+    delay = np.bincount(inverse, weights=s.delay, minlength=ids.size)
+    count = np.bincount(inverse, minlength=ids.size)
+    order = np.argsort(-delay, kind="stable")
+    return [StackTotal(int(ids[i]), int(delay[i]), int(count[i])) for i in order.tolist()]
+
+
+def totals(trace: Trace) -> dict[str, dict[str, int]]:
+    """`{net|sync|syscall|sched: {total_ns, count}}` for `summary --json`."""
+    out = {}
+    for name, kind in PROFILES.items():
+        s = samples(trace, kind)
+        out[name] = {"total_ns": s.total, "count": len(s)}
+    return out
