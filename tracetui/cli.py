@@ -30,6 +30,9 @@ def _build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("summary", help="print the findings of a trace without a UI")
     p.add_argument("trace", metavar="TRACE", help="a Go execution trace, or a Perfetto trace tracetui wrote")
     p.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    p.add_argument("--fail-on", action="append", default=[], metavar="RULE",
+                   help="exit 1 when a histogram breaches RULE, e.g. 'sched_latency.p99>5ms', 'stw.max>1ms' "
+                        "(repeatable; names as in the JSON's histograms)")  # fmt: skip
     p.set_defaults(func=_cmd_summary)
 
     p = sub.add_parser("view", help="open the timeline (press ? inside for the keys)")
@@ -161,12 +164,23 @@ def _cmd_view(args: argparse.Namespace) -> int:
 
 def _cmd_summary(args: argparse.Namespace) -> int:
     from tracetui import report
+    from tracetui.analysis.thresholds import breaches, parse_rule
 
+    rules = [parse_rule(r) for r in args.fail_on]  # bad rules fail before the trace is read
     trace, partial = _load_model(args.trace)
     if args.json:
         sys.stdout.write(report.summary_json(trace, partial) + "\n")
     else:
         report.print_summary(args.trace, trace)
+    if rules:
+        from tracetui.analysis.histograms import latency_histograms
+        from tracetui.sanitize import safe_text
+
+        failed = breaches(rules, latency_histograms(trace))
+        if failed:
+            print(f"tracetui: {safe_text(args.trace, keep_newlines=False)}: threshold breached: "
+                  + "; ".join(safe_text(f, keep_newlines=False) for f in failed), file=sys.stderr)
+            return EXIT_FINDING
     return EXIT_OK
 
 

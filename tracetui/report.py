@@ -53,7 +53,10 @@ def summary_json(trace: Trace, partial: dict[str, Any] | None = None) -> str:
     from tracetui.analysis.blocking import totals
 
     data = summary_stats(trace)
+    from tracetui.analysis.histograms import latency_histograms
+
     data["block"] = totals(trace)  # as go tool trace -pprof=net|sync|syscall|sched counts them
+    data["histograms"] = {name: h.as_json() for name, h in latency_histograms(trace).items()}
     if partial is not None:
         data["partial"] = partial
     return json.dumps(data, indent=2, sort_keys=False)

@@ -1,0 +1,81 @@
+"""Latency histograms on log-scale buckets: how bad the tail is.
+
+Buckets are powers of two in nanoseconds ([2^k, 2^(k+1))); percentiles are nearest-rank
+(the smallest sample with at least that share of samples at or below it), so every figure
+is a duration that occurred.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from tracetui.analysis.blocking import PROFILES, ProfileKind, samples
+from tracetui.model.trace import State, Trace, TrackKind
+
+QUANTILES = (("p50_ns", 0.50), ("p90_ns", 0.90), ("p99_ns", 0.99), ("p999_ns", 0.999))
+
+
+@dataclass(frozen=True)
+class Histogram:
+    count: int
+    total_ns: int
+    p50_ns: int
+    p90_ns: int
+    p99_ns: int
+    p999_ns: int
+    max_ns: int
+    buckets: tuple[tuple[int, int, int], ...]  # (from ns, to ns, count), the non-empty ones
+
+    def as_json(self) -> dict[str, object]:
+        d = {k: getattr(self, k) for k in ("count", "total_ns", "p50_ns", "p90_ns", "p99_ns", "p999_ns", "max_ns")}
+        d["buckets"] = [list(b) for b in self.buckets]
+        return d
+
+
+def histogram(durations: np.ndarray) -> Histogram:
+    """The histogram of a set of durations (ns)."""
+    d = np.sort(np.asarray(durations, np.int64))
+    n = int(d.size)
+    if n == 0:
+        return Histogram(0, 0, 0, 0, 0, 0, 0, ())
+    q = {name: int(d[max(int(np.ceil(share * n)) - 1, 0)]) for name, share in QUANTILES}
+    k = np.floor(np.log2(np.maximum(d, 1))).astype(np.int64)
+    ks, counts = np.unique(k, return_counts=True)
+    buckets = tuple((1 << int(a), 1 << (int(a) + 1), int(c)) for a, c in zip(ks.tolist(), counts.tolist()))
+    return Histogram(n, int(d.sum()), q["p50_ns"], q["p90_ns"], q["p99_ns"], q["p999_ns"], int(d[-1]), buckets)
+
+
+def _spans(trace: Trace, kind: TrackKind, state: State) -> np.ndarray:
+    parts = [
+        t.spans.flat.duration[t.spans.flat.state == state]
+        for t in trace.tracks
+        if t.kind == kind and t.spans is not None and len(t.spans)
+    ]
+    return np.concatenate(parts) if parts else np.zeros(0, np.int64)
+
+
+def latency_histograms(trace: Trace) -> dict[str, Histogram]:
+    """sched_latency (runnable until running) and syscall as their profiles count them,
+    stw (and stw_<kind>), gc (mark phases), block_<reason> (each block reason, finished
+    waits as the profiles count them), region and task (user annotations)."""
+    out: dict[str, Histogram] = {}
+    out["sched_latency"] = histogram(samples(trace, PROFILES["sched"]).delay)
+    stw = trace.stw
+    out["stw"] = histogram(stw.end - stw.start)
+    for r in np.unique(stw.reason).tolist():
+        name = trace.string(int(r)) or "unknown"
+        sel = stw.reason == r
+        out[f"stw_{name}"] = histogram(stw.end[sel] - stw.start[sel])
+    out["syscall"] = histogram(samples(trace, PROFILES["syscall"]).delay)
+    out["gc"] = histogram(trace.gc.end - trace.gc.start)
+    every_wait = ProfileKind("block", State.WAITING, lambda r: True, "blocked, any reason")
+    waits = samples(trace, every_wait)
+    for r in np.unique(waits.reason).tolist():
+        out[f"block_{trace.string(int(r)) or 'unknown'}"] = histogram(waits.delay[waits.reason == r])
+    regions = trace.regions
+    out["region"] = histogram(regions.end - regions.start)
+    tasks = trace.tasks
+    out["task"] = histogram(tasks.end - tasks.start)
+    return out

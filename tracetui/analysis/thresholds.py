@@ -1,0 +1,56 @@
+"""`summary --fail-on 'sched_latency.p99>5ms'`: thresholds on the histograms for CI gates."""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from tracetui.analysis.histograms import Histogram
+from tracetui.errors import UsageError
+from tracetui.units import format_duration
+
+_OPS: dict[str, Callable[[float, float], bool]] = {
+    ">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt, "==": operator.eq,
+}  # fmt: skip
+_STATS = {"count": "count", "total": "total_ns", "p50": "p50_ns", "p90": "p90_ns", "p99": "p99_ns",
+          "p999": "p999_ns", "max": "max_ns"}  # fmt: skip
+_RULE = re.compile(r"^\s*([A-Za-z0-9_ ().*/-]+?)\.(\w+)\s*(>=|<=|==|>|<)\s*([0-9.]+)\s*(ns|us|µs|ms|s)?\s*$")
+_UNIT = {"ns": 1.0, "us": 1e3, "µs": 1e3, "ms": 1e6, "s": 1e9}
+
+
+@dataclass(frozen=True)
+class Rule:
+    text: str
+    histogram: str
+    stat: str
+    op: str
+    value: float  # ns for times, a plain number for count
+
+
+def parse_rule(text: str) -> Rule:
+    """`NAME.STAT OP VALUE[unit]`, e.g. `stw.max>1ms`, `block_select.count>=100`."""
+    m = _RULE.match(text)
+    if not m or m.group(2) not in _STATS:
+        raise UsageError(
+            f"bad --fail-on {text!r}: want NAME.STAT OP VALUE, STAT one of {', '.join(_STATS)}, "
+            "OP one of > >= < <= ==, VALUE a number with ns/us/ms/s for times (e.g. 'stw.max>1ms')"
+        )
+    name, stat, op, number, unit = m.groups()
+    if stat == "count" and unit:
+        raise UsageError(f"bad --fail-on {text!r}: a count has no unit")
+    return Rule(text.strip(), name, stat, op, float(number) * _UNIT[unit or "ns"])
+
+
+def breaches(rules: list[Rule], histograms: Mapping[str, Histogram]) -> list[str]:
+    """One text per rule that holds (the thresholds it breaches). A histogram the trace
+    does not have counts as empty (0)."""
+    out = []
+    for r in rules:
+        h = histograms.get(r.histogram)
+        value = float(getattr(h, _STATS[r.stat])) if h is not None else 0.0
+        if _OPS[r.op](value, r.value):
+            shown = f"{value:.0f}" if r.stat == "count" else format_duration(value)
+            out.append(f"{r.histogram}.{r.stat} is {shown} ({r.text})")
+    return out
