@@ -119,7 +119,7 @@ def test_duration_cap(recorder: Recorder, gotool, tmp_path: Path) -> None:
 
 
 def test_max_size_cap(recorder: Recorder, gotool, tmp_path: Path) -> None:
-    p = recorder.run("-o", "t.pftrace", "--no-sample", "--max-size", "1MB", "--", *go_run("chan", "1500000"),
+    p = recorder.run("-o", "t.pftrace", "--no-sample", "--max-size", "1MB", "--", *go_run("chan", "1000000"),
                      cwd=tmp_path)  # fmt: skip
     assert p.returncode == 0, p.stderr
     assert p.stdout == b"done\n"  # the program went on to its end

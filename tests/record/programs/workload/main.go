@@ -10,6 +10,9 @@
 //	stdio        copy stdin to stdout upper-cased, write "err line" to stderr, exit 0
 //	stderr N     write N numbered lines to stderr while goroutines churn
 //	serve        serve net/http/pprof on 127.0.0.1 (a free port), print "port N", block
+//
+// For the benchmark: with WORKLOAD_ELAPSED=1, cpu and chan print "elapsed_ns N" (main's
+// own time) last; with WORKLOAD_SELFTRACE=FILE, main runs runtime/trace into FILE itself.
 package main
 
 import (
@@ -21,6 +24,7 @@ import (
 	_ "net/http/pprof"
 	"os"
 	"os/signal"
+	"runtime/trace"
 	"strconv"
 	"sync"
 	"syscall"
@@ -80,12 +84,29 @@ func main() {
 	if len(os.Args) > 1 {
 		mode = os.Args[1]
 	}
+	start := time.Now()
+	if path := os.Getenv("WORKLOAD_SELFTRACE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		trace.Start(f)
+		defer func() { trace.Stop(); f.Close() }()
+	}
+	elapsed := func() {
+		if os.Getenv("WORKLOAD_ELAPSED") != "" {
+			fmt.Println("elapsed_ns", time.Since(start).Nanoseconds())
+		}
+	}
 	switch mode {
 	case "cpu":
 		fmt.Println(cpu(arg(2, 100)))
+		elapsed()
 	case "chan":
 		pingpong(arg(2, 100000))
 		fmt.Println("done")
+		elapsed()
 	case "exit":
 		work()
 		os.Exit(arg(2, 3))
@@ -110,7 +131,8 @@ func main() {
 		s := <-c
 		end := time.Now().Add(200 * time.Millisecond)
 		for time.Now().Before(end) {
-			pingpong(100)
+			pingpong(20)
+			time.Sleep(time.Millisecond)
 		}
 		fmt.Println("graceful", s)
 		os.Exit(7)
