@@ -81,6 +81,47 @@ def _gomaxprocs(v: object) -> str:
     return "?" if v is None else str(v)
 
 
+def _where(trace: Trace, stack: int, frames: int = 2) -> str:
+    """The innermost frames of a stack: `runtime.chanrecv1 <- main.worker (main.go:42)`."""
+    fr = trace.frames(stack)[:frames] if stack else []
+    if not fr:
+        return "(no stack)"
+    names = " <- ".join(f for f, _, _ in fr)
+    _, file, line = fr[-1]
+    return f"{names} ({file.rsplit('/', 1)[-1]}:{line})"
+
+
+def findings(trace: Trace) -> list[tuple[str, str]]:
+    """What to look at first: the longest pause, the worst scheduler latency, the stacks
+    that block most (as (title, text), sanitised)."""
+    from tracetui.analysis.blocking import PROFILES, by_stack, samples
+
+    out: list[tuple[str, str]] = []
+    stw = trace.stw
+    if len(stw):
+        i = int(np.argmax(stw.end - stw.start))
+        kind = trace.string(int(stw.reason[i])) or "unknown kind"
+        took = format_duration(int(stw.end[i] - stw.start[i]))
+        out.append(("Longest stop-the-world", f"{took} ({kind}), at {format_duration(int(stw.start[i]))}"))
+    sched = samples(trace, PROFILES["sched"])
+    if len(sched):
+        i = int(np.argmax(sched.delay))
+        g = trace.goroutine_track(int(sched.goroutine[i]))
+        who = g.name if g is not None else f"G{int(sched.goroutine[i])}"
+        p99 = int(np.sort(sched.delay)[max(int(np.ceil(0.99 * len(sched))) - 1, 0)])
+        worst = format_duration(int(sched.delay[i]))
+        when = format_duration(int(sched.start[i]))
+        out.append(("Worst scheduler latency", f"{worst} ({who}, at {when}); p99 {format_duration(p99)}"))
+    titles = {"sync": "Blocks most (sync)", "net": "Blocks most (network)", "syscall": "Blocks most (syscall)"}
+    for kind, title in titles.items():
+        top = by_stack(samples(trace, PROFILES[kind]))
+        if top:
+            t = top[0]
+            waits = f"{t.count:,} wait{'s' if t.count != 1 else ''}"
+            out.append((title, f"{format_duration(t.delay)} in {waits} at {_where(trace, t.stack)}"))
+    return [(a, safe_text(b, keep_newlines=False)) for a, b in out]
+
+
 def print_summary(path: str, trace: Trace | EventTable, console: Console | None = None) -> None:
     """The short human report (of a model, or of a Go event table, modelled here)."""
     if isinstance(trace, EventTable):
@@ -112,4 +153,13 @@ def print_summary(path: str, trace: Trace | EventTable, console: Console | None 
     ]
     for k, v in rows:
         grid.add_row(k, v)
+    found = findings(trace)
+    if found:
+        lead = Table.grid(padding=(0, 2))
+        lead.add_column(style="bold yellow")
+        lead.add_column()
+        for k, v in found:
+            lead.add_row(k, Text(v))
+        console.print(lead)
+        console.print()
     console.print(grid)
