@@ -14,7 +14,9 @@ from __future__ import annotations
 import json
 import os
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
 import numpy as np
 from google.protobuf.message import DecodeError
@@ -22,6 +24,7 @@ from perfetto.protos.perfetto.trace import perfetto_trace_pb2 as pb
 
 from tracetui.errors import TraceFormatError, TracetuiError
 from tracetui.gotrace.events import StackTable, StringTable
+from tracetui.model.from_gotrace import NONE8, _SpanSet, _zeros32
 from tracetui.model.trace import (
     I64,
     Counter,
@@ -40,6 +43,8 @@ from tracetui.model.trace import (
     TrackKind,
 )
 from tracetui.perfetto import layout as L
+from tracetui.perfetto.decode import Fallback
+from tracetui.perfetto.fastread import HotData, HotTrack, read_hot
 from tracetui.perfetto.wire import GZIP_MAGIC, ZSTD_MAGIC, iter_packets, trace_bytes
 
 
@@ -61,6 +66,13 @@ def read_model(path: str) -> Trace:
         raise TracetuiError("is a directory, not a trace file", path=path)
     try:
         with open(path, "rb") as f:
+            if f.read(1) == b"\x0a":
+                f.seek(0)
+                try:
+                    return read_ours_fast(f, path)  # chunk by chunk, without the whole file in memory
+                except _NOT_FAST:
+                    pass
+            f.seek(0)
             data = f.read()
     except OSError as e:
         raise TraceFormatError(f"cannot read: {e.strerror or e}", path=path) from None
@@ -72,6 +84,10 @@ def read_bytes(data: bytes, path: str | None = None) -> Trace:
     raw = trace_bytes(data, path)
     if not raw:
         raise TraceFormatError("empty Perfetto trace", path=path)
+    try:
+        return read_ours_fast(raw, path)
+    except _NOT_FAST:
+        pass  # not one of ours, or not as the writer makes them: the protobuf path decides
     ev = _collect(raw, path)
     meta = ev.attrs.get(L.META_KEY)
     if meta is not None:
@@ -88,6 +104,21 @@ def read_bytes(data: bytes, path: str | None = None) -> Trace:
     if root is not None and root.name.endswith("(tracetui)"):
         raise TraceFormatError("truncated Perfetto trace (tracetui's metadata at its end is missing)", path=path)
     return _generic(ev, path)
+
+
+# What sends a file from the fast path to the protobuf path (which then reports any error).
+_NOT_FAST = (Fallback, TracetuiError, KeyError, IndexError, TypeError, ValueError)
+
+
+def read_ours_fast(raw: bytes | BinaryIO, path: str | None = None) -> Trace:
+    """The model of a Perfetto file tracetui wrote (its Trace bytes, or the open file),
+    its hot packets decoded with numpy (`fastread`); raises Fallback for any other file."""
+    c = _Collector(path)
+    hot = read_hot(raw, c)
+    meta = c.ev.attrs.get(L.META_KEY)
+    if meta is None:
+        raise Fallback("no tracetui metadata")
+    return _Ours(c.ev, json.loads(meta), path, hot).build()
 
 
 # ---- collecting events -------------------------------------------------------------------
@@ -134,10 +165,24 @@ class _Events:
 
 
 def _collect(raw: bytes, path: str | None) -> _Events:
-    ev = _Events()
-    seqs: dict[int, _Seq] = {}
-    cols = ev.c
+    c = _Collector(path)
     for off, mv in iter_packets(raw, path):
+        c.packet(off, mv)
+    return c.ev
+
+
+class _Collector:
+    """Packets -> _Events through perfetto_trace_pb2, with each sequence's state as trace
+    processor keeps it (validity, interning, defaults, incremental clocks)."""
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        self.ev = _Events()
+        self.seqs: dict[int, _Seq] = {}
+
+    def packet(self, off: int, mv: memoryview | bytes) -> int:
+        """Take one packet; returns its sequence id."""
+        ev, seqs, cols, path = self.ev, self.seqs, self.ev.c, self.path
         try:
             p = pb.TracePacket.FromString(mv)
         except DecodeError:
@@ -176,9 +221,9 @@ def _collect(raw: bytes, path: str | None) -> _Events:
             if sid == L.TABLES_SEQ:
                 ev.tables.MergeFrom(d)
         if not p.HasField("track_event"):
-            continue
+            return sid
         if p.sequence_flags & L.NEEDS_STATE and not seq.valid:
-            continue  # trace processor skips it too
+            return sid  # trace processor skips it too
         te = p.track_event
         clock = p.timestamp_clock_id if p.HasField("timestamp_clock_id") else seq.clock
         ts = p.timestamp
@@ -225,7 +270,7 @@ def _collect(raw: bytes, path: str | None) -> _Events:
             if len(extra) > 1 or (extra and next(iter(extra)) not in L.ARG_NAMES):
                 ev.extra[len(cols["ts"]) - 1] = extra
         cols["arg"].append(arg)
-    return ev
+        return sid
 
 
 # ---- slices: trace processor's pairing ---------------------------------------------------------
@@ -295,10 +340,16 @@ def _group_prefix_min(x: np.ndarray, grp: np.ndarray) -> np.ndarray:
 
 
 class _Ours:
-    def __init__(self, ev: _Events, meta: dict, path: str | None) -> None:  # type: ignore[type-arg]
-        self.ev, self.m, self.path = ev, meta, path
+    def __init__(self, ev: _Events, meta: dict, path: str | None, hot: HotData | None = None) -> None:  # type: ignore[type-arg]
+        self.ev, self.m, self.path, self.hot = ev, meta, path, hot
         self.base = int(meta["base_time"])
         self.names = meta["names"]
+        if hot is not None:
+            roles = np.array([r for r, _, _, _ in self.names], np.int64)
+            shown = np.isin(roles, [L.Role.LOG, L.Role.LABEL, L.Role.SAMPLE])
+            for nm in hot.begin_names + hot.instant_names:
+                if nm.size and (int(nm.max()) >= roles.size or shown[nm].any()):
+                    raise Fallback("a hot event the protobuf path would read as a log, label or sample")
         self.ts = ev.np("ts") - self.base
         self.sl, _ = _pair(ev)
         if (self.sl.end < 0).any():
@@ -317,6 +368,13 @@ class _Ours:
         ev, sl = self.ev, self.sl
         k = self.slices_of(uuid)
         k = k[ev.np("typ")[sl.begin[k]] == L.BEGIN]
+        h = self.hot.tracks.get(uuid) if self.hot is not None else None
+        if h is not None and (h.begin or h.end or h.last != L.END):
+            if k.size or with_depth:
+                raise Fallback("hot and rare slices on one track")
+            return self._hot_spans(h, uuid)
+        if k.size and self._gset is not None and uuid in self._gset.at:
+            raise Fallback("a goroutine track of rare slices")
         b, e = sl.begin[k], sl.end[k]
         nm = ev.np("name")[b]
         keys = self._keys(nm)
@@ -326,6 +384,58 @@ class _Ours:
         return Spans(self.ts[b], self.ts[e], st.astype(np.uint8), keys[:, 2].astype(np.int32),
                      ev.np("stack")[b].astype(np.int32), arg.astype(I64),
                      sl.depth[k].astype(np.uint16) if with_depth else None)  # fmt: skip
+
+    def _shared_goroutine_spans(self, tmeta: list[list[int]]) -> _GoroutineSet | None:
+        """With hot data: one set of columns for all goroutine tracks, each track's spans a
+        view of it, as the model from a Go trace has them."""
+        if self.hot is None:
+            return None
+        at, n, lo, hi, wide = {}, 0, [], [], False
+        for i, (kind, _, _) in enumerate(tmeta):
+            if kind == TrackKind.GOROUTINE:
+                h = self.hot.tracks.get(L.FIRST_TRACK + i)
+                k = sum(b.size for b in h.begin) if h is not None else 0
+                wide |= h is not None and any(a.dtype != np.int32 for a in h.arg)
+                at[L.FIRST_TRACK + i] = slice(n, n + k)
+                lo.append(n)
+                hi.append(n + k)
+                n += k + 1  # and a slot
+        return _GoroutineSet(n, at, np.array(lo, I64), np.array(hi, I64), I64 if wide else np.int32)
+
+    def _hot_spans(self, h: HotTrack, uuid: int) -> Spans:
+        """A track's spans from its hot events: into the shared goroutine columns for a
+        goroutine track, else in new compact columns."""
+        if h.last != L.END:
+            raise Fallback("a slice never ends")
+        b, e, nm, stack, arg_ann = h.take_spans()
+        n = b.size
+        self._freed = getattr(self, "_freed", 0) + 21 * n
+        if self._freed >= TRIM_EVERY:
+            self._freed = 0
+            _trim()
+        if e.size != n:
+            raise Fallback("BEGIN/END counts")
+        self._keys(nm[:0])  # builds the table
+        k = self._ktab
+        if n and (int(nm.max()) >= len(k) or int(nm.min()) <= 0):
+            raise Fallback("unknown event name")
+        luts = getattr(self, "_luts", None)
+        if luts is None:
+            luts = self._luts = (k[:, 1].astype(np.uint8), k[:, 2].astype(np.int32), k[:, 3].copy())
+        karg = luts[2][nm]
+        arg = np.where(karg == _NO_ARG, arg_ann, karg)
+        del karg, arg_ann
+        slot = self._gset.at.get(uuid) if self._gset is not None else None
+        if slot is not None:
+            if slot.stop - slot.start != n:
+                raise Fallback("goroutine span count")
+            assert self._gset is not None
+            return self._gset.fill(slot, b - self.base, e - self.base, luts[0][nm], luts[1][nm], stack, arg)
+        b -= self.base
+        e -= self.base
+        reason = luts[1][nm]
+        return Spans(b, e, luts[0][nm], reason if reason.any() else _zeros32(n),
+                     stack if stack is not None else _zeros32(n), _narrow(arg))  # fmt: skip
 
     def _keys(self, nm: np.ndarray) -> np.ndarray:
         table = getattr(self, "_ktab", None)
@@ -365,6 +475,7 @@ class _Ours:
         tracks: list[Track] = []
         desc = ev.descs
         extent = m.get("proc_extent", {})
+        self._gset = self._shared_goroutine_spans(tmeta)
         for i, (kind, ident, group) in enumerate(tmeta):
             kind = TrackKind(kind)
             u = L.FIRST_TRACK + i
@@ -376,6 +487,8 @@ class _Ours:
                 tr.spans = self.spans(u)
             elif kind == TrackKind.PROC:
                 tr.spans = _with_implicit(self.spans(u), extent.get(str(i), []))
+            if kind in (TrackKind.PROC, TrackKind.THREAD) and self.hot is not None and tr.spans is not None:
+                tr.spans = _compact(tr.spans)
             elif kind == TrackKind.REGION:
                 tr.spans = self.spans(u, with_depth=True)
             tracks.append(tr)
@@ -442,10 +555,13 @@ class _Ours:
         tsp = [t.spans for t in tracks if t.kind == TrackKind.THREAD and t.spans is not None]
         derived: dict[int, Counter] = {}
         if any(t.kind == TrackKind.COUNTER and t.id >= 1 for t in tracks):
-            g = _concat(gsp)
-            lens = np.array([len(s) for s in gsp], np.int64)
-            hi = np.cumsum(lens)
-            gc = _goroutine_counters(_SpanSet(g, hi - lens, hi), goroutines.ended)
+            if self._gset is not None:
+                gset = self._gset.span_set()
+            else:
+                lens = np.array([len(s) for s in gsp], np.int64)
+                hi = np.cumsum(lens)
+                gset = _SpanSet(_concat(gsp), hi - lens, hi)
+            gc = _goroutine_counters(gset, goroutines.ended)
             tc = _thread_counters(_concat(tsp), int(self.m["duration"]))
             derived = {1 + k: c for k, c in enumerate(gc.values())} | {5 + k: c for k, c in enumerate(tc.values())}
         for i, tr in enumerate(tracks):
@@ -456,7 +572,14 @@ class _Ours:
             else:
                 sel = np.flatnonzero((track == L.FIRST_TRACK + i) & (typ == L.COUNTER))
                 sel = sel[np.lexsort((sel, self.ts[sel]))]
-                tr.counter = Counter(self.ts[sel].copy(), ev.np("value")[sel].copy())
+                h = self.hot.tracks.get(L.FIRST_TRACK + i) if self.hot is not None else None
+                if h is not None and h.counter_ts:
+                    if sel.size:
+                        raise Fallback("hot and rare counter events on one track")
+                    ts = np.concatenate(h.counter_ts) - self.base  # in file order = time order (deltas >= 0)
+                    tr.counter = Counter(ts, np.concatenate(h.counter_value))
+                else:
+                    tr.counter = Counter(self.ts[sel].copy(), ev.np("value")[sel].copy())
             out[(tr.kind, tr.id)] = tr.counter
         return out
 
@@ -516,6 +639,8 @@ class _Ours:
         flow, term, track = ev.np("flow"), ev.np("term"), ev.np("track")
         src = src[flow[src] > 0]
         dst = np.flatnonzero(term > 0)
+        if self.hot is not None:
+            return self._hot_flows(src, dst)
         n = src.size
         if dst.size != n:
             raise ValueError(f"{n} flow sources but {dst.size} flow ends")
@@ -525,9 +650,108 @@ class _Ours:
             raise ValueError("flow ids do not match")
         roles = np.array([r for r, _, _, _ in self.names], np.int64)[ev.np("name")[so]]
         from_track = np.where(track[so] == L.UNKNOWN_FLOWS, -1, self._track_of(track[so])).astype(np.int32)
-        return Flows(from_track=from_track, from_ts=self.ts[so].copy(), to_track=self._track_of(track[do]),
-                     to_ts=self.ts[do].copy(),
-                     kind=np.where(roles == L.Role.FLOW_CREATE, FlowKind.CREATE, FlowKind.UNBLOCK).astype(np.uint8))
+        return Flows(
+            from_track=from_track,
+            from_ts=self.ts[so].copy(),
+            to_track=self._track_of(track[do]),
+            to_ts=self.ts[do].copy(),
+            kind=np.where(roles == L.Role.FLOW_CREATE, FlowKind.CREATE, FlowKind.UNBLOCK).astype(np.uint8),
+        )
+
+    def _hot_flows(self, src: np.ndarray, dst: np.ndarray) -> Flows:
+        """Flows from the hot tables by id, with the rare events' flows added."""
+        ev, hot = self.ev, self.hot
+        assert hot is not None
+        flow, term, track, ts, name = ev.np("flow"), ev.np("term"), ev.np("track"), ev.np("ts"), ev.np("name")
+        hot.src.put(flow[src].astype(np.uint64), track=track[src].astype(np.int32), ts=ts[src],
+                    name=name[src].astype(np.int32))  # fmt: skip
+        hot.dst.put(term[dst].astype(np.uint64), track=track[dst].astype(np.int32), ts=ts[dst])
+        n = hot.src.rows
+        if hot.dst.rows != n or hot.src.top != n or hot.dst.top != n:
+            raise Fallback("flow ids are not 1..n on both ends")
+        roles = np.array([r for r, _, _, _ in self.names], np.int64)
+        nm = hot.src.column("name", n)
+        if n and (int(nm.max()) >= roles.size or int(nm.min()) <= 0):
+            raise Fallback("flow name")
+        role = roles[nm]
+        del nm
+        if not np.isin(role, [L.Role.FLOW_UNBLOCK, L.Role.FLOW_CREATE]).all():
+            raise Fallback("flow source of another role")
+        kind = np.where(role == L.Role.FLOW_CREATE, FlowKind.CREATE, FlowKind.UNBLOCK).astype(np.uint8)
+        del role
+        fu = hot.src.column("track", n)
+        from_track = np.where(fu == L.UNKNOWN_FLOWS, -1, self._track_of(fu)).astype(np.int32)
+        del fu
+        from_ts = hot.src.column("ts", n)
+        from_ts -= self.base
+        to_track = self._track_of(hot.dst.column("track", n))
+        to_ts = hot.dst.column("ts", n)
+        to_ts -= self.base
+        _trim()
+        return Flows(from_track=from_track, from_ts=from_ts, to_track=to_track, to_ts=to_ts, kind=kind)
+
+
+def _libc_trim() -> Callable[[], None]:
+    """glibc's malloc_trim(0): hands the heap's free pages back to the system (numpy's
+    many mid-sized arrays come from the heap, which keeps what they free); a no-op
+    elsewhere."""
+    try:
+        import ctypes
+
+        trim = ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return lambda: None
+    trim.argtypes = [ctypes.c_size_t]
+
+    def run() -> None:
+        trim(0)
+
+    return run
+
+
+_trim = _libc_trim()
+TRIM_EVERY = 32 << 20  # bytes of decoded columns freed between trims
+
+
+class _GoroutineSet:
+    """The columns of all goroutine tracks' spans, track after track, each followed by a
+    slot row (state NONE8) that starts where its last span ends, so that `end` can be
+    `start` shifted by one while every track's spans end where the next starts."""
+
+    def __init__(self, n: int, at: dict[int, slice], lo: np.ndarray, hi: np.ndarray, arg_dtype: type) -> None:
+        self.at, self.lo, self.hi = at, lo, hi
+        self.bounds = np.zeros(n + 1, I64)
+        self.own_end: np.ndarray | None = None  # once a track is not contiguous
+        self.state = np.full(n, NONE8, np.uint8)
+        self.reason = np.zeros(n, np.int32)
+        self.stack = np.zeros(n, np.int32)
+        self.arg: np.ndarray = np.full(n, -1, arg_dtype)
+
+    def fill(self, at: slice, start: np.ndarray, end: np.ndarray, state: np.ndarray, reason: np.ndarray,
+             stack: np.ndarray | None, arg: np.ndarray) -> Spans:  # fmt: skip
+        a, b = at.start, at.stop
+        self.bounds[a:b] = start
+        if b > a:
+            self.bounds[b] = end[-1]  # the slot starts where the track's last span ends
+        if self.own_end is None and not np.array_equal(end[:-1], start[1:]):
+            self.own_end = self.bounds[1:].copy()
+        if self.own_end is not None:
+            self.own_end[a:b] = end
+        self.state[a:b] = state
+        self.reason[a:b] = reason
+        if stack is not None:
+            self.stack[a:b] = stack
+        if self.arg.dtype == np.int32 and arg.size and (int(arg.min()) < -(1 << 31) or int(arg.max()) >= 1 << 31):
+            raise Fallback("goroutine span argument over 32 bits")
+        self.arg[a:b] = arg
+        return self.spans().take(at)
+
+    def spans(self) -> Spans:
+        end = self.own_end if self.own_end is not None else self.bounds[1:]
+        return Spans(self.bounds[:-1], end, self.state, self.reason, self.stack, self.arg)
+
+    def span_set(self) -> _SpanSet:
+        return _SpanSet(self.spans(), self.lo, self.hi)
 
 
 _NO_ARG = -(1 << 62)
@@ -549,30 +773,64 @@ def _with_implicit(sp: Spans, extent: list[int]) -> Spans:
         return sp
     lo, hi, holes = extent[0], extent[1], extent[2:]
     # Gaps: between consecutive written spans, and before the first / after the last.
-    starts = np.r_[lo, sp.end]
-    ends = np.r_[sp.start, hi]
+    ga, gb = np.r_[lo, sp.end], np.r_[sp.start, hi]
+    keep = gb > ga
+    ga, gb = ga[keep], gb[keep]
     hs, he = np.array(holes[0::2], I64), np.array(holes[1::2], I64)
-    gs, ge = [], []
-    for a, b in zip(starts.tolist(), ends.tolist()):
-        if b <= a:
-            continue
-        inside = np.flatnonzero((hs >= a) & (he <= b))
-        cur = a
-        for h in inside.tolist():
-            if hs[h] > cur:
-                gs.append(cur)
-                ge.append(int(hs[h]))
-            cur = int(he[h])
-        if b > cur:
-            gs.append(cur)
-            ge.append(b)
-    n = len(gs)
-    if not n:
+    g = np.searchsorted(ga, hs, "right") - 1
+    inside = (g >= 0) & (he <= gb[np.maximum(g, 0)]) if ga.size else np.zeros(hs.size, bool)
+    # Each gap minus the holes inside it: [a, hs1), [he1, hs2), ..., [hek, b), non-empty ones.
+    gs = np.sort(np.concatenate([ga, he[inside]]))
+    ge = np.sort(np.concatenate([hs[inside], gb]))
+    ne = ge > gs
+    gs, ge = gs[ne], ge[ne]
+    m = gs.size
+    if not m:
         return sp
-    imp = Spans(np.array(gs, I64), np.array(ge, I64), np.full(n, State.RUNNING, np.uint8), np.zeros(n, np.int32),
-                np.zeros(n, np.int32), np.full(n, -1, I64))  # fmt: skip
-    cat = _concat([sp, imp])
-    return cat.take(np.argsort(cat.start, kind="stable"))
+    n = len(sp)
+    at_w = np.arange(n) + np.searchsorted(gs, sp.start, "left")  # stable: written first at equal starts
+    at_i = np.arange(m) + np.searchsorted(sp.start, gs, "right")
+    cols = []
+    for c, fill in (("start", gs), ("end", ge), ("state", State.RUNNING), ("reason", 0), ("stack", 0), ("arg", -1)):
+        w = getattr(sp, c)
+        if c in ("reason", "stack") and not w.any():
+            cols.append(_zeros32(n + m))
+            continue
+        out = np.empty(n + m + (c == "start"), w.dtype)
+        out[at_w] = w
+        out[at_i] = fill
+        if c == "start":
+            out[n + m] = 0
+        if c == "end" and np.array_equal(out[:-1], cols[0][1:-1]):
+            cols[0][-1] = out[-1]  # each span ends where the next starts: one array of boundaries
+            out = cols[0][1:]
+        cols.append(out)
+        setattr(sp, c, None)  # frees the written column: the caller's spans are not used after this
+    cols[0] = cols[0][:-1]
+    return _compact(Spans(*cols))
+
+
+def _compact(sp: Spans) -> Spans:
+    """The same spans in the model's compact columns (as a Go trace's model has them):
+    one array of boundaries when each span ends where the next starts, all-zero reason
+    and stack taking no memory, int32 args when they fit."""
+    n = len(sp)
+    start, end = sp.start, sp.end
+    if n and not np.shares_memory(start, end) and np.array_equal(end[:-1], start[1:]):
+        bounds = np.empty(n + 1, I64)
+        bounds[:n] = start
+        bounds[n] = end[-1]
+        start, end = bounds[:-1], bounds[1:]
+    reason = sp.reason if sp.reason.strides == (0,) or sp.reason.any() else _zeros32(n)
+    stack = sp.stack if sp.stack.strides == (0,) or sp.stack.any() else _zeros32(n)
+    return Spans(start, end, sp.state, reason, stack, _narrow(sp.arg))
+
+
+def _narrow(a: np.ndarray) -> np.ndarray:
+    """int32 when the values fit."""
+    if a.dtype != np.int32 and (not a.size or (int(a.min()) >= -(1 << 31) and int(a.max()) < 1 << 31)):
+        return a.astype(np.int32)
+    return a
 
 
 def _tasks(t: dict[str, list[int]]) -> tuple[Tasks, list[Spans]]:
