@@ -57,6 +57,9 @@ def summary_json(trace: Trace, partial: dict[str, Any] | None = None) -> str:
 
     data["block"] = totals(trace)  # as go tool trace -pprof=net|sync|syscall|sched counts them
     data["histograms"] = {name: h.as_json() for name, h in latency_histograms(trace).items()}
+    from tracetui.analysis.goroutines import group_table
+
+    data["goroutine_groups"] = group_table(trace)
     if partial is not None:
         data["partial"] = partial
     return json.dumps(data, indent=2, sort_keys=False)

@@ -63,16 +63,6 @@ def _ours_by_stack(trace, s) -> Stacks:  # type: ignore[no-untyped-def]
     return out
 
 
-@pytest.fixture(scope="module")
-def fresh(tmp_path_factory: pytest.TempPathFactory, go: str) -> list[Path]:
-    """Traces made now by the test extra's Go: network and channel blocking."""
-    import generate
-
-    out = tmp_path_factory.mktemp("fresh-block")
-    made = [generate.generate("1.27.3", program, out) for program in ("nethttp", "channels")]
-    return [p for p in made if p is not None]
-
-
 def _check(go: str, path: Path, tmp: Path) -> None:
     trace = open_model(str(path)).trace
     for kind in KINDS:
