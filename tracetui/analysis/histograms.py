@@ -56,26 +56,65 @@ def _spans(trace: Trace, kind: TrackKind, state: State) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0, np.int64)
 
 
-def latency_histograms(trace: Trace) -> dict[str, Histogram]:
-    """sched_latency (runnable until running) and syscall as their profiles count them,
-    stw (and stw_<kind>), gc (mark phases), block_<reason> (each block reason, finished
-    waits as the profiles count them), region and task (user annotations)."""
-    out: dict[str, Histogram] = {}
-    out["sched_latency"] = histogram(samples(trace, PROFILES["sched"]).delay)
+@dataclass(eq=False)
+class Occurrences:
+    """What a histogram counts, one row each: where (a track index, -1 none), when and how long."""
+
+    track: np.ndarray
+    start: np.ndarray
+    duration: np.ndarray
+
+    def in_bucket(self, lo: int, hi: int) -> np.ndarray:
+        """Rows with lo <= duration < hi, longest first."""
+        sel = np.flatnonzero((self.duration >= lo) & (self.duration < hi))
+        return sel[np.argsort(-self.duration[sel], kind="stable")]
+
+
+def _of_goroutines(trace: Trace, gids: np.ndarray, start: np.ndarray, duration: np.ndarray) -> Occurrences:
+    g = trace.goroutines
+    i = np.searchsorted(g.id, gids)
+    ok = (i < len(g)) & (g.id[np.minimum(i, max(len(g) - 1, 0))] == gids) if len(g) else np.zeros(gids.shape, bool)
+    track = np.where(ok, g.track[np.minimum(i, max(len(g) - 1, 0))] if len(g) else -1, -1)
+    return Occurrences(track.astype(np.int64), start.astype(np.int64), duration.astype(np.int64))
+
+
+def _on_track(trace: Trace, name: str, start: np.ndarray, duration: np.ndarray) -> Occurrences:
+    k = next((i for i, t in enumerate(trace.tracks) if t.kind == TrackKind.GC and t.name == name), -1)
+    return Occurrences(np.full(start.shape, k, np.int64), start.astype(np.int64), duration.astype(np.int64))
+
+
+def occurrences(trace: Trace) -> dict[str, Occurrences]:
+    """The rows behind each histogram of `latency_histograms`, by the same names."""
+    out: dict[str, Occurrences] = {}
+    sched = samples(trace, PROFILES["sched"])
+    out["sched_latency"] = _of_goroutines(trace, sched.goroutine, sched.start, sched.delay)
     stw = trace.stw
-    out["stw"] = histogram(stw.end - stw.start)
+    out["stw"] = _on_track(trace, "STW", stw.start, stw.end - stw.start)
     for r in np.unique(stw.reason).tolist():
-        name = trace.string(int(r)) or "unknown"
         sel = stw.reason == r
-        out[f"stw_{name}"] = histogram(stw.end[sel] - stw.start[sel])
-    out["syscall"] = histogram(samples(trace, PROFILES["syscall"]).delay)
-    out["gc"] = histogram(trace.gc.end - trace.gc.start)
+        out[f"stw_{trace.string(int(r)) or 'unknown'}"] = _on_track(
+            trace, "STW", stw.start[sel], stw.end[sel] - stw.start[sel]
+        )
+    sys = samples(trace, PROFILES["syscall"])
+    out["syscall"] = _of_goroutines(trace, sys.goroutine, sys.start, sys.delay)
+    out["gc"] = _on_track(trace, "GC", trace.gc.start, trace.gc.end - trace.gc.start)
     every_wait = ProfileKind("block", State.WAITING, lambda r: True, "blocked, any reason")
     waits = samples(trace, every_wait)
     for r in np.unique(waits.reason).tolist():
-        out[f"block_{trace.string(int(r)) or 'unknown'}"] = histogram(waits.delay[waits.reason == r])
+        sel = waits.reason == r
+        out[f"block_{trace.string(int(r)) or 'unknown'}"] = _of_goroutines(
+            trace, waits.goroutine[sel], waits.start[sel], waits.delay[sel]
+        )
     regions = trace.regions
-    out["region"] = histogram(regions.end - regions.start)
+    out["region"] = _of_goroutines(trace, regions.g, regions.start, regions.end - regions.start)
     tasks = trace.tasks
-    out["task"] = histogram(tasks.end - tasks.start)
+    out["task"] = Occurrences(np.full(len(tasks), -1, np.int64), tasks.start, tasks.end - tasks.start)
     return out
+
+
+def latency_histograms(trace: Trace, occ: dict[str, Occurrences] | None = None) -> dict[str, Histogram]:
+    """sched_latency (runnable until running) and syscall as their profiles count them,
+    stw (and stw_<kind>), gc (mark phases), block_<reason> (each block reason, finished
+    waits as the profiles count them), region and task (user annotations)."""
+    occ = occ if occ is not None else occurrences(trace)
+    return {name: histogram(o.duration) for name, o in occ.items()}

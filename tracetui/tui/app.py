@@ -24,6 +24,7 @@ from tracetui.tui.keymap import APP_BINDINGS, keys_file, load_keymap
 from tracetui.tui.navigate import goroutine_matches, parse_target
 from tracetui.tui.palette import Palette
 from tracetui.tui.rows import RowKind, RowSet
+from tracetui.tui.screens.analysis import Analysis, GoroutinesScreen, HistogramsScreen, JumpTo, ProfilesScreen
 from tracetui.tui.screens.help import HelpScreen
 from tracetui.tui.timefmt import format_duration, format_time
 from tracetui.tui.widgets.panels import Legend, Ruler, StatusLine
@@ -85,6 +86,7 @@ class TraceApp(App[int]):
         self.note = ""
         self.matches: list[int] = []
         self.user_keys: dict[str, str] = {}
+        self.analyses: dict[int, Analysis] = {}  # per model (by id), computed on first use
         self.match_at = -1
 
     def compose(self) -> ComposeResult:
@@ -233,6 +235,26 @@ class TraceApp(App[int]):
         if details.display:
             self.update_details()
         tl.set_row(tl.cursor_row)  # keep the cursor row in view in the smaller area
+
+    def action_view(self, n: int) -> None:
+        """1 the timeline, 2 goroutines, 3 block profiles, 4 histograms."""
+        tl = self.timeline
+        if tl is None:
+            return
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        screens = {2: GoroutinesScreen, 3: ProfilesScreen, 4: HistogramsScreen}
+        if n in screens:
+            self.push_screen(screens[n](tl.trace, self.analyses))
+
+    def on_jump_to(self, message: JumpTo) -> None:
+        tl = self.timeline
+        if tl is None:
+            return
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        tl.show_span(message.track, message.start, message.end)
+        self.screen.set_focus(tl)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

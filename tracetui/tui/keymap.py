@@ -41,6 +41,13 @@ _TIMELINE = (
 )  # fmt: skip
 
 _APP = (
+    ("1", "view(1)", "Timeline", "view-timeline", False, "the timeline"),
+    ("2", "view(2)", "Goroutines", "view-goroutines", False,
+     "goroutines by start function, with go tool trace's breakdown (Enter: a group, then one on the timeline)"),
+    ("3", "view(3)", "Profiles", "view-profiles", False,
+     "block profiles as stack trees (r: sync, net, syscall, sched, per reason; Enter: the longest wait)"),
+    ("4", "view(4)", "Histograms", "view-histograms", False,
+     "latency histograms (←/→ bucket, p: the p99 bucket's events, Enter: one on the timeline)"),
     ("question_mark,f1", "help", "Help", "help", True, "this help"),
     ("slash", "search", "Search", "search", True, "search goroutines by id or start function"),
     ("n", "search_next(1)", "Next match", "search-next", False, "next search match"),

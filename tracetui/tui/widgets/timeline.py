@@ -327,6 +327,22 @@ class Timeline(ScrollView, can_focus=True):
         self.refresh()
         return True
 
+    def show_span(self, track: int, start: int, end: int) -> None:
+        """Put the cursor on a track's row (unfolding its group) and zoom to [start, end)."""
+        t = self.trace.tracks[track] if 0 <= track < len(self.trace.tracks) else None
+        self.remember()
+        if t is not None:
+            if t.kind == TrackKind.GC:
+                idx = self.rows.index_of(("gc", t.name))
+            elif t.kind == TrackKind.GOROUTINE:
+                idx = self.rows.reveal(t.id)
+                self._update_size()
+            else:
+                idx = self.rows.index_of(("track", int(t.kind), t.id))
+            if idx >= 0:
+                self.set_row(idx)
+        self._zoom_to(start, max(end, start + 1))
+
     def follow_cause(self) -> Hop | None:
         """Jump to what unblocked (or created) the goroutine under the cursor."""
         row = self.current_row

@@ -1,0 +1,418 @@
+"""The analysis screens: goroutine groups (2), block profiles (3), latency histograms (4).
+
+Each is computed once per model in a thread (tracetui.analysis), then drawn from tables.
+Enter on a goroutine, a profile's stack or a histogram's event jumps to it on the timeline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, OptionList, Static, Tree
+
+from tracetui.analysis.blocking import PROFILES, Samples, by_stack, reason_profile, samples
+from tracetui.analysis.goroutines import GoroutineStats, Group, goroutine_stats, groups
+from tracetui.analysis.histograms import Histogram, Occurrences, latency_histograms, occurrences
+from tracetui.model.trace import Trace
+from tracetui.sanitize import safe_text
+from tracetui.tui.timefmt import format_duration, format_time
+
+PROFILE_ORDER = ("sync", "net", "syscall", "sched", "chan send", "chan receive", "select")
+
+
+@dataclass
+class Analysis:
+    """Everything the screens show, for one model."""
+
+    trace: Trace
+    stats: GoroutineStats
+    groups: list[Group]
+    occurrences: dict[str, Occurrences]
+    histograms: dict[str, Histogram]
+    profiles: dict[str, Samples]
+
+    @classmethod
+    def of(cls, trace: Trace) -> Analysis:
+        stats = goroutine_stats(trace)
+        occ = occurrences(trace)
+        profiles = {k: samples(trace, PROFILES[k] if k in PROFILES else reason_profile(k)) for k in PROFILE_ORDER}
+        return cls(trace, stats, groups(stats), occ, latency_histograms(trace, occ), profiles)
+
+
+class JumpTo(Message):
+    """Show this on the timeline: a track (index) and [start, end)."""
+
+    def __init__(self, track: int, start: int, end: int) -> None:
+        super().__init__()
+        self.track, self.start, self.end = track, start, end
+
+
+def _s(text: str) -> str:
+    return safe_text(text, keep_newlines=False)
+
+
+class AnalysisScreen(Screen[None]):
+    """A screen that needs the analysis of the current model (computed on first use)."""
+
+    DEFAULT_CSS = "AnalysisScreen #wait { padding: 1 2; }"
+
+    def __init__(self, trace: Trace, cache: dict[int, Analysis]) -> None:
+        super().__init__()
+        self.trace = trace
+        self.cache = cache
+        self.analysis: Analysis | None = cache.get(id(trace))
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("Analysing the trace…"), id="wait")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        if self.analysis is not None:
+            self.call_after_refresh(self.show)
+        else:
+            self.compute()
+
+    @work(thread=True, exclusive=True, group="analysis")
+    def compute(self) -> None:
+        a = Analysis.of(self.trace)
+        self.app.call_from_thread(self._ready, a)
+
+    def _ready(self, a: Analysis) -> None:
+        self.cache[id(self.trace)] = a
+        self.analysis = a
+        self.show()
+
+    def show(self) -> None:
+        self.query_one("#wait").display = False
+
+
+class GoroutinesScreen(AnalysisScreen):
+    """Goroutine groups by start function (as go tool trace's goroutine pages), Enter for
+    the goroutines of a group, Enter again for one on the timeline."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", id="groups-back"),
+        Binding("s", "sort", "Sort", id="groups-sort"),
+    ]
+    COLUMNS = ("Execution time", "Sched wait time", "Syscall execution time", "Block time (syscall)", "Unknown time")
+
+    def __init__(self, trace: Trace, cache: dict[int, Analysis]) -> None:
+        super().__init__(trace, cache)
+        self.group: Group | None = None
+        self.sort_by = 0
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("Goroutines by start function: Enter lists a group, s sorts, Esc back"), id="title")
+        yield DataTable(id="table", cursor_type="row", zebra_stripes=True)
+        yield from super().compose()
+
+    def show(self) -> None:
+        super().show()
+        self.fill()
+
+    def _blocked(self, rows: np.ndarray) -> int:
+        assert self.analysis is not None
+        return int(sum(int(v[rows].sum()) for v in self.analysis.stats.block.values()))
+
+    def fill(self) -> None:
+        a = self.analysis
+        if a is None:
+            return
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        st = a.stats
+        cols = [st.execution, st.sched_wait, st.syscall, st.syscall_block, st.unknown]
+        if self.group is None:
+            table.add_columns("start function", "count", "total", "execution", "sched wait", "blocked", "syscall",
+                              "syscall block", "unknown")  # fmt: skip
+            rows = []
+            for grp in a.groups:
+                r = grp.rows
+                rows.append((grp, [int(c[r].sum()) for c in cols], self._blocked(r)))
+            rows.sort(key=lambda x: -(x[1][self.sort_by] if self.sort_by < 5 else x[2]))
+            for grp, v, blocked in rows:
+                table.add_row(Text(_s(grp.name or "(unknown)")), str(grp.count), format_duration(grp.total),
+                              format_duration(v[0]), format_duration(v[1]), format_duration(blocked),
+                              format_duration(v[2]), format_duration(v[3]), format_duration(v[4]),
+                              key=f"g:{grp.name}")  # fmt: skip
+            self.query_one("#title", Static).update(
+                Text("Goroutines by start function: Enter lists a group, s sorts, 1 timeline")
+            )
+        else:
+            table.add_columns("goroutine", "total", "execution", "sched wait", "blocked", "syscall", "syscall block",
+                              "unknown")  # fmt: skip
+            order = sorted(self.group.rows.tolist(), key=lambda i: -int(st.total[i]))
+            for i in order:
+                r = np.array([i])
+                table.add_row(f"G{int(st.id[i])}", format_duration(int(st.total[i])),
+                              *(format_duration(int(c[i])) for c in cols[:2]), format_duration(self._blocked(r)),
+                              *(format_duration(int(c[i])) for c in cols[2:]), key=f"r:{i}")  # fmt: skip
+            self.query_one("#title", Static).update(
+                Text(
+                    f"{_s(self.group.name or '(unknown)')}: {self.group.count} goroutines; Enter shows one on the "
+                    "timeline, Esc back to the groups"
+                )
+            )
+        table.focus()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        a = self.analysis
+        key = str(event.row_key.value)
+        if a is None:
+            return
+        if key.startswith("g:"):
+            name = key[2:]
+            self.group = next(g for g in a.groups if g.name == name)
+            self.fill()
+        elif key.startswith("r:"):
+            i = int(key[2:])
+            track = int(a.trace.goroutines.track[a.trace.goroutines.index(int(a.stats.id[i]))])
+            start = int(a.stats.creation[i])
+            end = int(a.stats.end[i]) if int(a.stats.end[i]) >= 0 else int(a.trace.duration)
+            self.app.post_message(JumpTo(track, start, max(end, start + 1)))
+
+    def action_back(self) -> None:
+        if self.group is not None:
+            self.group = None
+            self.fill()
+        else:
+            self.app.pop_screen()
+
+    def action_sort(self) -> None:
+        if self.group is None:
+            self.sort_by = (self.sort_by + 1) % 6
+            self.fill()
+
+
+class HistogramsScreen(AnalysisScreen):
+    """Latency histograms: pick one on the left; ←/→ pick a bucket, p the bucket of the
+    p99; Enter lists the bucket's events (longest first); Enter again shows one."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("left,h", "bucket(-1)", "Bucket left", id="hist-bucket-left"),
+        Binding("right,l", "bucket(1)", "Bucket right", id="hist-bucket-right"),
+        Binding("p", "p99", "p99 bucket", id="hist-p99"),
+        Binding("enter", "open_bucket", "Events", id="hist-events", show=False),
+        Binding("escape", "back", "Back", id="hist-back"),
+    ]
+    DEFAULT_CSS = """
+    HistogramsScreen #names { width: 34; }
+    HistogramsScreen #bars { height: auto; max-height: 60%; padding: 0 1; }
+    HistogramsScreen #events { height: 1fr; }
+    """
+
+    def __init__(self, trace: Trace, cache: dict[int, Analysis]) -> None:
+        super().__init__(trace, cache)
+        self.hist_name = "sched_latency"
+        self.bucket = -1
+        self.rows: np.ndarray = np.zeros(0, np.int64)
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            yield OptionList(id="names")
+            with Vertical():
+                yield Static("", id="bars")
+                yield DataTable(id="events", cursor_type="row")
+        yield from super().compose()
+
+    def show(self) -> None:
+        super().show()
+        a = self.analysis
+        assert a is not None
+        names = [n for n, h in a.histograms.items() if h.count]
+        ol = self.query_one(OptionList)
+        ol.clear_options()
+        ol.add_options([Text(_s(n)) for n in names])
+        self._names = names
+        if self.hist_name in names:
+            ol.highlighted = names.index(self.hist_name)
+        elif names:
+            self.hist_name = names[0]
+        self.draw()
+        ol.focus()
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        self.hist_name = self._names[event.option_index]
+        self.bucket = -1
+        self.draw()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.action_open_bucket()
+
+    def hist(self) -> Histogram | None:
+        return self.analysis.histograms.get(self.hist_name) if self.analysis else None
+
+    def draw(self) -> None:
+        h = self.hist()
+        bars = self.query_one("#bars", Static)
+        if h is None or not h.count:
+            bars.update(Text("(no events)"))
+            return
+        top = max(c for _, _, c in h.buckets)
+        out = Text(no_wrap=True)
+        out.append(
+            f"{_s(self.hist_name)}: {h.count:,} events, p50 {format_duration(h.p50_ns)}, p90 {format_duration(h.p90_ns)}, "
+            f"p99 {format_duration(h.p99_ns)}, p99.9 {format_duration(h.p999_ns)}, max {format_duration(h.max_ns)}\n",
+            style="bold",
+        )
+        for k, (lo, hi, c) in enumerate(h.buckets):
+            width = max(int(40 * c / top), 1)
+            mark = "▶" if k == self.bucket else " "
+            style = "reverse" if k == self.bucket else ""
+            label = f"{mark} {format_duration(lo):>9} – {format_duration(hi):<9} {c:>8,} "
+            out.append(label, style=style)
+            out.append("█" * width + "\n", style="cyan")
+        out.append("←/→ bucket, p the p99 bucket, Enter its events, Esc back", style="dim")
+        bars.update(out)
+
+    def action_bucket(self, delta: int) -> None:
+        h = self.hist()
+        if h is None or not h.buckets:
+            return
+        self.bucket = int(min(max(self.bucket + delta, 0), len(h.buckets) - 1))
+        self.draw()
+
+    def action_p99(self) -> None:
+        h = self.hist()
+        if h is None or not h.buckets:
+            return
+        self.bucket = next(k for k, (lo, hi, _) in enumerate(h.buckets) if lo <= max(h.p99_ns, 1) < hi)
+        self.draw()
+        self.action_open_bucket()
+
+    def action_open_bucket(self) -> None:
+        h, a = self.hist(), self.analysis
+        if h is None or a is None or not h.buckets:
+            return
+        if self.bucket < 0:
+            self.bucket = len(h.buckets) - 1
+            self.draw()
+        lo, hi, _ = h.buckets[self.bucket]
+        occ = a.occurrences[self.hist_name]
+        self.rows = occ.in_bucket(lo, hi)
+        table = self.query_one("#events", DataTable)
+        table.clear(columns=True)
+        table.add_columns("duration", "at", "where")
+        tracks = a.trace.tracks
+        for i in self.rows[:1000].tolist():
+            k = int(occ.track[i])
+            where = _s(tracks[k].name) if k >= 0 else "-"
+            table.add_row(format_duration(int(occ.duration[i])), format_time(int(occ.start[i]), a.trace.duration),
+                          Text(where), key=str(i))  # fmt: skip
+        table.focus()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        a = self.analysis
+        if a is None:
+            return
+        occ = a.occurrences[self.hist_name]
+        i = int(str(event.row_key.value))
+        start, dur = int(occ.start[i]), int(occ.duration[i])
+        self.app.post_message(JumpTo(int(occ.track[i]), start, start + max(dur, 1)))
+
+    def action_back(self) -> None:
+        if self.query_one("#events", DataTable).has_focus:
+            self.query_one(OptionList).focus()
+        else:
+            self.app.pop_screen()
+
+
+class ProfilesScreen(AnalysisScreen):
+    """Block profiles as callers trees (the blocking frame, then who called it, with total
+    delay and count); Space unfolds, r picks the profile, Enter shows the longest wait
+    through that frame on the timeline."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "next_profile", "Profile", id="profile-next"),
+        Binding("escape", "back", "Back", id="profile-back"),
+    ]
+
+    def __init__(self, trace: Trace, cache: dict[int, Analysis]) -> None:
+        super().__init__(trace, cache)
+        self.kind = "sync"
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="title")
+        yield Tree("profile", id="tree")
+        yield from super().compose()
+
+    def show(self) -> None:
+        super().show()
+        self.fill()
+
+    def fill(self) -> None:
+        a = self.analysis
+        if a is None:
+            return
+        s = a.profiles[self.kind]
+        desc = PROFILES[self.kind].description if self.kind in PROFILES else f"blocked in {self.kind}"
+        self.query_one("#title", Static).update(
+            Text(
+                f"{desc}: {len(s):,} waits, {format_duration(s.total)} in all  (Space: callers; r: next profile, "
+                f"{' / '.join(PROFILE_ORDER)}; Enter on a stack: its longest wait)"
+            )
+        )
+        tree = self.query_one(Tree)
+        tree.auto_expand = False  # Enter jumps to the timeline; Space unfolds the callers
+        tree.clear()
+        tree.root.set_label(Text(f"{self.kind}: {format_duration(s.total)}"))
+        tree.root.expand()
+        # A callers tree: the blocking frame first, then who called it, totals summed.
+        trie: dict = {}
+        for st in by_stack(s):
+            frames = a.trace.frames(st.stack) if st.stack else [("(no stack)", "", 0)]
+            node = trie
+            for fn, file, line in frames:
+                entry = node.setdefault((fn, file, line), {"delay": 0, "count": 0, "stack": st.stack, "kids": {}})
+                entry["delay"] += st.delay
+                entry["count"] += st.count
+                node = entry["kids"]
+
+        def add(parent, level: dict, depth: int) -> None:  # type: ignore[no-untyped-def]
+            for (fn, file, line), e in sorted(level.items(), key=lambda kv: -kv[1]["delay"])[:200]:
+                share = 100.0 * e["delay"] / s.total if s.total else 0.0
+                where = f"  {_s(file.rsplit('/', 1)[-1])}:{line}" if file else ""
+                label = Text(f"{format_duration(e['delay']):>10} {share:5.1f}% {e['count']:>7,}×  {_s(fn)}{where}")
+                node = parent.add(label, data=e["stack"], allow_expand=bool(e["kids"]))
+                if e["kids"] and depth < 64:
+                    add(node, e["kids"], depth + 1)
+
+        add(tree.root, trie, 0)
+        tree.focus()
+        tree.cursor_line = 1 if tree.root.children else 0
+
+    def action_next_profile(self) -> None:
+        self.kind = PROFILE_ORDER[(PROFILE_ORDER.index(self.kind) + 1) % len(PROFILE_ORDER)]
+        self.fill()
+
+    def on_tree_node_selected(self, event: Tree.NodeSelected) -> None:
+        a = self.analysis
+        if a is None or event.node.data is None:
+            return
+        self._jump(int(event.node.data))
+
+    def _jump(self, stack: int) -> None:
+        a = self.analysis
+        assert a is not None
+        s = a.profiles[self.kind]
+        sel = np.flatnonzero(s.stack == stack)
+        if not sel.size:
+            return
+        i = int(sel[np.argmax(s.delay[sel])])
+        g = a.trace.goroutines
+        k = g.index(int(s.goroutine[i]))
+        if k >= 0:
+            start = int(s.start[i])
+            self.app.post_message(JumpTo(int(g.track[k]), start, start + int(s.delay[i])))
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
