@@ -91,7 +91,7 @@ def test_plain_command_without_sampler(recorder: Recorder, tmp_path: Path) -> No
 
 @pytest.mark.slow
 def test_go_trace_with_sampler_tracks(recorder: Recorder, gotool, tmp_path: Path) -> None:
-    p = recorder.run("-o", "g.pftrace", "--", *go_run("chan", "5000"), cwd=tmp_path)
+    p = recorder.run("-o", "g.pftrace", "--", *go_run("cpu", "300"), cwd=tmp_path)
     assert p.returncode == 0, p.stderr
     data = (tmp_path / "g.pftrace").read_bytes()
     assert b"Process tree (sampled by tracetui, 25 Hz)" in data

@@ -98,7 +98,11 @@ class Sampler:
         self.start_ns = self.end_ns = 0
 
     def start(self) -> None:
+        """Take a first sample now (a short-lived child gets one at least), then sample
+        in the thread."""
         self.start_ns = time.monotonic_ns()
+        self._read_tree()
+        self._sample()
         self._thread.start()
 
     def stop(self) -> Samples:
@@ -117,10 +121,10 @@ class Sampler:
                        dict(self._pnames), dict(self._tnames), self.hz, self.start_ns, self.end_ns)  # fmt: skip
 
     def _run(self) -> None:
-        next_tree = 0.0
         period = 1.0 / self.hz
-        due = time.monotonic()
-        while not self._stop.is_set():
+        next_tree = time.monotonic() + TREE_EVERY
+        due = time.monotonic() + period
+        while not self._stop.wait(max(0.0, due - time.monotonic())):
             now = time.monotonic()
             if now >= next_tree:
                 self._read_tree()
@@ -128,7 +132,6 @@ class Sampler:
             nthreads = self._sample()
             step = max(period, 0.1) if nthreads > MANY_THREADS else period
             due = max(due + step, time.monotonic())
-            self._stop.wait(due - time.monotonic())
 
     def _read_tree(self) -> None:
         try:
