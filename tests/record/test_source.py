@@ -57,8 +57,9 @@ def test_default_output_name(recorder: Recorder, tmp_path: Path) -> None:
     assert len(pf.stem.split("-")) == 3  # workload-YYYYmmdd-HHMMSS
 
 
-def test_stdin_stdout_stderr_pass_through(recorder: Recorder, tmp_path: Path) -> None:
-    p = recorder.run("-o", "t.pftrace", "--no-sample", "--", *go_run("stdio"), cwd=tmp_path,
+@pytest.mark.parametrize("group", [[], ["--foreground"]])
+def test_stdin_stdout_stderr_pass_through(recorder: Recorder, tmp_path: Path, group: list[str]) -> None:
+    p = recorder.run("-o", "t.pftrace", "--no-sample", *group, "--", *go_run("stdio"), cwd=tmp_path,
                      input=b"hello\nworld\n")  # fmt: skip
     assert p.returncode == 0
     assert p.stdout == b"HELLO\nWORLD\n"

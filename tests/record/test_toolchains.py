@@ -1,5 +1,6 @@
-"""Go source mode with older toolchains: the overlay's exit hook and checkpoint link and work
-on each (1.22 has runtime.addExitHook, 1.23+ internal/runtime/exithook)."""
+"""Go source mode with the older toolchains (1.27.3 is every other test's): the overlay's
+exit hook and checkpoint link and work on each (1.22 has runtime.addExitHook, 1.23+
+internal/runtime/exithook)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from tracetui.gotrace.reader import read_trace
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.parametrize("version", ["1.22.10", "1.23.9", "1.25.5"])
+@pytest.mark.parametrize("version", ["1.22.10", "1.23.9", "1.24.11", "1.25.5", "1.26.6"])
 def test_older_toolchain(version: str, gotool, tmp_path: Path) -> None:
     import gotoolchain
 
