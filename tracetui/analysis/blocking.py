@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from weakref import WeakKeyDictionary
 
 import numpy as np
 
@@ -68,8 +69,20 @@ class Samples:
         return int(self.delay.sum())
 
 
+_MEMO: WeakKeyDictionary[Trace, dict[tuple[str, State], Samples]] = WeakKeyDictionary()
+
+
 def samples(trace: Trace, kind: ProfileKind) -> Samples:
-    """The samples of a profile, by goroutine id then time."""
+    """The samples of a profile, by goroutine id then time (computed once per model and
+    profile: the summary, the histograms and the screens share them)."""
+    memo = _MEMO.setdefault(trace, {})
+    key = (kind.name, kind.state)
+    if key not in memo:
+        memo[key] = _samples(trace, kind)
+    return memo[key]
+
+
+def _samples(trace: Trace, kind: ProfileKind) -> Samples:
     strings = trace.strings.strings
     wanted = np.array([kind.wants(s) for s in strings] or [False], bool)
     g = trace.goroutines
