@@ -3,6 +3,10 @@ shim (one trace per package), failing tests, flags passed through."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -65,3 +69,34 @@ def test_trace_flag_is_ours(recorder: Recorder, tmp_path: Path) -> None:
     p = recorder.run("--", *GO_TEST, "-trace=x.out", "./alpha", cwd=tmp_path)
     assert p.returncode == 2
     assert p.stderr == b"tracetui: go test -trace is not supported by tracetui record (it sets it itself)\n"
+
+
+def _interrupted(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[int, bytes]:
+    """Run argv in a process group of its own, SIGINT the group (a terminal's Ctrl-C) once
+    it printed "waiting"; its exit status and output."""
+    p = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         start_new_session=True)  # fmt: skip
+    assert p.stdout is not None
+    out = b""
+    while b"waiting\n" not in out:
+        line = p.stdout.readline()
+        assert line, out
+        out += line
+    time.sleep(0.6)  # a few 200 ms generations
+    os.killpg(p.pid, signal.SIGINT)
+    out += p.communicate(timeout=60)[0]
+    return p.returncode, out
+
+
+def test_sigint(recorder: Recorder, tmp_path: Path) -> None:
+    env = dict(recorder.env, BETA_WAIT="1")
+    args = ["-v", "-run", "TestWaitWhenAsked", "./beta"]
+    plain_rc, plain_out = _interrupted([*GO_TEST, *args], env, tmp_path)
+    rc, out = _interrupted(recorder.argv("-o", "i.pftrace", "--no-sample", "--", *GO_TEST, *args), env, tmp_path)
+    assert rc == plain_rc != 0  # what go test itself gives for a Ctrl-C
+    assert out.startswith(b"=== RUN   TestWaitWhenAsked\nwaiting\n") and plain_out.startswith(out[:30])
+    assert b"Traceback" not in out
+    assert (tmp_path / "i.gotrace").stat().st_size > 0
+    # The test binary died by SIGINT: its trace lost its last generation, the rest is kept.
+    assert b"tracetui: wrote i.pftrace" in out
+    assert read_model(str(tmp_path / "i.pftrace")).events > 50

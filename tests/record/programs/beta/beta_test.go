@@ -1,8 +1,10 @@
 package beta
 
 import (
+	"fmt"
 	"os"
 	"testing"
+	"time"
 )
 
 func TestCount(t *testing.T) {
@@ -14,5 +16,15 @@ func TestCount(t *testing.T) {
 func TestFailWhenAsked(t *testing.T) {
 	if os.Getenv("BETA_FAIL") != "" {
 		t.Fatal("asked to fail")
+	}
+}
+
+func TestWaitWhenAsked(t *testing.T) {
+	if os.Getenv("BETA_WAIT") == "" {
+		return
+	}
+	fmt.Println("waiting")
+	for {
+		time.Sleep(time.Millisecond)
 	}
 }
