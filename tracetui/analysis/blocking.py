@@ -69,14 +69,14 @@ class Samples:
         return int(self.delay.sum())
 
 
-_MEMO: WeakKeyDictionary[Trace, dict[tuple[str, State], Samples]] = WeakKeyDictionary()
+_MEMO: WeakKeyDictionary[Trace, dict[tuple[str, State, str], Samples]] = WeakKeyDictionary()
 
 
 def samples(trace: Trace, kind: ProfileKind) -> Samples:
     """The samples of a profile, by goroutine id then time (computed once per model and
     profile: the summary, the histograms and the screens share them)."""
     memo = _MEMO.setdefault(trace, {})
-    key = (kind.name, kind.state)
+    key = (kind.name, kind.state, kind.description)  # "sync" the profile is not "sync" the reason
     if key not in memo:
         memo[key] = _samples(trace, kind)
     return memo[key]
