@@ -132,38 +132,53 @@ def frame(buf: np.ndarray, lo: int, hi: int, data: bytes | memoryview) -> tuple[
     bound = lo + np.arange(nl + 1, dtype=np.int64) * LANE
     bound[-1] = hi
     lane_lo, lane_hi = bound[:-1], bound[1:]
-    pos = np.maximum(lane_lo - OVERLAP, lo)
-    first = np.full(nl, -1, np.int64)
     mark = np.zeros(hi - lo, bool)  # packet starts, relative to lo
     n = buf.size
-    lanes = np.arange(nl)
     keys = np.flatnonzero(buf[lo : min(n, hi + LANE)] == 0x0A) + lo  # where a walk resumes after a miss
     keys = np.r_[keys, n]
-    while lanes.size:
-        p = pos[lanes]
-        inside = p >= lane_lo[lanes]
-        fresh = inside & (first[lanes] < 0)
-        first[lanes[fresh]] = p[fresh]
-        act = p < lane_hi[lanes]
-        if not act.all():
-            lanes, p, inside = lanes[act], p[act], inside[act]
-            if not lanes.size:
-                break
-        mark[p[inside] - lo] = True
+    exit_ = np.empty(nl, np.int64)
+    # The active lanes' walks, compacted as lanes finish.
+    ids = np.arange(nl)
+    p = np.maximum(lane_lo - OVERLAP, lo)
+    llo, lhi = lane_lo.copy(), lane_hi.copy()
+    inside_all = False
+    while ids.size:
+        if not inside_all:
+            inside = p >= llo
+            inside_all = bool(inside.all())
+            mark[p[inside] - lo] = True
+        else:
+            mark[p - lo] = True
         c = buf.take(p, mode="clip")
         b = buf.take(p + 1, mode="clip")
-        end = p + 2 + b
-        big = np.flatnonzero(b >= 0x80)
-        if big.size:
+        end = b.astype(np.int64)
+        end += p
+        end += 2
+        if (b >= 0x80).any():
+            big = np.flatnonzero(b >= 0x80)
             e2, ok2, _ = _lengths(buf, p[big])
             end[big] = np.where(ok2, e2, -1)
-        bad = (c != 0x0A) | (end > n) | (end < 0)
-        if bad.any():
-            miss = np.flatnonzero(bad)
-            end[miss] = keys[np.minimum(np.searchsorted(keys, p[miss] + 1), keys.size - 1)]
-        pos[lanes] = end
-    exit_ = pos
+        miss = (c != 0x0A) | (end > n) | (end < 0)
+        if miss.any():
+            m = np.flatnonzero(miss)
+            end[m] = keys[np.minimum(np.searchsorted(keys, p[m] + 1), keys.size - 1)]
+        p = end
+        act = p < lhi
+        if not act.all():
+            done = ~act
+            exit_[ids[done]] = p[done]
+            ids, p, llo, lhi = ids[act], p[act], llo[act], lhi[act]
+    starts = np.flatnonzero(mark) + lo
+    # A lane's first start: its first marked one, or where the walk left it.
+    k = np.searchsorted(starts, lane_lo)
+    first = (
+        np.where(k < starts.size, starts[np.minimum(k, max(starts.size - 1, 0))], exit_)
+        if starts.size
+        else exit_.copy()
+    )
+    first = np.where(first < lane_hi, first, exit_)
     j = 1
+    redone = False
     while j < nl:
         bad_at = np.flatnonzero(first[j:] != exit_[j - 1 : -1])
         if not bad_at.size:
@@ -175,8 +190,10 @@ def frame(buf: np.ndarray, lo: int, hi: int, data: bytes | memoryview) -> tuple[
         if walked:
             mark[np.array(walked, np.int64) - lo] = True
         first[j], exit_[j] = exit_[j - 1], e
+        redone = True
         j += 1
-    starts = np.flatnonzero(mark) + lo
+    if redone:
+        starts = np.flatnonzero(mark) + lo
     end, ok, hdr = _lengths(buf, starts)
     last = int(exit_[-1])
     if starts.size and (not ok.all() or (end[:-1] != starts[1:]).any() or int(end[-1]) != last):
@@ -186,10 +203,10 @@ def frame(buf: np.ndarray, lo: int, hi: int, data: bytes | memoryview) -> tuple[
 
 @dataclass
 class Hot:
-    """The hot packets of a batch (indices into the batch's packets) and their fields;
-    absent fields are 0, `ann` holds the annotation's name iid (0: none)."""
+    """The fields of a batch's packets (absent ones 0; `ann` holds the annotation's name
+    iid, 0: none); those not of hot shape (`ok` false) are no-ops of type 0."""
 
-    idx: np.ndarray
+    ok: np.ndarray
     dt: np.ndarray  # int64 (two's complement)
     seq: np.ndarray  # int64
     typ: np.ndarray  # int64
@@ -203,11 +220,13 @@ class Hot:
     stack: np.ndarray  # int64
 
 
+_EIGHT = np.arange(8)
+
+
 def _fixed64(buf: np.ndarray, pos: np.ndarray) -> np.ndarray:
-    out = np.zeros(pos.size, U64)
-    for k in range(8):
-        out |= buf.take(pos + k, mode="clip").astype(U64) << U64(8 * k)
-    return out
+    """The little-endian uint64 at each position (one gather of 8 bytes per row)."""
+    rows = buf.take(pos[:, None] + _EIGHT, mode="clip")
+    return rows.view("<u8").reshape(pos.size)
 
 
 def parse_hot(buf: np.ndarray, start: np.ndarray, end: np.ndarray) -> Hot:
@@ -283,7 +302,15 @@ def parse_hot(buf: np.ndarray, start: np.ndarray, end: np.ndarray) -> Hot:
             )
         p[r] = pr
     ok &= p == e
-    idx = np.flatnonzero(ok)
-    if idx.size == n:
-        return Hot(idx, dt, seq, typ, name, ann, ann_value, value, has_value, flow, term, stack)
-    return Hot(idx, *(a[idx] for a in (dt, seq, typ, name, ann, ann_value, value, has_value, flow, term, stack)))
+    bad = np.flatnonzero(~ok)
+    if bad.size:
+        # Not hot: left in the columns as no-ops (type 0, no delta, no fields, the sequence
+        # of the hot packet before), so that nothing is copied.
+        for a in (dt, typ, name, ann, ann_value, value, has_value, flow, term, stack):
+            a[bad] = 0
+        good = np.flatnonzero(ok)
+        if good.size:
+            fill = np.maximum.accumulate(np.where(ok, np.arange(n), -1))
+            fill[fill < 0] = good[0]
+            seq = seq[fill]
+    return Hot(ok, dt, seq, typ, name, ann, ann_value, value, has_value, flow, term, stack)

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 BATCH = 1 << 22  # uncompressed bytes decoded at once
 AHEAD = 6  # chunks decompressed ahead in a worker thread
+THREADED = True  # frame and parse the next batch in a worker thread
 FLOW_BLOCK = 1 << 20  # flow ids per block of the flow tables
 _ANN = {iid: name for name, iid in L.ANN.items()}
 _ANN_OK = np.zeros(max(L.ANN.values()) + 1, bool)  # annotation iids a hot event may carry (0: none)
@@ -140,18 +141,24 @@ class _Reader:
 
     def batch(self, data: bytes | memoryview, buf: np.ndarray, lo: int, hi: int) -> int:
         """Decode the packets from lo up to the first start at or after hi; returns that."""
-        starts, ends, last = frame(buf, lo, hi, data)
-        if not starts.size:
+        return self.apply(data, decode_batch(data, buf, lo, hi))
+
+    def apply(self, data: bytes | memoryview, decoded: _Decoded) -> int:
+        """Take a decoded batch: its other packets through the collector, in file order,
+        then its hot packets; returns where the batch ends."""
+        starts, ends, last, h = decoded
+        if h is None:
             return last
-        h = parse_hot(buf, starts, ends)
-        cold = np.ones(starts.size, bool)
-        cold[h.idx] = False
-        cold_idx = np.flatnonzero(cold)
-        n = h.idx.size
+        cold_idx = np.flatnonzero(~h.ok)
+        hot_idx = np.flatnonzero(h.ok) if cold_idx.size else None
+        n = h.ok.size if hot_idx is None else hot_idx.size
         rs = np.r_[0, np.flatnonzero(h.seq[1:] != h.seq[:-1]) + 1] if n else np.zeros(0, np.int64)
         first_hot: dict[int, int] = {}
-        for s, f in zip(h.seq[rs].tolist(), h.idx[rs].tolist()):
-            first_hot.setdefault(s, f)
+        if hot_idx is not None and n:
+            hs = h.seq[hot_idx]
+            hr = np.r_[0, np.flatnonzero(hs[1:] != hs[:-1]) + 1]
+            for s, f in zip(hs[hr].tolist(), hot_idx[hr].tolist()):
+                first_hot.setdefault(s, f)
         if cold_idx.size:
             body = starts[cold_idx]
             mv = memoryview(data)
@@ -167,9 +174,9 @@ class _Reader:
         return last
 
     def _hot(self, h: Hot, rs: np.ndarray) -> None:
-        n = h.idx.size
+        n = h.ok.size
         typ = h.typ
-        if ((typ < L.BEGIN) | (typ > L.COUNTER)).any():
+        if ((typ < L.BEGIN) | (typ > L.COUNTER))[h.ok].any():
             raise Fallback("event type")
         dt = h.dt
         if (dt < 0).any():
@@ -280,25 +287,53 @@ def _present(v: np.ndarray) -> np.ndarray:
     return np.unique(v)
 
 
+_Decoded = tuple[np.ndarray, np.ndarray, int, "Hot | None"]
+
+
+def decode_batch(data: bytes | memoryview, buf: np.ndarray, lo: int, hi: int) -> _Decoded:
+    """Frame and parse a batch (numpy only, no shared state: runs in a worker thread)."""
+    starts, ends, last = frame(buf, lo, hi, data)
+    return starts, ends, last, parse_hot(buf, starts, ends) if starts.size else None
+
+
 def read_hot(source: bytes | BinaryIO, collector: _Collector) -> HotData:
     """Decode a whole file (its Trace bytes, or the open file, read chunk by chunk): hot
     packets into HotData, the others into `collector`. Raises Fallback when the file is
-    not one this decoder knows."""
+    not one this decoder knows. Batches of compressed chunks are framed and parsed in a
+    worker thread while the previous one is taken (numpy releases the GIL)."""
     rd = _Reader(collector)
     first = True
-    for data, plain in _batches(source):
-        buf = np.frombuffer(data, np.uint8)
-        if plain:
-            pos, n = 0, buf.size
-            while pos < n:
-                pos = rd.batch(data, buf, pos, min(n, pos + BATCH))
+    pool = ThreadPoolExecutor(max_workers=1)
+    ahead: Future[_Decoded] | None = None
+    ahead_data: bytes | memoryview = b""
+    try:
+        for data, plain in _batches(source):
+            buf = np.frombuffer(data, np.uint8)
+            if plain:
+                pos, n = 0, buf.size
+                while pos < n:
+                    pos = rd.batch(data, buf, pos, min(n, pos + BATCH))
+                    first = _check_first(collector, first)
+                if pos != n:
+                    raise Fallback("truncated")
+                continue
+            if not THREADED:
+                if rd.batch(data, buf, 0, buf.size) != buf.size:
+                    raise Fallback("truncated")
                 first = _check_first(collector, first)
-            if pos != n:
+                continue
+            nxt = pool.submit(decode_batch, data, buf, 0, buf.size)
+            if ahead is not None:
+                if rd.apply(ahead_data, ahead.result()) != len(ahead_data):
+                    raise Fallback("truncated")
+                first = _check_first(collector, first)
+            ahead, ahead_data = nxt, data
+        if ahead is not None:
+            if rd.apply(ahead_data, ahead.result()) != len(ahead_data):
                 raise Fallback("truncated")
-        else:
-            if rd.batch(data, buf, 0, buf.size) != buf.size:
-                raise Fallback("truncated")
-            first = _check_first(collector, first)
+            _check_first(collector, first)
+    finally:
+        pool.shutdown(cancel_futures=True)
     return rd.hot
 
 

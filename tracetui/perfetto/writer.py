@@ -158,7 +158,6 @@ class _Writer:
         self.next_uuid = L.FIRST_TRACK + self.ntracks
         self.meta: dict[str, object] = {}
         fl = trace.flows
-        self.flow_ids = np.arange(1, len(fl) + 1, dtype=U64)
         self.by_from = _group(fl.from_track, self.ntracks)
         self.by_to = _group(fl.to_track, self.ntracks)
         gs = trace.goroutines
@@ -332,34 +331,6 @@ class _Writer:
             self._intern_frames(d, frames, set(stacks))
         self.sink.packet(p)
 
-    def _span_names(self, tr: Track, sp: Spans, emit: np.ndarray | None) -> np.ndarray:
-        """Name iid of each span (uint64), registering new names."""
-        k = tr.kind
-        state = sp.state.astype(np.int64)
-        if k == TrackKind.GOROUTINE:
-            other = sp.reason.astype(np.int64)
-        else:
-            other = sp.arg.astype(np.int64) + 1
-        key = other * 16 + state
-        if emit is not None:
-            key = key[emit]
-        if key.size == 0:
-            return np.zeros(0, U64)
-        if int(key.max()) < (1 << 24):
-            present = np.flatnonzero(np.bincount(key))
-            lut = np.zeros(int(key.max()) + 1, U64)
-        else:
-            present, inv = np.unique(key, return_inverse=True)
-            lut = None
-        iids = np.empty(present.size, U64)
-        for j, kk in enumerate(present.tolist()):
-            s, o = kk % 16, kk // 16
-            iids[j] = self._name_of(k, State(s) if s < 13 else s, o)
-        if lut is not None:
-            lut[present] = iids
-            return lut[key]
-        return iids[inv.reshape(-1)]
-
     def _name_of(self, kind: TrackKind, state: int, other: int) -> int:
         t = self.t
         if kind == TrackKind.GOROUTINE:
@@ -390,82 +361,111 @@ class _Writer:
         return self.names.get((L.Role.FLOW_CREATE, 0, 0, None), "create")
 
     def _span_track(self, i: int, tr: Track) -> None:
+        """A goroutine, P or M track, PIECE spans at a time (P spans RUNNING with no
+        goroutine are left out: the reader rebuilds them from the P's extent)."""
         sp = tr.spans
         assert sp is not None
         uuid = self.uuid(i)
-        emit = None
-        if tr.kind == TrackKind.PROC:
-            emit = ~((sp.state == State.RUNNING) & (sp.arg == -1))
+        n = len(sp)
+        proc = tr.kind == TrackKind.PROC
+        if proc:
             self.proc_extent[str(i)] = _extent(sp)
-        names = self._span_names(tr, sp, None)
-        stack_ids: list[int] = []
-        if tr.kind == TrackKind.GOROUTINE:
-            stack_ids = np.flatnonzero(np.bincount(sp.stack.astype(np.int64))).tolist() if len(sp) else []
-            stack_ids = [s for s in stack_ids if s]
+        # Names (registered in key order, as for the whole track at once) and stacks used.
+        keys, used_keys, stacks = [], [], []
+        for a in range(0, n, PIECE):
+            k = self._span_keys(tr, sp, a, min(n, a + PIECE))
+            keys.append(np.unique(k))
+            if proc:
+                k = k[self._emitted(sp, a, min(n, a + PIECE))]
+            used_keys.append(np.unique(k))
+            if tr.kind == TrackKind.GOROUTINE:
+                stacks.append(np.unique(sp.stack[a : a + PIECE]))
+        key_set = np.unique(np.concatenate(keys)) if keys else np.zeros(0, np.int64)
+        iids = np.array([self._name_of(tr.kind, State(kk % 16) if kk % 16 < 13 else kk % 16, kk // 16)
+                         for kk in key_set.tolist()], U64)  # fmt: skip
+        lut = (key_set, iids)
+        used = set(iids[np.searchsorted(key_set, np.unique(np.concatenate(used_keys)))].tolist()) if keys else set()
+        stack_ids = [s for s in np.unique(np.concatenate(stacks)).tolist() if s] if stacks else []
         src = self.by_from(i)
         fl = self.t.flows
         fkinds = fl.kind[src]
         flow_names = {int(kd): self._flow_name(int(kd)) for kd in np.unique(fkinds).tolist()}
-        used_names = names if emit is None else names[emit]
-        used = set(np.flatnonzero(np.bincount(used_names.astype(np.int64))).tolist()) if used_names.size else set()
         used |= set(flow_names.values())
         self._header(uuid, sorted(used), stack_ids)
-        if emit is not None:
-            keep = np.flatnonzero(emit)
-            sp = sp.take(keep)
-            names = names[keep]
-        # Flow targets: the span starting at to_ts in RUNNING (else an instant).
+        # Flow targets: the span (of those written) starting at to_ts in RUNNING, else an instant.
         dst = self.by_to(i)
-        term = np.zeros(len(sp), U64)
-        extra_dst = np.zeros(0, np.int64)
-        if dst.size:
-            j = _running_at(sp, fl.to_ts[dst])
-            ok = j >= 0
-            term[j[ok]] = self.flow_ids[dst[ok]]
-            extra_dst = dst[~ok]
-        ann = np.zeros(len(sp), np.uint8)
-        if tr.kind == TrackKind.GOROUTINE:
-            for st_, nm in _G_ARG.items():
-                ann[sp.state == st_] = L.ANN[nm]
-            ann[(ann == 0) & (sp.arg != -1)] = L.ANN["arg"]
-            ann[sp.arg == -1] = 0
+        j = _running_at(sp, fl.to_ts[dst], proc) if dst.size else np.zeros(0, np.int64)
+        ok = j >= 0
+        o = np.argsort(j[ok], kind="stable")
+        term_at, term_id = j[ok][o], (dst[ok][o] + 1).astype(U64)
+        extra_dst = dst[~ok]
         ins_t = np.concatenate([fl.from_ts[src], fl.to_ts[extra_dst]])
         kind_lut = np.zeros(256, U64)
         for kd, nm in flow_names.items():
             kind_lut[kd] = nm
         ins_name = np.concatenate([kind_lut[fkinds],
                                    np.full(extra_dst.size, self.names.get((L.Role.SPAN, -1, 0, None), "flow end"), U64)])  # fmt: skip
-        ins_flow = np.concatenate([self.flow_ids[src], np.zeros(extra_dst.size, U64)])
-        ins_term = np.concatenate([np.zeros(src.size, U64), self.flow_ids[extra_dst]])
+        ins_flow = np.concatenate([(src + 1).astype(U64), np.zeros(extra_dst.size, U64)])
+        ins_term = np.concatenate([np.zeros(src.size, U64), (extra_dst + 1).astype(U64)])
         o = np.argsort(ins_t, kind="stable")
         ins = (ins_t[o], ins_name[o], ins_flow[o], ins_term[o])
-        stack = sp.stack if tr.kind == TrackKind.GOROUTINE else None
-        self._emit_spans(uuid, sp, names, stack, ann, term, ins)
-
-    def _emit_spans(self, uuid: int, sp: Spans, names: np.ndarray, stack: np.ndarray | None, ann: np.ndarray,
-                    term: np.ndarray, ins: tuple[np.ndarray, ...]) -> None:  # fmt: skip
-        n = len(sp)
-        ins_t = ins[0]
-        # Position of each instant among the 2n span packets: after every packet at or before it.
-        pos = np.searchsorted(sp.start, ins_t, "right") + np.searchsorted(sp.end, ins_t, "right")
-        prev = 0
-        for a in range(0, max(n, 1), PIECE):
+        del ins_t, ins_name, ins_flow, ins_term, o
+        # Pieces of the track: its spans merged with the instants, in time order.
+        prev, q = 0, 0
+        for a in range(0, n, PIECE):
             b = min(n, a + PIECE)
-            lo_p = 2 * a
-            hi_p = 2 * b if b < n else 2 * n + 1
-            qi = np.flatnonzero((pos >= lo_p) & (pos < hi_p)) if a else np.flatnonzero(pos < hi_p)
-            prev = self._piece(uuid, sp, a, b, names, stack, ann, term, ins, qi, pos, prev)
+            keep = self._emitted(sp, a, b) if proc else None
+            piece = sp.take(slice(a, b))
+            names = lut[1][np.searchsorted(lut[0], self._span_keys(tr, sp, a, b))]
+            stack = piece.stack if tr.kind == TrackKind.GOROUTINE else None
+            ann = self._annotations(tr, piece)
+            t0, t1 = np.searchsorted(term_at, [a, b])
+            term = np.zeros(b - a, U64)
+            term[term_at[t0:t1] - a] = term_id[t0:t1]
+            if keep is not None:
+                kept = np.flatnonzero(keep)
+                piece, names, term, ann = piece.take(kept), names[kept], term[kept], ann[kept]
+                stack = None
+            if not len(piece):
+                continue
+            # Instants before the piece's last packet (an END) go in this piece; the rest later.
+            qhi = int(np.searchsorted(ins[0], piece.end[-1], "left")) if b < n else ins[0].size
+            prev = self._piece(uuid, piece, names, stack, ann, term, tuple(x[q:qhi] for x in ins), prev)
+            q = qhi
+        if q < ins[0].size or n == 0:
+            prev = self._piece(uuid, Spans.empty(), np.zeros(0, U64), None, np.zeros(0, np.uint8), np.zeros(0, U64),
+                               tuple(x[q:] for x in ins), prev)  # fmt: skip
 
-    def _piece(self, uuid: int, sp: Spans, a: int, b: int, names: np.ndarray, stack: np.ndarray | None,
-               ann: np.ndarray, term: np.ndarray, ins: tuple[np.ndarray, ...], qi: np.ndarray, pos: np.ndarray,
-               prev: int) -> int:  # fmt: skip
-        m = b - a
-        k = qi.size
+    def _emitted(self, sp: Spans, a: int, b: int) -> np.ndarray:
+        """Which of a P's spans [a, b) are written: all but RUNNING with no goroutine."""
+        return ~((sp.state[a:b] == State.RUNNING) & (sp.arg[a:b] == -1))
+
+    def _span_keys(self, tr: Track, sp: Spans, a: int, b: int) -> np.ndarray:
+        """The name key (other * 16 + state) of spans [a, b): other is the reason for a
+        goroutine, arg + 1 for a P or M."""
+        other = sp.reason[a:b].astype(np.int64) if tr.kind == TrackKind.GOROUTINE else sp.arg[a:b].astype(np.int64) + 1
+        return other * 16 + sp.state[a:b]
+
+    def _annotations(self, tr: Track, sp: Spans) -> np.ndarray:
+        ann = np.zeros(len(sp), np.uint8)
+        if tr.kind == TrackKind.GOROUTINE:
+            for st_, nm in _G_ARG.items():
+                ann[sp.state == st_] = L.ANN[nm]
+            ann[(ann == 0) & (sp.arg != -1)] = L.ANN["arg"]
+            ann[sp.arg == -1] = 0
+        return ann
+
+    def _piece(self, uuid: int, sp: Spans, names: np.ndarray, stack: np.ndarray | None, ann: np.ndarray,
+               term: np.ndarray, ins: tuple[np.ndarray, ...], prev: int) -> int:  # fmt: skip
+        """Encode spans (BEGIN/END pairs) merged with instants (each after every packet
+        at or before its time); returns the last timestamp."""
+        m = len(sp)
+        k = ins[0].size
         total = 2 * m + k
         if total == 0:
             return prev
-        # Merge: span packet j (0..2m) lands at j + (instants before it); instant q at pos + q.
-        ip = pos[qi] - 2 * a
+        # Instant q lands after the span packets at or before it: at ip + q.
+        ip = np.searchsorted(sp.start, ins[0], "right") + np.searchsorted(sp.end, ins[0], "right")
         ins_at = ip + np.arange(k)
         span_at = np.arange(2 * m) + np.searchsorted(ip, np.arange(2 * m), "right")
         typ = np.empty(total, U64)
@@ -478,18 +478,18 @@ class _Writer:
         trm = np.zeros(total, U64)
         bi, ei = span_at[0::2], span_at[1::2]
         typ[bi], typ[ei] = L.BEGIN, L.END
-        t[bi], t[ei] = sp.start[a:b], sp.end[a:b]
-        name[bi] = names[a:b]
+        t[bi], t[ei] = sp.start, sp.end
+        name[bi] = names
         if stack is not None:
-            stk[bi] = stack[a:b]
-        annk[bi] = ann[a:b]
-        annv[bi] = sp.arg[a:b].astype(np.int64).view(U64)
-        trm[bi] = term[a:b]
+            stk[bi] = stack
+        annk[bi] = ann
+        annv[bi] = sp.arg.astype(np.int64).view(U64)
+        trm[bi] = term
         typ[ins_at] = L.INSTANT
-        t[ins_at] = ins[0][qi]
-        name[ins_at] = ins[1][qi]
-        flow[ins_at] = ins[2][qi]
-        trm[ins_at] = ins[3][qi]
+        t[ins_at] = ins[0]
+        name[ins_at] = ins[1]
+        flow[ins_at] = ins[2]
+        trm[ins_at] = ins[3]
         dt = np.empty(total, np.int64)
         dt[0] = t[0] - prev
         np.subtract(t[1:], t[:-1], out=dt[1:])
@@ -597,7 +597,7 @@ class _Writer:
             fl = t.flows
             for j in np.flatnonzero(fl.from_track < 0).tolist():
                 p = self._ev(L.UNKNOWN_FLOWS, int(fl.from_ts[j]), L.INSTANT, self._flow_name(int(fl.kind[j])))
-                p.track_event.flow_ids.append(int(self.flow_ids[j]))
+                p.track_event.flow_ids.append(j + 1)  # flow ids: 1 + the flow's index
                 self.sink.packet(p)
 
     def _rare_spans(self, uuids: list[int], sp: Spans, arg_name: str, text: Callable[[int], str]) -> None:
@@ -718,15 +718,18 @@ def _sname(state: int) -> str:
 
 
 def _group(track: np.ndarray, ntracks: int) -> Callable[[int], np.ndarray]:
-    """i -> indices (into the flows) with track == i, in flow order."""
-    tr = np.asarray(track, np.int64)
+    """i -> indices (into the flows) with track == i, in flow order (int32 when they fit)."""
+    tr = np.asarray(track)
     o = np.argsort(tr, kind="stable")
+    if o.size < 1 << 31:
+        o = o.astype(np.int32)
     bounds = np.searchsorted(tr[o], np.arange(ntracks + 1))
-    return lambda i: o[bounds[i] : bounds[i + 1]]
+    return lambda i: o[bounds[i] : bounds[i + 1]].astype(np.int64)
 
 
-def _running_at(sp: Spans, ts: np.ndarray) -> np.ndarray:
-    """Index of the first RUNNING span starting at each ts (-1 if none)."""
+def _running_at(sp: Spans, ts: np.ndarray, proc: bool = False) -> np.ndarray:
+    """Index of the first RUNNING span starting at each ts (-1 if none); on a P, only
+    the ones with a goroutine (the written ones)."""
     j = np.searchsorted(sp.start, ts, "left")
     out = np.full(ts.size, -1, np.int64)
     todo = np.arange(ts.size)
@@ -738,6 +741,8 @@ def _running_at(sp: Spans, ts: np.ndarray) -> np.ndarray:
         at = sp.start[jj] == ts[todo]
         todo, jj = todo[at], jj[at]
         run = sp.state[jj] == State.RUNNING
+        if proc:
+            run &= sp.arg[jj] != -1
         out[todo[run]] = jj[run]
         todo = todo[~run]
         j[todo] += 1
