@@ -169,7 +169,8 @@ def test_live_trace_exports_checks_and_reads_back(
 def test_tracks_encoded_in_many_pieces(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, same_model: Callable[[Trace, Trace], None]
 ) -> None:
-    """A track longer than a piece continues its sequence (deltas, flows) across pieces."""
+    """A track longer than a piece continues its sequence (deltas, flows) across pieces,
+    and flows indexed a block of tracks at a time give the same file."""
     import tracetui.perfetto.writer as w
 
     model = build_model(read_trace(TRACES / "go1.27.3" / "channels.trace"))
@@ -177,6 +178,8 @@ def test_tracks_encoded_in_many_pieces(
     write_trace(model, str(whole), compress=False)
     monkeypatch.setattr(w, "PIECE", 5)
     monkeypatch.setattr(w, "CHUNK", 4096)
+    monkeypatch.setattr(w, "FLOW_BLOCK", 3)  # flows indexed a few tracks at a time
+    monkeypatch.setattr(w, "FLOW_PIECE", 7)
     pieces = tmp_path / "pieces.pftrace"
     _export_and_check(model, pieces, compress=False)
     assert pieces.read_bytes() == whole.read_bytes()

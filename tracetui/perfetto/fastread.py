@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 BATCH = 1 << 22  # uncompressed bytes decoded at once
 AHEAD = 6  # chunks decompressed ahead in a worker thread
-THREADED = True  # frame and parse the next batch in a worker thread
+DECODERS = 1  # worker threads framing and parsing the next batches
 FLOW_BLOCK = 1 << 20  # flow ids per block of the flow tables
 _ANN = {iid: name for name, iid in L.ANN.items()}
 _ANN_OK = np.zeros(max(L.ANN.values()) + 1, bool)  # annotation iids a hot event may carry (0: none)
@@ -303,9 +303,16 @@ def read_hot(source: bytes | BinaryIO, collector: _Collector) -> HotData:
     worker thread while the previous one is taken (numpy releases the GIL)."""
     rd = _Reader(collector)
     first = True
-    pool = ThreadPoolExecutor(max_workers=1)
-    ahead: Future[_Decoded] | None = None
-    ahead_data: bytes | memoryview = b""
+    pool = ThreadPoolExecutor(max_workers=DECODERS)
+    queue: list[tuple[Future[_Decoded], bytes | memoryview]] = []
+
+    def take() -> None:
+        nonlocal first
+        fut, data = queue.pop(0)
+        if rd.apply(data, fut.result()) != len(data):
+            raise Fallback("truncated")
+        first = _check_first(collector, first)
+
     try:
         for data, plain in _batches(source):
             buf = np.frombuffer(data, np.uint8)
@@ -317,21 +324,11 @@ def read_hot(source: bytes | BinaryIO, collector: _Collector) -> HotData:
                 if pos != n:
                     raise Fallback("truncated")
                 continue
-            if not THREADED:
-                if rd.batch(data, buf, 0, buf.size) != buf.size:
-                    raise Fallback("truncated")
-                first = _check_first(collector, first)
-                continue
-            nxt = pool.submit(decode_batch, data, buf, 0, buf.size)
-            if ahead is not None:
-                if rd.apply(ahead_data, ahead.result()) != len(ahead_data):
-                    raise Fallback("truncated")
-                first = _check_first(collector, first)
-            ahead, ahead_data = nxt, data
-        if ahead is not None:
-            if rd.apply(ahead_data, ahead.result()) != len(ahead_data):
-                raise Fallback("truncated")
-            _check_first(collector, first)
+            queue.append((pool.submit(decode_batch, data, buf, 0, buf.size), data))
+            if len(queue) > DECODERS:
+                take()
+        while queue:
+            take()
     finally:
         pool.shutdown(cancel_futures=True)
     return rd.hot

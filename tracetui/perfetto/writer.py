@@ -26,6 +26,8 @@ from tracetui.perfetto.wire import field_bytes, packet_record, varint
 
 PIECE = 1 << 15  # spans (or counter points) encoded at once
 CHUNK = 1 << 20  # uncompressed bytes per compressed_packets chunk
+FLOW_BLOCK = 1 << 20  # flows indexed at once (by their source or target track)
+FLOW_PIECE = 1 << 20  # flows scanned at once
 MAX_COUNTER_POINTS = 1 << 18  # derived counters with more points are resampled
 NONE = -1
 U64 = np.uint64
@@ -158,8 +160,8 @@ class _Writer:
         self.next_uuid = L.FIRST_TRACK + self.ntracks
         self.meta: dict[str, object] = {}
         fl = trace.flows
-        self.by_from = _group(fl.from_track, self.ntracks)
-        self.by_to = _group(fl.to_track, self.ntracks)
+        self.by_from = _ByTrack(fl.from_track, self.ntracks)
+        self.by_to = _ByTrack(fl.to_track, self.ntracks)
         gs = trace.goroutines
         self.gfunc = {int(g): trace.string(f) for g, f in zip(gs.id.tolist(), gs.func.tolist())}
         self.proc_extent: dict[str, list[int]] = {}  # P track -> its extent and holes (see _extent)
@@ -717,14 +719,39 @@ def _sname(state: int) -> str:
         return f"state {state}"
 
 
-def _group(track: np.ndarray, ntracks: int) -> Callable[[int], np.ndarray]:
-    """i -> indices (into the flows) with track == i, in flow order (int32 when they fit)."""
-    tr = np.asarray(track)
-    o = np.argsort(tr, kind="stable")
-    if o.size < 1 << 31:
-        o = o.astype(np.int32)
-    bounds = np.searchsorted(tr[o], np.arange(ntracks + 1))
-    return lambda i: o[bounds[i] : bounds[i + 1]].astype(np.int64)
+class _ByTrack:
+    """i -> the indices of the flows with track == i, in flow order, for i increasing. Made
+    a block of tracks at a time (at most FLOW_BLOCK flows, or 1/16 of them, or one track's)
+    by a scan of the track column in pieces, so it holds one block, not an index of all."""
+
+    def __init__(self, track: np.ndarray, ntracks: int) -> None:
+        self.track = np.asarray(track)
+        n = self.track.size
+        self.counts = np.zeros(ntracks, np.int64)
+        for a in range(0, n, FLOW_PIECE):
+            t = self.track[a : a + FLOW_PIECE]
+            self.counts += np.bincount(t[(t >= 0) & (t < ntracks)], minlength=ntracks)
+        self.block = max(FLOW_BLOCK, n // 16)
+        self.lo = self.hi = 0
+        self.idx = np.zeros(0, np.int64)
+        self.bounds = np.zeros(1, np.int64)
+
+    def __call__(self, i: int) -> np.ndarray:
+        if not self.lo <= i < self.hi:
+            self._load(i)
+        k = i - self.lo
+        return self.idx[self.bounds[k] : self.bounds[k + 1]]
+
+    def _load(self, i: int) -> None:
+        c = np.cumsum(self.counts[i:])
+        hi = i + max(1, int(np.searchsorted(c, self.block, "right")))
+        tr = self.track
+        parts = [np.flatnonzero((tr[a : a + FLOW_PIECE] >= i) & (tr[a : a + FLOW_PIECE] < hi)) + a
+                 for a in range(0, tr.size, FLOW_PIECE)]  # fmt: skip
+        sel = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+        self.idx = sel[np.argsort(tr[sel], kind="stable")]
+        self.bounds = np.searchsorted(tr[self.idx], np.arange(i, hi + 1))
+        self.lo, self.hi = i, hi
 
 
 def _running_at(sp: Spans, ts: np.ndarray, proc: bool = False) -> np.ndarray:
