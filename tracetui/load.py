@@ -62,6 +62,16 @@ def usable(path: str, table: EventTable) -> str | None:
     return partial_warning(path, table)
 
 
+def _head(path: str) -> bytes:
+    """The first bytes of a file: enough to tell a Go trace from a Perfetto one."""
+    check_readable(path)
+    try:
+        with open(path, "rb") as f:
+            return f.read(64)
+    except OSError as e:
+        raise TraceFormatError(f"cannot read: {e.strerror or e}", path=path) from None
+
+
 def _perfetto_reader(data: bytes) -> Callable[[str], Trace] | None:
     """The Perfetto reader when the bytes look like a Perfetto trace and it is available."""
     try:
@@ -83,11 +93,11 @@ def load_progressively(path: str, cancelled: Callable[[], bool] = lambda: False)
     from tracetui.gotrace.reader import TraceStream
     from tracetui.model.from_gotrace import build_model
 
-    data = read_bytes(path)
-    pf = _perfetto_reader(data)
-    if pf is not None:
+    pf = _perfetto_reader(_head(path))
+    if pf is not None:  # it reads the file itself, in pieces
         yield LoadStep(1.0, 0, pf(path), done=True)
         return
+    data = read_bytes(path)
     stream = TraceStream(data, path)
     size = max(len(data), 1)
     modelled = 0
@@ -124,10 +134,9 @@ def open_model(path: str) -> Opened:
     from tracetui.model.from_gotrace import build_model
     from tracetui.report import partial_info
 
-    data = read_bytes(path)
-    pf = _perfetto_reader(data)
+    pf = _perfetto_reader(_head(path))
     if pf is not None:
         return Opened(pf(path), None, None)
-    table = read_buffer(data, path)
+    table = read_buffer(read_bytes(path), path)
     warning = usable(path, table)
     return Opened(build_model(table), warning, partial_info(table))
