@@ -8,31 +8,7 @@ import gzip
 
 from tracetui.analysis.blocking import Samples, by_stack
 from tracetui.model.trace import Trace
-
-
-def _varint(n: int) -> bytes:
-    n &= (1 << 64) - 1
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-def _int(field: int, v: int) -> bytes:
-    return _varint(field << 3) + _varint(v)
-
-
-def _bytes(field: int, payload: bytes) -> bytes:
-    return _varint(field << 3 | 2) + _varint(len(payload)) + payload
-
-
-def _packed(field: int, values: list[int]) -> bytes:
-    return _bytes(field, b"".join(_varint(v) for v in values))
+from tracetui.protobuf import field_bytes, field_varint, packed
 
 
 class _Strings:
@@ -46,7 +22,7 @@ class _Strings:
         return i
 
     def encoded(self) -> bytes:
-        return b"".join(_bytes(6, s.encode("utf-8", "surrogateescape")) for s in self.index)
+        return b"".join(field_bytes(6, s.encode("utf-8", "surrogateescape")) for s in self.index)
 
 
 def profile_bytes(trace: Trace, samples: Samples) -> bytes:
@@ -56,7 +32,7 @@ def profile_bytes(trace: Trace, samples: Samples) -> bytes:
     locations: dict[tuple[str, str, int], int] = {}
     out = bytearray()
     for t, u in (("contentions", "count"), ("delay", "nanoseconds")):
-        out += _bytes(1, _int(1, st(t)) + _int(2, st(u)))
+        out += field_bytes(1, field_varint(1, st(t)) + field_varint(2, st(u)))
     for total in by_stack(samples):
         ids = []
         for fn, file, line in trace.frames(total.stack) if total.stack else []:
@@ -66,13 +42,15 @@ def profile_bytes(trace: Trace, samples: Samples) -> bytes:
                 functions.setdefault((fn, file), len(functions) + 1)
                 loc = locations[key] = len(locations) + 1
             ids.append(loc)
-        out += _bytes(2, _packed(1, ids) + _packed(2, [total.count, total.delay]))
+        out += field_bytes(2, packed(1, ids) + packed(2, [total.count, total.delay]))
     for (fn, file, line), loc in locations.items():
         fid = functions[(fn, file)]
-        out += _bytes(4, _int(1, loc) + _bytes(4, _int(1, fid) + _int(2, line)))
+        out += field_bytes(4, field_varint(1, loc) + field_bytes(4, field_varint(1, fid) + field_varint(2, line)))
     for (fn, file), fid in functions.items():
-        out += _bytes(5, _int(1, fid) + _int(2, st(fn)) + _int(3, st(fn)) + _int(4, st(file)))
-    out += _bytes(11, _int(1, st("trace")) + _int(2, st("count")))
-    out += _int(12, 1)
+        out += field_bytes(
+            5, field_varint(1, fid) + field_varint(2, st(fn)) + field_varint(3, st(fn)) + field_varint(4, st(file))
+        )
+    out += field_bytes(11, field_varint(1, st("trace")) + field_varint(2, st("count")))
+    out += field_varint(12, 1)
     out += st.encoded()
     return gzip.compress(bytes(out), mtime=0)
