@@ -20,6 +20,7 @@ from perfetto.protos.perfetto.trace import perfetto_trace_pb2 as pb
 from tracetui.errors import TracetuiError
 from tracetui.perfetto import layout as L
 from tracetui.perfetto.wire import iter_packets, trace_bytes
+from tracetui.sanitize import safe_text
 
 MAX_DEPTH = 512
 MAX_HIERARCHY = 100
@@ -335,8 +336,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{path}: cannot read: {e.strerror or e}", file=sys.stderr)
             status = 2
             continue
-        for p in r.problems:
-            print(f"{path}: {p}")
+        for p in r.problems:  # problems quote names from the file: make them inert
+            print(safe_text(f"{path}: {p}", keep_newlines=False))
         print(f"{path}: {r.packets} packets, {r.events} track events, {len(r.errors)} errors, "
               f"{len(r.warnings)} warnings")  # fmt: skip
         if r.errors:
