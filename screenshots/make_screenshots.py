@@ -44,7 +44,9 @@ def view(trace: str, out: str, keys: tuple[str, ...] = (), size: tuple[int, int]
                     break
             if app.timeline is None:
                 raise SystemExit(f"{trace} did not load")
-            await pilot.press(*keys)
+            for key in keys:  # an analysis screen computes in a thread: give it time
+                await pilot.press(key)
+                await pilot.pause(0.3)
             await pilot.pause(0.2)
             return app.export_screenshot(title=f"tracetui view {trace}")
 
@@ -62,6 +64,10 @@ def main() -> None:
         # A blocked goroutine with its details and stack; ] would jump to its unblocker.
         view("traces/go1.27.3/channels.trace", "view-details.svg", ("ctrl+g", *"G1", "enter", "x", "enter")),
         view("traces/go1.27.3/gcstw.trace", "view-80x24.svg", size=(80, 24)),
+        # Screen 4: the scheduler-latency histogram, p for the p99 bucket's events.
+        view("traces/go1.27.3/channels.trace", "view-histograms.svg", ("4", "p")),
+        # Screen 3: where goroutines block, as a callers tree.
+        view("traces/go1.27.3/nethttp.trace", "view-profiles.svg", ("3", "space")),
     ):
         print(f"wrote {made.relative_to(ROOT)}")
 
