@@ -973,6 +973,13 @@ def _m_after(tb: _Table, r: int, gto: int, gid: int) -> tuple[int, int]:
 # --- the builder ----------------------------------------------------------------------
 
 
+def goroutine_transitions(table: EventTable) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(row, from state, to state, goroutine) of every goroutine state transition of the
+    table, in order, as Go's Event.StateTransition gives them (GoState numbering)."""
+    gt = _Table(table).gtrans()
+    return gt.row, gt.frm, gt.to, gt.gid
+
+
 def build_model(table: EventTable) -> Trace:
     """The timeline model of a Go event table (see the module docstring for semantics).
 
