@@ -38,7 +38,6 @@ Semantics:
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Callable
 
 import numpy as np
@@ -55,6 +54,7 @@ from tracetui.model._group import (
     distinct,
     group_bounds,
     index_dtype,
+    interval_lanes,
     next_true,
     shrink,
     stable_order,
@@ -1264,7 +1264,7 @@ def _tasks(tb: _Table) -> tuple[Tasks, list[Spans]]:
     start = np.where(hb, tb.ts(b0) if tb.n else 0, 0)
     end = np.maximum(np.where(he, tb.ts(e0) if tb.n else 0, tb.T), start)
     o = np.argsort(start, kind="stable")
-    lane = _lanes(start[o], end[o])
+    lane = interval_lanes(start[o], end[o], np.int32)
     tasks = Tasks(
         id=d.ids[o],
         parent=np.where(hb, _u2i(a[1][b0]), _u2i(a[2][e0]))[o],
@@ -1293,25 +1293,6 @@ def _tasks(tb: _Table) -> tuple[Tasks, list[Spans]]:
             )
         )
     return tasks, lanes
-
-
-def _lanes(start: np.ndarray, end: np.ndarray) -> np.ndarray:
-    """Greedy interval partitioning (by start): the lowest free lane for each interval."""
-    lane = np.zeros(start.size, np.int32)
-    free: list[int] = []
-    busy: list[tuple[int, int]] = []  # (end, lane)
-    nlanes = 0
-    for i, (s, e) in enumerate(zip(start.tolist(), end.tolist())):
-        while busy and busy[0][0] <= s:
-            heapq.heappush(free, heapq.heappop(busy)[1])
-        if free:
-            ln = heapq.heappop(free)
-        else:
-            ln = nlanes
-            nlanes += 1
-        lane[i] = ln
-        heapq.heappush(busy, (e, ln))
-    return lane
 
 
 def _regions(tb: _Table, dg: Dense, ended: np.ndarray) -> Regions:

@@ -8,7 +8,6 @@ chunks, compressed in a worker thread, so memory stays bounded whatever the trac
 
 from __future__ import annotations
 
-import heapq
 import json
 import zlib
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from typing import BinaryIO
 import numpy as np
 from perfetto.protos.perfetto.trace import perfetto_trace_pb2 as pb
 
+from tracetui.model._group import interval_lanes
 from tracetui.model.trace import Counter, FlowKind, Spans, State, Trace, Track, TrackKind
 from tracetui.perfetto import layout as L
 from tracetui.perfetto.records import Const, Fixed64, Msg, Varint, encode
@@ -220,7 +220,7 @@ class _Writer:
         stw_i = next((i for i, tr in enumerate(t.tracks) if tr.kind == TrackKind.GC and tr.id == 1), None)
         for key, spans, name, rank in (("stw", t.stw, "STW", 3), ("assists", t.assists, "Mark assists", 4),
                                        ("sweeps", t.sweeps, "Sweeps", 5)):  # fmt: skip
-            n = int(_lanes(spans.start, spans.end).max()) + 1 if len(spans) else 0
+            n = int(interval_lanes(spans.start, spans.end).max()) + 1 if len(spans) else 0
             uu = []
             for k in range(n):
                 if key == "stw" and k == 0 and stw_i is not None:
@@ -605,7 +605,7 @@ class _Writer:
     def _rare_spans(self, uuids: list[int], sp: Spans, arg_name: str, text: Callable[[int], str]) -> None:
         if not len(sp):
             return
-        lane = _lanes(sp.start, sp.end) if len(uuids) > 1 or arg_name != "seq" else np.zeros(len(sp), np.int64)
+        lane = interval_lanes(sp.start, sp.end) if len(uuids) > 1 or arg_name != "seq" else np.zeros(len(sp), np.int64)
         for k, u in enumerate(uuids):
             sel = np.flatnonzero(lane == k)
             for j in sel.tolist():
@@ -785,25 +785,6 @@ def _extent(sp: Spans) -> list[int]:
     for h in holes.tolist():
         out += [int(sp.end[h]), int(sp.start[h + 1])]
     return out
-
-
-def _lanes(start: np.ndarray, end: np.ndarray) -> np.ndarray:
-    """Greedy interval partitioning in order: the lowest free lane of each interval. With
-    intervals sorted by start, merging the lanes by (start, lane) restores their order."""
-    lane = np.zeros(start.size, np.int64)
-    free: list[int] = []
-    busy: list[tuple[int, int]] = []
-    nl = 0
-    for i, (s, e) in enumerate(zip(start.tolist(), end.tolist())):
-        while busy and busy[0][0] <= s:
-            heapq.heappush(free, heapq.heappop(busy)[1])
-        if free:
-            ln = heapq.heappop(free)
-        else:
-            ln, nl = nl, nl + 1
-        lane[i] = ln
-        heapq.heappush(busy, (e, ln))
-    return lane
 
 
 def _points(c: Counter) -> tuple[np.ndarray, np.ndarray]:
