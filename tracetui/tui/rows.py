@@ -54,7 +54,7 @@ def _block_category(reason: str) -> Look:
         return Look.BLOCK_NET
     if r == "sleep" or "timer" in r:
         return Look.BLOCK_SLEEP
-    if "gc" in r.split() or r.startswith("gc ") or " gc" in r or "gc" == r:
+    if "gc" in r.split():
         return Look.BLOCK_GC
     if "chan" in r or "select" in r or "sync" in r or "mutex" in r or "cond" in r or "waitgroup" in r:
         return Look.BLOCK_SYNC
