@@ -48,40 +48,74 @@ def _build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("export", help="write the trace as a Perfetto trace (for ui.perfetto.dev)")
     p.add_argument("trace", metavar="TRACE", help="a Go execution trace (or a Perfetto trace tracetui wrote)")
-    p.add_argument("-o", "--output", metavar="OUT", help="the Perfetto file to write (default: TRACE's name + .pftrace)")
-    p.add_argument("--serve", action="store_true",
-                   help="then serve it on 127.0.0.1:9001 for ui.perfetto.dev, until it was fetched or Ctrl-C")
+    p.add_argument(
+        "-o", "--output", metavar="OUT", help="the Perfetto file to write (default: TRACE's name + .pftrace)"
+    )
+    p.add_argument(
+        "--serve",
+        action="store_true",
+        help="then serve it on 127.0.0.1:9001 for ui.perfetto.dev, until it was fetched or Ctrl-C",
+    )
     p.add_argument("--no-compress", action="store_true", help="plain packets (no zlib compressed_packets chunks)")
     p.set_defaults(func=_cmd_export)
 
-    p = sub.add_parser("record", help="run a Go program (or reach a service) and record a trace of it",
-                       usage="tracetui record [options] -- CMD [ARGS...]  |  tracetui record --pprof URL [options]")
-    p.add_argument("command", nargs=argparse.REMAINDER, metavar="CMD",
-                   help="`go run PKG ...`, `go test ...`, a Go package directory, a Go binary, or any command")
+    p = sub.add_parser(
+        "record",
+        help="run a Go program (or reach a service) and record a trace of it",
+        usage="tracetui record [options] -- CMD [ARGS...]  |  tracetui record --pprof URL [options]",
+    )
+    p.add_argument(
+        "command",
+        nargs=argparse.REMAINDER,
+        metavar="CMD",
+        help="`go run PKG ...`, `go test ...`, a Go package directory, a Go binary, or any command",
+    )
     p.add_argument("-o", "--output", metavar="PATH", help="the Perfetto file (default ./<command>-<time>.pftrace)")
-    p.add_argument("--mode", choices=("auto", "source", "test", "binary", "pprof", "plain"), default="auto",
-                   help="how to record (default: chosen from CMD)")
+    p.add_argument(
+        "--mode",
+        choices=("auto", "source", "test", "binary", "pprof", "plain"),
+        default="auto",
+        help="how to record (default: chosen from CMD)",
+    )
     p.add_argument("--duration", metavar="D", help="stop after D (10s, 500ms, 2m): the program gets SIGINT")
     p.add_argument("--max-size", metavar="SIZE", help="stop tracing when the raw trace reaches SIZE (100MB)")
     p.add_argument("--pprof", metavar="URL", help="fetch a trace from a running service's net/http/pprof")
     p.add_argument("--no-sample", action="store_true", help="no /proc sampling of the process tree")
     p.add_argument("--sample-hz", type=float, default=25.0, metavar="HZ", help="samples per second (20-50)")
-    p.add_argument("--schedtrace", type=int, default=100, metavar="MS",
-                   help="Go binaries: the GODEBUG schedtrace period (ms, default 100)")
-    p.add_argument("--scheddetail", action="store_true",
-                   help="Go binaries: per-P/M/G rows (costly with 10k+ goroutines)")
-    p.add_argument("--foreground", action="store_true",
-                   help="keep the program in tracetui's process group (for programs that read the terminal)")
+    p.add_argument(
+        "--schedtrace",
+        type=int,
+        default=100,
+        metavar="MS",
+        help="Go binaries: the GODEBUG schedtrace period (ms, default 100)",
+    )
+    p.add_argument(
+        "--scheddetail", action="store_true", help="Go binaries: per-P/M/G rows (costly with 10k+ goroutines)"
+    )
+    p.add_argument(
+        "--foreground",
+        action="store_true",
+        help="keep the program in tracetui's process group (for programs that read the terminal)",
+    )
     p.add_argument("--no-view", action="store_true", help="do not open the viewer afterwards")
-    p.add_argument("--color", choices=("auto", "truecolor", "256", "16", "none"), default="auto",
-                   help="the viewer's colours (see `tracetui view --help`)")
+    p.add_argument(
+        "--color",
+        choices=("auto", "truecolor", "256", "16", "none"),
+        default="auto",
+        help="the viewer's colours (see `tracetui view --help`)",
+    )
     p.add_argument("--no-mouse", action="store_true", help="leave the mouse to the terminal in the viewer")
     p.set_defaults(func=_cmd_record)
 
     p = sub.add_parser("pprof", help="write a block profile that `go tool pprof` reads")
     p.add_argument("trace", metavar="TRACE", help="a Go execution trace (or a Perfetto trace tracetui wrote)")
-    p.add_argument("--type", required=True, choices=("net", "sync", "syscall", "sched"), dest="kind",
-                   help="network, synchronization or syscall blocking, or scheduler latency")
+    p.add_argument(
+        "--type",
+        required=True,
+        choices=("net", "sync", "syscall", "sched"),
+        dest="kind",
+        help="network, synchronization or syscall blocking, or scheduler latency",
+    )
     p.add_argument("-o", "--output", metavar="FILE", help="the profile to write (default TRACE-TYPE.pb.gz)")
     p.set_defaults(func=_cmd_pprof)
 
@@ -178,8 +212,11 @@ def _cmd_summary(args: argparse.Namespace) -> int:
 
         failed = breaches(rules, latency_histograms(trace))
         if failed:
-            print(f"tracetui: {safe_text(args.trace, keep_newlines=False)}: threshold breached: "
-                  + "; ".join(safe_text(f, keep_newlines=False) for f in failed), file=sys.stderr)
+            print(
+                f"tracetui: {safe_text(args.trace, keep_newlines=False)}: threshold breached: "
+                + "; ".join(safe_text(f, keep_newlines=False) for f in failed),
+                file=sys.stderr,
+            )
             return EXIT_FINDING
     return EXIT_OK
 

@@ -60,6 +60,11 @@ def summary_json(trace: Trace, partial: dict[str, Any] | None = None) -> str:
     from tracetui.analysis.goroutines import group_table
 
     data["goroutine_groups"] = group_table(trace)
+    from tracetui.analysis.mmu import mmu_curve, series
+
+    # go tool trace's default definition (STW, background mark workers, assists), then with sweeping too
+    data["mmu"] = [[w, u] for w, u in mmu_curve(series(trace), trace.duration)]
+    data["mmu_sweep"] = [[w, u] for w, u in mmu_curve(series(trace, sweep=True), trace.duration)]
     if partial is not None:
         data["partial"] = partial
     return json.dumps(data, indent=2, sort_keys=False)
@@ -94,6 +99,22 @@ def _where(trace: Trace, stack: int, frames: int = 2) -> str:
     return f"{names} ({file.rsplit('/', 1)[-1]}:{line})"
 
 
+def _mmu_finding(trace: Trace) -> str:
+    """The MMU at 1 ms, 10 ms and 100 ms windows, and where the worst 1 ms window starts
+    ("" when the GC never took a P from the program)."""
+    from tracetui.analysis.mmu import mmu, series, worst_window
+
+    u = series(trace)
+    if len(u) < 2 or float(np.min(u.value)) >= 1.0:
+        return ""
+    span = int(u.ts[-1] - u.ts[0])
+    parts = [f"{format_duration(w)} {mmu(u, w):.0%}" for w in (10**6, 10**7, 10**8) if w <= span]
+    if not parts:
+        return ""
+    at, _ = worst_window(u, min(10**6, span))
+    return f"least in any window: {', '.join(parts)}; the worst 1 ms starts at {format_duration(at)}"
+
+
 def findings(trace: Trace) -> list[tuple[str, str]]:
     """What to look at first: the longest pause, the worst scheduler latency, the stacks
     that block most (as (title, text), sanitised)."""
@@ -115,6 +136,9 @@ def findings(trace: Trace) -> list[tuple[str, str]]:
         worst = format_duration(int(sched.delay[i]))
         when = format_duration(int(sched.start[i]))
         out.append(("Worst scheduler latency", f"{worst} ({who}, at {when}); p99 {format_duration(p99)}"))
+    mmu_line = _mmu_finding(trace)
+    if mmu_line:
+        out.append(("Mutator utilization", mmu_line))
     titles = {"sync": "Blocks most (sync)", "net": "Blocks most (network)", "syscall": "Blocks most (syscall)"}
     for kind, title in titles.items():
         top = by_stack(samples(trace, PROFILES[kind]))

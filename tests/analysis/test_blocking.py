@@ -8,6 +8,7 @@ import subprocess
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.conftest import TRACES, committed_traces, go_env, trace_id
@@ -15,6 +16,7 @@ from tracetui.analysis.blocking import PROFILES, by_stack, reason_profile, sampl
 from tracetui.analysis.pprof import profile_bytes
 from tracetui.cli import main
 from tracetui.load import open_model
+from tracetui.model import TrackKind
 
 KINDS = tuple(PROFILES)
 # Every 1.27.3 trace, and two of each older release.
@@ -69,8 +71,7 @@ def _check(go: str, path: Path, tmp: Path) -> None:
         s = samples(trace, PROFILES[kind])
         n, total, stacks = _raw(go, _go_profile(go, path, kind), tmp)
         assert (len(s), s.total) == (n, total), f"{kind}: ours {len(s)} samples {s.total} ns, Go's {n} {total}"
-        if kind != "sched":  # sched: see test_sched_stacks_are_not_yet_gos
-            assert _ours_by_stack(trace, s) == stacks, kind
+        assert _ours_by_stack(trace, s) == stacks, kind
         # Our pprof file, read by go tool pprof, says the same.
         n2, total2, stacks2 = _raw(go, profile_bytes(trace, s), tmp)
         assert (n2, total2) == (len(s), s.total) and stacks2 == _ours_by_stack(trace, s)
@@ -89,16 +90,16 @@ def test_profiles_of_fresh_traces_equal_go_tool_trace(fresh: list[Path], go: str
     assert len(net) > 0, "the HTTP program blocks on the network"
 
 
-def test_sched_stacks_are_not_yet_gos(go: str, tmp_path: Path) -> None:
+def test_sched_samples_carry_the_unblockers_stack() -> None:
     """Go files a sched sample under the stack of the event that made the goroutine
-    runnable (the unblocker's, the creator's); the model keeps the transition's own stack
-    (none for an unblock). Totals agree (above); the stacks differ until the model keeps
-    that stack. This test marks the gap: when it fails, drop it and check sched stacks."""
-    path = TRACES / "go1.27.3" / "channels.trace"
-    trace = open_model(str(path)).trace
+    runnable: an unblock's is the unblocker's stack, a create's the creator's."""
+    trace = open_model(str(TRACES / "go1.27.3" / "channels.trace")).trace
     s = samples(trace, PROFILES["sched"])
-    _, _, stacks = _raw(go, _go_profile(go, path, "sched"), tmp_path)
-    assert _ours_by_stack(trace, s) != stacks
+    assert np.count_nonzero(s.stack) > len(s) // 2
+    leaves = {trace.frames(int(k))[0][0] for k in np.unique(s.stack[s.stack > 0])}
+    assert leaves & {"runtime.chansend1", "runtime.chanrecv1", "runtime.selectgo", "sync.(*WaitGroup).Done"}
+    # The goroutine's own name still comes from its own first stack, not its creator's.
+    assert {t.group for t in trace.tracks if t.kind == TrackKind.GOROUTINE} >= {"main.main", "runtime.bgsweep"}
 
 
 def test_reason_profiles_split_sync() -> None:

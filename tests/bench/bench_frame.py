@@ -163,8 +163,10 @@ def main() -> int:
         go_s = go_tool_first_page(path)
         r["go_tool_trace_first_page_s"] = go_s
         first = float(r["first_screen_s"])  # type: ignore[arg-type]
-        print(f"go tool trace -http: first page after {go_s:.1f} s; tracetui first screen after {first:.1f} s "
-              f"({go_s / first:.1f}x sooner)")
+        print(
+            f"go tool trace -http: first page after {go_s:.1f} s; tracetui first screen after {first:.1f} s "
+            f"({go_s / first:.1f}x sooner)"
+        )
     if args.json:
         args.json.write_text(json.dumps(r, indent=2))
     return 0

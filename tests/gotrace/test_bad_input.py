@@ -96,7 +96,9 @@ def _offsets(size: int, n: int, seed: int) -> list[int]:
 
 
 @pytest.mark.parametrize("version_dir", ["go1.27.3", "go1.22.10", "go1.25.5"])
-def test_truncation_matches_go(version_dir: str, tmp_path: Path, gotool, capfdbinary: pytest.CaptureFixture[bytes]) -> None:
+def test_truncation_matches_go(
+    version_dir: str, tmp_path: Path, gotool, capfdbinary: pytest.CaptureFixture[bytes]
+) -> None:
     data = _sample(version_dir, "generations").read_bytes()
     for off in _offsets(len(data), 25, seed=len(data)):
         p = tmp_path / f"trunc{off}.trace"
@@ -117,7 +119,9 @@ def test_truncation_matches_go(version_dir: str, tmp_path: Path, gotool, capfdbi
 
 
 @pytest.mark.parametrize("version_dir", ["go1.27.3", "go1.23.9"])
-def test_corruption_matches_go(version_dir: str, tmp_path: Path, gotool, capfdbinary: pytest.CaptureFixture[bytes]) -> None:
+def test_corruption_matches_go(
+    version_dir: str, tmp_path: Path, gotool, capfdbinary: pytest.CaptureFixture[bytes]
+) -> None:
     data = _sample(version_dir, "syncprims").read_bytes()
     rng = random.Random(7)
     for i in range(30):

@@ -83,7 +83,9 @@ def test_fresh_features_are_present(fresh_traces: list[Path], gotool) -> None:
     text = {p.stem: gotool.parsed(p).stdout.decode(errors="replace") for p in fresh_traces}
     assert "StackSample" in text["cpuprofile"]
     assert 'Name="stop-the-world (' in text["gcstw"]
-    assert "TaskBegin" in text["annotations"] and "RegionBegin" in text["annotations"] and " Log " in text["annotations"]
+    assert (
+        "TaskBegin" in text["annotations"] and "RegionBegin" in text["annotations"] and " Log " in text["annotations"]
+    )
     assert text["generations"].count("M=-1 P=-1 G=-1 Sync ") >= 4  # several generations
     assert 'Reason="network"' in text["nethttp"] or 'Reason="netpoll"' in text["nethttp"]
     assert 'Reason="chan receive"' in text["channels"] and 'Reason="select"' in text["channels"]
@@ -108,7 +110,16 @@ def test_generate_script_runs(tmp_path: Path) -> None:
     import sys
 
     r = subprocess.run(
-        [sys.executable, str(TRACES / "generate.py"), "--versions", "1.27.3", "--programs", "channels", "--out", str(tmp_path)],
+        [
+            sys.executable,
+            str(TRACES / "generate.py"),
+            "--versions",
+            "1.27.3",
+            "--programs",
+            "channels",
+            "--out",
+            str(tmp_path),
+        ],
         capture_output=True,
         text=True,
         timeout=600,
@@ -125,7 +136,9 @@ def test_experimental_allocfree_events(go: str, tmp_path: Path, gotool) -> None:
     env = gotoolchain.go_env(Path(go))
     subprocess.run([go, "build", "-o", str(exe), "."], cwd=TRACES / "programs" / "channels", env=env, check=True)
     out = tmp_path / "af.trace"
-    subprocess.run([str(exe), str(out)], env={"GODEBUG": "traceallocfree=1", "PATH": "/usr/bin:/bin"}, check=True, timeout=120)
+    subprocess.run(
+        [str(exe), str(out)], env={"GODEBUG": "traceallocfree=1", "PATH": "/usr/bin:/bin"}, check=True, timeout=120
+    )
     go_out = gotool.parsed(out)
     assert go_out.returncode == 0
     assert b" Experimental " in go_out.stdout

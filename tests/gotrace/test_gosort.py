@@ -261,9 +261,7 @@ def go_permutations(go: str, tmp_path_factory: pytest.TempPathFactory) -> list[l
     return perms
 
 
-def _assert_all_match(
-    go_perms: list[list[int]], port: Callable[[list[int]], list[int]]
-) -> None:
+def _assert_all_match(go_perms: list[list[int]], port: Callable[[list[int]], list[int]]) -> None:
     mismatches = []
     for idx, (keys, want) in enumerate(zip(CASES, go_perms)):
         got = port(keys)

@@ -44,7 +44,7 @@ def assert_same_model(m: Trace, r: Trace) -> None:
         for part in ("spans", "counter", "instants"):
             _same_columns(getattr(a, part), getattr(b, part), f"track {i} ({a.name}).{part}")
     for f in ("gc", "stw", "assists", "sweeps", "heap_alloc", "heap_goal", "gomaxprocs", "tasks", "regions", "logs",
-              "labels", "cpu_samples", "flows", "goroutines"):  # fmt: skip
+              "labels", "cpu_samples", "flows", "goroutines", "utilization", "utilization_sweep"):  # fmt: skip
         _same_columns(getattr(m, f), getattr(r, f), f)
     assert list(m.goroutine_counts) == list(r.goroutine_counts)
     assert list(m.thread_counts) == list(r.thread_counts)

@@ -74,7 +74,10 @@ def test_a_good_file_has_no_errors() -> None:
     [
         ([_desc(10, "t"), _ev(5, B, name=1), _first(), _ev(9, E)], "before any packet cleared"),
         ([_desc(10, "t"), _first(), _ev(5, B, name=2), _ev(9, E)], "unknown event name iid 2"),
-        ([_first(), _ev(5, C, track=11, counter_value=1), _desc(11, "c", counter=True)], "before its counter descriptor"),
+        (
+            [_first(), _ev(5, C, track=11, counter_value=1), _desc(11, "c", counter=True)],
+            "before its counter descriptor",
+        ),
         ([_desc(11, "c", counter=True), _first(), _ev(5, C, track=11)], "counter event without a value"),
         ([_desc(10, "t"), _first(), _ev(9, E)], "END with no open slice"),
         ([_desc(10, "t"), _first(), _ev(5, B, name=1)], "never end"),

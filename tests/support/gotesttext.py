@@ -28,8 +28,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = [
-    "SPECS", "EventSpec", "GoTestCase", "TraceTextError", "find_goroot",
-    "go_regex_to_python", "go_test_cases", "load_case", "parse_txtar", "text_to_wire",
+    "SPECS",
+    "EventSpec",
+    "GoTestCase",
+    "TraceTextError",
+    "find_goroot",
+    "go_regex_to_python",
+    "go_test_cases",
+    "load_case",
+    "parse_txtar",
+    "text_to_wire",
 ]
 
 
@@ -46,39 +54,68 @@ class EventSpec:
 
 # (code, name, args) transcribed from tracev2/events.go; IsStack/HasData below.
 _EVENTS: tuple[tuple[int, str, str], ...] = (
-    (1, "EventBatch", "gen m time size"), (2, "Stacks", ""), (3, "Stack", "id nframes"),
-    (4, "Strings", ""), (5, "String", "id"), (6, "CPUSamples", ""),
-    (7, "CPUSample", "time m p g stack"), (8, "Frequency", "freq"),
-    (9, "ProcsChange", "dt procs_value stack"), (10, "ProcStart", "dt p p_seq"),
-    (11, "ProcStop", "dt"), (12, "ProcSteal", "dt p p_seq m"), (13, "ProcStatus", "dt p pstatus"),
-    (14, "GoCreate", "dt new_g new_stack stack"), (15, "GoCreateSyscall", "dt new_g"),
-    (16, "GoStart", "dt g g_seq"), (17, "GoDestroy", "dt"), (18, "GoDestroySyscall", "dt"),
-    (19, "GoStop", "dt reason_string stack"), (20, "GoBlock", "dt reason_string stack"),
-    (21, "GoUnblock", "dt g g_seq stack"), (22, "GoSyscallBegin", "dt p_seq stack"),
-    (23, "GoSyscallEnd", "dt"), (24, "GoSyscallEndBlocked", "dt"),
-    (25, "GoStatus", "dt g m gstatus"), (26, "STWBegin", "dt kind_string stack"),
-    (27, "STWEnd", "dt"), (28, "GCActive", "dt gc_seq"), (29, "GCBegin", "dt gc_seq stack"),
-    (30, "GCEnd", "dt gc_seq"), (31, "GCSweepActive", "dt p"), (32, "GCSweepBegin", "dt stack"),
-    (33, "GCSweepEnd", "dt swept_value reclaimed_value"), (34, "GCMarkAssistActive", "dt g"),
-    (35, "GCMarkAssistBegin", "dt stack"), (36, "GCMarkAssistEnd", "dt"),
-    (37, "HeapAlloc", "dt heapalloc_value"), (38, "HeapGoal", "dt heapgoal_value"),
+    (1, "EventBatch", "gen m time size"),
+    (2, "Stacks", ""),
+    (3, "Stack", "id nframes"),
+    (4, "Strings", ""),
+    (5, "String", "id"),
+    (6, "CPUSamples", ""),
+    (7, "CPUSample", "time m p g stack"),
+    (8, "Frequency", "freq"),
+    (9, "ProcsChange", "dt procs_value stack"),
+    (10, "ProcStart", "dt p p_seq"),
+    (11, "ProcStop", "dt"),
+    (12, "ProcSteal", "dt p p_seq m"),
+    (13, "ProcStatus", "dt p pstatus"),
+    (14, "GoCreate", "dt new_g new_stack stack"),
+    (15, "GoCreateSyscall", "dt new_g"),
+    (16, "GoStart", "dt g g_seq"),
+    (17, "GoDestroy", "dt"),
+    (18, "GoDestroySyscall", "dt"),
+    (19, "GoStop", "dt reason_string stack"),
+    (20, "GoBlock", "dt reason_string stack"),
+    (21, "GoUnblock", "dt g g_seq stack"),
+    (22, "GoSyscallBegin", "dt p_seq stack"),
+    (23, "GoSyscallEnd", "dt"),
+    (24, "GoSyscallEndBlocked", "dt"),
+    (25, "GoStatus", "dt g m gstatus"),
+    (26, "STWBegin", "dt kind_string stack"),
+    (27, "STWEnd", "dt"),
+    (28, "GCActive", "dt gc_seq"),
+    (29, "GCBegin", "dt gc_seq stack"),
+    (30, "GCEnd", "dt gc_seq"),
+    (31, "GCSweepActive", "dt p"),
+    (32, "GCSweepBegin", "dt stack"),
+    (33, "GCSweepEnd", "dt swept_value reclaimed_value"),
+    (34, "GCMarkAssistActive", "dt g"),
+    (35, "GCMarkAssistBegin", "dt stack"),
+    (36, "GCMarkAssistEnd", "dt"),
+    (37, "HeapAlloc", "dt heapalloc_value"),
+    (38, "HeapGoal", "dt heapgoal_value"),
     (39, "GoLabel", "dt label_string"),
     (40, "UserTaskBegin", "dt task parent_task name_string stack"),
-    (41, "UserTaskEnd", "dt task stack"), (42, "UserRegionBegin", "dt task name_string stack"),
+    (41, "UserTaskEnd", "dt task stack"),
+    (42, "UserRegionBegin", "dt task name_string stack"),
     (43, "UserRegionEnd", "dt task name_string stack"),
     (44, "UserLog", "dt task key_string value_string stack"),  # last Go 1.22 event
-    (45, "GoSwitch", "dt g g_seq"), (46, "GoSwitchDestroy", "dt g g_seq"),
+    (45, "GoSwitch", "dt g g_seq"),
+    (46, "GoSwitchDestroy", "dt g g_seq"),
     (47, "GoCreateBlocked", "dt new_g new_stack stack"),
     (48, "GoStatusStack", "dt g m gstatus stack"),
     (49, "ExperimentalBatch", "exp gen m time"),  # last Go 1.23 event
-    (50, "Sync", ""), (51, "ClockSnapshot", "dt mono sec nsec"),  # last Go 1.25 event
+    (50, "Sync", ""),
+    (51, "ClockSnapshot", "dt mono sec nsec"),  # last Go 1.25 event
     (52, "EndOfGeneration", ""),
     # Experimental (AllocFree) events, MaxEvent=127 + iota; only in Go 1.26's full table.
     (128, "Span", "dt id npages_value kindclass"),
-    (129, "SpanAlloc", "dt id npages_value kindclass"), (130, "SpanFree", "dt id"),
-    (131, "HeapObject", "dt id type"), (132, "HeapObjectAlloc", "dt id type"),
-    (133, "HeapObjectFree", "dt id"), (134, "GoroutineStack", "dt id order"),
-    (135, "GoroutineStackAlloc", "dt id order"), (136, "GoroutineStackFree", "dt id"),
+    (129, "SpanAlloc", "dt id npages_value kindclass"),
+    (130, "SpanFree", "dt id"),
+    (131, "HeapObject", "dt id type"),
+    (132, "HeapObjectAlloc", "dt id type"),
+    (133, "HeapObjectFree", "dt id"),
+    (134, "GoroutineStack", "dt id order"),
+    (135, "GoroutineStackAlloc", "dt id order"),
+    (136, "GoroutineStackFree", "dt id"),
 )
 _ALL = {c: EventSpec(c, n, tuple(a.split()), c == 3, c in (5, 49)) for c, n, a in _EVENTS}
 # version.go: 1.11-1.21 are valid versions with no v2 specs; newer ones slice the table.
@@ -87,8 +124,9 @@ SPECS: dict[int, dict[int, EventSpec]] = {
     v: {c: s for c, s in _ALL.items() if c <= last} for v, last in _LAST_CODE.items()
 }
 _FRAME_FIELDS = ("pc", "func", "file", "line")
-_GO_SPACE = frozenset("\t\n\v\f\r \x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000"
-                      + "".join(map(chr, range(0x2000, 0x200B))))  # unicode.IsSpace
+_GO_SPACE = frozenset(
+    "\t\n\v\f\r \x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000" + "".join(map(chr, range(0x2000, 0x200B)))
+)  # unicode.IsSpace
 _MAX_LINE = 64 * 1024  # bufio.MaxScanTokenSize (line plus its '\n' must fit)
 
 
@@ -108,8 +146,7 @@ class GoTestCase:
 
     def error_matches(self, message: str) -> bool:
         """Report whether ``message`` satisfies the FAILURE pattern (Go MatchString)."""
-        return self.error_pattern is not None and re.search(
-            go_regex_to_python(self.error_pattern), message) is not None
+        return self.error_pattern is not None and re.search(go_regex_to_python(self.error_pattern), message) is not None
 
 
 def _txtar_files(text: str) -> list[tuple[str, str]]:
@@ -225,7 +262,7 @@ def _go_unquote(s: str) -> bytes:
             i += 2
         elif e in "xuU":
             n = {"x": 2, "u": 4, "U": 8}[e]
-            digits = s[i + 2:i + 2 + n]
+            digits = s[i + 2 : i + 2 + n]
             if len(digits) < n or not re.fullmatch(r"[0-9a-fA-F]+", digits):
                 raise bad
             v = int(digits, 16)
@@ -236,8 +273,8 @@ def _go_unquote(s: str) -> bytes:
             else:
                 out += chr(v).encode()
             i += 2 + n
-        elif e in "01234567" and re.fullmatch(r"[0-7]{3}", s[i + 1:i + 4]) and int(s[i + 1:i + 4], 8) < 256:
-            out.append(int(s[i + 1:i + 4], 8))
+        elif e in "01234567" and re.fullmatch(r"[0-7]{3}", s[i + 1 : i + 4]) and int(s[i + 1 : i + 4], 8) < 256:
+            out.append(int(s[i + 1 : i + 4], 8))
             i += 4
         else:
             raise bad
@@ -347,18 +384,29 @@ def find_goroot() -> Path | None:
     """Return ``go env GOROOT`` (local toolchain only), or None if Go is unavailable."""
     env = dict(os.environ, GOTOOLCHAIN="local", GOPROXY="off")
     try:
-        res = subprocess.run(["go", "env", "GOROOT"], capture_output=True, text=True,
-                             env=env, timeout=60, check=True)
+        res = subprocess.run(["go", "env", "GOROOT"], capture_output=True, text=True, env=env, timeout=60, check=True)
     except (OSError, subprocess.SubprocessError):
         return None
     root = Path(res.stdout.strip())
     return root if res.stdout.strip() and root.is_dir() else None
 
 
-_POSIX = {"alnum": "0-9A-Za-z", "alpha": "A-Za-z", "ascii": "\\x00-\\x7f", "blank": "\\t ",
-          "cntrl": "\\x00-\\x1f\\x7f", "digit": "0-9", "graph": "!-~", "lower": "a-z",
-          "print": " -~", "punct": "!-/:-@\\[-`{-~", "space": "\\t\\n\\v\\f\\r ",
-          "upper": "A-Z", "word": "0-9A-Za-z_", "xdigit": "0-9A-Fa-f"}
+_POSIX = {
+    "alnum": "0-9A-Za-z",
+    "alpha": "A-Za-z",
+    "ascii": "\\x00-\\x7f",
+    "blank": "\\t ",
+    "cntrl": "\\x00-\\x1f\\x7f",
+    "digit": "0-9",
+    "graph": "!-~",
+    "lower": "a-z",
+    "print": " -~",
+    "punct": "!-/:-@\\[-`{-~",
+    "space": "\\t\\n\\v\\f\\r ",
+    "upper": "A-Z",
+    "word": "0-9A-Za-z_",
+    "xdigit": "0-9A-Fa-f",
+}
 
 
 def go_regex_to_python(pattern: str) -> str:
@@ -380,12 +428,12 @@ def go_regex_to_python(pattern: str) -> str:
             if e == "Q":
                 end = pattern.find("\\E", i + 2)
                 end = len(pattern) if end < 0 else end
-                out.append(re.escape(pattern[i + 2:end]))
+                out.append(re.escape(pattern[i + 2 : end]))
                 i = end + 2
                 continue
             if e == "x" and pattern.startswith("{", i + 2):
                 end = pattern.index("}", i)
-                out.append(re.escape(chr(int(pattern[i + 3:end], 16))))
+                out.append(re.escape(chr(int(pattern[i + 3 : end], 16))))
                 i = end + 1
                 continue
             if e in "pP":

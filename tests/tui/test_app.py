@@ -508,7 +508,7 @@ def test_users_remap_keys_by_binding_id(tmp_path: Path, monkeypatch) -> None:  #
         rows = {ident: k for k, _, ident in help_rows(app.user_keys)}
         assert rows["zoom-in"] == "i" and rows["zoom-out"] == "s / -"
 
-    run_app(body, size=(120, 60))
+    run_app(body, size=(120, 72))  # the whole help fits
 
 
 def test_a_bad_keys_file_is_one_warning_and_the_defaults_stay(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

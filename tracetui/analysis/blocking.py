@@ -5,7 +5,8 @@ state (blocked for net and sync, in a syscall, runnable for sched) for a reason 
 wants, and ends at its next transition to another state; the sample's time is its overlap
 with the goroutine's life as Go's summary sees it, [first start of running, exit or trace
 end], and a sample counts when that overlap is positive. Samples still open at the trace
-end are not counted. The stack is the one of the transition that started the sample.
+end are not counted. The stack is the one of the event that started the sample (for an
+unblock the unblocker's, for a create the creator's): the model's span stack.
 
 On the model this is: per goroutine, runs of touching spans in the state (transitions to
 the same state do not end a sample), kept when the run's first span has a wanted reason
@@ -131,7 +132,18 @@ def _samples(trace: Trace, kind: ProfileKind) -> Samples:
         z = np.zeros(0, I64)
         return Samples(z, z.copy(), z.copy(), np.zeros(0, np.int32), np.zeros(0, np.int32))
     cols = [np.concatenate(c) for c in zip(*parts)]
-    return Samples(cols[0], cols[1], cols[2].astype(I64), cols[3], cols[4])
+    return Samples(cols[0], cols[1], cols[2].astype(I64), _known_stacks(trace, cols[3]), cols[4])
+
+
+def _known_stacks(trace: Trace, stack: np.ndarray) -> np.ndarray:
+    """Stack ids with a stack of only unknown frames (PC 0) as no stack: Go's profiles key
+    stacks by their PCs, so such a stack and no stack are one."""
+    st = trace.stacks
+    ids = np.unique(stack)
+    unknown = [s for s in ids.tolist() if s and all(st.frame_pc[f] == 0 for f in st.stacks[s])]
+    if not unknown:
+        return stack
+    return np.where(np.isin(stack, unknown), 0, stack).astype(stack.dtype)
 
 
 @dataclass(frozen=True)

@@ -184,4 +184,3 @@ def dump_text(table: EventTable, stop: int | None = None) -> Iterator[str]:
     """Every event as Go prints it with fmt.Println(ev.String()), newline included."""
     for line in Dumper(table).lines(0, stop):
         yield line + "\n"
-

@@ -425,7 +425,9 @@ class Ordering:
         self._push(S.EvGoStart, t, m, p, NO_G, a[0], a[1], 0, 0)
         return (nextg, p)
 
-    def _go_syscall_begin(self, typ: int, t: int, a: list[int], m: int, p: int, g: int, gen: int) -> tuple[int, int] | None:
+    def _go_syscall_begin(
+        self, typ: int, t: int, a: list[int], m: int, p: int, g: int, gen: int
+    ) -> tuple[int, int] | None:
         _user_go(m, p, g)
         st = self.g_states.get(g)
         if st is None:
@@ -446,7 +448,9 @@ class Ordering:
         self._emit(typ, t, m, p, g, a)
         return (g, p)
 
-    def _go_syscall_end(self, typ: int, t: int, a: list[int], m: int, p: int, g: int, gen: int) -> tuple[int, int] | None:
+    def _go_syscall_end(
+        self, typ: int, t: int, a: list[int], m: int, p: int, g: int, gen: int
+    ) -> tuple[int, int] | None:
         _user_go(m, p, g)
         st = self.g_states.get(g)
         if st is None:
@@ -484,7 +488,9 @@ class Ordering:
         self._emit(typ, t, m, p, g, a)
         return (NO_G, p)
 
-    def _go_create_syscall(self, typ: int, t: int, a: list[int], m: int, p: int, g: int, gen: int) -> tuple[int, int] | None:
+    def _go_create_syscall(
+        self, typ: int, t: int, a: list[int], m: int, p: int, g: int, gen: int
+    ) -> tuple[int, int] | None:
         _validate(m, p, g, MUST, MAY, MUST_NOT)
         newg = _i64(a[0])
         if newg in self.g_states:
@@ -521,7 +527,9 @@ class Ordering:
 
     # --- annotations -----------------------------------------------------------------
 
-    def _user_task_begin(self, typ: int, t: int, a: list[int], m: int, p: int, g: int, gen: int) -> tuple[int, int] | None:
+    def _user_task_begin(
+        self, typ: int, t: int, a: list[int], m: int, p: int, g: int, gen: int
+    ) -> tuple[int, int] | None:
         tid = a[0]
         if tid in self.active_tasks:
             raise OrderError(f"task ID conflict: {tid}")
@@ -537,7 +545,9 @@ class Ordering:
         self._emit(typ, t, m, p, g, a)
         return (g, p)
 
-    def _user_task_end(self, typ: int, t: int, a: list[int], m: int, p: int, g: int, gen: int) -> tuple[int, int] | None:
+    def _user_task_end(
+        self, typ: int, t: int, a: list[int], m: int, p: int, g: int, gen: int
+    ) -> tuple[int, int] | None:
         tid = a[0]
         ts = self.active_tasks.pop(tid, None)
         if ts is not None:
@@ -564,7 +574,9 @@ class Ordering:
         self._emit(typ, t, m, p, g, a)
         return (g, p)
 
-    def _user_region_end(self, typ: int, t: int, a: list[int], m: int, p: int, g: int, gen: int) -> tuple[int, int] | None:
+    def _user_region_end(
+        self, typ: int, t: int, a: list[int], m: int, p: int, g: int, gen: int
+    ) -> tuple[int, int] | None:
         _user_go(m, p, g)
         name = self.string(a[1])
         if name is None:
@@ -651,13 +663,17 @@ class Ordering:
         self._emit(typ, t, m, p, g, a)
         return (g, p)
 
-    def _gc_sweep_begin(self, typ: int, t: int, a: list[int], m: int, p: int, g: int, gen: int) -> tuple[int, int] | None:
+    def _gc_sweep_begin(
+        self, typ: int, t: int, a: list[int], m: int, p: int, g: int, gen: int
+    ) -> tuple[int, int] | None:
         _validate(m, p, g, MUST, MUST, MAY)
         _begin_range(self.p_states[p].ranges, (S.EvGCSweepBegin, 0))
         self._emit(typ, t, m, p, g, a)
         return (g, p)
 
-    def _gc_sweep_active(self, typ: int, t: int, a: list[int], m: int, p: int, g: int, gen: int) -> tuple[int, int] | None:
+    def _gc_sweep_active(
+        self, typ: int, t: int, a: list[int], m: int, p: int, g: int, gen: int
+    ) -> tuple[int, int] | None:
         pid = _i64(a[0])
         ps = self.p_states.get(pid)
         if ps is None:
@@ -672,7 +688,9 @@ class Ordering:
         self._emit(typ, t, m, p, g, a)
         return (g, p)
 
-    def _go_range_begin(self, typ: int, t: int, a: list[int], m: int, p: int, g: int, gen: int) -> tuple[int, int] | None:
+    def _go_range_begin(
+        self, typ: int, t: int, a: list[int], m: int, p: int, g: int, gen: int
+    ) -> tuple[int, int] | None:
         _user_go(m, p, g)
         desc = a[0] if typ == S.EvSTWBegin else 0
         st = self.g_states.get(g)
@@ -682,7 +700,9 @@ class Ordering:
         self._emit(typ, t, m, p, g, a)
         return (g, p)
 
-    def _go_range_active(self, typ: int, t: int, a: list[int], m: int, p: int, g: int, gen: int) -> tuple[int, int] | None:
+    def _go_range_active(
+        self, typ: int, t: int, a: list[int], m: int, p: int, g: int, gen: int
+    ) -> tuple[int, int] | None:
         gid = _i64(a[0])
         st = self.g_states.get(gid)
         if st is None:

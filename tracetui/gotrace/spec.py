@@ -178,9 +178,7 @@ SPECS: dict[int, EventSpec] = {
         "UserTaskBegin", ("dt", "task", "parent_task", "name_string", "stack"), stack_ids=(4,), string_ids=(3,)
     ),
     EvUserTaskEnd: _t("UserTaskEnd", ("dt", "task", "stack"), stack_ids=(2,)),
-    EvUserRegionBegin: _t(
-        "UserRegionBegin", ("dt", "task", "name_string", "stack"), stack_ids=(3,), string_ids=(2,)
-    ),
+    EvUserRegionBegin: _t("UserRegionBegin", ("dt", "task", "name_string", "stack"), stack_ids=(3,), string_ids=(2,)),
     EvUserRegionEnd: _t(
         "UserRegionEnd",
         ("dt", "task", "name_string", "stack"),
@@ -188,9 +186,7 @@ SPECS: dict[int, EventSpec] = {
         stack_ids=(3,),
         string_ids=(2,),
     ),
-    EvUserLog: _t(
-        "UserLog", ("dt", "task", "key_string", "value_string", "stack"), stack_ids=(4,), string_ids=(2, 3)
-    ),
+    EvUserLog: _t("UserLog", ("dt", "task", "key_string", "value_string", "stack"), stack_ids=(4,), string_ids=(2, 3)),
     EvGoSwitch: _t("GoSwitch", ("dt", "g", "g_seq")),
     EvGoSwitchDestroy: _t("GoSwitchDestroy", ("dt", "g", "g_seq")),
     EvGoCreateBlocked: _t("GoCreateBlocked", ("dt", "new_g", "new_stack", "stack"), stack_ids=(3, 2)),

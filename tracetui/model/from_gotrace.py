@@ -44,7 +44,7 @@ import numpy as np
 import numpy.typing as npt
 
 from tracetui.gotrace import spec as S
-from tracetui.gotrace.events import EventTable
+from tracetui.gotrace.events import STACK_ARGS, EventTable
 from tracetui.model._group import (
     Dense,
     Layout,
@@ -76,6 +76,7 @@ from tracetui.model.trace import (
     Track,
     TrackKind,
 )
+from tracetui.model.utilization import DEFAULT, WITH_SWEEP, GCWork, Transitions, mutator_utilization
 
 NONE8 = 255
 
@@ -117,6 +118,12 @@ _G_STACK_ARG[S.EvGoSyscallBegin] = 1
 _G_STACK_ARG[S.EvGoCreate] = 1  # the new goroutine's start stack
 _G_STACK_ARG[S.EvGoCreateBlocked] = 1
 _G_STACK_ARG[S.EvGoStatusStack] = 3
+# The event's own stack (Go's Event.Stack(): the first stack it lists), where a span's stack
+# comes from: for a create, the creator's; for an unblock, the unblocker's.
+_G_EVENT_STACK_ARG = np.full(256, -1, np.int8)
+for _typ in np.flatnonzero(_IS_G).tolist():
+    if STACK_ARGS.get(_typ):
+        _G_EVENT_STACK_ARG[_typ] = STACK_ARGS[_typ][0]
 _GO_STATUS_TO_STATE = np.array([*S.GO_STATUS_TO_STATE, _UND], np.uint8)  # wire status -> GoState
 _IS_STATUS = np.zeros(256, bool)
 _IS_STATUS[[S.EvGoStatus, S.EvGoStatusStack, S.EvProcStatus]] = True
@@ -534,21 +541,6 @@ def _span_set(cols: dict[str, np.ndarray], lo: np.ndarray, hi: np.ndarray) -> _S
     return _SpanSet(spans, lo, hi)
 
 
-def _first_nonzero(col: np.ndarray, lay: Layout) -> np.ndarray:
-    """Per group of a Layout, the position of its first non-zero element (-1 if none)."""
-    out = np.full(lay.nkeys, -1, I64)
-    for lo, hi in chunks(col.shape[0]):
-        nz = np.flatnonzero(col[lo:hi])
-        if nz.size == 0:
-            continue
-        nz += lo
-        i = np.minimum(np.searchsorted(nz, lay.head), nz.size - 1)
-        cand = nz[i]
-        ok = (out < 0) & (cand >= lay.head) & (cand <= lay.end)
-        out[ok] = cand[ok]
-    return out
-
-
 def _arg_dtype(tb: _Table, gids: np.ndarray) -> npt.DTypeLike:
     """int32 for the span args of goroutine, proc and thread tracks (ids of Ps, Ms and
     goroutines) when every id of the trace fits, else int64."""
@@ -569,12 +561,14 @@ class _Chunk:
         self.moves = self.gt.changes()
 
 
-def _stream(tb: _Table, go: _GoroutineStream, procs: _ProcStream) -> None:
-    """Two passes over the rows: count per goroutine and P, then place in their columns."""
+def _stream(tb: _Table, go: _GoroutineStream, procs: _ProcStream, util: _UtilizationStream) -> None:
+    """Two passes over the rows: count per goroutine and P (and pick the transitions the
+    utilization needs), then place in their columns."""
     for lo, hi in tb.chunks:
         c = _Chunk(tb, lo, hi)
         go.count(c)
         procs.count(c)
+        util.take(c)
     arg_dtype = _arg_dtype(tb, go.tally.dense.ids)
     go.allocate(arg_dtype)
     procs.allocate(arg_dtype)
@@ -626,6 +620,7 @@ class _GoroutineStream:
         self.ffrom[has] = tb.gtrans_at(self.first[has]).frm
         # A first transition from a real state: a span in it from the trace start (lead slot).
         self.pro = (self.ffrom != _UND) & (self.ffrom != _NEX) & (self.ffrom < 6)
+        self.root_row = np.full(len(dg), tb.n, np.int64)  # row of the first transition with its own stack
         self.lay = Layout(counts, self.pro.astype(I64))
         L, idt = self.lay.size, self.id_dtype
         self.cols: dict[str, np.ndarray] = {
@@ -641,7 +636,12 @@ class _GoroutineStream:
         pos = self.lay.place(self.dg.index(gt.gid))
         cols["start"][pos] = tb.ts(gt.row)
         cols["state"][pos] = gt.to
-        cols["reason"][pos], cols["stack"][pos] = _reason_stack(tb, gt.typ, gt.row, self.id_dtype)
+        cols["reason"][pos], own = _reason_stack(tb, gt.typ, gt.row, self.id_dtype)
+        # A span keeps the stack of the event that began it (as Go's profiles file a sample
+        # under); a goroutine is named from its first transition's own stack.
+        cols["stack"][pos] = _stack_arg(tb, np.take(_G_EVENT_STACK_ARG, gt.typ), gt.row, self.id_dtype)
+        nz = np.flatnonzero(own)
+        np.minimum.at(self.root_row, self.dg.index(gt.gid[nz]), gt.row[nz])
         cols["arg"][pos] = _goroutine_arg(tb, gt, cols["arg"].dtype)
         s = np.flatnonzero(np.take(_FLOW_SRC, gt.typ))
         w = self.nsrc
@@ -657,7 +657,7 @@ class _GoroutineStream:
         _first_spans(tb, lay, cols, self.first, self.ffrom, self.pro)
         flows = _flow_sources(tb, lay, cols, self.src_pos, self.src_row)
         del self.src_pos, self.src_row
-        gtab.func = _root_funcs(table, cols["stack"], lay)
+        gtab.func = _root_funcs(tb, table, self.root_row)
         cols = _merge_runs(cols, ("state", "reason", "stack"))
         del self.cols
         st = cols["state"]
@@ -666,17 +666,21 @@ class _GoroutineStream:
 
 
 def _reason_stack(tb: _Table, typ: np.ndarray, rows: np.ndarray, dtype: npt.DTypeLike) -> tuple[np.ndarray, np.ndarray]:
-    """Reason string and stack of each goroutine transition."""
+    """Reason string and stack of each goroutine transition (its StateTransition's)."""
     reason = np.zeros(rows.size, dtype)
     idx = np.flatnonzero(_G_REASON[typ])
     reason[idx] = tb.a[0][rows[idx]]
+    return reason, _stack_arg(tb, _G_STACK_ARG[typ], rows, dtype)
+
+
+def _stack_arg(tb: _Table, arg: np.ndarray, rows: np.ndarray, dtype: npt.DTypeLike) -> np.ndarray:
+    """The stack id in argument `arg[i]` (-1: none) of each row."""
     stack = np.zeros(rows.size, dtype)
-    sa = _G_STACK_ARG[typ]
     for k in range(4):
-        idx = np.flatnonzero(sa == k)
+        idx = np.flatnonzero(arg == k)
         if idx.size:
             stack[idx] = tb.a[k][rows[idx]]
-    return reason, stack
+    return stack
 
 
 def _goroutine_arg(tb: _Table, gt: _GT, dtype: npt.DTypeLike) -> np.ndarray:
@@ -738,15 +742,16 @@ def _flow_sources(tb: _Table, lay: Layout, cols: dict[str, np.ndarray], pos: np.
     return _FlowSrc(rows, key, to_ts, kind)
 
 
-def _root_funcs(table: EventTable, stack: np.ndarray, lay: Layout) -> np.ndarray:
+def _root_funcs(tb: _Table, table: EventTable, root_row: np.ndarray) -> np.ndarray:
     """String id of the root frame's function of each goroutine's first transition stack
-    (Go's GoroutineSummary.Name)."""
-    func_of = np.zeros(lay.nkeys, np.int32)
-    pos = _first_nonzero(stack, lay)
-    k = np.flatnonzero(pos >= 0)
+    (Go's GoroutineSummary.Name); `root_row`: that transition's row (tb.n: none)."""
+    func_of = np.zeros(root_row.size, np.int32)
+    k = np.flatnonzero(root_row < tb.n)
     if k.size == 0:
         return func_of
-    usid, inv = np.unique(stack[pos[k]], return_inverse=True)
+    rows = root_row[k]
+    stack = _stack_arg(tb, np.take(_G_STACK_ARG, tb.typ[rows]), rows, np.int64)
+    usid, inv = np.unique(stack, return_inverse=True)
     st = table.stacks
     root = np.array([st.frame_func[st.stacks[s][-1]] if st.stacks[s] else 0 for s in usid.tolist()], np.int32)
     func_of[k] = root[inv.reshape(-1)]
@@ -973,11 +978,37 @@ def _m_after(tb: _Table, r: int, gto: int, gid: int) -> tuple[int, int]:
 # --- the builder ----------------------------------------------------------------------
 
 
-def goroutine_transitions(table: EventTable) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(row, from state, to state, goroutine) of every goroutine state transition of the
-    table, in order, as Go's Event.StateTransition gives them (GoState numbering)."""
+def goroutine_transitions(table: EventTable) -> Transitions:
+    """Every goroutine state transition of the table, in order, as Go's
+    Event.StateTransition gives them (GoState numbering)."""
     gt = _Table(table).gtrans()
-    return gt.row, gt.frm, gt.to, gt.gid
+    return Transitions(gt.row, gt.frm, gt.to, gt.gid)
+
+
+class _UtilizationStream:
+    """Collects, during the model's first pass, the goroutine transitions that can move the
+    mutator utilization (see model/utilization.py), then replays them."""
+
+    def __init__(self, tb: _Table, table: EventTable) -> None:
+        self.tb, self.strings = tb, table.strings.strings
+        self.work = GCWork(tb.typ, tb.g, tb.a[0], self.strings)
+        self.parts: list[_GT] = []
+
+    def take(self, c: _Chunk) -> None:
+        gt = c.gt
+        keep = np.flatnonzero(self.work.relevant(gt.gid, gt.row))
+        if keep.size:
+            self.parts.append(_GT(gt.row[keep], gt.typ[keep], gt.frm[keep], gt.to[keep], gt.gid[keep]))
+
+    def finish(self) -> tuple[Counter, Counter]:
+        tb = self.tb
+        cat = [np.concatenate([getattr(p, c) for p in self.parts]) if self.parts else np.zeros(0, I64)
+               for c in ("row", "frm", "to", "gid")]  # fmt: skip
+        trans = Transitions(*cat)
+        default, sweep = mutator_utilization(
+            tb.time, tb.typ, tb.p, tb.g, tb.a[0], self.strings, self.work, trans, tb.base, (DEFAULT, WITH_SWEEP)
+        )
+        return Counter(*default), Counter(*sweep)
 
 
 def build_model(table: EventTable) -> Trace:
@@ -993,8 +1024,8 @@ def build_model(table: EventTable) -> Trace:
     n = tb.n
     tracks: list[Track] = []
     id_dtype = np.int32 if max(len(table.strings), len(table.stacks.stacks)) < 1 << 31 else np.int64
-    gstream, pstream = _GoroutineStream(tb, id_dtype), _ProcStream(tb)
-    _stream(tb, gstream, pstream)
+    gstream, pstream, ustream = _GoroutineStream(tb, id_dtype), _ProcStream(tb), _UtilizationStream(tb, table)
+    _stream(tb, gstream, pstream, ustream)
     go = gstream.finish(table)
     procs, dp = pstream.finish()
     del gstream, pstream
@@ -1082,6 +1113,7 @@ def build_model(table: EventTable) -> Trace:
     logs = _instants(tb, S.EvUserLog, InstantKind.LOG, track_of_ctx, string_arg=2, stack_arg=3, arg_arg=1, task_arg=0)
     labels = _instants(tb, S.EvGoLabel, InstantKind.LABEL, track_of_ctx, string_arg=0)
     cpu = _cpu_samples(tb)
+    util, util_sweep = ustream.finish()
     if len(cpu):
         gtr = dg.index(cpu.g)
         inst = Instants(
@@ -1124,6 +1156,8 @@ def build_model(table: EventTable) -> Trace:
         flows=flows,
         sync_times=tb.ts(tb.sync_rows) if n else np.zeros(0, I64),
         events=n,
+        utilization=util,
+        utilization_sweep=util_sweep,
         error=table.error,
     )
 

@@ -78,7 +78,9 @@ class FlowKind(IntEnum):
 @dataclass(eq=False)
 class Spans:
     """Parallel arrays: [start, end) in `state`, with `reason` (string id), `stack`
-    (stack id) and `arg` (meaning per track kind; -1 = none), sorted by start.
+    (stack id: the stack of the event that began the span, Go's Event.Stack(); for a
+    goroutine made runnable, the unblocker's or creator's) and `arg` (meaning per track
+    kind; -1 = none), sorted by start.
 
     Without `depth` the spans do not overlap (so `end` is sorted too). With `depth`
     (uint16 nesting level), prefix-sum queries use the depth-0 level.
@@ -224,7 +226,7 @@ class Counter:
 
     def __init__(self, ts: np.ndarray, value: np.ndarray) -> None:
         self._ts: np.ndarray | None = ts
-        self._value: np.ndarray | None = value  # int64 (bytes, procs) or int32 (counts)
+        self._value: np.ndarray | None = value  # int64 (bytes, procs), int32 (counts) or float64
         self._compute: Callable[[], Counter] | None = None
         self._integral: np.ndarray | None = None  # prefix integral (mean_between)
         self._padded: np.ndarray | None = None  # int64 values + a 0 (max_between)
@@ -495,6 +497,11 @@ class Trace:
     flows: Flows
     sync_times: np.ndarray  # start of each generation (Sync events), relative
     events: int  # events the model was built from
+    # Mutator utilization (float64 in [0, 1], see model/utilization.py): with STW, background
+    # mark workers and assists taken from the program (go tool trace's default), and with
+    # sweeping taken too. Empty for another tool's Perfetto file.
+    utilization: Counter
+    utilization_sweep: Counter
     error: str | None = None  # set for a partial trace (only complete generations used)
     _index: dict[tuple[int, int], int] = field(default_factory=dict, init=False, repr=False)
 
@@ -556,6 +563,7 @@ class Trace:
             self.goroutines, self.gc, self.stw, self.assists, self.sweeps, self.heap_alloc,
             self.heap_goal, self.gomaxprocs, self.tasks, self.regions, self.logs, self.labels,
             self.cpu_samples, self.flows, *self.goroutine_counts.values(), *self.thread_counts.values(),
+            self.utilization, self.utilization_sweep,
         ):  # fmt: skip
             walk(part)
         return total

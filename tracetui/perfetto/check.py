@@ -136,7 +136,11 @@ class _Checker:
                     val: object = (e.function_name_id, e.source_path_iid, e.rel_pc, e.line_number)
                     for fld, dict_name in (("function_name_id", "function_names"), ("source_path_iid", "source_paths")):
                         ref = getattr(e, fld)
-                        if ref and ref not in seq.dicts.get(dict_name, {}) and ref not in {x.iid for x in getattr(d, dict_name)}:
+                        if (
+                            ref
+                            and ref not in seq.dicts.get(dict_name, {})
+                            and ref not in {x.iid for x in getattr(d, dict_name)}
+                        ):
                             self.add("error", off, f"frame {e.iid}: unknown {dict_name} iid {ref}", f"frame-{fld}")
                 elif name == "callstacks":
                     val = tuple(e.frame_ids)

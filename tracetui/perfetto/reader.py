@@ -16,7 +16,7 @@ import os
 from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 from google.protobuf.message import DecodeError
@@ -543,6 +543,7 @@ class _Ours:
             heap_goal=heap_goal, gomaxprocs=gomaxprocs, goroutine_counts=gcounts, thread_counts=tcounts,
             tasks=tasks, regions=regions, logs=logs, labels=labels, cpu_samples=cpu, flows=self._flows(),
             sync_times=np.array(m["sync_times"], I64), events=int(m["events"]), error=m.get("error"),
+            utilization=_utilization(m, "default"), utilization_sweep=_utilization(m, "sweep"),
         )  # fmt: skip
 
     def _counters(self, tracks: list[Track], goroutines: Goroutines) -> dict[tuple[TrackKind, int], Counter]:
@@ -928,5 +929,11 @@ def _generic(ev: _Events, path: str | None) -> Trace:
         tasks=Tasks(z, z, zi, z, z, z, z, zi, zi, zb, zb, zi),
         regions=Regions(z, z, zi, z, z, np.zeros(0, np.uint16), zi, zb, zb), logs=Instants.empty(),
         labels=Instants.empty(), cpu_samples=CPUSamples.empty(), flows=Flows.empty(), sync_times=z,
-        events=len(ev),
+        events=len(ev), utilization=Counter.empty(np.float64), utilization_sweep=Counter.empty(np.float64),
     )  # fmt: skip
+
+
+def _utilization(meta: dict[str, Any], key: str) -> Counter:
+    """A mutator utilization series from the metadata (empty in files written before it)."""
+    ts, value = meta.get("utilization", {}).get(key, ([], []))
+    return Counter(np.array(ts, I64), np.array(value, np.float64))

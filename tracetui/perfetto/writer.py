@@ -536,7 +536,11 @@ class _Writer:
         st = _DERIVED.get(int(tr.id)) if tr.kind == TrackKind.COUNTER else None
         kinds = (TrackKind.THREAD,) if int(tr.id) >= 5 else (TrackKind.GOROUTINE,)
         spans = [x.spans for x in self.t.tracks if x.kind in kinds and x.spans is not None]
-        if st is not None and not c.computed and sum(int(np.count_nonzero(s.state == st)) for s in spans) > MAX_COUNTER_POINTS:
+        if (
+            st is not None
+            and not c.computed
+            and sum(int(np.count_nonzero(s.state == st)) for s in spans) > MAX_COUNTER_POINTS
+        ):
             ts, val = _sampled(spans, st, self.t.duration)
         else:
             ts, val = _points(c)
@@ -705,6 +709,8 @@ class _Writer:
             names=[[k[0], k[1], k[2], k[3]] for k in self.names.keys],
             goroutines={c: getattr(gs, c).astype(np.int64).tolist()
                         for c in ("id", "func", "created", "ended", "creator", "create_stack", "start_stack")},
+            utilization={k: [c.ts.astype(np.int64).tolist(), c.value.astype(np.float64).tolist()]
+                         for k, c in (("default", t.utilization), ("sweep", t.utilization_sweep))},
         )  # fmt: skip
         p = pb.TracePacket()
         p.trace_attributes.attribute.add(key=L.META_KEY, string_value=json.dumps(self.meta, separators=(",", ":")))
@@ -798,8 +804,14 @@ def _points(c: Counter) -> tuple[np.ndarray, np.ndarray]:
     return tmp.ts, tmp.value
 
 
-_DERIVED = {1: State.RUNNING, 2: State.RUNNABLE, 3: State.WAITING, 4: State.SYSCALL, 5: State.RUNNING,
-            6: State.SYSCALL}  # COUNTER track id -> the state it counts (goroutines 1-4, threads 5-6)
+_DERIVED = {
+    1: State.RUNNING,
+    2: State.RUNNABLE,
+    3: State.WAITING,
+    4: State.SYSCALL,
+    5: State.RUNNING,
+    6: State.SYSCALL,
+}  # COUNTER track id -> the state it counts (goroutines 1-4, threads 5-6)
 
 
 def _sampled(spans: list[Spans], state: int, duration: int) -> tuple[np.ndarray, np.ndarray]:

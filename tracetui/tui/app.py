@@ -26,6 +26,7 @@ from tracetui.tui.palette import Palette
 from tracetui.tui.rows import RowKind, RowSet
 from tracetui.tui.screens.analysis import Analysis, GoroutinesScreen, HistogramsScreen, JumpTo, ProfilesScreen
 from tracetui.tui.screens.help import HelpScreen
+from tracetui.tui.screens.mmu import MMUScreen
 from tracetui.tui.timefmt import format_duration, format_time
 from tracetui.tui.widgets.panels import Legend, Ruler, StatusLine
 from tracetui.tui.widgets.prompt import Prompt
@@ -237,7 +238,7 @@ class TraceApp(App[int]):
         tl.set_row(tl.cursor_row)  # keep the cursor row in view in the smaller area
 
     def action_view(self, n: int) -> None:
-        """1 the timeline, 2 goroutines, 3 block profiles, 4 histograms."""
+        """1 the timeline, 2 goroutines, 3 block profiles, 4 histograms, 5 MMU."""
         tl = self.timeline
         if tl is None:
             return
@@ -246,6 +247,8 @@ class TraceApp(App[int]):
         screens = {2: GoroutinesScreen, 3: ProfilesScreen, 4: HistogramsScreen}
         if n in screens:
             self.push_screen(screens[n](tl.trace, self.analyses))
+        elif n == 5:
+            self.push_screen(MMUScreen(tl.trace))
 
     def on_jump_to(self, message: JumpTo) -> None:
         tl = self.timeline

@@ -124,6 +124,9 @@ def describe(rows: RowSet, row: Row, t: int, flows: FlowIndex | None = None) -> 
         lines.append(f"  GC cycle {arg}")
     stack = stack_lines(tr, int(flat.stack[i]))
     if stack:
-        lines.append("  stack:")
+        # A runnable span's stack is the event's that made it runnable: the unblocker's or creator's.
+        lines.append(
+            "  made runnable at:" if track.kind == TrackKind.GOROUTINE and st == State.RUNNABLE else "  stack:"
+        )
         lines.extend("  " + s for s in stack)
     return lines

@@ -48,6 +48,8 @@ _APP = (
      "block profiles as stack trees (r: sync, net, syscall, sched, per reason; Enter: the longest wait)"),
     ("4", "view(4)", "Histograms", "view-histograms", False,
      "latency histograms (←/→ bucket, p: the p99 bucket's events, Enter: one on the timeline)"),
+    ("5", "view(5)", "MMU", "view-mmu", False,
+     "minimum mutator utilization by window (←/→ window, s: sweeping too, Enter: the worst window on the timeline)"),
     ("question_mark,f1", "help", "Help", "help", True, "this help"),
     ("slash", "search", "Search", "search", True, "search goroutines by id or start function"),
     ("n", "search_next(1)", "Next match", "search-next", False, "next search match"),

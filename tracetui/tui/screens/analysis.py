@@ -1,4 +1,5 @@
-"""The analysis screens: goroutine groups (2), block profiles (3), latency histograms (4).
+"""The analysis screens: goroutine groups (2), block profiles (3), latency histograms (4);
+the MMU (5) is screens/mmu.py.
 
 Each is computed once per model in a thread (tracetui.analysis), then drawn from tables.
 Enter on a goroutine, a profile's stack or a histogram's event jumps to it on the timeline.
@@ -25,6 +26,7 @@ from tracetui.analysis.histograms import Histogram, Occurrences, latency_histogr
 from tracetui.model.trace import Trace
 from tracetui.sanitize import safe_text
 from tracetui.tui.timefmt import format_duration, format_time
+from tracetui.tui.widgets.flame import FlameGraph, build_flame
 
 PROFILE_ORDER = ("sync", "net", "syscall", "sched", "chan send", "chan receive", "select")
 
@@ -328,11 +330,12 @@ class HistogramsScreen(AnalysisScreen):
 
 class ProfilesScreen(AnalysisScreen):
     """Block profiles as callers trees (the blocking frame, then who called it, with total
-    delay and count); Space unfolds, r picks the profile, Enter shows the longest wait
-    through that frame on the timeline."""
+    delay and count) or as a flame graph (f); Space unfolds, r picks the profile, Enter
+    shows the longest wait through that frame on the timeline."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "next_profile", "Profile", id="profile-next"),
+        Binding("f", "toggle_flame", "Flame graph", id="profile-flame"),
         Binding("escape", "back", "Back", id="profile-back"),
     ]
 
@@ -343,7 +346,11 @@ class ProfilesScreen(AnalysisScreen):
     def compose(self) -> ComposeResult:
         yield Static("", id="title")
         yield Tree("profile", id="tree")
+        yield FlameGraph(id="flame")
         yield from super().compose()
+
+    def on_mount(self) -> None:  # (AnalysisScreen's on_mount runs too: Textual calls each class's)
+        self.query_one(FlameGraph).display = False
 
     def show(self) -> None:
         super().show()
@@ -357,8 +364,8 @@ class ProfilesScreen(AnalysisScreen):
         desc = PROFILES[self.kind].description if self.kind in PROFILES else f"blocked in {self.kind}"
         self.query_one("#title", Static).update(
             Text(
-                f"{desc}: {len(s):,} waits, {format_duration(s.total)} in all  (Space: callers; r: next profile, "
-                f"{' / '.join(PROFILE_ORDER)}; Enter on a stack: its longest wait)"
+                f"{desc}: {len(s):,} waits, {format_duration(s.total)} in all  (Space: callers; f: flame graph; "
+                f"r: next profile, {' / '.join(PROFILE_ORDER)}; Enter on a stack: its longest wait)"
             )
         )
         tree = self.query_one(Tree)
@@ -387,8 +394,20 @@ class ProfilesScreen(AnalysisScreen):
                     add(node, e["kids"], depth + 1)
 
         add(tree.root, trie, 0)
-        tree.focus()
         tree.cursor_line = 1 if tree.root.children else 0
+        flame = self.query_one(FlameGraph)
+        flame.set_root(build_flame(a.trace, s, f"{self.kind}: {format_duration(s.total)}"))
+        (flame if flame.display else tree).focus()
+
+    def action_toggle_flame(self) -> None:
+        flame, tree = self.query_one(FlameGraph), self.query_one(Tree)
+        flame.display = not flame.display
+        tree.display = not flame.display
+        (flame if flame.display else tree).focus()
+
+    def on_flame_graph_chosen(self, event: FlameGraph.Chosen) -> None:
+        if self.analysis is not None:
+            self._jump(event.stack)
 
     def action_next_profile(self) -> None:
         self.kind = PROFILE_ORDER[(PROFILE_ORDER.index(self.kind) + 1) % len(PROFILE_ORDER)]

@@ -51,7 +51,9 @@ class HelpScreen(ModalScreen[None]):
             yield Static(Text("tracetui keys  (Esc closes; ↑ ↓ PgUp PgDn scroll)", style="bold"), markup=False)
             yield Static(table, markup=False)
             yield Static(Text("\n" + ROWS_HELP), markup=False)
-            yield Static(Text(f'\nYour own keys, by id: {keys_file()} (TOML: [keys] zoom-in = "i,w")'), markup=False)
+            yield Static(
+                Text(f'\nYour own keys, by id (TOML: [keys] zoom-in = "i,w"), in\n{keys_file()}'), markup=False
+            )
 
     def action_close(self) -> None:
         self.dismiss(None)

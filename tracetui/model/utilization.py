@@ -1,0 +1,238 @@
+"""Mutator utilization: the share of the program's Ps not taken by the GC, over time.
+
+This is internal/trace's MutatorUtilizationV2 without per-P series (go tool trace's /mmu
+uses the one series), replayed over the ordered event table: it moves with the events' own
+P and goroutine (GoLabel of background mark workers, mark-assist and sweep ranges, GC
+stop-the-world ranges, the transitions of goroutines doing GC work), which the model's
+spans do not keep one for one, so the model carries the result (a float step function).
+
+Only the GC events and the transitions of goroutines doing GC work at that moment can move
+the series, so the replay walks those (chosen with numpy by `GCWork` during the model's
+one pass over the rows), not every event.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import numpy as np
+
+from tracetui.gotrace import spec as S
+
+I64 = np.int64
+FLAGS = ("stw", "background", "assist", "sweep")
+DEFAULT = frozenset({"stw", "background", "assist"})  # go tool trace's default
+WITH_SWEEP = DEFAULT | {"sweep"}
+_EXECUTING = (S.GoRunning, S.GoSyscall)
+_EVENTS = (
+    S.EV_SYNC, S.EvProcsChange, S.EvSTWBegin, S.EvSTWEnd, S.EvGCSweepBegin, S.EvGCSweepActive, S.EvGCSweepEnd,
+    S.EvGCMarkAssistBegin, S.EvGCMarkAssistActive, S.EvGCMarkAssistEnd, S.EvGoLabel,
+)  # fmt: skip
+_IS_EVENT = np.zeros(256, bool)
+_IS_EVENT[list(_EVENTS)] = True
+
+
+class Transitions(NamedTuple):
+    """Goroutine state transitions of a table, in order: row, from, to, goroutine."""
+
+    row: np.ndarray
+    frm: np.ndarray
+    to: np.ndarray
+    gid: np.ndarray
+
+
+def _label_ids(strings: Sequence[str]) -> np.ndarray:
+    """String ids of the labels of background mark workers ("GC ..." but not "GC (idle)")."""
+    ids = [i for i, s in enumerate(strings) if s.startswith("GC ") and s != "GC (idle)"]
+    return np.array(ids, I64)
+
+
+class GCWork:
+    """Which goroutine transitions can move the series, found before the model's pass over
+    the rows: those of mark workers (goroutines labelled "GC ..."), of a goroutine inside
+    a mark assist (after its begin or active event, before its next assist event), and of
+    the goroutines of assist-active events (whose state at that event counts). A superset
+    is harmless (the replay ignores transitions of goroutines doing no GC work)."""
+
+    def __init__(self, typ: np.ndarray, g: np.ndarray, a0: np.ndarray, strings: Sequence[str]) -> None:
+        lab = np.flatnonzero(typ == S.EvGoLabel)
+        workers = g[lab[np.isin(a0[lab].astype(I64), _label_ids(strings))]]
+        arows = np.flatnonzero(np.isin(typ, (S.EvGCMarkAssistBegin, S.EvGCMarkAssistActive, S.EvGCMarkAssistEnd)))
+        atyp = typ[arows]
+        active = atyp == S.EvGCMarkAssistActive
+        agid = np.where(active, a0[arows].astype(I64), g[arows])
+        self.active_rows = arows[active]
+        self.active_g = g[self.active_rows]
+        self._all = np.unique(np.concatenate([workers, self.active_g]).astype(I64))
+        self._assisting, dense = np.unique(agid, return_inverse=True)  # dense: small keys, no overflow
+        self._span = typ.size + 1
+        order = np.lexsort((arows, dense))
+        self._akey = dense[order].astype(I64) * self._span + arows[order]  # by goroutine, then row
+        self._aopen = atyp[order] != S.EvGCMarkAssistEnd
+
+    @staticmethod
+    def _index(sorted_ids: np.ndarray, gid: np.ndarray) -> np.ndarray:
+        """Index of each gid in `sorted_ids`, -1 if not there."""
+        if not sorted_ids.size:
+            return np.full(gid.shape, -1, I64)
+        i = np.minimum(np.searchsorted(sorted_ids, gid), sorted_ids.size - 1)
+        return np.where(sorted_ids[i] == gid, i, -1)
+
+    def relevant(self, gid: np.ndarray, row: np.ndarray) -> np.ndarray:
+        """bool per transition (goroutine, row): may it move the series?"""
+        gid = gid.astype(I64)
+        out = self._index(self._all, gid) >= 0
+        dense = self._index(self._assisting, gid)
+        cand = np.flatnonzero(dense >= 0)
+        if cand.size:
+            key = dense[cand]
+            last = np.searchsorted(self._akey, key * self._span + row[cand], "right") - 1
+            k = np.maximum(last, 0)
+            out[cand[(last >= 0) & (self._akey[k] // self._span == key) & self._aopen[k]]] = True
+        return out
+
+    def executing_at(self, trans: Transitions) -> dict[int, bool]:
+        """Row of each assist-active event -> whether its goroutine is executing there (the
+        state its last transition before that row left it in); `trans` holds at least
+        those goroutines' transitions, in order."""
+        rows = self.active_rows
+        ids = np.unique(self.active_g.astype(I64))
+        g = self._index(ids, self.active_g.astype(I64))  # dense keys: no overflow
+        tg = self._index(ids, trans.gid.astype(I64))
+        sub = np.flatnonzero(tg >= 0)
+        if not sub.size:
+            return {int(r): False for r in rows.tolist()}
+        tkey = tg[sub] * self._span + trans.row[sub]
+        order = np.argsort(tkey, kind="stable")
+        tkey = tkey[order]
+        last = np.searchsorted(tkey, g * self._span + rows, "left") - 1  # strictly before the row
+        k = np.maximum(last, 0)
+        executing = (last >= 0) & (tkey[k] // self._span == g) & np.isin(trans.to[sub[order]][k], _EXECUTING)
+        return dict(zip(rows.tolist(), executing.tolist()))
+
+
+def mutator_utilization(
+    time: np.ndarray,
+    typ: np.ndarray,
+    p: np.ndarray,
+    g: np.ndarray,
+    a0: np.ndarray,
+    strings: Sequence[str],
+    work: GCWork,
+    trans: Transitions,
+    base: int,
+    flag_sets: Sequence[frozenset[str]] = (DEFAULT,),
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per set of flags, (ts relative to `base`, utilization in [0, 1]) of events [0,
+    len(typ)); flags among stw, background, assist, sweep say what the program cannot use.
+    `trans`: the transitions `work.relevant` chose, in order. Python per GC event and per
+    chosen transition, not per event."""
+    n = typ.size
+    executing_at = work.executing_at(trans)
+    transitions = dict(zip(trans.row.tolist(), zip(trans.frm.tolist(), trans.to.tolist(), trans.gid.tolist())))
+    rows = np.union1d(np.flatnonzero(np.take(_IS_EVENT, typ)), trans.row)
+    events = list(zip(typ[rows].tolist(), time[rows].tolist(), p[rows].tolist(), g[rows].tolist(),
+                      a0[rows].tolist(), rows.tolist()))  # fmt: skip
+    end = int(time[n - 1]) if n else None
+    out = []
+    for flags in flag_sets:
+        ts, util = _replay(events, transitions, executing_at, strings, flags, end)
+        out.append((np.array(ts, I64) - base, np.array(util, np.float64)))
+    return out
+
+
+def _replay(
+    events: list[tuple[int, int, int, int, int, int]],
+    transitions: dict[int, tuple[int, int, int]],
+    executing_at: dict[int, bool],
+    strings: Sequence[str],
+    flags: frozenset[str],
+    end: int | None,
+) -> tuple[list[int], list[float]]:
+    """MutatorUtilizationV2's loop over the chosen events: (time, utilization) steps."""
+    out_t: list[int] = []
+    out_u: list[float] = []
+    ps: list[int] = []  # per P: how many GC activities it has
+    in_gc: set[int] = set()
+    bg_mark: set[int] = set()
+    stw_kind: dict[int, str] = {}
+    procs_t: list[int] = []  # GOMAXPROCS changes: time, value
+    procs_n: list[int] = []
+    stw = n_sync = 0
+    stw_on, bg_on, assist_on, sweep_on = (f in flags for f in FLAGS)
+
+    def add(t: int, u: float) -> None:
+        if out_u:
+            if u == out_u[-1]:
+                return
+            if t == out_t[-1]:
+                out_u[-1] = min(u, out_u[-1])  # the lowest at one time stamp
+                return
+        out_t.append(t)
+        out_u.append(u)
+
+    for ty, t, pp, gg, arg, r in events:
+        if ty == S.EV_SYNC:
+            n_sync = arg
+        elif ty == S.EvProcsChange:
+            del ps[arg:]
+            while len(ps) < arg:
+                if not out_t:
+                    out_t.append(t)
+                    out_u.append(1.0)
+                ps.append(0)
+            if not procs_n or procs_n[-1] != arg:
+                procs_t.append(t)
+                procs_n.append(arg)
+        if not ps:
+            continue  # nothing to measure before GOMAXPROCS is known
+        on_p = 0 <= pp < len(ps)
+        if ty == S.EvGCMarkAssistActive or ty == S.EvGCSweepActive:
+            assist = ty == S.EvGCMarkAssistActive
+            wanted = (assist and assist_on) or (not assist and sweep_on)
+            if n_sync <= 1 and wanted:
+                # Active since before the trace started (first generation only): take it
+                # out of the earlier points (an assist only if its goroutine is executing),
+                # 1/GOMAXPROCS as it was at each; then it acts as a begin.
+                if not assist or executing_at[r]:
+                    for i, pt in enumerate(out_t):
+                        k = max(bisect_left(procs_t, pt) - 1, 0)  # the last change before pt
+                        out_u[i] = max(out_u[i] - 1.0 / procs_n[k], 0.0)
+                if on_p:
+                    ps[pp] += 1
+                if assist:
+                    in_gc.add(arg)
+        elif ty == S.EvSTWBegin:
+            stw_kind[gg] = strings[arg]
+            stw += stw_on and "GC" in stw_kind[gg]
+        elif ty == S.EvSTWEnd:
+            stw -= stw_on and "GC" in stw_kind.pop(gg, "")
+        elif ty == S.EvGCSweepBegin or ty == S.EvGCSweepEnd:
+            if sweep_on and on_p:
+                ps[pp] += 1 if ty == S.EvGCSweepBegin else -1
+        elif ty == S.EvGCMarkAssistBegin or ty == S.EvGCMarkAssistEnd:
+            if assist_on:
+                if on_p:
+                    ps[pp] += 1 if ty == S.EvGCMarkAssistBegin else -1
+                (in_gc.add if ty == S.EvGCMarkAssistBegin else in_gc.discard)(gg)
+        elif ty == S.EvGoLabel:
+            label = strings[arg]
+            if bg_on and label.startswith("GC ") and label != "GC (idle)":
+                bg_mark.add(gg)
+                if on_p:
+                    ps[pp] += 1
+        tr = transitions.get(r)
+        if tr is not None:
+            old, new, gid = tr
+            if (gid in in_gc or gid in bg_mark) and on_p:
+                if old not in _EXECUTING and new in _EXECUTING:
+                    ps[pp] += 1
+                elif old in _EXECUTING and new not in _EXECUTING:
+                    ps[pp] -= 1
+        busy = len(ps) if stw > 0 else sum(1 for c in ps if c > 0)
+        add(t, 1.0 - busy / len(ps))
+    if end is not None:
+        add(end, 0.0)  # the end of the trace, as Go marks it
+    return out_t, out_u
