@@ -68,6 +68,8 @@ def main() -> None:
         view("traces/go1.27.3/channels.trace", "view-histograms.svg", ("4", "p")),
         # Screen 3: where goroutines block, as a callers tree.
         view("traces/go1.27.3/nethttp.trace", "view-profiles.svg", ("3", "space")),
+        # Screen 3 as a flame graph (f), the heaviest tower's blocking frame selected.
+        view("traces/go1.27.3/nethttp.trace", "view-flame.svg", ("3", "f", "down", "down")),
         # Screen 5: the MMU curve of a GC-heavy program, the cursor at a 1 ms window.
         view("traces/go1.27.3/gcstw.trace", "view-mmu.svg", ("5",)),
     ):
