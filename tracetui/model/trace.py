@@ -273,6 +273,16 @@ class Counter:
         v = self.value[np.maximum(i, 0)] if len(self) else np.zeros(np.shape(i), self.value.dtype)
         return np.where(i >= 0, v, default)
 
+    def integral(self) -> np.ndarray:
+        """float64: the integral from ts[0] to each ts[i] (computed on first use, kept)."""
+        if self._integral is None:
+            ts, v = self.ts, self.value
+            integral = np.zeros(len(ts), np.float64)
+            if len(ts) > 1:
+                np.cumsum(v[:-1] * np.diff(ts).astype(np.float64), out=integral[1:])
+            self._integral = integral
+        return self._integral
+
     def mean_between(self, t0: np.ndarray, t1: np.ndarray) -> np.ndarray:
         """float64: the time-weighted mean value during each [t0[i], t1[i]) (0 before the
         first point), from a prefix integral computed on first use: O(log n) per window."""
@@ -281,11 +291,7 @@ class Counter:
         if not len(self):
             return np.zeros(t0.shape, np.float64)
         ts, v = self.ts, self.value
-        if self._integral is None:
-            integral = np.zeros(len(ts), np.float64)  # integral from ts[0] to ts[i]
-            np.cumsum(v[:-1] * np.diff(ts).astype(np.float64), out=integral[1:])
-            self._integral = integral
-        integ = self._integral
+        integ = self.integral()
 
         def at(t: np.ndarray) -> np.ndarray:
             i = np.searchsorted(ts, t, "right") - 1
