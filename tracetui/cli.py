@@ -32,7 +32,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print machine-readable JSON")
     p.add_argument("--fail-on", action="append", default=[], metavar="RULE",
                    help="exit 1 when a histogram breaches RULE, e.g. 'sched_latency.p99>5ms', 'stw.max>1ms' "
-                        "(repeatable; names as in the JSON's histograms)")  # fmt: skip
+                        "(repeatable; names as in the JSON's histograms), or the MMU at a window: 'mmu.10ms<0.5'")  # fmt: skip
     p.set_defaults(func=_cmd_summary)
 
     p = sub.add_parser("view", help="open the timeline (press ? inside for the keys)")
@@ -210,7 +210,9 @@ def _cmd_summary(args: argparse.Namespace) -> int:
         from tracetui.analysis.histograms import latency_histograms
         from tracetui.sanitize import safe_text
 
-        failed = breaches(rules, latency_histograms(trace))
+        from tracetui.analysis.mmu import mmu, series
+
+        failed = breaches(rules, latency_histograms(trace), lambda name, w: mmu(series(trace, name == "mmu_sweep"), w))
         if failed:
             print(
                 f"tracetui: {safe_text(args.trace, keep_newlines=False)}: threshold breached: "

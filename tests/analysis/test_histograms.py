@@ -69,3 +69,24 @@ def test_fail_on_gate(capsys) -> None:  # type: ignore[no-untyped-def]
     assert len(lines) == 1 and "threshold breached" in lines[0] and "stw.max" in lines[0] and "gc.count" in lines[0]
     assert main(["summary", str(GCSTW), "--fail-on", "stw.max"]) == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_fail_on_the_mmu_at_a_window(capsys) -> None:  # type: ignore[no-untyped-def]
+    from tracetui.analysis.mmu import mmu, series
+
+    trace = open_model(str(GCSTW)).trace
+    at_10ms = mmu(series(trace), 10**7)
+    assert 0.0 < at_10ms < 1.0
+    floor = f"{at_10ms * 100:.3f}"
+    assert main(["summary", str(GCSTW), "--fail-on", f"mmu.10ms<{float(floor) - 0.01:.3f}%"]) == 0
+    capsys.readouterr()
+    assert main(["summary", "--json", str(GCSTW), "--fail-on", f"mmu.10ms<{float(floor) + 0.01:.3f}%"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"mmu at 10 ms is {at_10ms:.1%}" in err[0]
+    # Sweeping counts as GC work too: the floor is lower or equal.
+    assert mmu(series(trace, sweep=True), 10**7) <= at_10ms
+    rule = parse_rule("mmu_sweep.1ms>=0.25")
+    assert (rule.histogram, rule.window, rule.value) == ("mmu_sweep", 10**6, 0.25)
+    for bad in ("mmu.10ms<2", "mmu.0ms<0.5", "mmu.10ms<150%", "mmu.10<0.5"):
+        with pytest.raises(UsageError):
+            parse_rule(bad)

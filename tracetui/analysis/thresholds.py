@@ -1,4 +1,5 @@
-"""`summary --fail-on 'sched_latency.p99>5ms'`: thresholds on the histograms for CI gates."""
+"""`summary --fail-on 'sched_latency.p99>5ms'`: thresholds on the histograms for CI gates,
+and on the MMU at a window (`mmu.10ms<0.5`, `mmu_sweep.1ms<40%`)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ _STATS = {"count": "count", "total": "total_ns", "p50": "p50_ns", "p90": "p90_ns
           "p999": "p999_ns", "max": "max_ns"}  # fmt: skip
 _RULE = re.compile(r"^\s*([A-Za-z0-9_ ().*/-]+?)\.(\w+)\s*(>=|<=|==|>|<)\s*([0-9.]+)\s*(ns|us|µs|ms|s)?\s*$")
 _UNIT = {"ns": 1.0, "us": 1e3, "µs": 1e3, "ms": 1e6, "s": 1e9}
+_MMU_RULE = re.compile(r"^\s*(mmu|mmu_sweep)\.([0-9.]+)(ns|us|µs|ms|s)\s*(>=|<=|==|>|<)\s*([0-9.]+)\s*(%)?\s*$")
 
 
 @dataclass(frozen=True)
@@ -26,11 +28,22 @@ class Rule:
     histogram: str
     stat: str
     op: str
-    value: float  # ns for times, a plain number for count
+    value: float  # ns for times, a plain number for count, a fraction for an MMU
+    window: int = 0  # an MMU rule's window (ns)
 
 
 def parse_rule(text: str) -> Rule:
-    """`NAME.STAT OP VALUE[unit]`, e.g. `stw.max>1ms`, `block_select.count>=100`."""
+    """`NAME.STAT OP VALUE[unit]`, e.g. `stw.max>1ms`, `block_select.count>=100`; or
+    `mmu.WINDOW OP FRACTION[%]`, e.g. `mmu.10ms<0.5` (mmu_sweep counts sweeping too)."""
+    if (mm := _MMU_RULE.match(text)) is not None:
+        name, number, unit, op, value, pct = mm.groups()
+        try:
+            window, frac = int(float(number) * _UNIT[unit]), float(value) / (100.0 if pct else 1.0)
+        except ValueError:
+            window, frac = 0, -1.0
+        if window <= 0 or not 0.0 <= frac <= 1.0:
+            raise UsageError(f"bad --fail-on {text!r}: an MMU rule is mmu.WINDOW OP FRACTION, e.g. 'mmu.10ms<0.5'")
+        return Rule(text.strip(), name, "window", op, frac, window)
     m = _RULE.match(text)
     if not m or m.group(2) not in _STATS:
         raise UsageError(
@@ -43,11 +56,18 @@ def parse_rule(text: str) -> Rule:
     return Rule(text.strip(), name, stat, op, float(number) * _UNIT[unit or "ns"])
 
 
-def breaches(rules: list[Rule], histograms: Mapping[str, Histogram]) -> list[str]:
+def breaches(
+    rules: list[Rule], histograms: Mapping[str, Histogram], mmu_at: Callable[[str, int], float] | None = None
+) -> list[str]:
     """One text per rule that holds (the thresholds it breaches). A histogram the trace
-    does not have counts as empty (0)."""
+    does not have counts as empty (0); `mmu_at(name, window)` answers the MMU rules."""
     out = []
     for r in rules:
+        if r.stat == "window":
+            mu = mmu_at(r.histogram, r.window) if mmu_at is not None else 1.0
+            if _OPS[r.op](mu, r.value):
+                out.append(f"{r.histogram} at {format_duration(r.window)} is {mu:.1%} ({r.text})")
+            continue
         h = histograms.get(r.histogram)
         value = float(getattr(h, _STATS[r.stat])) if h is not None else 0.0
         if _OPS[r.op](value, r.value):
