@@ -208,9 +208,8 @@ def _cmd_summary(args: argparse.Namespace) -> int:
         report.print_summary(args.trace, trace)
     if rules:
         from tracetui.analysis.histograms import latency_histograms
-        from tracetui.sanitize import safe_text
-
         from tracetui.analysis.mmu import mmu, series
+        from tracetui.sanitize import safe_text
 
         failed = breaches(rules, latency_histograms(trace), lambda name, w: mmu(series(trace, name == "mmu_sweep"), w))
         if failed:
