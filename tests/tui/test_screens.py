@@ -129,12 +129,16 @@ def test_flame_graph_keys_and_the_longest_wait_through_a_frame() -> None:
         assert flame.selected is root.children[0].children[0]
         await pilot.press("up", "right")
         assert flame.selected is root.children[1]
+        await pilot.press("left")
+        assert flame.selected is root.children[0]
+        await pilot.press("right")
         # z zooms: the frame fills the width; z again zooms out.
         await pilot.press("z")
         assert flame.top is root.children[1] and flame._rows[0][0][:2] == (0, flame.size.width)
         await pilot.press("z")
         assert flame.top is root
-        # Enter: the longest wait of the heaviest stack through the frame, on the timeline.
+        await pilot.press("z", "backspace")
+        assert flame.top is root        # Enter: the longest wait of the heaviest stack through the frame, on the timeline.
         node = flame.selected
         s = samples(tl.trace, PROFILES["sync"])
         sel = np.flatnonzero(s.stack == node.stack)
@@ -181,6 +185,8 @@ def test_mmu_screen_window_under_the_cursor_and_the_worst_window() -> None:
         start = plot.cursor
         assert plot.windows[start] >= 10**6 > plot.windows[start - 1]
         await pilot.press("right", "L", "left")
+        assert plot.cursor == start + 10
+        await pilot.press("H", "shift+right", "h", "l")
         assert plot.cursor == start + 10
         w = int(plot.windows[plot.cursor])
         status = str(screen.query_one("#status").render())
