@@ -3,6 +3,8 @@ their jumps to the timeline."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from tests.tui.helpers import CHANNELS, run_app
@@ -107,7 +109,7 @@ def test_flame_graph_widths_follow_the_delay() -> None:
     rows = layout(root, 200)
     assert rows[0] == [(0, 200, root)]
     for row in rows[1:]:
-        assert all(a < b for a, b, _ in row) and all(b1 <= a2 for (_, b1, _), (a2, _, _) in zip(row, row[1:]))
+        assert all(a < b for a, b, _ in row) and all(b1 <= a2 for (_, b1, _), (a2, _, _) in itertools.pairwise(row))
     heavy = root.children[0]
     ((a, b, _),) = [r for r in rows[1] if r[2] is heavy]
     assert abs((b - a) - 200 * heavy.delay / root.delay) <= 1
@@ -138,7 +140,7 @@ def test_flame_graph_keys_and_the_longest_wait_through_a_frame() -> None:
         await pilot.press("z")
         assert flame.top is root
         await pilot.press("z", "backspace")
-        assert flame.top is root        # Enter: the longest wait of the heaviest stack through the frame, on the timeline.
+        assert flame.top is root  # Enter: the longest wait of the heaviest stack through the frame, on the timeline.
         node = flame.selected
         s = samples(tl.trace, PROFILES["sync"])
         sel = np.flatnonzero(s.stack == node.stack)

@@ -176,3 +176,33 @@ def test_a_bad_file_in_tmux_is_one_line(tmux_view, tmp_path: Path) -> None:  # t
     msg = [ln for ln in screen.splitlines() if ln.startswith("tracetui:")]
     assert len(msg) == 1 and "notes.txt" in msg[0] and "not a Go execution trace" in msg[0]
     assert "Traceback" not in screen
+
+
+def test_the_analysis_screens_in_tmux(tmux_view) -> None:  # type: ignore[no-untyped-def]
+    """Screen 5 draws its curve in braille with the axes, 4 then p lists the p99 bucket,
+    3 then f shows the flame graph, in a real terminal."""
+    from tests.tui.helpers import GCSTW
+    from tracetui.analysis.mmu import mmu, series
+    from tracetui.tui.screens.mmu import window_sizes
+
+    trace = open_model(GCSTW).trace
+    u = series(trace)
+    windows = window_sizes(trace.duration, 140 - 7)  # a column each, beside the y axis
+    first = int(windows[np.searchsorted(windows, 10**6)])  # the cursor starts at 1 ms
+    t = tmux_view("--no-mouse", GCSTW)
+    t.wait_for(r"P0 .*\n")
+    t.keys("5")
+    screen = t.wait_for(r"window .*: MMU")
+    assert "100% ┤" in screen and "  0% ┤" in screen and "└┬" in screen and "1 µs" in screen
+    assert re.search("[\u2801-\u28ff]", screen), "no braille dots drawn"
+    w = re.search(r"window (\S+ \S+): MMU ([0-9.]+)%", screen)
+    assert w is not None and w.groups() == (format_duration(first), f"{100 * mmu(u, first):.1f}")
+    t.keys("Right", "Right")
+    moved = t.wait_for(r"window .*: MMU")
+    assert re.search(r"window (\S+ \S+): MMU", moved).group(1) != w.group(1)  # type: ignore[union-attr]
+    t.keys("3")
+    t.wait_for("Space: callers")
+    t.keys("f")
+    t.wait_for(r"waits  \(←/→/↑/↓ move, z zoom")
+    t.keys("q")
+    t.wait_for("TRACETUI-EXIT=0")
