@@ -22,9 +22,10 @@ from tracetui.model._group import interval_lanes
 from tracetui.model.trace import Counter, FlowKind, Spans, State, Trace, Track, TrackKind
 from tracetui.perfetto import layout as L
 from tracetui.perfetto.records import Const, Fixed64, Msg, Varint, encode
-from tracetui.perfetto.wire import field_bytes, packet_record, varint
+from tracetui.perfetto.wire import field_bytes, packet_record
 
 PIECE = 1 << 15  # spans (or counter points) encoded at once
+SMALL = 1 << 10  # packets: a piece smaller than this is encoded together with the next ones
 CHUNK = 1 << 20  # uncompressed bytes per compressed_packets chunk
 FLOW_BLOCK = 1 << 20  # flows indexed at once (by their source or target track)
 FLOW_PIECE = 1 << 20  # flows scanned at once
@@ -155,6 +156,11 @@ class _Writer:
     def __init__(self, trace: Trace, sink: _Sink) -> None:
         self.t, self.sink = trace, sink
         self.names = _Names()
+        # Small pieces waiting to be encoded together, and the sink's order meanwhile:
+        # an int is a piece (index into _small), a packet is a header written after it.
+        self._small: list[tuple] = []  # type: ignore[type-arg]
+        self._queue: list[int | pb.TracePacket] = []
+        self._small_rows = 0
         self.base = int(trace.base_time)
         self.ntracks = len(trace.tracks)
         self.next_uuid = L.FIRST_TRACK + self.ntracks
@@ -311,6 +317,7 @@ class _Writer:
                 self._span_track(i, tr)
             elif tr.counter is not None:
                 self._counter_track(i, tr)
+        self._flush_small()
         self.meta["proc_extent"] = self.proc_extent
 
     def _header(self, uuid: int, names: list[int], stacks: list[int]) -> None:
@@ -331,7 +338,42 @@ class _Writer:
             st = self.t.stacks
             frames = sorted({f for s in stacks for f in st.stacks[s]})
             self._intern_frames(d, frames, set(stacks))
-        self.sink.packet(p)
+        self._packet(p)
+
+    # ---- small pieces, encoded together --------------------------------------------------
+
+    def _packet(self, p: pb.TracePacket) -> None:
+        """A packet of a hot sequence, in order behind any rows still waiting."""
+        if self._queue:
+            self._queue.append(p)
+        else:
+            self.sink.packet(p)
+
+    def _flush_small(self) -> None:
+        """Encode the waiting rows (of many small tracks) in one call, then write them and
+        the packets queued among them in their order: the same bytes as one at a time."""
+        batch, queue = self._small, self._queue
+        if not batch:
+            for p in queue:
+                self.sink.packet(p)  # type: ignore[arg-type]
+            queue.clear()
+            return
+        counts = np.array([b[1].size for b in batch], np.int64)
+        uuids = np.repeat(np.array([b[0] for b in batch], U64), counts)
+        cols = [np.concatenate([b[k] for b in batch]) for k in range(1, 9)]
+        blob, lengths = self._rows(uuids, *cols, None)  # type: ignore[arg-type]
+        rows = np.concatenate([[0], np.cumsum(counts)])
+        offsets = np.concatenate([[0], np.cumsum(lengths)])
+        view = memoryview(blob)
+        k = 0
+        for item in queue:
+            if isinstance(item, int):
+                a, b = int(rows[k]), int(rows[k + 1])
+                self.sink.records(view[int(offsets[a]) : int(offsets[b])].tobytes(), lengths[a:b])
+                k += 1
+            else:
+                self.sink.packet(item)
+        self._small, self._queue, self._small_rows = [], [], 0
 
     def _name_of(self, kind: TrackKind, state: int, other: int) -> int:
         t = self.t
@@ -501,6 +543,23 @@ class _Writer:
     def _encode(self, uuid: int, typ: np.ndarray, dt: np.ndarray, name: np.ndarray, stk: np.ndarray,
                 annk: np.ndarray, annv: np.ndarray, flow: np.ndarray, trm: np.ndarray,
                 value: np.ndarray | None) -> None:  # fmt: skip
+        """Packets of one sequence (`uuid`); a small piece waits to be encoded with others
+        (the per-call cost dominates tracks of a few spans: short-lived goroutines)."""
+        if value is None and typ.size < SMALL:
+            self._small.append((uuid, typ, dt, name, stk, annk, annv, flow, trm))
+            self._queue.append(len(self._small) - 1)
+            self._small_rows += typ.size
+            if self._small_rows >= PIECE:
+                self._flush_small()
+            return
+        self._flush_small()
+        blob, lengths = self._rows(np.full(typ.size, uuid, U64), typ, dt, name, stk, annk, annv, flow, trm, value)
+        self.sink.records(blob, lengths)
+
+    def _rows(self, uuid: np.ndarray, typ: np.ndarray, dt: np.ndarray, name: np.ndarray, stk: np.ndarray,
+              annk: np.ndarray, annv: np.ndarray, flow: np.ndarray, trm: np.ndarray,
+              value: np.ndarray | None) -> tuple[bytes, np.ndarray]:  # fmt: skip
+        """The framed TracePackets of the rows, and each one's length."""
         n = typ.size
         has_name = name != 0
         has_ann = annk != 0
@@ -521,13 +580,12 @@ class _Writer:
         parts = [
             Msg(b"\x0a", [
                 Const(b"\x40"), Varint(dt.view(U64)),
-                Const(b"\x50" + varint(uuid)),
+                Const(b"\x50"), Varint(uuid),
                 Msg(b"\x5a", te),
                 Const(b"\x68\x02"),
             ])
         ]  # fmt: skip
-        blob, lengths = encode(parts, n)
-        self.sink.records(blob, lengths)
+        return encode(parts, n)
 
     def _counter_track(self, i: int, tr: Track) -> None:
         c = tr.counter
