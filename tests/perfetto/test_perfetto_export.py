@@ -188,6 +188,25 @@ def test_tracks_encoded_in_many_pieces(
     same_model(model, read_model(str(chunked)))
 
 
+@pytest.mark.parametrize("compress", [False, True], ids=["raw", "compressed"])
+def test_small_pieces_encoded_together_give_the_same_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, compress: bool
+) -> None:
+    """Short tracks (3,000 goroutines) wait and are encoded in one call, their sequences'
+    headers queued among them: the file is the one written a piece at a time."""
+    import tracetui.perfetto.writer as w
+
+    model = build_model(read_trace(TRACES / "go1.27.3" / "manygoroutines.trace"))
+    files = []
+    for small, piece in ((0, w.PIECE), (w.SMALL, w.PIECE), (1 << 30, 1 << 30), (1 << 30, 100)):
+        monkeypatch.setattr(w, "SMALL", small)  # 0: nothing waits
+        monkeypatch.setattr(w, "PIECE", piece)  # how many rows wait at most
+        out = tmp_path / f"{small}-{piece}.pftrace"
+        write_trace(model, str(out), compress=compress)
+        files.append(out.read_bytes())
+    assert all(f == files[0] for f in files[1:])
+
+
 def test_fine_derived_counters_are_sampled(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, same_model: Callable[[Trace, Trace], None]
 ) -> None:
