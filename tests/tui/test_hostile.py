@@ -60,3 +60,40 @@ def test_hostile_block_reason_through_the_real_reader(tmp_path: Path) -> None:
         assert "\\x1b]0;pwned" in out
 
     run_app(body, path=str(p), size=(160, 48))
+
+
+def test_hostile_names_in_the_profile_tree_and_flame_graph() -> None:
+    from tests.tui.test_screens import _ready
+    from tracetui.tui.widgets.flame import FlameGraph
+
+    trace = _hostile_model()
+
+    def load(path: str, cancelled: Callable[[], bool]) -> Iterator[LoadStep]:
+        yield LoadStep(1.0, trace.events, trace, done=True)
+
+    async def body(app, pilot, tl) -> None:  # type: ignore[no-untyped-def]
+        await pilot.press("3")
+        screen = await _ready(app, pilot)
+        tree = screen.query_one("Tree")
+        for node in list(tree.root.children):  # unfold every caller, so main.work.func1 is drawn
+            node.expand_all()
+        await pilot.pause()
+        seen = ""
+        for _ in range(2):  # the tree, then the flame graph (f)
+            out = _terminal_bytes(app)
+            assert not any(bad in out for bad in DANGEROUS), "a control sequence reached the terminal"
+            seen += out
+            await pilot.press("f")
+            await pilot.pause()
+        flame = screen.query_one(FlameGraph)
+        labels = []
+        todo = [flame.root]
+        while todo:
+            n = todo.pop()
+            labels.append(n.label())
+            todo.extend(n.children)
+        hostile = [x for x in labels if "pwned" in x]
+        assert hostile and all(bad not in x for x in hostile for bad in DANGEROUS)
+        assert "\\x1b]0;pwned" in seen  # shown, escaped
+
+    run_app(body, size=(200, 60), loader=load)
