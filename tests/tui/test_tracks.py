@@ -58,3 +58,23 @@ def test_another_tools_perfetto_file_shows_its_tracks(tmp_path: Path) -> None:
         assert "queue depth" in status(app)
 
     run_app(body, path=str(f), size=(120, 30))
+
+
+def test_screen_5_of_another_tools_file_says_it_has_no_utilization(tmp_path: Path) -> None:
+    from tracetui.tui.screens.mmu import MMUPlot, MMUScreen
+
+    f = tmp_path / "other.pftrace"
+    f.write_bytes(_foreign())
+
+    async def body(app, pilot, tl) -> None:  # type: ignore[no-untyped-def]
+        await pilot.press("5")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, MMUScreen)
+        assert "No utilization data" in app.screen.query_one(MMUPlot).render().plain
+        await pilot.press("right", "enter", "s")  # nothing to move or show: no error
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, MMUScreen)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, MMUScreen)
+
+    run_app(body, path=str(f), size=(120, 30))

@@ -75,6 +75,7 @@ class MMUPlot(Widget):
         super().__init__(id="plot")
         self.windows = np.zeros(0, np.int64)
         self.values = np.zeros(0, np.float64)
+        self.message = "Computing the MMU…"
         self._lines: tuple[tuple[int, int] | None, list[str]] = (None, [])
 
     def set_curve(self, windows: np.ndarray, values: np.ndarray) -> None:
@@ -91,7 +92,7 @@ class MMUPlot(Widget):
         height = max(self.size.height - 2, 2)
         out = Text(no_wrap=True, overflow="crop")
         if not self.values.size:
-            return Text("Computing the MMU…")
+            return Text(self.message)
         key = (id(self.values), height)
         if self._lines[0] != key:
             self._lines = (key, braille_lines(self.values, height))
@@ -171,7 +172,8 @@ class MMUScreen(Screen[None]):
         self._columns = self.plot.plot_columns()
         u = self.series()
         if len(u) < 2:
-            self.query_one("#status", Static).update(Text("No utilization data in this trace (no GOMAXPROCS events)."))
+            self.plot.message = "No utilization data: not a Go trace, or no GOMAXPROCS event in it."
+            self.plot.refresh()
             return
         self._compute(u, window_sizes(self.trace.duration, self._columns), self.sweep)
 
