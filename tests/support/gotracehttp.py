@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
+import os
 import re
+import signal
 import socket
 import subprocess
 import time
@@ -42,6 +45,7 @@ class GoTraceServer:
         self.proc = subprocess.Popen(
             [go, "tool", "trace", f"-http=127.0.0.1:{self.port}", str(path)],
             env={**env, "BROWSER": "true"}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True,  # `go tool trace` runs the trace tool as its child: stop() ends both
         )  # fmt: skip
         end = time.monotonic() + 120
         while True:
@@ -59,7 +63,8 @@ class GoTraceServer:
             return r.read().decode("utf-8")
 
     def stop(self) -> None:
-        self.proc.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait()
 
     def groups(self) -> dict[str, tuple[int, int]]:
