@@ -22,6 +22,7 @@ _NARGS_NP = np.array(_NARGS, dtype=np.int64)
 _CODES = ("B", "q", "Q", "Q", "Q", "Q", "q")  # typ, time, a0..a3, off
 _DTYPES = (np.uint8, np.int64, np.uint64, np.uint64, np.uint64, np.uint64, np.int64)
 _SLICE_BYTES = 1 << 20  # decode at most this much batch data at a time
+_FIRST_SLICE = 1 << 16  # an M's first slice, read before ordering starts
 
 
 class MEvents:
@@ -45,6 +46,46 @@ class MEvents:
         return np.frombuffer(col, dtype=_DTYPES[j])[: self.n] if len(col) else np.zeros(0, dtype=_DTYPES[j])
 
 
+class MSource:
+    """One M's batches of a generation, decoded a slice at a time when the ordering needs
+    them (the first slices small, so the first events come out early; then up to
+    _SLICE_BYTES). Batches decode independently, so the slices' events, one after the
+    other, are the M's events."""
+
+    def __init__(self, m: int, batches: list[Batch], buf: bytes, freq: float, first: int | None = None) -> None:
+        self.m, self.buf, self.freq = m, buf, freq
+        self.groups: list[list[Batch]] = []
+        group: list[Batch] = []
+        size, limit = 0, _FIRST_SLICE if first is None else first
+        for b in batches:
+            if b.end <= b.start:
+                continue
+            group.append(b)
+            size += b.end - b.start
+            if size >= limit:
+                self.groups.append(group)
+                group, size, limit = [], 0, min(limit * 2, _SLICE_BYTES)
+        if group:
+            self.groups.append(group)
+        self.next = 0
+
+    def more(self) -> bool:
+        return self.next < len(self.groups)
+
+    def decode_next(self) -> MEvents:
+        """The next slice's events; stops at the first malformed event (`error`)."""
+        group = self.groups[self.next]
+        self.next += 1
+        cols = _decode_vectorised(group, self.buf, self.freq)
+        if cols is None:
+            return decode_m_scalar(self.m, group, self.buf, self.freq)
+        out = MEvents(self.m)
+        for dst, col, dt in zip((out.typ, out.time, out.a0, out.a1, out.a2, out.a3, out.off), cols, _DTYPES):
+            dst.frombytes(np.ascontiguousarray(col, dtype=dt).tobytes())
+        out.n = len(out.typ)
+        return out
+
+
 def decode_m(m: int, batches: list[Batch], buf: bytes, freq: float) -> MEvents:
     """Decode every event of one M's batches; stops at the first malformed event.
 
@@ -52,25 +93,15 @@ def decode_m(m: int, batches: list[Batch], buf: bytes, freq: float) -> MEvents:
     types, malformed varints, invalid types) goes through the exact scalar decoder.
     """
     out = MEvents(m)
-    group: list[Batch] = []
-    size = 0
-    groups = []
-    for b in batches:
-        if b.end <= b.start:
-            continue
-        group.append(b)
-        size += b.end - b.start
-        if size >= _SLICE_BYTES:
-            groups.append(group)
-            group, size = [], 0
-    if group:
-        groups.append(group)
-    for group in groups:
-        cols = _decode_vectorised(group, buf, freq)
-        if cols is None:
-            return decode_m_scalar(m, batches, buf, freq)
-        for dst, col, dt in zip((out.typ, out.time, out.a0, out.a1, out.a2, out.a3, out.off), cols, _DTYPES):
-            dst.frombytes(np.ascontiguousarray(col, dtype=dt).tobytes())
+    src = MSource(m, batches, buf, freq, _SLICE_BYTES)
+    while src.more():
+        part = src.decode_next()
+        for dst, col in zip((out.typ, out.time, out.a0, out.a1, out.a2, out.a3, out.off),
+                            (part.typ, part.time, part.a0, part.a1, part.a2, part.a3, part.off)):  # fmt: skip
+            dst.extend(col)
+        if part.error is not None:
+            out.error = part.error
+            break
     out.n = len(out.typ)
     return out
 

@@ -18,7 +18,7 @@ import numpy as np
 from tracetui.errors import TraceFormatError, UnsupportedTraceError
 from tracetui.gotrace import kernel
 from tracetui.gotrace import spec as S
-from tracetui.gotrace.cursor import MEvents, decode_m
+from tracetui.gotrace.cursor import MEvents, MSource
 from tracetui.gotrace.events import (
     COLUMNS,
     DTYPES,
@@ -60,15 +60,21 @@ class Chunk:
 class _Cursor:
     """A cursor over one M's decoded events (Go's batchCursor)."""
 
-    __slots__ = ("a0", "a1", "base", "cid", "ev", "i", "m", "n", "time", "times", "typ")
+    __slots__ = ("a0", "a1", "base", "cid", "ev", "i", "m", "n", "src", "time", "times", "typ")
 
-    def __init__(self, ev: MEvents, base: int, cid: int = -1) -> None:
+    def __init__(self, ev: MEvents, base: int, cid: int = -1, src: MSource | None = None) -> None:
         self.cid = cid  # index of the M's columns in the generation (for the compiled path)
         self.m = ev.m
+        self.src = src  # the M's slices not decoded yet
+        self.load(ev, base)
+
+    def load(self, ev: MEvents, base: int) -> None:
+        """Point at a slice of the M's events (`base`: its first event's index among the
+        generation's decoded events)."""
         self.ev = ev
         self.i = 0
         self.n = ev.n
-        self.base = base  # index of this M's first event in the generation's columns
+        self.base = base
         self.typ = ev.typ
         self.a0 = ev.a0
         self.a1 = ev.a1
@@ -268,19 +274,20 @@ class GoTraceReader:
         self._gen_maps = None
         buf = self.buf
         frontier: list[_Cursor] = []
-        decoded: list[MEvents] = []
-        base = 0
+        self._decoded = []
+        self._bases_list: list[int] = []
+        self._decoded_n = 0
+        self._columns: list[tuple[object, ...]] = []  # per M in the frontier: its slice's columns (compiled path)
         for m in gen.batch_ms:
-            ev = decode_m(m, gen.batches[m], buf, gen.freq)  # type: ignore[arg-type]
-            if ev.n == 0:
-                if ev.error is not None:
-                    raise _Stop(*ev.error)
+            src = MSource(m, gen.batches[m], buf, gen.freq)  # type: ignore[arg-type]
+            ev = self._next_slice(src)
+            if ev is None:
                 continue
-            _heap_insert(frontier, _Cursor(ev, base, len(decoded)))
-            decoded.append(ev)
-            base += ev.n
-        self._decoded = decoded
-        self._bases = np.cumsum([0] + [ev.n for ev in decoded[:-1]], dtype=np.int64)
+            if ev.n == 0:
+                raise _Stop(*ev.error)  # type: ignore[misc]
+            cid = len(self._columns)
+            self._columns.append((ev.typ, ev.time, ev.a0, ev.a1))
+            _heap_insert(frontier, _Cursor(ev, self._add_slice(ev), cid, src))
         self._sync(gen, gen.mul(gen.min_ts))
         steps = self._order_generation(gen, frontier)
         while True:
@@ -303,6 +310,40 @@ class GoTraceReader:
             raise cut
         self.valid_size = gen.end_offset
         self._decoded = []
+        self._columns = []
+
+    def _next_slice(self, src: MSource) -> MEvents | None:
+        """The M's next slice with events (or an error), decoded now; None when done."""
+        while src.more():
+            ev = src.decode_next()
+            if ev.n or ev.error is not None:
+                return ev
+        return None
+
+    def _add_slice(self, ev: MEvents) -> int:
+        """Register a decoded slice for _flush; returns its base index."""
+        base = self._decoded_n
+        self._decoded.append(ev)
+        self._bases_list.append(base)
+        self._bases = np.array(self._bases_list, dtype=np.int64)
+        self._decoded_n += ev.n
+        return base
+
+    def _refill(self, bc: _Cursor) -> tuple[str, int] | None:
+        """At the end of a cursor's slice: load the M's next slice (bc.n stays 0 when the M
+        has no more events). Returns the error that ends the M's events, if any: the
+        slice's own, or a next slice's that has no event before it."""
+        if bc.ev.error is not None:
+            return bc.ev.error
+        ev = self._next_slice(bc.src) if bc.src is not None else None
+        if ev is None:
+            bc.n = bc.i = 0
+            return None
+        if ev.n == 0:
+            return ev.error
+        bc.load(ev, self._add_slice(ev))
+        self._columns[bc.cid] = (ev.typ, ev.time, ev.a0, ev.a1)
+        return None
 
     def _take_cut_error(self) -> _Stop | None:
         err, self._cut_error = self._cut_error, None
@@ -334,7 +375,7 @@ class GoTraceReader:
         budget = FLUSH_EVERY
         kernel = _kernel()
         if kernel is not None:
-            columns = [(ev.typ, ev.time, ev.a0, ev.a1) for ev in self._decoded]
+            columns = self._columns  # replaced in place as cursors move to their next slice
             scratch = np.empty(4 * FLUSH_EVERY, dtype=np.int64)
         while True:
             budget -= 1
@@ -400,14 +441,17 @@ class GoTraceReader:
             if done:
                 k += 1
                 bc.i = k
+                if k >= bc.n:
+                    err = self._refill(bc)
+                    if err is not None:
+                        del out[-4:]
+                        raise _Stop(*err)
+                    k = bc.i
                 if k < bc.n:
                     tm = bc.time = bc.times[k]
                     n = len(frontier)
                     if (n > 1 and frontier[1].time < tm) or (n > 2 and frontier[2].time < tm):
                         _sift_down(frontier, 0)
-                elif bc.ev.error is not None:
-                    del out[-4:]
-                    raise _Stop(*bc.ev.error)
                 else:
                     _heap_remove(frontier, 0)
                 continue
@@ -424,12 +468,15 @@ class GoTraceReader:
                 if ok:
                     k += 1
                     bc.i = k
+                    if k >= bc.n:
+                        err = self._refill(bc)
+                        if err is not None:
+                            del out[mark:]
+                            raise _Stop(*err)
+                        k = bc.i
                     if k < bc.n:
-                        bc.time = ev.time[k]
+                        bc.time = bc.times[k]
                         _heap_update(frontier, i)
-                    elif ev.error is not None:
-                        del out[mark:]
-                        raise _Stop(*ev.error)
                     else:
                         _heap_remove(frontier, i)
                     break
