@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
+import signal
 import statistics
 import sys
 import time
@@ -108,6 +110,7 @@ def go_tool_first_page(path: Path, timeout: float = 600.0) -> float:
     proc = subprocess.Popen(
         [str(go), "tool", "trace", f"-http=127.0.0.1:{port}", str(path)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True,  # it runs the trace tool as its child: the finally ends both
     )  # fmt: skip
     try:
         while time.perf_counter() - t0 < timeout:
@@ -121,7 +124,8 @@ def go_tool_first_page(path: Path, timeout: float = 600.0) -> float:
                 time.sleep(0.2)
         raise SystemExit("go tool trace never answered")
     finally:
-        proc.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
 
 
