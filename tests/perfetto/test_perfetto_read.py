@@ -158,3 +158,21 @@ def test_chunks_are_zlib_compressed_packets(exported: tuple[bytes, bytes]) -> No
     inner = b"".join(zlib.decompress(p.compressed_packets) for p in t.packet)
     assert inner == exported[1]
     assert np.all([len(p.compressed_packets) < 512 * 1024 for p in t.packet])
+
+
+@pytest.mark.parametrize(
+    "ts, value",
+    [([0, 10], [1.0]), ([10, 0], [1.0, 0.5]), ([0, 10], [1.0, 7.0]), ([0, 10], [1.0, float("nan")])],
+    ids=["lengths", "order", "range", "nan"],
+)
+def test_a_bad_utilization_series_is_one_line(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], ts: list[int], value: list[float]
+) -> None:
+    from tracetui.model import Counter
+
+    model = build_model(read_trace(TRACES / "go1.27.3" / "gcstw.trace"))
+    model.utilization = Counter(np.array(ts, np.int64), np.array(value, np.float64))
+    f = tmp_path / "bad-utilization.pftrace"
+    write_trace(model, str(f))
+    line = _one_line(["summary", "--json", str(f)], f, capfd)
+    assert "utilization" in line

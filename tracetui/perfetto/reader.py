@@ -936,4 +936,7 @@ def _generic(ev: _Events, path: str | None) -> Trace:
 def _utilization(meta: dict[str, Any], key: str) -> Counter:
     """A mutator utilization series from the metadata (empty in files written before it)."""
     ts, value = meta.get("utilization", {}).get(key, ([], []))
-    return Counter(np.array(ts, I64), np.array(value, np.float64))
+    ts, value = np.array(ts, I64), np.array(value, np.float64)
+    if ts.ndim != 1 or ts.shape != value.shape or np.any(np.diff(ts) < 0) or not np.all((value >= 0) & (value <= 1)):
+        raise ValueError(f"bad {key} utilization series")
+    return Counter(ts, value)
