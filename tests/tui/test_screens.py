@@ -15,13 +15,18 @@ from tracetui.model.trace import State
 from tracetui.tui.screens.analysis import AnalysisScreen, GoroutinesScreen, HistogramsScreen, ProfilesScreen
 
 
-async def _ready(app, pilot) -> AnalysisScreen:  # type: ignore[no-untyped-def]
+async def _until(app, pilot, ready, what: str):  # type: ignore[no-untyped-def]
+    """The app's screen, once `ready(screen)` holds (a thread computes it)."""
     for _ in range(200):
         await pilot.pause(0.02)
-        if isinstance(app.screen, AnalysisScreen) and app.screen.analysis is not None:
+        if ready(app.screen):
             await pilot.pause()
             return app.screen
-    raise AssertionError("the analysis never finished")
+    raise AssertionError(f"{what} never appeared")
+
+
+async def _ready(app, pilot) -> AnalysisScreen:  # type: ignore[no-untyped-def]
+    return await _until(app, pilot, lambda s: isinstance(s, AnalysisScreen) and s.analysis is not None, "the analysis")
 
 
 def test_p99_scheduler_latency_to_the_goroutine_in_three_keys() -> None:
@@ -160,12 +165,7 @@ def test_flame_graph_keys_and_the_longest_wait_through_a_frame() -> None:
 async def _mmu_ready(app, pilot):  # type: ignore[no-untyped-def]
     from tracetui.tui.screens.mmu import MMUPlot, MMUScreen
 
-    for _ in range(200):
-        await pilot.pause(0.02)
-        if isinstance(app.screen, MMUScreen) and app.screen.query_one(MMUPlot).values.size:
-            await pilot.pause()
-            return app.screen
-    raise AssertionError("the MMU never appeared")
+    return await _until(app, pilot, lambda s: isinstance(s, MMUScreen) and s.query_one(MMUPlot).values.size, "the MMU")
 
 
 def test_mmu_screen_window_under_the_cursor_and_the_worst_window() -> None:

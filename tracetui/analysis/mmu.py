@@ -23,11 +23,9 @@ def series(trace: Trace, sweep: bool = False) -> Counter:
     return trace.utilization_sweep if sweep else trace.utilization
 
 
-def mmu(u: Counter, window: int) -> float:
-    """The minimum mean utilization over the windows of `window` ns inside the series:
-    the least of the means of the windows starting or ending at a step (O(n log n))."""
-    if len(u) < 2:
-        return 1.0
+def _window_means(u: Counter, window: int) -> tuple[np.ndarray, np.ndarray]:
+    """(start, mean utilization) of the windows of `window` ns (at most the series'
+    length) that start or end at a step: among them is the least (O(n log n))."""
     ts, v = u.ts, u.value
     t0, t1 = int(ts[0]), int(ts[-1])
     window = max(min(int(window), t1 - t0), 1)
@@ -37,13 +35,15 @@ def mmu(u: Counter, window: int) -> float:
         k = np.maximum(np.searchsorted(ts, t, "right") - 1, 0)
         return integ[k] + v[k] * (t - ts[k]).astype(np.float64)
 
-    left = ts <= t1 - window  # windows starting at a step
-    right = ts >= t0 + window  # windows ending at a step
-    means = [
-        (area(ts[left] + window) - area(ts[left])) / window,
-        (area(ts[right]) - area(ts[right] - window)) / window,
-    ]
-    return float(max(min(float(m.min()) for m in means if m.size), 0.0))
+    starts = np.concatenate([ts[ts <= t1 - window], ts[ts >= t0 + window] - window])
+    return starts, (area(starts + window) - area(starts)) / window
+
+
+def mmu(u: Counter, window: int) -> float:
+    """The minimum mean utilization over the windows of `window` ns inside the series."""
+    if len(u) < 2:
+        return 1.0
+    return float(max(_window_means(u, window)[1].min(), 0.0))
 
 
 def windows(u: Counter, top: int | None = None, points: int = 50) -> np.ndarray:
@@ -65,11 +65,6 @@ def worst_window(u: Counter, window: int) -> tuple[int, float]:
     utilization: where on the timeline the MMU at that window is reached."""
     if len(u) < 2:
         return 0, 1.0
-    ts = u.ts
-    t0, t1 = int(ts[0]), int(ts[-1])
-    window = max(min(int(window), t1 - t0), 1)
-    starts = np.unique(np.concatenate([ts, ts - window, [t0, t1 - window]]))
-    starts = starts[(starts >= t0) & (starts <= t1 - window)]
-    means = u.mean_between(starts, starts + window)
-    k = int(np.argmin(means))
-    return int(starts[k]), float(max(means[k], 0.0))
+    starts, means = _window_means(u, window)
+    least = means.min()
+    return int(starts[means == least].min()), float(max(least, 0.0))

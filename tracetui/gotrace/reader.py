@@ -111,7 +111,7 @@ class GoTraceReader:
         self.full: list[tuple[int, ...]] = []
         self._gen: Generation | None = None
         self._decoded: list[MEvents] = []
-        self._bases = np.zeros(0, dtype=np.int64)
+        self._bases_list: list[int] = []  # index of each decoded slice's first event
         self.order = Ordering(self.version, self.out, self.full, self._string_of)
         self._extra_done = 0
         self._extra_gids: list[int] = []
@@ -275,7 +275,7 @@ class GoTraceReader:
         buf = self.buf
         frontier: list[_Cursor] = []
         self._decoded = []
-        self._bases_list: list[int] = []
+        self._bases_list = []
         self._decoded_n = 0
         self._columns: list[tuple[object, ...]] = []  # per M in the frontier: its slice's columns (compiled path)
         for m in gen.batch_ms:
@@ -325,7 +325,6 @@ class GoTraceReader:
         base = self._decoded_n
         self._decoded.append(ev)
         self._bases_list.append(base)
-        self._bases = np.array(self._bases_list, dtype=np.int64)
         self._decoded_n += ev.n
         return base
 
@@ -514,11 +513,12 @@ class GoTraceReader:
         if gen is not None and from_gen.any():
             # Gather the unchanged events from their M's decoded columns.
             rows = np.flatnonzero(from_gen)
-            which = np.searchsorted(self._bases, src[rows], side="right") - 1
+            bases = np.asarray(self._bases_list, dtype=np.int64)
+            which = np.searchsorted(bases, src[rows], side="right") - 1
             for c in np.unique(which).tolist():
                 sel = rows[which == c]
                 ev = self._decoded[c]
-                local = src[sel] - self._bases[c]
+                local = src[sel] - bases[c]
                 for j, name in enumerate(("typ", "time", "a0", "a1", "a2", "a3")):
                     arr[name][sel] = ev.column(j)[local]
         typ = arr["typ"]

@@ -58,7 +58,7 @@ class _Sink:
         self.stats.packets += 1
         self._add(rec)
 
-    def records(self, blob: bytes, lengths: np.ndarray) -> None:
+    def records(self, blob: bytes | memoryview, lengths: np.ndarray) -> None:
         """Many framed packets (their byte lengths in `lengths`)."""
         self.stats.packets += int(lengths.size)
         if not self.compress or len(blob) + self.size <= CHUNK:
@@ -369,7 +369,7 @@ class _Writer:
         for item in queue:
             if isinstance(item, int):
                 a, b = int(rows[k]), int(rows[k + 1])
-                self.sink.records(view[int(offsets[a]) : int(offsets[b])].tobytes(), lengths[a:b])
+                self.sink.records(view[int(offsets[a]) : int(offsets[b])], lengths[a:b])
                 k += 1
             else:
                 self.sink.packet(item)
