@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import mmap
 
+from tracetui.protobuf import read_varint
+
 MAGIC = b"\xff Go buildinf:"
 
 
@@ -18,19 +20,8 @@ def go_version_of(path: str) -> str | None:
                 at = m.find(MAGIC, at + 1)
             if at < 0 or not m[at + 15] & 2:  # flags: 2 = version and module info inline
                 return None
-            n, pos = _uvarint(m, at + 32)
+            n, pos = read_varint(m, at + 32)  # type: ignore[arg-type]
             text = bytes(m[pos : pos + n]).decode("utf-8", "replace")
     except (OSError, ValueError, IndexError):
         return None
     return text if text.startswith("go") else None
-
-
-def _uvarint(buf: mmap.mmap, pos: int) -> tuple[int, int]:
-    out = shift = 0
-    while True:
-        b = buf[pos]
-        pos += 1
-        out |= (b & 0x7F) << shift
-        if b < 0x80:
-            return out, pos
-        shift += 7
