@@ -62,6 +62,7 @@ class TrackKind(IntEnum):
     TASK = 6
     REGION = 7
     CPU = 8
+    HOST = 9  # a host row (sampler, GODEBUG): `counter` (with `unit`) or sampled thread-state `spans`
 
 
 class InstantKind(IntEnum):
@@ -451,7 +452,13 @@ class Regions:
 @dataclass(eq=False)
 class Track:
     """A row of the timeline. Exactly what the kind needs is set: `spans` (proc, thread,
-    goroutine, gc, task, region), `counter` (heap, counter) or `instants` (cpu)."""
+    goroutine, gc, task, region), `counter` (heap, counter) or `instants` (cpu).
+
+    HOST tracks (a recording's sampler and GODEBUG rows) carry `group` = the host section
+    they belong to, named after the program (`pingpong (pid 4711)`), and either a
+    `counter` (its `unit`: "cores", "bytes", "/s", "count", "MHz", ...) or sampled
+    thread-state `spans` (RUNNING, IDLE = sleeping, WAITING = disk wait/stopped, with the
+    kernel's state name as `reason`)."""
 
     kind: TrackKind
     id: int
@@ -460,6 +467,7 @@ class Track:
     spans: Spans | None = None
     counter: Counter | None = None
     instants: Instants | None = None
+    unit: str = ""
 
 
 @dataclass(eq=False)
@@ -509,6 +517,14 @@ class Trace:
     utilization: Counter
     utilization_sweep: Counter
     error: str | None = None  # set for a partial trace (only complete generations used)
+    # Where the model came from: "gotrace" (a Go execution trace), "godebug" (a recording of a
+    # prebuilt binary: GC/STW/heap from gctrace, counters from schedtrace), "perfetto" (another
+    # tool's Perfetto file). Our Perfetto files keep the source they were written from.
+    source: str = "gotrace"
+    go_version: str = ""  # e.g. "go1.27.3" when known (a binary's build info); "" otherwise
+    # Goroutine ids of record's own injected code (the overlay that starts the trace and serves
+    # its control socket): analyses and the first screen leave them out unless asked.
+    injected: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     _index: dict[tuple[int, int], int] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
