@@ -56,7 +56,11 @@ class GoTool:
 
     def parsed(self, path: Path) -> subprocess.CompletedProcess[bytes]:
         return subprocess.run(
-            [self.go, "tool", "trace", "-d=parsed", str(path)], capture_output=True, env=self.env, timeout=600
+            [self.go, "tool", "trace", "-d=parsed", str(path)],
+            capture_output=True,
+            env=self.env,
+            timeout=600,
+            check=False,
         )
 
 

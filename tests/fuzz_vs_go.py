@@ -18,10 +18,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "traces"))
 
-import gotoolchain  # noqa: E402
+import gotoolchain
 
-from tracetui.gotrace.dump import dump_text  # noqa: E402
-from tracetui.gotrace.reader import read_buffer  # noqa: E402
+from tracetui.gotrace.dump import dump_text
+from tracetui.gotrace.reader import read_buffer
 
 
 def main() -> int:

@@ -92,7 +92,7 @@ def main() -> int:
     parsed_wall, parsed_rss, _ = run_measured([str(go), "tool", "trace", "-d=parsed", str(path)])
 
     mode = "read" if args.no_model else "model"
-    our_wall, our_rss, raw = run_measured([sys.executable, "-c", _CHILD, str(path), mode], stdout=subprocess.PIPE)
+    _, our_rss, raw = run_measured([sys.executable, "-c", _CHILD, str(path), mode], stdout=subprocess.PIPE)
     ours = json.loads(raw)
     n = ours["events"]
     ours_s = ours["read_s"] + ours["model_s"]

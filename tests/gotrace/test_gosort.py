@@ -236,6 +236,7 @@ def go_permutations(go: str, tmp_path_factory: pytest.TempPathFactory) -> list[l
         capture_output=True,
         text=True,
         timeout=300,
+        check=False,
     )
     if build.returncode != 0:
         pytest.fail(f"go build failed:\n{build.stdout}\n{build.stderr}")
@@ -246,6 +247,7 @@ def go_permutations(go: str, tmp_path_factory: pytest.TempPathFactory) -> list[l
         [str(exe)],
         input="\n".join(lines) + "\n",
         capture_output=True,
+        check=False,
         text=True,
         timeout=120,
     )

@@ -191,9 +191,8 @@ def _pdqsort(data: list[Any], a: int, b: int, limit: int, less: _Less) -> None:
             hint = _INCREASING_HINT
 
         # The slice is likely already sorted.
-        if was_balanced and was_partitioned and hint == _INCREASING_HINT:
-            if _partial_insertion_sort(data, a, b, less):
-                return
+        if was_balanced and was_partitioned and hint == _INCREASING_HINT and _partial_insertion_sort(data, a, b, less):
+            return
 
         # Probably the slice contains many duplicate elements, partition the
         # slice into elements equal to and elements greater than the pivot.

@@ -23,4 +23,4 @@ def module() -> ModuleType | None:
             _MODULE = _korder
         except ImportError:
             _MODULE = False
-    return _MODULE or None
+    return _MODULE if isinstance(_MODULE, ModuleType) else None

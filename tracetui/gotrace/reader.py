@@ -394,7 +394,7 @@ class GoTraceReader:
                 # The compiled path takes as many common transitions as it can.
                 ran = kernel.run(frontier, columns, g_states, m_states, g, next_cpu, budget, scratch)
                 if ran:
-                    out.frombytes(memoryview(scratch)[: 4 * ran].cast("B"))
+                    out.frombytes(scratch.data[: 4 * ran].cast("B"))
                     budget -= ran - 1
                     continue
             bc = frontier[0]
