@@ -48,18 +48,20 @@ def partial_info(table: EventTable) -> dict[str, Any] | None:
     }
 
 
-def summary_json(trace: Trace, partial: dict[str, Any] | None = None) -> str:
-    """`tracetui summary --json`."""
+def summary_json(trace: Trace, partial: dict[str, Any] | None = None, show_injected: bool = False) -> str:
+    """`tracetui summary --json` (block, histograms and goroutine groups without the code
+    `tracetui record` added to the program unless `show_injected`)."""
     from tracetui.analysis.blocking import totals
 
     data = summary_stats(trace)
     from tracetui.analysis.histograms import latency_histograms
 
-    data["block"] = totals(trace)  # as go tool trace -pprof=net|sync|syscall|sched counts them
-    data["histograms"] = {name: h.as_json() for name, h in latency_histograms(trace).items()}
+    data["block"] = totals(trace, show_injected)  # as go tool trace -pprof=net|sync|syscall|sched counts them
+    hist = latency_histograms(trace, show_injected=show_injected)
+    data["histograms"] = {name: h.as_json() for name, h in hist.items()}
     from tracetui.analysis.goroutines import group_table
 
-    data["goroutine_groups"] = group_table(trace)
+    data["goroutine_groups"] = group_table(trace, show_injected)
     from tracetui.analysis.mmu import mmu_curve, series
 
     # go tool trace's default definition (STW, background mark workers, assists), then with sweeping too
@@ -89,6 +91,16 @@ def _gomaxprocs(v: object) -> str:
     return "?" if v is None else str(v)
 
 
+def _injected_note(trace: Trace, shown: bool) -> str:
+    """How many goroutines are `tracetui record`'s own, and whether the figures leave them out."""
+    n = len(trace.injected)
+    if not n:
+        return ""
+    if shown:
+        return f" ({n} of them tracetui record's own, included)"
+    return f" ({n} of them tracetui record's own, left out of the findings; --show-injected)"
+
+
 def _where(trace: Trace, stack: int, frames: int = 2) -> str:
     """The innermost frames of a stack: `runtime.chanrecv1 <- main.worker (main.go:42)`."""
     fr = trace.frames(stack)[:frames] if stack else []
@@ -115,9 +127,10 @@ def _mmu_finding(trace: Trace) -> str:
     return f"least in any window: {', '.join(parts)}; the worst 1 ms starts at {format_duration(at)}"
 
 
-def findings(trace: Trace) -> list[tuple[str, str]]:
+def findings(trace: Trace, show_injected: bool = False) -> list[tuple[str, str]]:
     """What to look at first: the longest pause, the worst scheduler latency, the stacks
-    that block most (as (title, text), sanitised)."""
+    that block most (as (title, text), sanitised; without the recorder's injected code
+    unless `show_injected`)."""
     from tracetui.analysis.blocking import PROFILES, by_stack, samples
 
     out: list[tuple[str, str]] = []
@@ -127,7 +140,7 @@ def findings(trace: Trace) -> list[tuple[str, str]]:
         kind = trace.string(int(stw.reason[i])) or "unknown kind"
         took = format_duration(int(stw.end[i] - stw.start[i]))
         out.append(("Longest stop-the-world", f"{took} ({kind}), at {format_duration(int(stw.start[i]))}"))
-    sched = samples(trace, PROFILES["sched"])
+    sched = samples(trace, PROFILES["sched"], show_injected)
     if len(sched):
         i = int(np.argmax(sched.delay))
         g = trace.goroutine_track(int(sched.goroutine[i]))
@@ -141,7 +154,7 @@ def findings(trace: Trace) -> list[tuple[str, str]]:
         out.append(("Mutator utilization", mmu_line))
     titles = {"sync": "Blocks most (sync)", "net": "Blocks most (network)", "syscall": "Blocks most (syscall)"}
     for kind, title in titles.items():
-        top = by_stack(samples(trace, PROFILES[kind]))
+        top = by_stack(samples(trace, PROFILES[kind], show_injected))
         if top:
             t = top[0]
             waits = f"{t.count:,} wait{'s' if t.count != 1 else ''}"
@@ -149,7 +162,9 @@ def findings(trace: Trace) -> list[tuple[str, str]]:
     return [(a, safe_text(b, keep_newlines=False)) for a, b in out]
 
 
-def print_summary(path: str, trace: Trace | EventTable, console: Console | None = None) -> None:
+def print_summary(
+    path: str, trace: Trace | EventTable, console: Console | None = None, show_injected: bool = False
+) -> None:
     """The short human report (of a model, or of a Go event table, modelled here)."""
     if isinstance(trace, EventTable):
         from tracetui.model.from_gotrace import build_model
@@ -167,7 +182,7 @@ def print_summary(path: str, trace: Trace | EventTable, console: Console | None 
         ("Duration", Text(format_duration(s["duration_ns"]))),
         ("Events", Text(f"{s['events']:,}")),
         ("GOMAXPROCS", Text(_gomaxprocs(s.get("gomaxprocs")))),
-        ("Goroutines", Text(f"{s['goroutines']:,}")),
+        ("Goroutines", Text(f"{s['goroutines']:,}{_injected_note(trace, show_injected)}")),
         ("Procs / threads", Text(f"{s['procs']} / {s['threads']}")),
         ("GC cycles", Text(f"{s['gc_cycles']:,}")),
         (
@@ -180,13 +195,13 @@ def print_summary(path: str, trace: Trace | EventTable, console: Console | None 
     ]
     for k, v in rows:
         grid.add_row(k, v)
-    found = findings(trace)
+    found = findings(trace, show_injected)
     if found:
         lead = Table.grid(padding=(0, 2))
         lead.add_column(style="bold yellow")
         lead.add_column()
-        for k, v in found:
-            lead.add_row(k, Text(v))
+        for title, text in found:
+            lead.add_row(title, Text(text))
         console.print(lead)
         console.print()
     console.print(grid)

@@ -11,6 +11,10 @@ unblock the unblocker's, for a create the creator's): the model's span stack.
 On the model this is: per goroutine, runs of touching spans in the state (transitions to
 the same state do not end a sample), kept when the run's first span has a wanted reason
 and a transition ends the run.
+
+A trace made by `tracetui record` has the recorder's own code in it (model/injected.py):
+unless asked (`show_injected`), its goroutines give no samples, nor do samples whose stack
+has its frames (G1 in the recorder's init and exit hook).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from weakref import WeakKeyDictionary
 
 import numpy as np
 
+from tracetui.model.injected import injected_stacks
 from tracetui.model.trace import State, Trace, TrackKind
 
 I64 = np.int64
@@ -70,26 +75,41 @@ class Samples:
         return int(self.delay.sum())
 
 
-_MEMO: WeakKeyDictionary[Trace, dict[tuple[str, State, str], Samples]] = WeakKeyDictionary()
+def hidden(trace: Trace, show_injected: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """What the analyses leave out: the goroutine ids of the recorder's injected code and a
+    bool per stack id, True for stacks with its frames (None: nothing to hide)."""
+    if show_injected:
+        return np.zeros(0, I64), None
+    mask = injected_stacks(trace.stacks, trace.strings)
+    return np.asarray(trace.injected, I64), (mask if mask.any() else None)
 
 
-def samples(trace: Trace, kind: ProfileKind) -> Samples:
+_MEMO: WeakKeyDictionary[Trace, dict[tuple[str, State, str, bool], Samples]] = WeakKeyDictionary()
+
+
+def samples(trace: Trace, kind: ProfileKind, show_injected: bool = False) -> Samples:
     """The samples of a profile, by goroutine id then time (computed once per model and
-    profile: the summary, the histograms and the screens share them)."""
+    profile: the summary, the histograms and the screens share them). The recorder's
+    injected code is left out unless `show_injected`."""
     memo = _MEMO.setdefault(trace, {})
-    key = (kind.name, kind.state, kind.description)  # "sync" the profile is not "sync" the reason
+    # "sync" the profile is not "sync" the reason
+    key = (kind.name, kind.state, kind.description, show_injected)
     if key not in memo:
-        memo[key] = _samples(trace, kind)
+        memo[key] = _samples(trace, kind, show_injected)
     return memo[key]
 
 
-def _samples(trace: Trace, kind: ProfileKind) -> Samples:
+def _samples(trace: Trace, kind: ProfileKind, show_injected: bool) -> Samples:
     strings = trace.strings.strings
     wanted = np.array([kind.wants(s) for s in strings] or [False], bool)
     g = trace.goroutines
     parts: list[tuple[np.ndarray, ...]] = []
     end_of_trace = int(trace.duration)
+    skip, overlay = hidden(trace, show_injected)
+    skip_row = np.isin(g.id, skip)
     for row in range(len(g)):
+        if skip_row[row]:
+            continue
         track = trace.tracks[int(g.track[row])]
         if track.kind != TrackKind.GOROUTINE or track.spans is None or not len(track.spans):
             continue
@@ -108,6 +128,8 @@ def _samples(trace: Trace, kind: ProfileKind) -> Samples:
         # A transition ends the run: another span follows (or a gap: the goroutine ended).
         closed = (last < len(sp) - 1) | ((ended >= 0) & (end == ended))
         keep = closed & wanted[sp.reason[first]]
+        if overlay is not None:
+            keep &= ~overlay[sp.stack[first]]
         if not keep.any():
             continue
         running = np.flatnonzero(state == State.RUNNING)
@@ -164,10 +186,10 @@ def by_stack(s: Samples) -> list[StackTotal]:
     return [StackTotal(int(ids[i]), int(delay[i]), int(count[i])) for i in order.tolist()]
 
 
-def totals(trace: Trace) -> dict[str, dict[str, int]]:
+def totals(trace: Trace, show_injected: bool = False) -> dict[str, dict[str, int]]:
     """`{net|sync|syscall|sched: {total_ns, count}}` for `summary --json`."""
     out = {}
     for name, kind in PROFILES.items():
-        s = samples(trace, kind)
+        s = samples(trace, kind, show_injected)
         out[name] = {"total_ns": s.total, "count": len(s)}
     return out

@@ -6,6 +6,11 @@ to its exit (or the end of the trace): execution, sched wait (runnable), block t
 reason, syscall execution and syscall block (the part after its P was taken away), the
 unknown rest, and the special ranges (GC mark assist, GC incremental sweep). A wait for
 "forever" ends the goroutine, as in Go.
+
+A trace made by `tracetui record` has the recorder's own code in it (model/injected.py):
+unless asked (`show_injected`), its goroutines are left out, and so is the time another
+goroutine spent waiting, runnable or in a syscall at a stack with its frames (G1 in the
+recorder's init and exit hook), from the breakdown and the total alike.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from tracetui.analysis.blocking import hidden
 from tracetui.model.trace import State, Trace
 
 I64 = np.int64
@@ -71,7 +77,7 @@ class Group:
     rows: np.ndarray  # rows of GoroutineStats
 
 
-def _steal_times(trace: Trace) -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+def _steal_times(trace: Trace) -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
     """Per P track: (start, end, goroutine) of its spans holding a goroutine in a syscall,
     and the time the P went idle right after each (-1: it did not)."""
     out = {}
@@ -87,13 +93,16 @@ def _steal_times(trace: Trace) -> dict[int, tuple[np.ndarray, np.ndarray, np.nda
         idle = (sys + 1 < len(flat)) & (flat.state[nxt] == State.IDLE) & (flat.start[nxt] == flat.end[sys])
         steal = np.where(idle, flat.start[nxt], -1)
         out[int(k)] = (flat.start[sys], flat.end[sys], flat.arg[sys].astype(I64), steal)
-    return out  # type: ignore[return-value]
+    return out
 
 
-def goroutine_stats(trace: Trace) -> GoroutineStats:
-    """Go's GoroutineSummary numbers for every goroutine of the trace."""
+def goroutine_stats(trace: Trace, show_injected: bool = False) -> GoroutineStats:
+    """Go's GoroutineSummary numbers for every goroutine of the trace (bar the recorder's
+    injected ones unless `show_injected`)."""
     g = trace.goroutines
-    n = len(g)
+    skip, overlay = hidden(trace, show_injected)
+    rows = np.flatnonzero(~np.isin(g.id, skip))
+    n = int(rows.size)
     strings = trace.strings.strings
     end_of_trace = int(trace.duration)
     creation = np.zeros(n, I64)
@@ -103,16 +112,16 @@ def goroutine_stats(trace: Trace) -> GoroutineStats:
     steals = _steal_times(trace)
     names = []
     forever = {i for i, s in enumerate(strings) if s == "forever"}
-    for row in range(n):
-        track = trace.tracks[int(g.track[row])]
+    for row, grow in enumerate(rows.tolist()):
+        track = trace.tracks[int(g.track[grow])]
         names.append(track.group)
         sp = track.spans.flat if track.spans is not None else None
         if sp is None or not len(sp):
             continue
-        gid = int(g.id[row])
+        gid = int(g.id[grow])
         st, start, stop, reason = sp.state, sp.start, sp.end, sp.reason
         creation[row] = int(start[0])
-        ended = int(g.ended[row])
+        ended = int(g.ended[grow])
         # A wait "forever" is the goroutine's end.
         fw = np.flatnonzero((st == State.WAITING) & np.isin(reason, list(forever))) if forever else np.zeros(0, I64)
         last = len(sp)
@@ -123,6 +132,11 @@ def goroutine_stats(trace: Trace) -> GoroutineStats:
         end[row] = ended
         total[row] = (ended if ended >= 0 else end_of_trace) - creation[row]
         dur = stop - start
+        if overlay is not None:  # the recorder's waits and syscalls on this goroutine
+            out = (st != State.RUNNING) & overlay[sp.stack[:last]]
+            if out.any():
+                total[row] -= int(dur[out].sum())
+                st = np.where(out, np.uint8(255), st)
         ex[row] = int(dur[st == State.RUNNING].sum())
         sw[row] = int(dur[st == State.RUNNABLE].sum())
         w = np.flatnonzero(st == State.WAITING)
@@ -148,12 +162,12 @@ def goroutine_stats(trace: Trace) -> GoroutineStats:
             else:  # Go's snapshot of a syscall still open at the end counts it twice
                 sc[row] += e - s
                 sw[row] += e - stolen
-    stats = GoroutineStats(g.id.astype(I64), names, creation, end, total, ex, sw, sc, sb, block)
-    stats.ranges = _range_times(trace, stats)
+    stats = GoroutineStats(g.id[rows].astype(I64), names, creation, end, total, ex, sw, sc, sb, block)
+    stats.ranges = _range_times(trace, stats, overlay)
     return stats
 
 
-def _range_times(trace: Trace, stats: GoroutineStats) -> dict[str, np.ndarray]:
+def _range_times(trace: Trace, stats: GoroutineStats, overlay: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Time of each goroutine in mark assists (its own ranges), stop-the-world pauses it
     started (per kind) and incremental sweeps (the P's ranges, charged to the goroutine
     running on the P when the sweep began)."""
@@ -165,9 +179,11 @@ def _range_times(trace: Trace, stats: GoroutineStats) -> dict[str, np.ndarray]:
         ok = (rows < n) & (stats.id[np.minimum(rows, n - 1)] == a.arg)
         out[ASSIST] = np.bincount(rows[ok], weights=(a.end - a.start)[ok], minlength=n).astype(I64)
     stw = trace.stw  # the goroutine that stopped the world is in the range
-    if len(stw):
+    if len(stw) and n:
         rows = np.searchsorted(stats.id, stw.arg)
         ok = (rows < n) & (stats.id[np.minimum(rows, n - 1)] == stw.arg)
+        if overlay is not None:  # the recorder's trace.Start
+            ok &= ~overlay[stw.stack]
         for r in np.unique(stw.reason[ok]).tolist():
             sel = ok & (stw.reason == r)
             name = f"stop-the-world ({trace.string(int(r))})"
@@ -205,9 +221,9 @@ def groups(stats: GoroutineStats) -> list[Group]:
     return out
 
 
-def group_table(trace: Trace) -> list[dict[str, object]]:
+def group_table(trace: Trace, show_injected: bool = False) -> list[dict[str, object]]:
     """`summary --json`'s goroutine_groups: per start function, count and the breakdown."""
-    stats = goroutine_stats(trace)
+    stats = goroutine_stats(trace, show_injected)
     out = []
     for grp in groups(stats):
         sums: dict[str, int] = {}

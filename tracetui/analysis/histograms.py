@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tracetui.analysis.blocking import PROFILES, ProfileKind, samples
+from tracetui.analysis.blocking import PROFILES, ProfileKind, hidden, samples
 from tracetui.model.trace import State, Trace, TrackKind
 
 QUANTILES = (("p50_ns", 0.50), ("p90_ns", 0.90), ("p99_ns", 0.99), ("p999_ns", 0.999))
@@ -83,10 +83,11 @@ def _on_track(trace: Trace, name: str, start: np.ndarray, duration: np.ndarray) 
     return Occurrences(np.full(start.shape, k, np.int64), start.astype(np.int64), duration.astype(np.int64))
 
 
-def occurrences(trace: Trace) -> dict[str, Occurrences]:
-    """The rows behind each histogram of `latency_histograms`, by the same names."""
+def occurrences(trace: Trace, show_injected: bool = False) -> dict[str, Occurrences]:
+    """The rows behind each histogram of `latency_histograms`, by the same names (the
+    recorder's injected code left out unless `show_injected`: see analysis/blocking.py)."""
     out: dict[str, Occurrences] = {}
-    sched = samples(trace, PROFILES["sched"])
+    sched = samples(trace, PROFILES["sched"], show_injected)
     out["sched_latency"] = _of_goroutines(trace, sched.goroutine, sched.start, sched.delay)
     stw = trace.stw
     out["stw"] = _on_track(trace, "STW", stw.start, stw.end - stw.start)
@@ -95,26 +96,29 @@ def occurrences(trace: Trace) -> dict[str, Occurrences]:
         out[f"stw_{trace.string(int(r)) or 'unknown'}"] = _on_track(
             trace, "STW", stw.start[sel], stw.end[sel] - stw.start[sel]
         )
-    sys = samples(trace, PROFILES["syscall"])
+    sys = samples(trace, PROFILES["syscall"], show_injected)
     out["syscall"] = _of_goroutines(trace, sys.goroutine, sys.start, sys.delay)
     out["gc"] = _on_track(trace, "GC", trace.gc.start, trace.gc.end - trace.gc.start)
     every_wait = ProfileKind("block", State.WAITING, lambda r: True, "blocked, any reason")
-    waits = samples(trace, every_wait)
+    waits = samples(trace, every_wait, show_injected)
     for r in np.unique(waits.reason).tolist():
         sel = waits.reason == r
         out[f"block_{trace.string(int(r)) or 'unknown'}"] = _of_goroutines(
             trace, waits.goroutine[sel], waits.start[sel], waits.delay[sel]
         )
     regions = trace.regions
-    out["region"] = _of_goroutines(trace, regions.g, regions.start, regions.end - regions.start)
+    mine = ~np.isin(regions.g, hidden(trace, show_injected)[0])
+    out["region"] = _of_goroutines(trace, regions.g[mine], regions.start[mine], (regions.end - regions.start)[mine])
     tasks = trace.tasks
     out["task"] = Occurrences(np.full(len(tasks), -1, np.int64), tasks.start, tasks.end - tasks.start)
     return out
 
 
-def latency_histograms(trace: Trace, occ: dict[str, Occurrences] | None = None) -> dict[str, Histogram]:
+def latency_histograms(
+    trace: Trace, occ: dict[str, Occurrences] | None = None, show_injected: bool = False
+) -> dict[str, Histogram]:
     """sched_latency (runnable until running) and syscall as their profiles count them,
     stw (and stw_<kind>), gc (mark phases), block_<reason> (each block reason, finished
     waits as the profiles count them), region and task (user annotations)."""
-    occ = occ if occ is not None else occurrences(trace)
+    occ = occ if occ is not None else occurrences(trace, show_injected)
     return {name: histogram(o.duration) for name, o in occ.items()}

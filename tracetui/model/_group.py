@@ -216,7 +216,7 @@ class Tally:
 def interval_lanes(start: np.ndarray, end: np.ndarray, dtype: type = np.int64) -> np.ndarray:
     """Greedy interval partitioning in order: the lowest free lane of each interval. With
     intervals sorted by start, merging the lanes by (start, lane) restores their order."""
-    lane = np.zeros(start.size, dtype)
+    lane: np.ndarray = np.zeros(start.size, dtype)
     free: list[int] = []
     busy: list[tuple[int, int]] = []  # (end, lane)
     nlanes = 0

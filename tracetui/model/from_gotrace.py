@@ -59,6 +59,7 @@ from tracetui.model._group import (
     shrink,
     stable_order,
 )
+from tracetui.model.injected import injected_goroutines, injected_stacks
 from tracetui.model.trace import (
     I64,
     Counter,
@@ -599,10 +600,12 @@ class _GoroutineStream:
     goroutine its transitions (X->X status repeats excluded) in row order, then `finish`
     merges and tiles them, and derives the goroutine table and the flows."""
 
-    def __init__(self, tb: _Table, id_dtype: npt.DTypeLike) -> None:
+    def __init__(self, tb: _Table, id_dtype: npt.DTypeLike, overlay: np.ndarray) -> None:
         self.tb, self.id_dtype = tb, id_dtype
         self.tally = Tally(count=0, first=tb.n)  # first: row of the first transition
         self.nsrc = 0
+        # Stacks with frames of record's overlay (None: there are none, as in most traces).
+        self.overlay = overlay if overlay.any() else None
 
     def count(self, c: _Chunk) -> None:
         k = self.tally.index(c.gt.gid)[c.gt.frm != c.gt.to]
@@ -621,6 +624,7 @@ class _GoroutineStream:
         # A first transition from a real state: a span in it from the trace start (lead slot).
         self.pro = (self.ffrom != _UND) & (self.ffrom != _NEX) & (self.ffrom < 6)
         self.root_row = np.full(len(dg), tb.n, np.int64)  # row of the first transition with its own stack
+        self.user_row = np.full(len(dg), tb.n, np.int64)  # ... whose stack has no overlay frame
         self.lay = Layout(counts, self.pro.astype(I64))
         L, idt = self.lay.size, self.id_dtype
         self.cols: dict[str, np.ndarray] = {
@@ -636,12 +640,16 @@ class _GoroutineStream:
         pos = self.lay.place(self.dg.index(gt.gid))
         cols["start"][pos] = tb.ts(gt.row)
         cols["state"][pos] = gt.to
-        cols["reason"][pos], own = _reason_stack(tb, gt.typ, gt.row, self.id_dtype)
+        cols["reason"][pos], own_stack = _reason_stack(tb, gt.typ, gt.row, self.id_dtype)
+        own = own_stack
         # A span keeps the stack of the event that began it (as Go's profiles file a sample
         # under); a goroutine is named from its first transition's own stack.
         cols["stack"][pos] = _stack_arg(tb, np.take(_G_EVENT_STACK_ARG, gt.typ), gt.row, self.id_dtype)
         nz = np.flatnonzero(own)
         np.minimum.at(self.root_row, self.dg.index(gt.gid[nz]), gt.row[nz])
+        if self.overlay is not None:
+            nz = nz[~self.overlay[own_stack[nz]]]
+            np.minimum.at(self.user_row, self.dg.index(gt.gid[nz]), gt.row[nz])
         cols["arg"][pos] = _goroutine_arg(tb, gt, cols["arg"].dtype)
         s = np.flatnonzero(np.take(_FLOW_SRC, gt.typ))
         w = self.nsrc
@@ -658,6 +666,8 @@ class _GoroutineStream:
         flows = _flow_sources(tb, lay, cols, self.src_pos, self.src_row)
         del self.src_pos, self.src_row
         gtab.func = _root_funcs(tb, table, self.root_row)
+        if self.overlay is not None:
+            _user_root_funcs(tb, table, gtab.func, self.root_row, self.user_row, self.overlay)
         cols = _merge_runs(cols, ("state", "reason", "stack"))
         del self.cols
         st = cols["state"]
@@ -756,6 +766,26 @@ def _root_funcs(tb: _Table, table: EventTable, root_row: np.ndarray) -> np.ndarr
     root = np.array([st.frame_func[st.stacks[s][-1]] if st.stacks[s] else 0 for s in usid.tolist()], np.int32)
     func_of[k] = root[inv.reshape(-1)]
     return func_of
+
+
+def _user_root_funcs(
+    tb: _Table, table: EventTable, func: np.ndarray, root_row: np.ndarray, user_row: np.ndarray, overlay: np.ndarray
+) -> None:
+    """Goroutines first seen in record's overlay (G1 when the trace starts in its init, whose
+    root frame is then runtime.doInit1) are named from their first stack without overlay
+    frames; if they have none and were in a package init, `main.main` (G1, as Go names it in
+    other traces). Goroutines whose every stack is the overlay's keep their name."""
+    k = np.flatnonzero(root_row < tb.n)
+    rows = root_row[k]
+    first = _stack_arg(tb, np.take(_G_STACK_ARG, tb.typ[rows]), rows, np.int64)
+    k = k[overlay[first]]
+    user = k[user_row[k] < tb.n]
+    func[user] = _root_funcs(tb, table, user_row[user])
+    rest = k[user_row[k] >= tb.n]
+    strings = table.strings.strings
+    init = rest[[strings[f].startswith("runtime.doInit") for f in func[rest].tolist()]]
+    if init.size:
+        func[init] = table.strings.intern("main.main")
 
 
 def _first_spans(
@@ -1019,12 +1049,16 @@ def build_model(table: EventTable) -> Trace:
     Go's GoroutineSummary.Name), then GC ("GC" mark phases, "STW"), counters (heap in use,
     heap goal, GOMAXPROCS, goroutines running/runnable/waiting/syscall, threads running/in
     syscall), task lanes, per-goroutine region tracks (nested, with depth), CPU samples.
+    A trace made by `tracetui record` names G1 from its first stack outside the recorder's
+    init, and lists the recorder's goroutines in `injected` (see model/injected.py).
     """
     tb = _Table(table)
     n = tb.n
     tracks: list[Track] = []
     id_dtype = np.int32 if max(len(table.strings), len(table.stacks.stacks)) < 1 << 31 else np.int64
-    gstream, pstream, ustream = _GoroutineStream(tb, id_dtype), _ProcStream(tb), _UtilizationStream(tb, table)
+    overlay = injected_stacks(table.stacks, table.strings)
+    gstream, pstream = _GoroutineStream(tb, id_dtype, overlay), _ProcStream(tb)
+    ustream = _UtilizationStream(tb, table)
     _stream(tb, gstream, pstream, ustream)
     go = gstream.finish(table)
     procs, dp = pstream.finish()
@@ -1127,6 +1161,7 @@ def build_model(table: EventTable) -> Trace:
         )
         tracks.append(Track(TrackKind.CPU, 0, "CPU samples", "CPU", instants=inst))
 
+    g = goroutines
     return Trace(
         version=table.version,
         base_time=tb.base,
@@ -1159,6 +1194,7 @@ def build_model(table: EventTable) -> Trace:
         utilization=util,
         utilization_sweep=util_sweep,
         error=table.error,
+        injected=injected_goroutines(g.id, g.creator, g.create_stack, g.start_stack, overlay),
     )
 
 
