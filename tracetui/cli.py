@@ -33,6 +33,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fail-on", action="append", default=[], metavar="RULE",
                    help="exit 1 when a histogram breaches RULE, e.g. 'sched_latency.p99>5ms', 'stw.max>1ms' "
                         "(repeatable; names as in the JSON's histograms), or the MMU at a window: 'mmu.10ms<0.5'")  # fmt: skip
+    p.add_argument("--show-injected", action="store_true", help="include the code tracetui record added to it")
     p.set_defaults(func=_cmd_summary)
 
     p = sub.add_parser("view", help="open the timeline (press ? inside for the keys)")
@@ -117,6 +118,7 @@ def _build_parser() -> argparse.ArgumentParser:
         help="network, synchronization or syscall blocking, or scheduler latency",
     )
     p.add_argument("-o", "--output", metavar="FILE", help="the profile to write (default TRACE-TYPE.pb.gz)")
+    p.add_argument("--show-injected", action="store_true", help="include the code tracetui record added to it")
     p.set_defaults(func=_cmd_pprof)
 
     p = sub.add_parser("dump", help="print every event as `go tool trace -d=parsed` does")
@@ -203,15 +205,16 @@ def _cmd_summary(args: argparse.Namespace) -> int:
     rules = [parse_rule(r) for r in args.fail_on]  # bad rules fail before the trace is read
     trace, partial = _load_model(args.trace)
     if args.json:
-        sys.stdout.write(report.summary_json(trace, partial) + "\n")
+        sys.stdout.write(report.summary_json(trace, partial, args.show_injected) + "\n")
     else:
-        report.print_summary(args.trace, trace)
+        report.print_summary(args.trace, trace, show_injected=args.show_injected)
     if rules:
         from tracetui.analysis.histograms import latency_histograms
         from tracetui.analysis.mmu import mmu, series
         from tracetui.sanitize import safe_text
 
-        failed = breaches(rules, latency_histograms(trace), lambda name, w: mmu(series(trace, name == "mmu_sweep"), w))
+        hist = latency_histograms(trace, show_injected=args.show_injected)
+        failed = breaches(rules, hist, lambda name, w: mmu(series(trace, name == "mmu_sweep"), w))
         if failed:
             print(
                 f"tracetui: {safe_text(args.trace, keep_newlines=False)}: threshold breached: "
@@ -289,7 +292,7 @@ def _cmd_pprof(args: argparse.Namespace) -> int:
 
     trace, _ = _load_model(args.trace)
     out = args.output or f"{os.path.splitext(os.path.basename(args.trace))[0]}-{args.kind}.pb.gz"
-    s = samples(trace, PROFILES[args.kind])
+    s = samples(trace, PROFILES[args.kind], args.show_injected)
     try:
         with open(out, "wb") as f:
             f.write(profile_bytes(trace, s))
