@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tracetui.gotrace.events import EventTable
-from tracetui.model.trace import Trace
+from tracetui.model.trace import Trace, TrackKind
 from tracetui.sanitize import safe_text
 from tracetui.units import format_bytes, format_duration
 
@@ -23,7 +23,8 @@ def summary_stats(trace: Trace) -> dict[str, Any]:
     pauses, duration, GOMAXPROCS (last, max) and the trace format's Go version."""
     dur = trace.stw.end - trace.stw.start
     procs = np.asarray(trace.gomaxprocs.value, np.int64)
-    return {
+    gmp = {"last": int(procs[-1]) if procs.size else 0, "max": int(procs.max()) if procs.size else 0}
+    out: dict[str, Any] = {
         "events": int(trace.events),
         "goroutines": len(trace.goroutines),
         "procs": len(trace.proc_ids),
@@ -31,9 +32,23 @@ def summary_stats(trace: Trace) -> dict[str, Any]:
         "gc_cycles": int(np.count_nonzero(trace.gc.arg >= 0)),
         "stw": {"count": int(dur.size), "total_ns": int(dur.sum()), "max_ns": int(dur.max()) if dur.size else 0},
         "duration_ns": int(trace.duration),
-        "gomaxprocs": {"last": int(procs[-1]) if procs.size else 0, "max": int(procs.max()) if procs.size else 0},
-        "go_version": f"1.{trace.version}" if trace.version else "unknown",
+        "gomaxprocs": gmp,
+        "go_version": trace.go_version.removeprefix("go") or (f"1.{trace.version}" if trace.version else "unknown"),
+        "source": trace.source,
     }
+    if trace.source == "godebug":  # events = runtime lines; Ps, threads and runnable goroutines as schedtrace saw them
+        out |= {"procs": gmp["max"], "threads": _host_max(trace, "Threads"),
+                "runnable_goroutines": _host_max(trace, "Runnable goroutines", "Runnable goroutines (global run queue)")}  # fmt: skip
+    return out
+
+
+def _host_max(trace: Trace, *names: str) -> int:
+    """The largest value of the first HOST counter with one of these names (record/godebugmodel.py's), or 0."""
+    for name in names:
+        for t in trace.tracks:
+            if t.kind == TrackKind.HOST and t.name == name and t.counter is not None and len(t.counter):
+                return int(np.max(t.counter.value))
+    return 0
 
 
 def partial_info(table: EventTable) -> dict[str, Any] | None:
@@ -176,14 +191,24 @@ def print_summary(
     grid.add_column(style="bold")
     grid.add_column()
     stw = s["stw"]
+    godebug = trace.source == "godebug"
+    version = "unknown (not a Go trace)"
+    if trace.go_version:
+        version = f"{safe_text(trace.go_version, keep_newlines=False)} (the binary's build info)"
+    elif trace.version:
+        version = f"go{s['go_version']} trace format"
     rows = [
         ("Trace", Text(safe_text(path, keep_newlines=False))),
-        ("Go version", Text(f"go{s['go_version']} trace format" if trace.version else "unknown (not a Go trace)")),
+        ("Go version", Text(version)),
         ("Duration", Text(format_duration(s["duration_ns"]))),
-        ("Events", Text(f"{s['events']:,}")),
+        ("GODEBUG runtime lines" if godebug else "Events", Text(f"{s['events']:,}")),
         ("GOMAXPROCS", Text(_gomaxprocs(s.get("gomaxprocs")))),
-        ("Goroutines", Text(f"{s['goroutines']:,}{_injected_note(trace, show_injected)}")),
-        ("Procs / threads", Text(f"{s['procs']} / {s['threads']}")),
+        ("Runnable goroutines", Text(f"{s['runnable_goroutines']:,} at most (run queues, schedtrace)"))
+        if godebug
+        else ("Goroutines", Text(f"{s['goroutines']:,}{_injected_note(trace, show_injected)}")),
+        ("Ps / threads", Text(f"{s['procs']} / {s['threads']} at most (schedtrace)"))
+        if godebug
+        else ("Procs / threads", Text(f"{s['procs']} / {s['threads']}")),
         ("GC cycles", Text(f"{s['gc_cycles']:,}")),
         (
             "Stop-the-world",

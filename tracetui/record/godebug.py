@@ -78,9 +78,12 @@ class RuntimeLog:
 
     sched: dict[str, array] = field(default_factory=lambda: {k: array("q") for k in (
         "ts", "ms", "gomaxprocs", "idleprocs", "threads", "spinning", "idlethreads", "runqueue")})  # fmt: skip
-    prunq: dict[str, array] = field(default_factory=lambda: {k: array("q") for k in ("ts", "p", "n")})
-    pstat: dict[str, array] = field(default_factory=lambda: {k: array("q") for k in ("ts", "p", "status", "n")})
-    gstat: dict[str, array] = field(default_factory=lambda: {k: array("q") for k in ("ts", "g", "status", "reason")})
+    # Run queues and scheddetail's P and G lines; `dump` = the row of their SCHED line in `sched`.
+    prunq: dict[str, array] = field(default_factory=lambda: {k: array("q") for k in ("ts", "p", "n", "dump")})
+    pstat: dict[str, array] = field(default_factory=lambda: {k: array("q") for k in ("ts", "p", "status", "n",
+                                                                                      "dump")})  # fmt: skip
+    gstat: dict[str, array] = field(default_factory=lambda: {k: array("q") for k in ("ts", "g", "status", "reason",
+                                                                                      "dump")})  # fmt: skip
     gc: dict[str, array] = field(default_factory=lambda: {k: array("q") for k in (
         "ts", "num", "at_us", "c1", "c2", "c3", "h0", "h1", "h2", "goal", "procs", "forced")})  # fmt: skip
     reasons: dict[bytes, int] = field(default_factory=lambda: {b"": 0})
@@ -103,22 +106,22 @@ class RuntimeLog:
             self._dump_ts = ts
             if m.group(9) is not None:
                 for p, n in enumerate(m.group(9).split()):
-                    for k, v in zip(("ts", "p", "n"), (ts, p, int(n))):
+                    for k, v in zip(("ts", "p", "n", "dump"), (ts, p, int(n), len(self.sched["ts"]) - 1)):
                         self.prunq[k].append(v)
         elif m := GC.fullmatch(line):
             g = m.groups()
-            vals = [ts, int(g[0]), int(float(g[1]) * 1e6), _ms_ns(g[3]), _ms_ns(g[4]), _ms_ns(g[5]),
+            vals = [ts, int(g[0]), round(float(g[1]) * 1e6), _ms_ns(g[3]), _ms_ns(g[4]), _ms_ns(g[5]),
                     int(g[6]), int(g[7]), int(g[8]), int(g[9]), int(g[10]), int(g[11] is not None)]  # fmt: skip
             for k, v in zip(self.gc, vals):
                 self.gc[k].append(v)
         elif m := PLINE.fullmatch(line):
-            for k, v in zip(("ts", "p", "status", "n"), (getattr(self, "_dump_ts", ts), int(m.group(1)),
-                                                         int(m.group(2)), int(m.group(3)))):  # fmt: skip
+            for k, v in zip(("ts", "p", "status", "n", "dump"), (getattr(self, "_dump_ts", ts), int(m.group(1)),
+                                                                 int(m.group(2)), int(m.group(3)), self._dump())):  # fmt: skip
                 self.pstat[k].append(v)
         elif m := GLINE.fullmatch(line):
             rid = self.reasons.setdefault(m.group(3), len(self.reasons))
-            for k, v in zip(("ts", "g", "status", "reason"), (getattr(self, "_dump_ts", ts), int(m.group(1)),
-                                                              int(m.group(2)), rid)):  # fmt: skip
+            for k, v in zip(("ts", "g", "status", "reason", "dump"), (getattr(self, "_dump_ts", ts), int(m.group(1)),
+                                                                      int(m.group(2)), rid, self._dump())):  # fmt: skip
                 self.gstat[k].append(v)
         elif MLINE.fullmatch(line):
             self.mlines += 1
@@ -127,9 +130,13 @@ class RuntimeLog:
         self.lines += 1
         return True
 
+    def _dump(self) -> int:
+        """The row of the SCHED line a P or G line belongs to (-1: none yet)."""
+        return len(self.sched["ts"]) - 1
+
 
 def _ms_ns(text: bytes) -> int:
-    return int(float(text) * 1e6)
+    return round(float(text) * 1e6)
 
 
 class Demux:
