@@ -1,5 +1,5 @@
 """A prebuilt Go binary: GODEBUG schedtrace/gctrace on its stderr, split from the program's
-own output, as sampled runtime tracks (no rebuild, no execution trace)."""
+own output, made a model (record/godebugmodel.py; no rebuild, no execution trace)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ import os
 import shutil
 
 from tracetui.errors import TracetuiError
+from tracetui.record.buildinfo import go_version_of
 from tracetui.record.child import Child
 from tracetui.record.godebug import Demux
-from tracetui.record.godebugtracks import encode_runtime
+from tracetui.record.godebugmodel import godebug_model
+from tracetui.record.hosttracks import section
 from tracetui.record.options import RecordOptions
 from tracetui.record.output import check_writable, default_output, note, sidecar
 from tracetui.record.session import Session
@@ -44,8 +46,10 @@ def record_binary(opts: RecordOptions, session: Session) -> int:
     env["GODEBUG"], show, period = godebug_for(opts, env)
     rfd, wfd = os.pipe2(os.O_CLOEXEC)
     demux = Demux(rfd, log_path, show_runtime=show)
+    pids: list[int] = []
 
     def started(child: Child) -> None:
+        pids.append(child.pid)
         os.close(wfd)
         demux.start()
         session.started(child)
@@ -69,7 +73,12 @@ def record_binary(opts: RecordOptions, session: Session) -> int:
         if per_dump > MANY_GOROUTINES:
             note(f"scheddetail listed {per_dump:,.0f} goroutines a dump: each costs a write under the scheduler "
                  "lock; drop --scheddetail or raise --schedtrace")  # fmt: skip
-    packets, next_uuid = encode_runtime(log, period)
+    samples = session.samples()
+    pid = pids[0] if pids else 0
+    name = (samples.process_names.get(pid) if samples is not None else None) or os.path.basename(exe)
+    path = exe if os.sep in exe else shutil.which(exe) or exe
+    model = godebug_model(log, section=section(name, pid), go_version=go_version_of(path) or "", period_ms=period,
+                          start_ns=result.start_ns, end_ns=result.end_ns)  # fmt: skip
     fixed = f", {log.repaired:,} put back together after program output cut them" if log.repaired else ""
-    session.write_packets(out, packets, next_uuid, f"{log.lines:,} runtime lines{fixed}; they are in {log_path}")
+    session.write_model(out, model, f"{log.lines:,} runtime lines{fixed}; they are in {log_path}")
     return result.exit_status

@@ -63,9 +63,11 @@ def _changes(ts: np.ndarray, value: np.ndarray) -> Counter:
     return Counter(ts[keep].astype(I64), value[keep])
 
 
-def _no_overlap(start: np.ndarray, end: np.ndarray) -> np.ndarray:
-    """Ends cut at the next start (rounded clock fields must not overlap the next span)."""
-    return np.minimum(end, np.r_[start[1:], np.iinfo(I64).max]) if end.size else end
+def _sequential(at: np.ndarray, took: np.ndarray) -> np.ndarray:
+    """Starts of cycles that follow one another: each at its `@T` (printed in whole ms, so
+    up to 1 ms early) or when the previous one ended, whichever is later."""
+    before = np.r_[0, np.cumsum(took)[:-1]] if took.size else took  # time taken by the earlier cycles
+    return before + np.maximum.accumulate(at - before) if at.size else at
 
 
 def godebug_model(log: RuntimeLog, *, section: str, go_version: str = "", period_ms: int = 1000,
@@ -79,14 +81,15 @@ def godebug_model(log: RuntimeLog, *, section: str, go_version: str = "", period
     at, c1, c2, c3 = (log.np("gc", k) for k in ("at_us", "c1", "c2", "c3"))
     at = at * 1000
     sched0 = _origin(sarr, sms * 1_000_000, start_ns)
-    gc0 = _origin(garr, at + c1 + c2 + c3, start_ns)
+    gc0 = _origin(garr, at + c1 + c2 + c3, start_ns)  # (before the cycles' sequential placement)
     known = [t for t in (start_ns, sched0, gc0) if t is not None]
     base = min(known) if known else 0
     sched_t = (sched0 or 0) - base + sms * 1_000_000  # each SCHED line's time
     gstart = (gc0 or 0) - base + at
     order = np.argsort(gstart, kind="stable")
     gstart, c1, c2, c3 = gstart[order], c1[order], c2[order], c3[order]
-    gend = _no_overlap(gstart, gstart + c1 + c2 + c3)
+    gstart = _sequential(gstart, c1 + c2 + c3)
+    gend = gstart + c1 + c2 + c3
     last = max(int(sched_t.max(initial=0)), int(gend.max(initial=0)))
     duration = max(last, (end_ns - base) if end_ns is not None else 0)
 
@@ -145,7 +148,7 @@ def godebug_model(log: RuntimeLog, *, section: str, go_version: str = "", period
             sel = qp == p
             counter(f"P{p} run queue", sched_t[qd[sel]], qn[sel])
     period = period_ms * 1_000_000
-    nxt = np.r_[sched_t[1:], sched_t[-1] + period] if sarr.size else sched_t
+    nxt = np.minimum(np.r_[sched_t[1:], sched_t[-1] + period], duration) if sarr.size else sched_t
     pd, pp, pst = log.np("pstat", "dump"), log.np("pstat", "p"), log.np("pstat", "status")
     pstate, preason = _lookup(pst, P_STATES, strings)
     for p in np.unique(pp[pd >= 0]).tolist():

@@ -153,12 +153,12 @@ def bare_trace(*, base_time: int, duration: int, strings: StringTable, tracks: l
     )  # fmt: skip
 
 
-def host_model(s: Samples) -> Trace:
-    """A recording without a Go trace (plain mode): only the sampler's tracks, source
-    "host", over the sampling span."""
+def host_model(s: Samples, *, tracks: bool = True) -> Trace:
+    """A recording without a Go trace (plain mode): the sampler's tracks alone (or none,
+    for the caller to add), source "host", over the sampling span."""
     strings = StringTable()
     base = int(s.start_ns)
     duration = max(int(s.end_ns) - base, 0)
-    tracks = host_tracks(s, base, strings, duration=duration)
-    return bare_trace(base_time=base, duration=duration, strings=strings, tracks=tracks, source="host",
+    return bare_trace(base_time=base, duration=duration, strings=strings, source="host",
+                      tracks=host_tracks(s, base, strings, duration=duration) if tracks else [],
                       events=len(s) + int(s.pts.size))  # fmt: skip

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field
 
 from tracetui.errors import TracetuiError
-from tracetui.model.trace import Trace
+from tracetui.model.trace import Trace, Track, TrackKind
 from tracetui.record.child import Child, ChildResult
 from tracetui.record.options import RecordOptions
 from tracetui.record.output import Converted, convert, note
@@ -34,11 +34,14 @@ class Session:
             self._sampler = None
         return self._samples
 
-    def _extra(self, model: Trace) -> bytes:
-        from tracetui.record.proctracks import encode_samples, uuid_after
+    def _extra(self, model: Trace) -> list[Track]:
+        """The sampler's HOST tracks for this model (its clock, within its span)."""
+        from tracetui.record.hosttracks import host_tracks, next_host_id
 
         s = self.samples()
-        return encode_samples(s, uuid_after(model)) if s is not None else b""
+        if s is None:
+            return []
+        return host_tracks(s, model.base_time, model.strings, duration=model.duration, first_id=next_host_id(model))
 
     def finish(self, result: ChildResult | None, traces: list[tuple[str, str | None]]) -> None:
         """Write each (pftrace, raw Go trace or None) pair; the sampler's tracks go in each."""
@@ -53,31 +56,28 @@ class Session:
         if not self.written:
             note("nothing was recorded")
 
-    def write_packets(self, pftrace: str, packets: bytes, next_uuid: int, what: str) -> None:
-        """Write a file of our own packets (uuids below next_uuid) plus the sampler's."""
-        from tracetui.record.proctracks import encode_samples
+    def write_model(self, pftrace: str, model: Trace, what: str) -> None:
+        """Write a model of our own (GODEBUG, the sampler alone) with the sampler's tracks."""
+        from tracetui.perfetto.writer import write_trace
+        from tracetui.record.hosttracks import with_host
 
-        s = self.samples()
-        data = packets + (encode_samples(s, next_uuid) if s is not None else b"")
-        if not data:
+        with_host(model, self._extra(model))
+        if not model.events and not any(t.kind == TrackKind.HOST for t in model.tracks):
             note("nothing was recorded")
             return
         try:
-            with open(pftrace, "wb") as f:
-                f.write(data)
+            write_trace(model, pftrace)
         except OSError as e:
             raise TracetuiError(f"cannot write: {e.strerror or e}", path=pftrace) from None
-        note(f"wrote {pftrace} ({len(data) / 1e6:.1f} MB: {what})")
+        note(f"wrote {pftrace} ({os.path.getsize(pftrace) / 1e6:.1f} MB: {what})")
         self.written.append(pftrace)
 
     def _write_samples_only(self, pftrace: str, samples: Samples) -> None:
-        from tracetui.record.proctracks import encode_samples
+        """A recording without a Go trace: the sampler's tracks alone."""
+        from tracetui.record.hosttracks import host_model
 
-        data = encode_samples(samples)
-        with open(pftrace, "wb") as f:
-            f.write(data)
-        note(f"wrote {pftrace} (process samples only: {len(samples):,} thread samples at {samples.hz:g} Hz)")
-        self.written.append(pftrace)
+        what = f"process samples only: {len(samples):,} thread samples at {samples.hz:g} Hz"
+        self.write_model(pftrace, host_model(samples, tracks=False), what)
 
     def _report(self, conv: Converted, gotrace: str) -> None:
         if conv.warning:
