@@ -78,6 +78,36 @@ def test_g1_is_named_from_main(model: Trace) -> None:
     assert g1.name == "G1 main.main" and g1.group == "main.main"
 
 
+SPIN = """package main
+
+var sink int
+
+func main() {
+	for i := 0; i < 50000000; i++ {
+		sink += i
+	}
+}
+"""
+
+
+def test_g1_is_main_main_with_no_stack_of_its_own(go: str, tmp_path: Path) -> None:
+    """A main that never blocks: G1's stacks are the overlay's and a preemption's (whose root Go
+    gives as runtime.asyncPreempt); it is still main.main."""
+    (tmp_path / "main.go").write_text(SPIN)
+    (tmp_path / "go.mod").write_text("module spin\n\ngo 1.22\n")
+    p = subprocess.run([sys.executable, "-m", "tracetui", "record", "--no-view", "--no-sample", "-o", "s.pftrace", "--",
+                        "go", "run", "."], cwd=tmp_path, capture_output=True, env=record_env(go), check=False,
+                       timeout=180)  # fmt: skip
+    assert p.returncode == 0, p.stderr.decode(errors="replace")
+    trace = open_model(str(tmp_path / "s.gotrace")).trace
+    g1 = trace.goroutine_track(1)
+    assert g1 is not None and g1.name == "G1 main.main"
+    assert {"main.tracetuiRecordServe", "main.tracetuiRecordStop.func1.1"} <= {
+        trace.goroutine_track(int(g)).group  # type: ignore[union-attr]
+        for g in trace.injected.tolist()
+    }
+
+
 def test_goroutine_groups_leave_the_overlay_out(model: Trace) -> None:
     names = [str(g["name"]) for g in group_table(model)]
     assert "main.main" in names

@@ -624,7 +624,6 @@ class _GoroutineStream:
         # A first transition from a real state: a span in it from the trace start (lead slot).
         self.pro = (self.ffrom != _UND) & (self.ffrom != _NEX) & (self.ffrom < 6)
         self.root_row = np.full(len(dg), tb.n, np.int64)  # row of the first transition with its own stack
-        self.user_row = np.full(len(dg), tb.n, np.int64)  # ... whose stack has no overlay frame
         self.lay = Layout(counts, self.pro.astype(I64))
         L, idt = self.lay.size, self.id_dtype
         self.cols: dict[str, np.ndarray] = {
@@ -640,16 +639,12 @@ class _GoroutineStream:
         pos = self.lay.place(self.dg.index(gt.gid))
         cols["start"][pos] = tb.ts(gt.row)
         cols["state"][pos] = gt.to
-        cols["reason"][pos], own_stack = _reason_stack(tb, gt.typ, gt.row, self.id_dtype)
-        own = own_stack
+        cols["reason"][pos], own = _reason_stack(tb, gt.typ, gt.row, self.id_dtype)
         # A span keeps the stack of the event that began it (as Go's profiles file a sample
         # under); a goroutine is named from its first transition's own stack.
         cols["stack"][pos] = _stack_arg(tb, np.take(_G_EVENT_STACK_ARG, gt.typ), gt.row, self.id_dtype)
         nz = np.flatnonzero(own)
         np.minimum.at(self.root_row, self.dg.index(gt.gid[nz]), gt.row[nz])
-        if self.overlay is not None:
-            nz = nz[~self.overlay[own_stack[nz]]]
-            np.minimum.at(self.user_row, self.dg.index(gt.gid[nz]), gt.row[nz])
         cols["arg"][pos] = _goroutine_arg(tb, gt, cols["arg"].dtype)
         s = np.flatnonzero(np.take(_FLOW_SRC, gt.typ))
         w = self.nsrc
@@ -667,7 +662,7 @@ class _GoroutineStream:
         del self.src_pos, self.src_row
         gtab.func = _root_funcs(tb, table, self.root_row)
         if self.overlay is not None:
-            _user_root_funcs(tb, table, gtab.func, self.root_row, self.user_row, self.overlay)
+            _init_goroutine_funcs(tb, table, gtab.func, self.root_row, self.overlay)
         cols = _merge_runs(cols, ("state", "reason", "stack"))
         del self.cols
         st = cols["state"]
@@ -768,24 +763,21 @@ def _root_funcs(tb: _Table, table: EventTable, root_row: np.ndarray) -> np.ndarr
     return func_of
 
 
-def _user_root_funcs(
-    tb: _Table, table: EventTable, func: np.ndarray, root_row: np.ndarray, user_row: np.ndarray, overlay: np.ndarray
+def _init_goroutine_funcs(
+    tb: _Table, table: EventTable, func: np.ndarray, root_row: np.ndarray, overlay: np.ndarray
 ) -> None:
-    """Goroutines first seen in record's overlay (G1 when the trace starts in its init, whose
-    root frame is then runtime.doInit1) are named from their first stack without overlay
-    frames; if they have none and were in a package init, `main.main` (G1, as Go names it in
-    other traces). Goroutines whose every stack is the overlay's keep their name."""
+    """A goroutine first seen in the package init of record's overlay (G1: the trace starts
+    there, so its root frame is runtime.doInit1) is named `main.main`, the function it runs
+    next and its name in a trace started from main (its next stacks may be a preemption's,
+    whose root Go gives as runtime.asyncPreempt)."""
     k = np.flatnonzero(root_row < tb.n)
     rows = root_row[k]
     first = _stack_arg(tb, np.take(_G_STACK_ARG, tb.typ[rows]), rows, np.int64)
     k = k[overlay[first]]
-    user = k[user_row[k] < tb.n]
-    func[user] = _root_funcs(tb, table, user_row[user])
-    rest = k[user_row[k] >= tb.n]
     strings = table.strings.strings
-    init = rest[[strings[f].startswith("runtime.doInit") for f in func[rest].tolist()]]
-    if init.size:
-        func[init] = table.strings.intern("main.main")
+    k = k[[strings[f].startswith("runtime.doInit") for f in func[k].tolist()]]
+    if k.size:
+        func[k] = table.strings.intern("main.main")
 
 
 def _first_spans(
@@ -1049,8 +1041,8 @@ def build_model(table: EventTable) -> Trace:
     Go's GoroutineSummary.Name), then GC ("GC" mark phases, "STW"), counters (heap in use,
     heap goal, GOMAXPROCS, goroutines running/runnable/waiting/syscall, threads running/in
     syscall), task lanes, per-goroutine region tracks (nested, with depth), CPU samples.
-    A trace made by `tracetui record` names G1 from its first stack outside the recorder's
-    init, and lists the recorder's goroutines in `injected` (see model/injected.py).
+    In a trace made by `tracetui record`, G1 (first seen in the recorder's init) is named
+    main.main, and the recorder's goroutines are listed in `injected` (model/injected.py).
     """
     tb = _Table(table)
     n = tb.n
