@@ -3,23 +3,30 @@ through untouched; its exit status and signals; the runtime tracks."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import select
 import signal
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from tests.record.conftest import Recorder
+from tests.conftest import go_env
+from tests.record.conftest import PROGRAMS, Recorder
+from tracetui.model.trace import State, TrackKind
 from tracetui.perfetto.check import check_file
 from tracetui.perfetto.reader import read_model
 from tracetui.record.buildinfo import go_version_of
 from tracetui.record.gobinary import godebug_for
 from tracetui.record.godebug import Demux, RuntimeLog
-from tracetui.record.godebugtracks import encode_runtime
+from tracetui.record.godebugmodel import godebug_model
 from tracetui.record.options import RecordOptions
+from tracetui.report import summary_stats
 
 SCHED1 = (b"SCHED 108ms: gomaxprocs=2 idleprocs=0 threads=8 spinningthreads=0 needspinning=1 idlethreads=1 "
           b"runqueue=0 [ 0 2 ] schedticks=[ 652 427 ]")  # fmt: skip
@@ -45,19 +52,81 @@ def test_lines_parse() -> None:
     assert log.np("prunq", "n").tolist() == [0, 2, 1, 1]
     assert log.np("gc", "c2").tolist() == [4_300_000]
     assert log.reasons[b"chan receive (nil chan)"] == log.np("gstat", "reason")[0]
-    packets, _ = encode_runtime(log, 100)
-    from perfetto.protos.perfetto.trace import perfetto_trace_pb2 as pb
+    assert log.np("gstat", "dump").tolist() == [1] and log.np("prunq", "dump").tolist() == [0, 0, 1, 1]
 
-    trace = pb.Trace.FromString(packets)
-    names = {p.track_descriptor.uuid: p.track_descriptor.name for p in trace.packet if p.HasField("track_descriptor")}
-    gc = [p for p in trace.packet if p.HasField("track_event") and names[p.track_event.track_uuid] == "GC (gctrace)"]
-    # Three phases ending when the line arrived: 0.083 + 4.3 + 0.18 ms before it.
-    assert [p.timestamp for p in gc] == [45_437_000, 45_520_000, 45_520_000, 49_820_000, 49_820_000, 50_000_000]
-    assert [p.track_event.name for p in gc[0::2]] == ["STW sweep termination", "concurrent mark",
-                                                      "STW mark termination"]  # fmt: skip
-    g5 = [p for p in trace.packet if p.HasField("track_event") and names[p.track_event.track_uuid] == "G5 (sampled)"]
-    assert [(p.timestamp, p.track_event.name) for p in g5] == [(2000, "waiting: chan receive (nil chan)"),
-                                                             (2000 + 100_000_000, "")]  # fmt: skip
+
+def _log(lines: list[tuple[bytes, int]]) -> RuntimeLog:
+    log = RuntimeLog()
+    for line, ts in lines:
+        assert log.add(line, ts), line
+    return log
+
+
+DETAIL = b" gcwaiting=false nmidlelocked=0 stopwait=0 sysmonwait=false"
+T0 = 10**12  # the child's start, CLOCK_MONOTONIC
+
+
+def test_godebug_model() -> None:
+    """Lines placed by their own times (not by arrival); GC and STW from the clock fields."""
+    log = _log([
+        (b"SCHED 0ms: gomaxprocs=2 idleprocs=1 threads=4 spinningthreads=0 needspinning=0 idlethreads=1 runqueue=0"
+         + DETAIL, T0 + 300_000),
+        (b"  P0: status=1 schedtick=1 syscalltick=0 m=0 runqsize=1 gfreecnt=0 timerslen=0", T0 + 300_000),
+        (b"  P1: status=0 schedtick=1 syscalltick=0 m=nil runqsize=0 gfreecnt=0 timerslen=0", T0 + 300_000),
+        (b"  G1: status=2() m=0 lockedm=0", T0 + 300_000),
+        (b"  G2: status=4(force gc (idle)) m=nil lockedm=nil", T0 + 300_000),
+        (b"  G3: status=6() m=nil lockedm=nil", T0 + 300_000),
+        # arrives 30 ms late (a busy pipe): still placed at @0.015s
+        (GCLINE.replace(b"gc 6", b"gc 1"), T0 + 50_000_000),
+        (b"SCHED 100ms: gomaxprocs=3 idleprocs=0 threads=5 spinningthreads=1 needspinning=0 idlethreads=0 runqueue=2"
+         + DETAIL, T0 + 100_400_000),
+        (b"  P0: status=1 schedtick=1 syscalltick=0 m=0 runqsize=3 gfreecnt=0 timerslen=0", T0 + 100_400_000),
+        (b"  P1: status=1 schedtick=1 syscalltick=0 m=nil runqsize=0 gfreecnt=0 timerslen=0", T0 + 100_400_000),
+        (b"  G1: status=4(chan receive) m=0 lockedm=0", T0 + 100_400_000),
+        (b"  G2: status=4(force gc (idle)) m=nil lockedm=nil", T0 + 100_400_000),
+        # @0.015s but the first cycle ends at 15.0+4.563 ms: this one follows it
+        ((b"gc 2 @0.015s 3%: 0.05+2+0.1 ms clock, 0.1+0/0.08/0.08+0.3 ms cpu, 8->9->2 MB, 9 MB goal, 0 MB stacks, "
+          b"0 MB globals, 2 P"), T0 + 120_000_000),
+    ])  # fmt: skip
+    m = godebug_model(log, section="app (pid 7)", go_version="go1.27.3", period_ms=100, start_ns=T0,
+                      end_ns=T0 + 250_000_000)  # fmt: skip
+    assert (m.source, m.go_version, m.base_time, m.duration, m.events) == ("godebug", "go1.27.3", T0, 250_000_000, 13)
+    # SCHED times count from the first SCHED line (arrived 0.3 ms after the start); gctrace's
+    # from the runtime's start, estimated as the earliest arrival - (@T + the cycle's clock).
+    sched0 = 300_000
+    gc0 = 50_000_000 - (15_000_000 + 83_000 + 4_300_000 + 180_000)
+    g1 = gc0 + 15_000_000
+    g1_end = g1 + 4_563_000
+    assert m.gc.start.tolist() == [g1, g1_end] and m.gc.arg.tolist() == [1, 2]
+    assert m.gc.end.tolist() == [g1_end, g1_end + 2_150_000]
+    assert m.stw.start.tolist() == [g1, g1 + 4_383_000, g1_end, g1_end + 2_050_000]
+    assert (m.stw.end - m.stw.start).tolist() == [83_000, 180_000, 50_000, 100_000]
+    assert [m.string(r) for r in m.stw.reason] == ["GC sweep termination", "GC mark termination"] * 2
+    assert m.heap_alloc.value.tolist() == [x << 20 for x in (137, 298, 198, 8, 9, 2)]
+    assert m.heap_goal.ts.tolist() == [0, g1_end] and m.heap_goal.value.tolist() == [160 << 20, 9 << 20]
+    assert m.gomaxprocs.ts.tolist() == [sched0, sched0 + 100_000_000] and m.gomaxprocs.value.tolist() == [2, 3]
+    host = {t.name: t for t in m.tracks if t.kind == TrackKind.HOST}
+    assert {t.group for t in host.values()} == {"app (pid 7)"}
+    threads = host["Threads"].counter
+    assert threads is not None and threads.value.tolist() == [4, 5] and host["Threads"].unit == "count"
+    assert threads.ts.tolist() == [sched0, sched0 + 100_000_000]
+    runnable = host["Runnable goroutines"].counter
+    assert runnable is not None and runnable.value.tolist() == [1, 5]  # global + per-P queues
+    g1sp = host["G1"].spans
+    assert g1sp is not None and [m.string(r) for r in g1sp.reason] == ["running", "chan receive"]
+    assert g1sp.state.tolist() == [State.RUNNING, State.WAITING]
+    assert g1sp.end.tolist() == [sched0 + 100_000_000, sched0 + 200_000_000]  # to the next dump, or one period
+    assert "G3" not in host  # dead
+    p1 = host["P1"].spans
+    assert p1 is not None and p1.state.tolist() == [State.IDLE, State.RUNNING]
+    waiting = host["Goroutines waiting"].counter
+    assert waiting is not None and waiting.value.tolist() == [1, 2]
+    for t in m.tracks:  # everything on the trace's clock, within it
+        ts = t.counter.ts if t.counter is not None else t.spans.start if t.spans is not None else None
+        assert ts is not None and (ts >= 0).all() and (ts <= m.duration).all(), t.name
+    stats = summary_stats(m)
+    assert (stats["gc_cycles"], stats["stw"]["count"], stats["stw"]["max_ns"]) == (2, 4, 180_000)
+    assert (stats["go_version"], stats["procs"], stats["threads"], stats["runnable_goroutines"]) == ("1.27.3", 3, 5, 5)
 
 
 def _demux(chunks: list[bytes]) -> tuple[bytes, RuntimeLog, Path]:
@@ -146,7 +215,7 @@ def test_stderr_split_while_godebug_flows(recorder: Recorder, workload_bin: Path
     assert re.search(r"^\d+   G1: status=", log, re.MULTILINE)
     assert not check_file(str(tmp_path / "b.pftrace")).problems
     names = {t.name for t in read_model(str(tmp_path / "b.pftrace")).tracks}
-    assert {"Threads (sampled)", "P0 (sampled)", "Goroutines waiting (sampled)", "CPU (cores)"} <= names
+    assert {"Threads", "P0", "Goroutines waiting", "CPU"} <= names
 
 
 @pytest.mark.slow
@@ -169,4 +238,70 @@ def test_sigint(recorder: Recorder, workload_bin: Path, tmp_path: Path) -> None:
     _, err = p.communicate(timeout=60)
     assert p.returncode == 130, err
     names = {t.name for t in read_model(str(tmp_path / "s.pftrace")).tracks}
-    assert "Threads (sampled)" in names
+    assert "Threads" in names
+
+
+@pytest.fixture(scope="module")
+def gcloop_bin(go: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A program that allocates in a loop (several GC cycles with a low GOGC), built plainly."""
+    out = tmp_path_factory.mktemp("bin") / "gcloop"
+    subprocess.run([go, "build", "-o", str(out), "./gcloop"], cwd=PROGRAMS, env=go_env(go), check=True)
+    return out
+
+
+GCTRACE = re.compile(rb"^\d+ gc (\d+) @[\d.]+s \d+%[^:]*: ([\d.]+)\+([\d.]+)\+([\d.]+) ms clock", re.MULTILINE)
+
+
+def _summary(recorder: Recorder, *args: str, cwd: Path) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([sys.executable, "-m", "tracetui", "summary", *args], cwd=cwd, env=recorder.env,
+                          capture_output=True, timeout=120, check=False)  # fmt: skip
+
+
+@pytest.mark.slow
+def test_godebug_recording_is_a_trace(recorder: Recorder, gcloop_bin: Path, tmp_path: Path) -> None:
+    """A prebuilt binary's recording summarises with its Go version, the GC cycles and STW
+    pauses its gctrace lines printed, and thresholds on them; its rows share one clock."""
+    p = recorder.run("-o", "gc.pftrace", "--schedtrace", "10", "--", str(gcloop_bin), "40", cwd=tmp_path,
+                     env=dict(recorder.env, GOGC="10"))  # fmt: skip
+    assert p.returncode == 0, p.stderr[-2000:]
+    cycles = GCTRACE.findall((tmp_path / "gc.godebug.log").read_bytes())
+    assert len(cycles) >= 5, "GOGC=10 and 40 rounds of 4 MB give several GC cycles"
+    assert [int(c[0]) for c in cycles] == list(range(1, len(cycles) + 1))
+    pauses = [round(float(c[i]) * 1e6) for c in cycles for i in (1, 3)]  # sweep termination, mark termination
+
+    s = _summary(recorder, "--json", "gc.pftrace", cwd=tmp_path)
+    assert s.returncode == 0, s.stderr
+    data = json.loads(s.stdout)
+    version = go_version_of(str(gcloop_bin))
+    assert version is not None and version.startswith("go1.27")
+    assert (data["source"], data["go_version"]) == ("godebug", version.removeprefix("go"))
+    assert data["gc_cycles"] == len(cycles)
+    assert data["stw"] == {"count": len(pauses), "total_ns": sum(pauses), "max_ns": max(pauses)}
+    assert data["histograms"]["stw_GC mark termination"]["count"] == len(cycles)
+    assert data["gomaxprocs"]["last"] >= 1 and data["threads"] >= 2
+
+    text = _summary(recorder, "gc.pftrace", cwd=tmp_path)
+    assert text.returncode == 0, text.stderr
+    out = text.stdout.decode()
+    assert f"{version} (the binary's build info)" in out and "unknown" not in out
+    assert re.search(r"GODEBUG runtime lines\s+\d", out) and re.search(r"Ps / threads\s+\d+ / \d+", out)
+    assert re.search(rf"GC cycles\s+{len(cycles)}\s", out)
+
+    breach = _summary(recorder, "--fail-on", "stw.max>1ns", "gc.pftrace", cwd=tmp_path)
+    assert breach.returncode == 1
+    assert b"threshold breached: stw.max is" in breach.stderr and b"(stw.max>1ns)" in breach.stderr
+    assert _summary(recorder, "--fail-on", "stw.max>1s", "gc.pftrace", cwd=tmp_path).returncode == 0
+
+    model = read_model(str(tmp_path / "gc.pftrace"))
+    host = [t for t in model.tracks if t.kind == TrackKind.HOST]
+    sections = {t.group for t in host}
+    assert len(sections) == 1 and re.fullmatch(r"gcloop \(pid \d+\)", sections.pop())
+    names = {t.name for t in host}
+    assert {"Threads", "Idle Ps", "Runnable goroutines", "CPU", "RSS"} <= names  # schedtrace's and the sampler's
+    assert any(re.fullmatch(r"gcloop \(tid \d+\)", n) for n in names)
+    for t in model.tracks:  # one clock: every row within [0, duration]
+        ts = t.counter.ts if t.counter is not None else t.spans.start if t.spans is not None else np.zeros(0)
+        ends = t.spans.end if t.spans is not None else ts
+        assert (ts >= 0).all() and (ends <= model.duration).all(), t.name
+    # The GC cycles sit where the schedtrace and sampler rows say the program ran.
+    assert 0 < model.gc.start[0] < model.gc.end[-1] < model.duration
