@@ -42,6 +42,9 @@ def summary_stats(trace: Trace) -> dict[str, Any]:
     return out
 
 
+_EVENTS = {"godebug": "GODEBUG runtime lines", "host": "Process samples"}  # what a model's events are
+
+
 def _host_max(trace: Trace, *names: str) -> int:
     """The largest value of the first HOST counter with one of these names (record/godebugmodel.py's), or 0."""
     for name in names:
@@ -201,7 +204,7 @@ def print_summary(
         ("Trace", Text(safe_text(path, keep_newlines=False))),
         ("Go version", Text(version)),
         ("Duration", Text(format_duration(s["duration_ns"]))),
-        ("GODEBUG runtime lines" if godebug else "Events", Text(f"{s['events']:,}")),
+        (_EVENTS.get(trace.source, "Events"), Text(f"{s['events']:,}")),
         ("GOMAXPROCS", Text(_gomaxprocs(s.get("gomaxprocs")))),
         ("Runnable goroutines", Text(f"{s['runnable_goroutines']:,} at most (run queues, schedtrace)"))
         if godebug
