@@ -38,7 +38,7 @@ def summary_stats(trace: Trace) -> dict[str, Any]:
     }
     if trace.source == "godebug":  # events = runtime lines; Ps, threads and runnable goroutines as schedtrace saw them
         out |= {"procs": gmp["max"], "threads": _host_max(trace, "Threads"),
-                "runnable_goroutines": _host_max(trace, "Runnable goroutines", "Runnable goroutines (global run queue)")}  # fmt: skip
+                "runnable_goroutines": _host_max(trace, "Runnable goroutines", "Global run queue")}  # fmt: skip
     return out
 
 

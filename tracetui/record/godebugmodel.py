@@ -6,7 +6,8 @@ first SCHED line. Each origin on CLOCK_MONOTONIC is estimated as the earliest `a
 (a line arrives after it is printed; gctrace prints at the end of its cycle, so the cycle's
 clock fields are taken off too), and never before the child started.
 
-GC: one GC span per cycle ([@T, @T + the three clock fields)), the STW sweep termination and
+GC: one GC span per cycle, as long as its three clock fields, from `@T` (printed in whole ms:
+no earlier than the previous cycle's end), the STW sweep termination and
 mark termination as STW spans (Go's kind strings), heap before/after/marked and the goal.
 schedtrace: GOMAXPROCS, and HOST counters in the program's section (threads, idle and
 spinning threads, idle Ps, runnable goroutines in the global and per-P run queues); with
@@ -133,7 +134,7 @@ def godebug_model(log: RuntimeLog, *, section: str, go_version: str = "", period
             host.append(Track(TrackKind.HOST, len(host), name, section, spans=sp))
 
     for col, name in (("threads", "Threads"), ("idlethreads", "Idle threads"), ("spinning", "Spinning threads"),
-                      ("idleprocs", "Idle Ps"), ("runqueue", "Runnable goroutines (global run queue)")):  # fmt: skip
+                      ("idleprocs", "Idle Ps"), ("runqueue", "Global run queue")):  # fmt: skip
         counter(name, sched_t, log.np("sched", col))
     # Per-P run queues: on the SCHED line, or (scheddetail) on the P lines.
     qd, qp, qn = log.np("prunq", "dump"), log.np("prunq", "p"), log.np("prunq", "n")
