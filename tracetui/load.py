@@ -6,6 +6,7 @@ for a `Trace` and never read a file format themselves.
 
 from __future__ import annotations
 
+import inspect
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -14,7 +15,9 @@ from typing import NamedTuple
 
 from tracetui.errors import TraceFormatError, TracetuiError
 from tracetui.gotrace.events import EventTable
-from tracetui.model.trace import Trace
+from tracetui.model.trace import Trace, Track
+
+ExtraTracks = Callable[[Trace], list[Track]]  # tracks to add to a model (a recording's host rows)
 
 GROWTH = 4.0  # after the first chunk, model again each time the events read have grown by this factor
 MIN_INTERVAL_S = 1.0  # and no more often than this
@@ -29,6 +32,7 @@ class LoadStep:
     trace: Trace | None = None  # a model of everything read so far (None: no new model)
     done: bool = False
     warning: str | None = None  # set on the last step of a truncated or corrupted trace
+    phase: str = ""  # what the load is doing, for the loading screen ("Reading x.trace", "Building the model")
 
 
 def check_readable(path: str) -> None:
@@ -62,6 +66,13 @@ def usable(path: str, table: EventTable) -> str | None:
     return partial_warning(path, table)
 
 
+def _with_extra(trace: Trace, extra_tracks: ExtraTracks | None) -> Trace:
+    """The trace with extra_tracks(trace) appended to its tracks (existing indices unchanged)."""
+    if extra_tracks is not None:
+        trace.tracks.extend(extra_tracks(trace))
+    return trace
+
+
 def _head(path: str) -> bytes:
     """The first bytes of a file: enough to tell a Go trace from a Perfetto one."""
     check_readable(path)
@@ -85,18 +96,53 @@ def _perfetto_reader(data: bytes) -> Callable[[str], Trace] | None:
     return read  # type: ignore[no-any-return]
 
 
-def load_progressively(path: str, cancelled: Callable[[], bool] = lambda: False) -> Iterator[LoadStep]:
+def _read_perfetto(
+    read: Callable[..., Trace], path: str, cancelled: Callable[[], bool], report: Callable[[LoadStep], None] | None
+) -> Trace:
+    """Run the Perfetto reader, handing it `cancelled` (checked per chunk) and a progress
+    callback (fraction of the file read) when it takes them."""
+    try:
+        params = inspect.signature(read).parameters
+    except (TypeError, ValueError):
+        params = {}  # type: ignore[assignment]
+    kwargs: dict[str, object] = {}
+    if "cancelled" in params:
+        kwargs["cancelled"] = cancelled
+    if "progress" in params and report is not None:
+        kwargs["progress"] = lambda fraction: report(LoadStep(min(max(float(fraction), 0.0), 1.0), 0,
+                                                              phase="Reading Perfetto file"))  # fmt: skip
+    return read(path, **kwargs)
+
+
+def load_progressively(
+    path: str,
+    cancelled: Callable[[], bool] = lambda: False,
+    report: Callable[[LoadStep], None] | None = None,
+    extra_tracks: ExtraTracks | None = None,
+) -> Iterator[LoadStep]:
     """Read `path` chunk by chunk, yielding progress after each chunk and a model of the
     prefix read so far at a growing schedule (the first slice, then each time the events
-    have grown by GROWTH), and the whole model on the last step. Stops quietly (without a
-    last step) once `cancelled()` is true. User errors raise TracetuiError."""
+    have grown by GROWTH), and the whole model on the last step. A step's `phase` says
+    what comes next (reading, building the model). Stops quietly (without a last step) once
+    `cancelled()` is true. `report` receives progress from inside a long step (a Perfetto
+    file read in one call). `extra_tracks(model)` gives tracks added to every model yielded
+    (a recording's host rows). User errors raise TracetuiError."""
     from tracetui.gotrace.reader import TraceStream
-    from tracetui.model.from_gotrace import build_model
+    from tracetui.model.from_gotrace import build_model as build
+
+    def build_model(table: EventTable) -> Trace:
+        return _with_extra(build(table), extra_tracks)
 
     pf = _perfetto_reader(_head(path))
     if pf is not None:  # it reads the file itself, in pieces
-        yield LoadStep(1.0, 0, pf(path), done=True)
+        yield LoadStep(0.0, 0, phase="Reading Perfetto file")
+        trace = _with_extra(_read_perfetto(pf, path, cancelled, report), extra_tracks)
+        if cancelled():
+            return
+        yield LoadStep(1.0, trace.events, trace, done=True, phase="Drawing")
         return
+    reading = f"Reading {os.path.basename(path)}"
+    yield LoadStep(0.0, 0, phase=reading)
     data = read_bytes(path)
     stream = TraceStream(data, path)
     size = max(len(data), 1)
@@ -108,8 +154,12 @@ def load_progressively(path: str, cancelled: Callable[[], bool] = lambda: False)
         n = stream.events
         now = time.monotonic()
         due = modelled == 0 or (n >= GROWTH * modelled and now - last_model_at >= MIN_INTERVAL_S)
-        step = LoadStep(min(offset / size, 1.0), n)
+        fraction = min(offset / size, 1.0)
+        step = LoadStep(fraction, n, phase=reading)
         if due and offset < len(data) and stream.reader.error is None and n > 0:
+            yield LoadStep(fraction, n, phase="Building the model of the part read")
+            if cancelled():
+                return
             step.trace = build_model(stream.table())
             modelled, last_model_at = n, time.monotonic()
         yield step
@@ -117,7 +167,10 @@ def load_progressively(path: str, cancelled: Callable[[], bool] = lambda: False)
         return
     table = stream.table()
     warning = usable(path, table)
-    yield LoadStep(1.0, len(table), build_model(table), done=True, warning=warning)
+    yield LoadStep(1.0, len(table), phase="Building the model")
+    if cancelled():
+        return
+    yield LoadStep(1.0, len(table), build_model(table), done=True, warning=warning, phase="Drawing")
 
 
 class Opened(NamedTuple):
@@ -128,15 +181,16 @@ class Opened(NamedTuple):
     partial: dict[str, object] | None  # what was lost of it (for `summary --json`), else None
 
 
-def open_model(path: str) -> Opened:
-    """The whole model of a trace file (a Go trace, or a Perfetto trace)."""
+def open_model(path: str, extra_tracks: ExtraTracks | None = None) -> Opened:
+    """The whole model of a trace file (a Go trace, or a Perfetto trace), with the tracks
+    `extra_tracks(model)` gives added."""
     from tracetui.gotrace.reader import read_buffer
     from tracetui.model.from_gotrace import build_model
     from tracetui.report import partial_info
 
     pf = _perfetto_reader(_head(path))
     if pf is not None:
-        return Opened(pf(path), None, None)
+        return Opened(_with_extra(pf(path), extra_tracks), None, None)
     table = read_buffer(read_bytes(path), path)
     warning = usable(path, table)
-    return Opened(build_model(table), warning, partial_info(table))
+    return Opened(_with_extra(build_model(table), extra_tracks), warning, partial_info(table))

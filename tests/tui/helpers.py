@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
+import numpy as np
 from textual.pilot import Pilot
 
 from tests.conftest import TRACES
-from tracetui.tui.app import TraceApp
+from tracetui.load import LoadStep
+from tracetui.model.trace import Counter, Spans, State, Trace, Track, TrackKind
+from tracetui.tui.app import Loader, TraceApp
 from tracetui.tui.widgets.timeline import Timeline
 
 GCSTW = str(TRACES / "go1.27.3" / "gcstw.trace")
@@ -71,3 +74,38 @@ def row_index(tl: Timeline, label_start: str) -> int:
         if r.label.strip().startswith(label_start):
             return i
     raise AssertionError(f"no row {label_start!r}: {[r.label for r in tl.rows.rows][:40]}")
+
+
+HOST = "pingpong (pid 4711)"
+HOST_STATES = ("R (running)", "S (sleeping)", "D (disk sleep)")
+
+
+def with_host(trace: Trace, group: str = HOST, thread: str = "thread 4712") -> Trace:
+    """`trace` with a host section as the sampler makes it: CPU (cores), RSS (bytes) and a
+    thread's sampled states (running, sleeping, disk wait, in turn), on the trace's clock."""
+    n = 30
+    ts = (np.arange(n, dtype=np.int64) * trace.duration) // n
+    cpu = Counter(ts, np.linspace(0.5, 3.0, n))
+    rss = Counter(ts, (64 + np.arange(n, dtype=np.int64)) * 2**20)
+    states = np.array([State.RUNNING, State.IDLE, State.WAITING] * (n // 3), np.uint8)
+    reasons = np.array([trace.strings.intern(HOST_STATES[i % 3]) for i in range(n)], np.int32)
+    end = np.append(ts[1:], trace.duration)
+    spans = Spans(ts, end, states, reasons, np.zeros(n, np.int32), np.full(n, -1, np.int64))
+    base = max((t.id for t in trace.tracks if t.kind == TrackKind.HOST), default=-1) + 1
+    trace.tracks.extend(
+        [
+            Track(TrackKind.HOST, base, "CPU", group, counter=cpu, unit="cores"),
+            Track(TrackKind.HOST, base + 1, "RSS", group, counter=rss, unit="bytes"),
+            Track(TrackKind.HOST, base + 2, thread, group, spans=spans),
+        ]
+    )
+    return trace
+
+
+def model_loader(trace: Trace) -> Loader:
+    """A loader that hands the app this model (as the last step of a load)."""
+
+    def load(path: str, cancelled: Callable[[], bool]) -> Iterator[LoadStep]:
+        yield LoadStep(1.0, trace.events, trace, done=True)
+
+    return load

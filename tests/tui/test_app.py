@@ -415,23 +415,6 @@ def test_screen_appears_before_the_load_ends_and_fills_in() -> None:
     asyncio.run(go())
 
 
-def test_escape_cancels_loading_before_the_first_screen() -> None:
-    def steps() -> Iterator[LoadStep]:
-        for i in range(200):
-            yield LoadStep(i / 200, i)
-
-    async def go() -> TraceApp:
-        app = TraceApp(GCSTW, loader=_slow(steps, 0.05))
-        async with app.run_test(size=(80, 24)) as pilot:
-            await pilot.pause(0.2)
-            await pilot.press("escape")
-            await pilot.pause(0.2)
-        return app
-
-    app = asyncio.run(go())
-    assert app.return_code == 1
-
-
 def test_escape_after_the_first_screen_keeps_what_was_read() -> None:
     part = open_model(CHANNELS).trace
 

@@ -1,26 +1,29 @@
-"""`tracetui view`: load in a worker (progress bar, Esc stops), show the timeline as soon
-as the first part of the trace is modelled, fill it in as the rest arrives."""
+"""`tracetui view`: load in a thread (progress bar with what it is doing; q, Esc or Ctrl+C
+stop it at once), show the timeline as soon as the first part of the trace is modelled,
+fill it in as the rest arrives."""
 
 from __future__ import annotations
 
 import gc
+import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import ClassVar
 
 from rich.text import Text
-from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import Footer, Label, ProgressBar, Static
-from textual.worker import get_current_worker
 
 from tracetui.load import LoadStep
 from tracetui.model.trace import Trace, TrackKind
 from tracetui.sanitize import safe_text
 from tracetui.tui.details import describe
 from tracetui.tui.keymap import APP_BINDINGS, keys_file, load_keymap
+from tracetui.tui.loadthread import LoadThread
 from tracetui.tui.navigate import goroutine_matches, parse_target
 from tracetui.tui.palette import Palette
 from tracetui.tui.rows import RowKind, RowSet
@@ -36,12 +39,13 @@ Loader = Callable[[str, Callable[[], bool]], Iterator[LoadStep]]  # see tracetui
 
 
 class Progress(Message):
-    """How far the load is (coalesced: only the newest matters)."""
+    """How far the load is and what it is doing (coalesced: only the newest matters)."""
 
-    def __init__(self, fraction: float, events: int) -> None:
+    def __init__(self, fraction: float, events: int, phase: str = "") -> None:
         super().__init__()
         self.fraction = fraction
         self.events = events
+        self.phase = phase
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, Progress)
@@ -62,6 +66,28 @@ class LoadFailed(Message):
         self.text = text
 
 
+def count_text(n: int) -> str:
+    """`950`, `12.3 k`, `12.3 M`."""
+    if n < 1000:
+        return str(n)
+    if n < 1_000_000:
+        return f"{n / 1000:.1f} k"
+    return f"{n / 1e6:.1f} M"
+
+
+def phase_text(phase: str, fraction: float, events: int, elapsed: float) -> str:
+    """The loading screen's line: `Reading run.gotrace: 34 % (12.3 M events)`."""
+    text = phase or "Loading"
+    if 0 < fraction < 1:
+        text += f": {fraction * 100:.0f} %"
+    extra = []
+    if events:
+        extra.append(f"{count_text(events)} events")
+    if elapsed >= 1:
+        extra.append(f"{elapsed:.0f} s")
+    return text + (f" ({', '.join(extra)})" if extra else "")
+
+
 class TraceApp(App[int]):
     """The timeline viewer."""
 
@@ -70,6 +96,7 @@ class TraceApp(App[int]):
     CSS = """
     #loading { align: center middle; height: 1fr; }
     #loading > Label { width: auto; }
+    #phase { color: $text-muted; }
     #details { height: 12; display: none; border-top: solid $accent; padding: 0 1; }
     Timeline { height: 1fr; }
     """
@@ -89,11 +116,17 @@ class TraceApp(App[int]):
         self.user_keys: dict[str, str] = {}
         self.analyses: dict[int, Analysis] = {}  # per model (by id), computed on first use
         self.match_at = -1
+        self.loader_thread: LoadThread | None = None
+        self.phase = ""
+        self.phase_since = time.monotonic()
+        self.load_events = 0
+        self._phase_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(id="loading"):
-            yield Label(Text(f"Loading {safe_text(self.path, keep_newlines=False)}  (Esc to stop)"))
+            yield Label(Text(f"Loading {safe_text(self.path, keep_newlines=False)}  (q or Esc to stop)"))
             yield ProgressBar(total=1.0, show_eta=False, id="progress")
+            yield Label(Text(phase_text("", 0.0, 0, 0.0)), id="phase", markup=False)
         yield Ruler(id="ruler")
         with VerticalScroll(id="details"):
             yield Static("", id="details-text", markup=False)
@@ -110,39 +143,77 @@ class TraceApp(App[int]):
             self.set_keymap(keymap)
         if warning:
             self.notify(safe_text(warning, keep_newlines=False), severity="warning", timeout=10, markup=False)
+        self._phase_timer = self.set_interval(0.5, self._show_phase)
         self.load()
 
     # --- loading ---------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def load(self) -> None:
+        """Start the loading thread (a daemon: it never holds up the exit)."""
+        self.loader_thread = LoadThread(self._load_in_thread)
+        self.loader_thread.start()
+
+    def _load_in_thread(self, thread: LoadThread) -> None:
         from tracetui.errors import TracetuiError
         from tracetui.load import load_progressively
 
-        worker = get_current_worker()
-        loader = self.loader or load_progressively
+        def report(step: LoadStep) -> None:  # progress from inside a long step
+            if not thread.cancelled():
+                self.post_message(Progress(step.fraction, step.events, step.phase))
+
+        loader = self.loader or partial(load_progressively, report=report)
         try:
-            for step in loader(self.path, lambda: worker.is_cancelled):
-                if worker.is_cancelled:
-                    return
-                self.post_message(Progress(step.fraction, step.events))
-                if step.trace is not None:
-                    rows = RowSet(step.trace)
-                    rows.prepare()
-                    if worker.is_cancelled:
+            with thread.interruptible():
+                steps = iter(loader(self.path, thread.cancelled))
+            while not thread.cancelled():
+                with thread.interruptible():
+                    step = next(steps, None)
+                    if step is None:
                         return
+                    rows = None
+                    if step.trace is not None:
+                        rows = RowSet(step.trace)
+                        rows.prepare()
+                if thread.cancelled():
+                    return
+                self.post_message(Progress(step.fraction, step.events, step.phase))
+                if step.trace is not None and rows is not None:
                     self.post_message(ModelReady(step.trace, rows, step.done, step.warning))
+                del step, rows  # the app holds the model now; the thread holds nothing
         except TracetuiError as e:
             self.post_message(LoadFailed(e.one_line()))
         except MemoryError:
             self.post_message(LoadFailed(f"tracetui: {self.path}: out of memory while reading the trace"))
 
+    def stop_loading(self) -> None:
+        """Stop the load at once (the thread ends and lets go of what it read)."""
+        if self.loader_thread is not None:
+            self.loader_thread.stop()
+        self.loading = False
+
     def on_progress(self, message: Progress) -> None:
         self.load_fraction = message.fraction
+        self.load_events = message.events
+        if message.phase != self.phase:
+            self.phase, self.phase_since = message.phase, time.monotonic()
         if self.timeline is None:
-            self.query_one("#progress", ProgressBar).update(progress=message.fraction)
+            bar = self.query_one("#progress", ProgressBar)
+            if message.fraction <= 0 and message.phase.startswith("Reading Perfetto"):
+                bar.update(total=None)  # the reader says nothing until it is done: a moving bar
+            else:
+                bar.update(total=1.0, progress=message.fraction)
+            self._show_phase()
         else:
             self.update_status()
+
+    def _show_phase(self) -> None:
+        if self.timeline is not None or not self.loading:
+            if self._phase_timer is not None:
+                self._phase_timer.stop()
+            return
+        elapsed = time.monotonic() - self.phase_since
+        for label in self.query("#phase").results(Label):
+            label.update(Text(phase_text(self.phase, self.load_fraction, self.load_events, elapsed)))
 
     def on_model_ready(self, message: ModelReady) -> None:
         if message.done:
@@ -202,6 +273,10 @@ class TraceApp(App[int]):
             lines = describe(tl.rows, row, tl.cursor_t)
             what = lines[0].split(": ", 1)[1] if lines and ": " in lines[0] else ""
             parts.append(f"{what} {format_duration(sp[1] - sp[0])}".strip())
+        elif row.kind == RowKind.CHART and row.host:  # a host counter: its value with its unit
+            lines = describe(tl.rows, row, tl.cursor_t)
+            if lines and ": " in lines[0]:
+                parts.append(lines[0].rsplit(": ", 1)[1])
         parts.append(f"view {format_duration(tl.span)}")
         if len(tl.marks) == 2:
             parts.append(f"A→B {format_duration(abs(tl.marks[1] - tl.marks[0]))}")
@@ -321,18 +396,19 @@ class TraceApp(App[int]):
         self.update_status()
 
     def action_escape(self) -> None:
+        if self.timeline is None:  # nothing to show yet: Esc stops the load and leaves
+            self.action_quit()
+            return
         details = self.query_one("#details")
         if details.display:
             details.display = False
             return
         if self.loading:
-            self.workers.cancel_group(self, "load")
-            if self.timeline is None:
-                self.exit(return_code=1, message="tracetui: loading cancelled")
-                return
-            self.loading = False
+            self.stop_loading()
             self.note = f"loading stopped at {self.load_fraction:.0%}: showing the part read"
             self.update_status()
 
     def action_quit(self) -> None:  # type: ignore[override]
+        """Quit at once: the load (if any) is stopped, not waited for."""
+        self.stop_loading()
         self.exit(return_code=0)

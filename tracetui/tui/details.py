@@ -24,7 +24,18 @@ _STATE_NAMES = {
     State.TASK: "task",
     State.REGION: "region",
 }
+# A sampled host thread's states (the kernel's own state name is the span's reason).
+_HOST_STATE_NAMES = {State.RUNNING: "running", State.IDLE: "sleeping", State.WAITING: "waiting (disk or stopped)"}
 MAX_FRAMES = 32
+
+
+def format_value(value: float, unit: str) -> str:
+    """A counter's value with its unit: `1.2 MiB`, `3.5 cores`, `120/s`, `7`."""
+    if unit == "bytes":
+        return format_bytes(int(value))
+    if unit in ("", "count"):
+        return f"{value:.6g}"
+    return f"{value:.6g}{unit}" if unit.startswith("/") else f"{value:.6g} {_s(unit)}"
 
 
 def _s(text: str) -> str:
@@ -51,12 +62,19 @@ def describe(rows: RowSet, row: Row, t: int, flows: FlowIndex | None = None) -> 
     tr = rows.trace
     at = f"at {format_time(t, tr.duration)}"
     if row.kind == RowKind.GROUP:
+        if row.host:
+            return [f"host section {_s(row.group_name)}: {row.count} rows (space to fold or unfold)"]
         return [f"group {_s(row.group)}: {row.count} goroutines (space to fold or unfold)"]
     if row.kind == RowKind.CHART:
         if row.chart.startswith("track:"):
             counter = rows.chart_counters(row)[0]
             value = counter.value_at(t) if len(counter) else 0
-            return [f"{_s(row.label.strip())} {at}: {float(value):.6g}"]
+            track = rows.track_of(row)
+            unit = track.unit if track is not None else ""
+            out = [f"{_s(row.label.strip())} {at}: {format_value(float(value), unit)}"]
+            if row.host:
+                out.append(f"  host counter of {_s(row.group_name)}" + (f", in {_s(unit)}" if unit else ""))
+            return out
         if row.chart == "heap":
             alloc = int(tr.heap_alloc.value_at(t)) if len(tr.heap_alloc) else 0
             goal = int(tr.heap_goal.value_at(t)) if len(tr.heap_goal) else 0
@@ -86,7 +104,8 @@ def describe(rows: RowSet, row: Row, t: int, flows: FlowIndex | None = None) -> 
     start, end = int(flat.start[i]), int(flat.end[i])
     reason = tr.string(int(flat.reason[i])) if int(flat.reason[i]) else ""
     arg = int(flat.arg[i])
-    state = _STATE_NAMES.get(State(st), str(st)) if st in State._value2member_map_ else str(st)
+    names = _HOST_STATE_NAMES if track.kind == TrackKind.HOST else _STATE_NAMES
+    state = names.get(State(st), str(st)) if st in State._value2member_map_ else str(st)
     if track.kind == TrackKind.GC and track.name == "STW":
         state = "stop-the-world"
     what = state + (f" ({_s(reason)})" if reason else "")
@@ -122,6 +141,8 @@ def describe(rows: RowSet, row: Row, t: int, flows: FlowIndex | None = None) -> 
             lines.append(f"  goroutine {_goroutine_name(tr, arg)}")
     elif track.kind == TrackKind.GC and track.name == "GC" and arg >= 0:
         lines.append(f"  GC cycle {arg}")
+    elif track.kind == TrackKind.HOST:
+        lines.append(f"  sampled thread state of {_s(track.group)} (the kernel's state name in brackets)")
     stack = stack_lines(tr, int(flat.stack[i]))
     if stack:
         # A runnable span's stack is the event's that made it runnable: the unblocker's or creator's.

@@ -35,8 +35,12 @@ _TIMELINE = (
      "jump to the goroutine that unblocked (or created) this one"),
     ("left_square_bracket", "follow_back", "Back", "follow-back", False, "jump back from where ] came"),
     ("m", "mark", "Mark", "mark", False, "set mark A, then B (shows the time between); again: start over"),
-    ("space", "toggle_group", "Fold", "toggle-group", False, "fold or unfold the goroutine group of this row"),
-    ("c", "toggle_all_groups", "Fold all", "toggle-all-groups", False, "fold or unfold every goroutine group"),
+    ("space", "toggle_group", "Fold", "toggle-group", False,
+     "fold or unfold the goroutine group or host section of this row"),
+    ("c", "toggle_all_groups", "Fold all", "toggle-all-groups", False,
+     "fold or unfold every goroutine group and host section"),
+    ("i", "toggle_injected", "Record's code", "toggle-injected", False,
+     "show or hide the goroutines of record's own injected code (hidden at first)"),
     ("ctrl+z", "undo", "Undo", "undo", False, "undo the last navigation (zoom, pan, jump)"),
 )  # fmt: skip
 
@@ -56,13 +60,14 @@ _APP = (
     ("N", "search_next(-1)", "Prev match", "search-prev", False, "previous search match"),
     ("ctrl+g", "goto", "Go to", "goto", False, "go to a time (1.5ms, 2s), a goroutine (G12 or 12), P3 or M7"),
     ("escape", "escape", "Back", "escape", False, "close the panel or prompt; stop loading"),
-    ("q", "quit", "Quit", "quit", True, "quit"),
+    ("q", "quit", "Quit", "quit", True, "quit (also stops loading)"),
+    ("ctrl+c", "quit", "Quit", "quit-now", False, "quit at once, even while loading or typing in a prompt"),
 )  # fmt: skip
 
 
 # Keys that open the prompt act at once (priority), so that keys typed right behind them,
 # as a fast typist or an SSH link delivers them, go into the prompt and not to the rows.
-_AT_ONCE = {"search", "goto"}
+_AT_ONCE = {"search", "goto", "quit-now"}
 
 
 def _bindings(table: tuple[tuple[str, str, str, str, bool, str], ...]) -> list[Binding]:
@@ -77,7 +82,7 @@ _KEY_NAMES = {
     "left_square_bracket": "[", "question_mark": "?", "slash": "/", "space": "Space", "enter": "Enter",
     "escape": "Esc", "pageup": "PgUp", "pagedown": "PgDn", "home": "Home", "end": "End", "left": "←",
     "right": "→", "up": "↑", "down": "↓", "shift+left": "Shift+←", "shift+right": "Shift+→", "ctrl+z": "Ctrl+Z",
-    "ctrl+g": "Ctrl+G", "f1": "F1",
+    "ctrl+g": "Ctrl+G", "ctrl+c": "Ctrl+C", "f1": "F1",
 }  # fmt: skip
 
 

@@ -2,7 +2,11 @@
 
 GC, STW and mark-assist rows; two-line charts of the heap and of goroutines by state; a
 row per P and per M; then the goroutines, one row each, under collapsible groups by start
-function. A row's drawing data (`SpanRow`) is prepared on first use and kept.
+function (record's own injected goroutines hidden unless asked); then the host sections
+(a recording's sampler and GODEBUG rows, one foldable section per program). A model
+without a Go trace (GODEBUG) shows the runtime rows it has, then its host sections;
+another tool's Perfetto file shows its own tracks. A row's drawing data (`SpanRow`) is
+prepared on first use and kept.
 """
 
 from __future__ import annotations
@@ -22,12 +26,13 @@ from tracetui.tui.palette import N_LOOKS, Look
 CHART_LINES = 2
 CHART_STATES = (State.RUNNING, State.RUNNABLE, State.WAITING)  # the goroutines chart, bottom up
 UNKNOWN_GROUP = "(unknown start function)"
+HOST_KEY = "host:"  # prefix of a host section's group key: apart from goroutine groups of the same name
 
 
 class RowKind(Enum):
     SPANS = "spans"  # a track of spans: P, M, goroutine, GC, STW, assists
     CHART = "chart"  # one line of a counter chart
-    GROUP = "group"  # a goroutine group header
+    GROUP = "group"  # a goroutine group or host section header
 
 
 @dataclass(eq=False)
@@ -42,6 +47,12 @@ class Row:
     count: int = 0  # goroutines in the group (GROUP rows)
     gid: int = -1  # goroutine id (goroutine rows)
     lines: int = CHART_LINES  # lines of the chart (CHART rows)
+    host: bool = False  # a host section's header or one of its rows
+
+    @property
+    def group_name(self) -> str:
+        """The group's name as shown (a host section's without its key prefix)."""
+        return self.group.removeprefix(HOST_KEY) if self.host else self.group
 
 
 def _s(text: str) -> str:
@@ -64,15 +75,17 @@ def _block_category(reason: str) -> Look:
 class RowSet:
     """The rows of one trace and their drawing data."""
 
-    def __init__(self, trace: Trace, collapsed: set[str] | None = None) -> None:
+    def __init__(self, trace: Trace, collapsed: set[str] | None = None, show_injected: bool = False) -> None:
         self.trace = trace
         self.collapsed: set[str] = set(collapsed or ())
+        self.show_injected = show_injected
         self._span_rows: dict[tuple[object, ...], SpanRow] = {}
         self._reason_look: np.ndarray | None = None
         self._gc_workers: np.ndarray | None = None
         self._assists_by_g: dict[int, Spans] | None = None
         self._flows: FlowIndex | None = None
         self.groups = self._groups()
+        self.host_groups = self._host_groups()
         self.rows: list[Row] = []
         self.rebuild()
 
@@ -81,7 +94,32 @@ class RowSet:
     @property
     def generic(self) -> bool:
         """Another tool's Perfetto file: its own tracks, no Go rows."""
-        return self.trace.version == 0
+        tr = self.trace
+        return tr.source == "perfetto" or (tr.version == 0 and tr.source != "godebug")
+
+    @property
+    def sparse(self) -> bool:
+        """A model without a Go trace (GODEBUG): only the runtime rows that have data."""
+        return not self.generic and (self.trace.source == "godebug" or self.trace.version == 0)
+
+    @property
+    def injected(self) -> np.ndarray:
+        """Ids of record's own injected goroutines (hidden unless `show_injected`)."""
+        return np.asarray(self.trace.injected, np.int64)
+
+    def injected_count(self) -> int:
+        """How many goroutines of the trace are record's own code (shown or hidden)."""
+        return sum(1 for g in self._injected_set() if self.trace.goroutine_track(g) is not None)
+
+    def _injected_set(self) -> set[int]:
+        return set(self.injected.tolist())
+
+    def set_show_injected(self, show: bool) -> None:
+        """Show (or hide) the rows of record's own injected goroutines."""
+        if show != self.show_injected:
+            self.show_injected = show
+            self.groups = self._groups()
+            self.rebuild()
 
     def _groups(self) -> list[tuple[str, list[int]]]:
         """(group, track indices): goroutines by start function (sorted by id, groups by
@@ -93,12 +131,21 @@ class RowSet:
                 if t.kind in (TrackKind.REGION, TrackKind.COUNTER, TrackKind.TASK):
                     by.setdefault(t.group or "(tracks)", []).append(i)
             return list(by.items())
+        hide = set() if self.show_injected else self._injected_set()
         for i, t in enumerate(tracks):
-            if t.kind == TrackKind.GOROUTINE:
+            if t.kind == TrackKind.GOROUTINE and t.id not in hide:
                 by.setdefault(t.group or UNKNOWN_GROUP, []).append(i)
         for members in by.values():
             members.sort(key=lambda i: tracks[i].id)
         return sorted(by.items(), key=lambda kv: tracks[kv[1][0]].id)
+
+    def _host_groups(self) -> list[tuple[str, list[int]]]:
+        """(section key, track indices): the HOST tracks by program, in the model's order."""
+        by: dict[str, list[int]] = {}
+        for i, t in enumerate(self.trace.tracks):
+            if t.kind == TrackKind.HOST and (t.counter is not None or t.spans is not None):
+                by.setdefault(HOST_KEY + (t.group or "host"), []).append(i)
+        return list(by.items())
 
     def rebuild(self) -> None:
         """Lay the rows out again (after collapsing or expanding a group)."""
@@ -126,18 +173,48 @@ class RowSet:
                                     group=name, lines=1))  # fmt: skip
                 else:
                     rows.append(Row(("track", int(t.kind), i), RowKind.SPANS, _s(" " + t.name), track=i, group=name))
+        rows.extend(self._host_rows())
         self.rows = rows
         self._index = {r.key: k for k, r in enumerate(rows)}
 
+    def _host_rows(self) -> list[Row]:
+        """The host sections: a header per program, then its counters (one-line charts) and
+        sampled thread states."""
+        tracks = self.trace.tracks
+        rows: list[Row] = []
+        for key, members in self.host_groups:
+            closed = key in self.collapsed
+            label = _s(f"{'▸' if closed else '▾'} {key.removeprefix(HOST_KEY)} ({len(members)})")
+            rows.append(Row(("group", key), RowKind.GROUP, label, group=key, count=len(members), host=True))
+            if closed:
+                continue
+            for i in members:
+                t = tracks[i]
+                rk = ("track", int(TrackKind.HOST), t.id)
+                if t.counter is not None:
+                    rows.append(Row(rk, RowKind.CHART, _s(" " + t.name), track=i, chart=f"track:{i}", group=key,
+                                    lines=1, host=True))  # fmt: skip
+                else:
+                    rows.append(Row(rk, RowKind.SPANS, _s(" " + t.name), track=i, group=key, host=True))
+        return rows
+
     def _go_rows(self) -> list[Row]:
-        """GC, STW, assists, the charts, task lanes, Ps and Ms."""
+        """GC, STW, assists, the charts, task lanes, Ps and Ms (for a model without a Go
+        trace, those that have data)."""
         tr = self.trace
+        sparse = self.sparse
         rows: list[Row] = []
         for i, t in enumerate(tr.tracks):
-            if t.kind == TrackKind.GC and t.spans is not None:
+            if t.kind == TrackKind.GC and t.spans is not None and not (sparse and not len(t.spans)):
                 rows.append(Row(("gc", t.name), RowKind.SPANS, t.name, track=i))
-        rows.append(Row(("assists",), RowKind.SPANS, "Assists"))
-        for chart, title in (("heap", "Heap"), ("goroutines", "Goroutines")):
+        if not sparse or len(tr.assists):
+            rows.append(Row(("assists",), RowKind.SPANS, "Assists"))
+        charts = [("heap", "Heap"), ("goroutines", "Goroutines")]
+        if sparse:
+            has = {"heap": len(tr.heap_alloc) + len(tr.heap_goal) > 0,
+                   "goroutines": any(len(tr.goroutine_counts.get(st, ())) for st in CHART_STATES)}  # fmt: skip
+            charts = [c for c in charts if has[c[0]]]
+        for chart, title in charts:
             for line in range(CHART_LINES):
                 rows.append(
                     Row(("chart", chart, line), RowKind.CHART, title if line == 0 else "", chart=chart, line=line)
@@ -163,6 +240,8 @@ class RowSet:
         t = self.trace.goroutine_track(gid)
         if t is None:
             return -1
+        if not self.show_injected and gid in self._injected_set():
+            self.set_show_injected(True)
         group = t.group or UNKNOWN_GROUP
         if group in self.collapsed:
             self.collapsed.discard(group)
@@ -174,7 +253,7 @@ class RowSet:
         self.rebuild()
 
     def set_all_collapsed(self, collapsed: bool) -> None:
-        self.collapsed = {g for g, _ in self.groups} if collapsed else set()
+        self.collapsed = {g for g, _ in (*self.groups, *self.host_groups)} if collapsed else set()
         self.rebuild()
 
     def chart_counters(self, row: Row) -> list[Counter]:
@@ -240,7 +319,9 @@ class RowSet:
         lut[State.TASK] = Look.TASK
         lut[State.REGION] = Look.REGION
         look = lut[st]
-        if track.kind == TrackKind.GOROUTINE:
+        if track.kind == TrackKind.HOST:  # a sampled thread: sleeping is idle, disk wait/stopped blocked
+            look[st == State.WAITING] = Look.BLOCK_OTHER
+        elif track.kind == TrackKind.GOROUTINE:
             waiting = st == State.WAITING
             if waiting.any():
                 look[waiting] = self.reason_looks()[flat.reason[waiting]]
@@ -314,6 +395,10 @@ class RowSet:
             count = tr.goroutine_counts.get(st)
             if count is not None:
                 count.mean_between(probe, probe + 1)
+        for row in self.rows:
+            if row.kind == RowKind.CHART and row.track >= 0:
+                for c in self.chart_counters(row):
+                    c.mean_between(probe, probe + 1)
         self.reason_looks()
         self.flows  # noqa: B018 - built and kept
 

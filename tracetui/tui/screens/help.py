@@ -18,8 +18,11 @@ ROWS_HELP = (
     "Rows: GC (mark phases), STW (stop-the-world pauses; Enter shows the kind), Assists (mark "
     "assists), Heap (in use, with the goal as a line), Goroutines (running / runnable / blocked, "
     "stacked), P<n> (the goroutine running on each P), M<n> (threads), then one row per goroutine "
-    "under its start function (Space folds a group). A cell with one state change shows where it "
-    "falls (a partial block in two colours); a shaded cell holds several changes."
+    "under its start function (Space folds a group; the goroutines of record's own code are hidden, i shows "
+    "them). A recording's host rows follow in a section per program (Space folds it): counters (CPU, memory, "
+    "...; Enter shows the value with its unit) and each thread's sampled state (running, sleeping, waiting; "
+    "Enter shows the kernel's state name). A cell with one state change shows where it falls (a partial block "
+    "in two colours); a shaded cell holds several changes."
 )
 
 

@@ -84,7 +84,10 @@ class Timeline(ScrollView, can_focus=True):
         """Show a newer model of the same file (it grew while loading); keep the place."""
         key = self.current_row.key if self.rows.rows else None
         collapsed = self.rows.collapsed
+        show_injected = self.rows.show_injected
         self.rows = rows or RowSet(trace)
+        if show_injected != self.rows.show_injected:
+            self.rows.set_show_injected(show_injected)
         if collapsed:
             self.rows.collapsed = set(collapsed)
             self.rows.rebuild()
@@ -373,6 +376,13 @@ class Timeline(ScrollView, can_focus=True):
         self.rows.toggle(row.group)
         self._after_relayout(key)
 
+    def toggle_injected(self) -> int:
+        """Show or hide record's own injected goroutines; how many there are."""
+        key = self.current_row.key if self.rows.rows else ()
+        self.rows.set_show_injected(not self.rows.show_injected)
+        self._after_relayout(key)
+        return self.rows.injected_count()
+
     def toggle_all_groups(self) -> None:
         """Fold every group (the cursor goes to its row's group) or unfold them all."""
         row = self.current_row
@@ -483,7 +493,9 @@ class Timeline(ScrollView, can_focus=True):
         elif row.kind == RowKind.CHART:
             code = self._chart_codes(row, edges)[row.line]
         else:
-            text = f" {row.count} goroutine{'s' if row.count != 1 else ''} · {row.label[2:].rsplit(' (', 1)[0]}"
+            noun = "host row" if row.host else "track" if self.rows.generic else "goroutine"
+            name = safe_text(row.group_name, keep_newlines=False)
+            text = f" {row.count} {noun}{'s' if row.count != 1 else ''} · {name}"
             strip = Strip([Segment(text[:cells].ljust(cells), Style(dim=True, italic=True))], cells)
             self._cache[key] = (strip, None)
             return strip, None
@@ -535,7 +547,8 @@ class Timeline(ScrollView, can_focus=True):
     def _chart_scale(self, row: Row) -> str:
         self._chart_codes(row, self.edges())
         top = self._chart_tops.get(row.chart, 0.0)
-        if row.chart == "heap":
+        track = self.rows.track_of(row)
+        if row.chart == "heap" or (track is not None and track.unit == "bytes"):
             return f" ≤{format_bytes(int(top))}"
         return f" ≤{top:.4g}"
 
@@ -614,9 +627,19 @@ class Timeline(ScrollView, can_focus=True):
 
     def action_toggle_group(self) -> None:
         if not self.current_row.group:
-            self._note("Space folds a goroutine group: put the cursor on a group or goroutine row")
+            self._note("Space folds a goroutine group or host section: put the cursor on one of its rows")
             return
         self.toggle_group()
+
+    def action_toggle_injected(self) -> None:
+        n = self.toggle_injected()
+        shown = self.rows.show_injected
+        if not n:
+            self._note("no goroutines of record's own code in this trace")
+        elif shown:
+            self._note(f"showing {n} goroutine{'s' if n != 1 else ''} of record's own code (i hides them)")
+        else:
+            self._note(f"hid {n} goroutine{'s' if n != 1 else ''} of record's own code (i shows them)")
 
     def action_toggle_all_groups(self) -> None:
         self.toggle_all_groups()

@@ -1,0 +1,193 @@
+"""Host rows (a recording's sampler and GODEBUG rows) in the viewer: a foldable section per
+program under the Go rows, or as the main rows of a model without a Go trace; and record's
+own injected goroutines, hidden until `i`."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from tests.test_hostile_text import HOSTILE
+from tests.tui.helpers import (
+    CHANNELS,
+    GCSTW,
+    HOST,
+    HOST_STATES,
+    model_loader,
+    row_index,
+    row_text,
+    run_app,
+    status,
+    with_host,
+)
+from tracetui.load import open_model
+from tracetui.model.trace import Flows, Spans, State, Trace, TrackKind
+from tracetui.tui.palette import Look
+from tracetui.tui.rows import RowKind, RowSet
+from tracetui.units import format_bytes
+
+
+def _details(app) -> str:  # type: ignore[no-untyped-def]
+    return str(app.query_one("#details-text").render())
+
+
+def _host_model() -> Trace:
+    return with_host(open_model(GCSTW).trace)
+
+
+def test_host_section_sits_under_the_go_rows_and_folds() -> None:
+    trace = _host_model()
+    cpu_track = next(t for t in trace.tracks if t.kind == TrackKind.HOST and t.name == "CPU")
+    assert cpu_track.counter is not None
+
+    async def body(app, pilot, tl) -> None:  # type: ignore[no-untyped-def]
+        rows = tl.rows.rows
+        head = row_index(tl, f"▾ {HOST} (3)")
+        assert rows[head].kind == RowKind.GROUP and rows[head].host
+        # Under every runtime row: GC, the charts, P, M and every goroutine come before it.
+        kinds = {tl.rows.track_of(r).kind for r in rows[:head] if r.track >= 0}  # type: ignore[union-attr]
+        assert {TrackKind.GC, TrackKind.PROC, TrackKind.THREAD, TrackKind.GOROUTINE} <= kinds
+        assert all(not r.host for r in rows[:head]) and all(r.host for r in rows[head:])
+        assert [r.label.strip() for r in rows[head + 1 :]] == ["CPU", "RSS", "thread 4712"]
+        assert "3 host rows · " + HOST in row_text(tl, head)
+        # Counters are one-line charts with their scale; bytes as bytes.
+        cpu, rss, thread = head + 1, head + 2, head + 3
+        tl.set_row(rss)
+        await pilot.pause()
+        assert f"≤{format_bytes(int(trace.tracks[rows[rss].track].counter.value.max()))}" in row_text(tl, rss)
+        assert any(ch in row_text(tl, cpu) for ch in "▁▂▃▄▅▆▇█")
+        # Same clock as the Go rows: the counter's value at the cursor, with its unit.
+        tl.set_row(cpu)
+        tl.set_cursor_time(trace.duration // 2)
+        await pilot.pause()
+        value = float(cpu_track.counter.value_at(trace.duration // 2))
+        assert f"{value:.6g} cores" in status(app)
+        await pilot.press("enter")
+        assert "CPU at " in _details(app) and f"{value:.6g} cores" in _details(app)
+        await pilot.press("enter")
+        # The thread's sampled states: their looks, and the kernel's state names in the details.
+        sr = tl.rows.span_row(rows[thread])
+        assert {Look.RUNNING, Look.BLOCK_OTHER} <= set(sr.present)
+        spans = trace.tracks[rows[thread].track].spans
+        i = int(np.flatnonzero(spans.state == State.WAITING)[0])
+        tl.set_row(thread)
+        tl.set_cursor_time(int(spans.start[i] + spans.end[i]) // 2)
+        await pilot.press("enter")
+        text = _details(app)
+        assert f"thread 4712: waiting (disk or stopped) ({HOST_STATES[2]})" in text
+        assert "duration" in text and HOST in text
+        assert "waiting (disk or stopped)" in status(app)
+        await pilot.press("enter")
+        # Space on the header folds the section; again unfolds it.
+        tl.set_row(head)
+        n = len(tl.rows.rows)
+        await pilot.press("space")
+        assert len(tl.rows.rows) == n - 3 and tl.rows.rows[tl.cursor_row].label.startswith(f"▸ {HOST}")
+        await pilot.press("space")
+        assert len(tl.rows.rows) == n
+        # On one of its rows, Space folds the section too; c folds every group and the section.
+        tl.set_row(thread)
+        await pilot.press("space")
+        assert tl.rows.rows[tl.cursor_row].label.startswith(f"▸ {HOST}")
+        await pilot.press("space", "c")
+        labels = [r.label for r in tl.rows.rows]
+        assert f"▸ {HOST} (3)" in labels and not any(lab.startswith("▾") for lab in labels)
+        await pilot.press("c")
+        assert len(tl.rows.rows) == n
+
+    run_app(body, size=(140, 60), loader=model_loader(trace))
+
+
+def _godebug(trace: Trace) -> Trace:
+    """A model as GODEBUG gives it: GC and STW spans, the heap, no scheduler rows; a host section."""
+    keep = [t for t in trace.tracks if t.kind == TrackKind.GC]
+    godebug = dataclasses.replace(
+        trace, source="godebug", version=0, tracks=keep, goroutine_counts={}, thread_counts={},
+        assists=Spans.empty(), flows=Flows.empty(),
+    )  # fmt: skip
+    return with_host(godebug)
+
+
+def test_a_godebug_model_shows_gc_stw_heap_then_its_host_section() -> None:
+    trace = _godebug(open_model(GCSTW).trace)
+    stw = next(t for t in trace.tracks if t.name == "STW").spans
+    assert stw is not None and len(stw)
+
+    async def body(app, pilot, tl) -> None:  # type: ignore[no-untyped-def]
+        labels = [r.label.strip() for r in tl.rows.rows]
+        assert labels[:3] == ["GC", "STW", "Heap"]
+        assert labels[4:] == [f"▾ {HOST} (3)", "CPU", "RSS", "thread 4712"]
+        assert "Assists" not in labels and "Goroutines" not in labels
+        tl.set_row(1)
+        await pilot.press("x", "enter")  # the longest pause, described
+        assert "stop-the-world" in _details(app)
+        assert Look.STW in tl.rows.span_row(tl.rows.rows[1]).present
+
+    run_app(body, size=(120, 30), loader=model_loader(trace))
+
+
+def test_a_host_only_model_is_its_host_section() -> None:
+    base = open_model(CHANNELS).trace
+    trace = with_host(dataclasses.replace(base, source="perfetto", version=0, tracks=[], flows=Flows.empty()))
+    rows = RowSet(trace)
+    assert [r.label.strip() for r in rows.rows] == [f"▾ {HOST} (3)", "CPU", "RSS", "thread 4712"]
+
+    async def body(app, pilot, tl) -> None:  # type: ignore[no-untyped-def]
+        await pilot.press("j", "enter")
+        assert "host counter of " + HOST in _details(app)
+
+    run_app(body, size=(100, 24), loader=model_loader(trace))
+
+
+def test_two_programs_two_sections_and_hostile_names_are_inert() -> None:
+    trace = with_host(_host_model(), group=HOSTILE + " (pid 9)", thread=HOSTILE + "thread")
+    rows = RowSet(trace)
+    heads = [r for r in rows.rows if r.kind == RowKind.GROUP and r.host]
+    assert len(heads) == 2 and heads[0].group_name == HOST
+    assert all("\x1b" not in r.label and "\x07" not in r.label for r in rows.rows)
+
+    async def body(app, pilot, tl) -> None:  # type: ignore[no-untyped-def]
+        await pilot.press("end", "enter")
+        out = app.export_screenshot() + status(app) + _details(app)
+        assert "\x1b]0;" not in out and "\x07" not in out
+        assert "\\x1b]0;pwned" in _details(app)
+
+    run_app(body, size=(160, 50), loader=model_loader(trace))
+
+
+def test_injected_goroutines_are_hidden_until_i() -> None:
+    trace = open_model(GCSTW).trace
+    alone = next(t.id for t in trace.tracks if t.kind == TrackKind.GOROUTINE and t.group == "runtime.bgsweep")
+    worker = next(t.id for t in trace.tracks if t.kind == TrackKind.GOROUTINE and t.group == "runtime.gcBgMarkWorker")
+    trace.injected = np.array([alone, worker], np.int64)
+
+    def goroutines(tl) -> set[int]:  # type: ignore[no-untyped-def]
+        return {r.gid for r in tl.rows.rows if r.gid >= 0}
+
+    async def body(app, pilot, tl) -> None:  # type: ignore[no-untyped-def]
+        every = {int(g) for g in trace.goroutines.id}
+        assert goroutines(tl) == every - {alone, worker}
+        labels = [r.label for r in tl.rows.rows]
+        assert not any("runtime.bgsweep" in lab for lab in labels)  # its group was only it: gone
+        assert "▾ runtime.gcBgMarkWorker (1)" in labels
+        await pilot.press("i")
+        assert goroutines(tl) == every and "▾ runtime.gcBgMarkWorker (2)" in [r.label for r in tl.rows.rows]
+        assert "showing 2 goroutines of record's own code" in status(app)
+        await pilot.press("i")
+        assert goroutines(tl) == every - {alone, worker}
+        assert "hid 2 goroutines" in status(app)
+        # Going to one of them shows them again.
+        await pilot.press("ctrl+g", *f"G{alone}", "enter")
+        assert tl.current_row.gid == alone and tl.rows.show_injected
+
+    run_app(body, size=(140, 50), loader=model_loader(trace))
+
+
+def test_i_says_so_when_there_is_no_injected_code() -> None:
+    async def body(app, pilot, tl) -> None:  # type: ignore[no-untyped-def]
+        n = len(tl.rows.rows)
+        await pilot.press("i")
+        assert "no goroutines of record's own code" in status(app) and len(tl.rows.rows) == n
+
+    run_app(body, size=(120, 30))
