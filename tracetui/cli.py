@@ -5,10 +5,16 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from tracetui import __version__
 from tracetui.errors import TracetuiError, UsageError
+
+if TYPE_CHECKING:
+    from tracetui.load import LoadStep
+
+    Loader = Callable[[str, Callable[[], bool]], Iterator[LoadStep]]
 
 EXIT_OK = 0
 EXIT_FINDING = 1
@@ -151,6 +157,7 @@ def _cmd_dump(args: argparse.Namespace) -> int:
     from tracetui.load import usable
     from tracetui.sanitize import safe_text
 
+    _not_perfetto(args.trace)
     table = _load(args.trace)
     warning = usable(args.trace, table)
     if warning:
@@ -168,6 +175,29 @@ def _cmd_dump(args: argparse.Namespace) -> int:
     raw.write("".join(buf).encode("utf-8", "surrogateescape"))
     raw.flush()
     return EXIT_OK
+
+
+def _not_perfetto(path: str) -> None:
+    """dump prints a Go trace's events: on a Perfetto file, one line saying so (and naming
+    the Go trace record wrote beside it, if there is one)."""
+    from tracetui.load import check_readable
+
+    check_readable(path)
+    try:
+        with open(path, "rb") as f:
+            head = f.read(64)
+        from tracetui.perfetto.reader import is_perfetto
+    except (OSError, ImportError):
+        return
+    if not is_perfetto(head):
+        return
+    gotrace = os.path.splitext(path)[0] + ".gotrace"
+    hint = f"; try `tracetui dump {gotrace}`" if os.path.isfile(gotrace) else ""
+    raise UsageError(
+        "a Perfetto trace: dump prints the events of a Go execution trace only "
+        f"(view, summary and export read this file){hint}",
+        path=path,
+    )
 
 
 def color_system(choice: str, environ: dict[str, str] | os._Environ[str] = os.environ) -> str:
@@ -271,17 +301,29 @@ def _cmd_record(args: argparse.Namespace) -> int:
         godebug_period_ms=args.schedtrace,
         scheddetail=args.scheddetail,
     )
-    session = Session(opts)
+    view = not args.no_view and sys.stdout.isatty() and sys.stdin.isatty()
+    session = Session(opts, view=view)
     status = record(opts, session)
-    if session.written and not args.no_view and sys.stdout.isatty() and sys.stdin.isatty():
-        system = color_system(args.color)
-        os.environ["TEXTUAL_COLOR_SYSTEM"] = {"16": "standard", "none": "standard"}.get(system, system)
-        if system == "none":
-            os.environ["NO_COLOR"] = "1"
-        from tracetui.tui.app import TraceApp
-
-        TraceApp(session.written[0], system).run(mouse=not args.no_mouse)
+    if session.deferred:  # the viewer on the Go trace at once; the Perfetto file written from its model
+        try:
+            first = session.deferred[0]
+            _view_recording(first.gotrace, args, first.loader)
+        finally:
+            session.write_deferred()
+    elif session.written and view:
+        _view_recording(session.written[0], args)
     return status
+
+
+def _view_recording(path: str, args: argparse.Namespace, loader: Loader | None = None) -> None:
+    """record's viewer, on a file it wrote (a loader of its own: the host rows added)."""
+    system = color_system(args.color)
+    os.environ["TEXTUAL_COLOR_SYSTEM"] = {"16": "standard", "none": "standard"}.get(system, system)
+    if system == "none":
+        os.environ["NO_COLOR"] = "1"
+    from tracetui.tui.app import TraceApp
+
+    TraceApp(path, system, loader=loader).run(mouse=not args.no_mouse)
 
 
 def _cmd_pprof(args: argparse.Namespace) -> int:

@@ -51,10 +51,11 @@ def _run(argv: list[str], env: dict[str, str], what: str, cwd: str | None = None
     except OSError as e:
         raise GoError(f"{what}: cannot run {argv[0]}: {e.strerror or e}") from None
     if p.returncode != 0:
-        text = p.stderr.strip()
-        if text:
-            sys.stderr.write(safe_text(text) + "\n")
-        last = text.splitlines()[-1] if text else f"exit status {p.returncode}"
+        # Each line of Go's report once: all but the last as Go wrote them, the last in our error line.
+        lines = p.stderr.strip().splitlines()
+        if len(lines) > 1:
+            sys.stderr.write(safe_text("\n".join(lines[:-1])) + "\n")
+        last = lines[-1] if lines else f"exit status {p.returncode}"
         raise GoError(f"{what} failed: {safe_text(last, keep_newlines=False)}")
     return p.stdout
 

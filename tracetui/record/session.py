@@ -9,16 +9,20 @@ from tracetui.errors import TracetuiError
 from tracetui.model.trace import Trace, Track, TrackKind
 from tracetui.record.child import Child, ChildResult
 from tracetui.record.options import RecordOptions
-from tracetui.record.output import Converted, convert, note
+from tracetui.record.output import BackgroundWrite, Cancelled, Converted, convert_shown, not_written, note
 from tracetui.record.sampler import Sampler, Samples
 
 
 @dataclass
 class Session:
-    """Shared by every mode: `started` when the child runs, `finish` with its traces."""
+    """Shared by every mode: `started` when the child runs, `finish` with its traces. With
+    `view`, a Go trace is not converted at once: the viewer opens on it (`deferred`) and
+    its Perfetto file is written from the viewer's model (`write_deferred`)."""
 
     opts: RecordOptions
+    view: bool = False
     written: list[str] = field(default_factory=list)  # Perfetto files, in order
+    deferred: list[BackgroundWrite] = field(default_factory=list)
     _sampler: Sampler | None = None
     _samples: Samples | None = None
 
@@ -44,17 +48,45 @@ class Session:
         return host_tracks(s, model.base_time, model.strings, duration=model.duration, first_id=next_host_id(model))
 
     def finish(self, result: ChildResult | None, traces: list[tuple[str, str | None]]) -> None:
-        """Write each (pftrace, raw Go trace or None) pair; the sampler's tracks go in each."""
-        samples = self.samples()
-        for pftrace, gotrace in traces:
-            conv = convert(gotrace, pftrace, self._extra) if gotrace is not None else None
-            if conv is not None:
-                self._report(conv, gotrace or "")
-                self.written.append(pftrace)
-            elif samples is not None and len(samples):
-                self._write_samples_only(pftrace, samples)
+        """Write each (pftrace, raw Go trace or None) pair, with progress; the sampler's
+        tracks go in each. With `view`, Go traces are left for the viewer (`deferred`).
+        Ctrl+C stops the conversions (the partial file removed, one line each)."""
+        self.samples()
+        for i, (pftrace, gotrace) in enumerate(traces):
+            if gotrace is not None and self.view and _has_data(gotrace):
+                self.deferred.append(BackgroundWrite(gotrace, pftrace, self._extra))
+                continue
+            try:
+                conv = convert_shown(gotrace, pftrace, self._extra) if gotrace is not None else None
+            except Cancelled:
+                for pf, gt in traces[i:]:
+                    note(not_written(pf, gt or pf))
+                return
+            self._done(conv, pftrace, gotrace)
+        if not self.written and not self.deferred:
+            note("nothing was recorded")
+
+    def write_deferred(self) -> None:
+        """After the viewer: the Perfetto files of the deferred Go traces, from the viewer's
+        model when it was loaded whole (else converted), with progress; Ctrl+C stops."""
+        deferred, self.deferred = self.deferred, []
+        for i, bw in enumerate(deferred):
+            try:
+                conv = bw.finish()
+            except Cancelled:
+                for rest in deferred[i:]:
+                    note(not_written(rest.pftrace, rest.gotrace))
+                return
+            self._done(conv, bw.pftrace, bw.gotrace)
         if not self.written:
             note("nothing was recorded")
+
+    def _done(self, conv: Converted | None, pftrace: str, gotrace: str | None) -> None:
+        if conv is not None:
+            self._report(conv, gotrace or "")
+            self.written.append(pftrace)
+        elif self._samples is not None and len(self._samples):
+            self._write_samples_only(pftrace, self._samples)
 
     def write_model(self, pftrace: str, model: Trace, what: str) -> None:
         """Write a model of our own (GODEBUG, the sampler alone) with the sampler's tracks."""
@@ -85,3 +117,10 @@ class Session:
         size = os.path.getsize(conv.pftrace) / 1e6
         note(f"wrote {conv.pftrace} ({size:.1f} MB, {conv.events:,} events over {conv.duration_ns / 1e9:.2f}s; "
              f"the Go trace is {gotrace})")  # fmt: skip
+
+
+def _has_data(path: str) -> bool:
+    try:
+        return os.path.getsize(path) > 0
+    except OSError:
+        return False

@@ -69,11 +69,13 @@ def run_child(argv: Sequence[str], env: dict[str, str], opts: RecordOptions, tra
         if size < opts.max_size:
             return
         state["capped"] = True
-        if ctl is not None:
-            ctl.stop(child.signal_fd)
-            note(f"the trace reached --max-size ({size / 1e6:.1f} MB): tracing stopped, the program goes on")
+        cap = _mb(opts.max_size)
+        if ctl is not None and ctl.stop(child.signal_fd):
+            # measured once the program has flushed and closed it: the size the trace really has
+            note(f"the trace reached --max-size {cap}: tracing stopped at {_mb(tracing.bytes(), exact=True)}, "
+                 "the program goes on")  # fmt: skip
         else:
-            interrupt(f"the trace reached --max-size ({size / 1e6:.1f} MB)")
+            interrupt(f"the trace reached --max-size {cap} ({_mb(size, exact=True)} so far)")
 
     caps = Caps(deadline=time.monotonic() + opts.duration if opts.duration else None, on_deadline=on_deadline,
                 poll=poll if opts.max_size else None)  # fmt: skip
@@ -94,3 +96,12 @@ def _size(path: str) -> int:
         return os.stat(path).st_size
     except OSError:
         return 0
+
+
+def _mb(n: int, exact: bool = False) -> str:
+    """Bytes in the decimal units --max-size takes: `9.2 MB`, with the byte count if exact."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= scale:
+            text = f"{n / scale:.1f} {unit}"
+            return f"{text} ({n:,} bytes)" if exact else text
+    return f"{n:,} bytes"
