@@ -172,6 +172,7 @@ class _Writer:
         self.gfunc = {int(g): trace.string(f) for g, f in zip(gs.id.tolist(), gs.func.tolist())}
         self.proc_extent: dict[str, list[int]] = {}  # P track -> its extent and holes (see _extent)
         self.interned1: set[int] = set()  # event names interned on the tables sequence
+        self.progress: Callable[[float], None] = lambda _fraction: None
 
     def uuid(self, i: int) -> int:
         return L.FIRST_TRACK + i
@@ -313,6 +314,7 @@ class _Writer:
 
     def hot_tracks(self) -> None:
         for i, tr in enumerate(self.t.tracks):
+            self.progress(0.05 + 0.85 * i / self.ntracks)
             if tr.kind in (TrackKind.GOROUTINE, TrackKind.PROC, TrackKind.THREAD) and tr.spans is not None:
                 self._span_track(i, tr)
             elif tr.counter is not None:
@@ -890,14 +892,19 @@ def _sampled(spans: list[Spans], state: int, duration: int) -> tuple[np.ndarray,
     return np.flatnonzero(keep).astype(np.int64) * step, v[keep]
 
 
-def write_trace(trace: Trace, path: str, *, compress: bool = True) -> WriteStats:
+def write_trace(
+    trace: Trace, path: str, *, compress: bool = True, progress: Callable[[float], None] | None = None
+) -> WriteStats:
     """Write `trace` as a Perfetto trace at `path` (zlib `compressed_packets` chunks unless
-    `compress` is False). Returns packet and byte counts."""
+    `compress` is False). Returns packet and byte counts. `progress(fraction)` is called as
+    it goes (an exception it raises stops the writing)."""
     stats = WriteStats()
     with open(path, "wb") as f:
         sink = _Sink(f, compress, stats)
         try:
             w = _Writer(trace, sink)
+            if progress is not None:
+                w.progress = progress
             w.descriptors()
             w.tables()
             w.hot_tracks()
