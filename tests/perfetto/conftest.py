@@ -39,7 +39,11 @@ def assert_same_model(m: Trace, r: Trace) -> None:
     assert m.strings.strings == r.strings.strings
     for f in ("stacks", "frame_pc", "frame_func", "frame_file", "frame_line"):
         assert getattr(m.stacks, f) == getattr(r.stacks, f), f
-    assert [(t.kind, t.id, t.name, t.group) for t in m.tracks] == [(t.kind, t.id, t.name, t.group) for t in r.tracks]
+    assert [(t.kind, t.id, t.name, t.group, t.unit) for t in m.tracks] == [
+        (t.kind, t.id, t.name, t.group, t.unit) for t in r.tracks
+    ]
+    assert (m.source, m.go_version) == (r.source, r.go_version)
+    assert np.array_equal(m.injected, r.injected)
     for i, (a, b) in enumerate(zip(m.tracks, r.tracks)):
         for part in ("spans", "counter", "instants"):
             _same_columns(getattr(a, part), getattr(b, part), f"track {i} ({a.name}).{part}")

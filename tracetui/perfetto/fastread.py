@@ -21,7 +21,7 @@ import numpy as np
 
 from tracetui.perfetto import layout as L
 from tracetui.perfetto.decode import Fallback, Hot, frame, parse_hot
-from tracetui.perfetto.wire import _compressed_payload, read_varint
+from tracetui.perfetto.wire import _compressed_payload, packet_record, read_varint
 
 if TYPE_CHECKING:
     from tracetui.perfetto.reader import _Collector
@@ -139,16 +139,16 @@ class _Reader:
         self.hot = HotData()
         self.ann_ok: set[int] = set()  # ids of _Seq objects whose annotation names are ours
 
-    def batch(self, data: bytes | memoryview, buf: np.ndarray, lo: int, hi: int) -> int:
-        """Decode the packets from lo up to the first start at or after hi; returns that."""
-        return self.apply(data, decode_batch(data, buf, lo, hi))
-
-    def apply(self, data: bytes | memoryview, decoded: _Decoded) -> int:
+    def apply(self, data: bytes | memoryview, decoded: _Decoded, taken: set[int] | None = None) -> int:
         """Take a decoded batch: its other packets through the collector, in file order,
-        then its hot packets; returns where the batch ends."""
+        then its hot packets; returns where the batch ends. With `taken` (the sequences
+        of the packets before: a plain tail after compressed chunks), every packet must be
+        a rare one on a sequence of its own."""
         starts, ends, last, h = decoded
         if h is None:
             return last
+        if taken is not None and h.ok.any():
+            raise Fallback("hot packets after the compressed chunks")
         cold_idx = np.flatnonzero(~h.ok)
         hot_idx = np.flatnonzero(h.ok) if cold_idx.size else None
         n = h.ok.size if hot_idx is None else hot_idx.size
@@ -167,6 +167,8 @@ class _Reader:
                 if _compressed_payload(pkt) is not None:
                     raise Fallback("nested compressed packets")
                 sid = self.c.packet(0, pkt)
+                if taken is not None and sid in taken:
+                    raise Fallback("plain packets after the compressed chunks on a sequence of theirs")
                 if first_hot.get(sid, k) < k:
                     raise Fallback("a sequence's packets out of the writer's order")
         if n:
@@ -300,11 +302,14 @@ def read_hot(source: bytes | BinaryIO, collector: _Collector) -> HotData:
     """Decode a whole file (its Trace bytes, or the open file, read chunk by chunk): hot
     packets into HotData, the others into `collector`. Raises Fallback when the file is
     not one this decoder knows. Batches of compressed chunks are framed and parsed in a
-    worker thread while the previous one is taken (numpy releases the GIL)."""
+    worker thread while the previous one is taken (numpy releases the GIL). Plain packets
+    after compressed chunks (a recorder's packets appended to the file) are taken as rare
+    packets when they are on sequences of their own."""
     rd = _Reader(collector)
     first = True
     pool = ThreadPoolExecutor(max_workers=DECODERS)
     queue: list[tuple[Future[_Decoded], bytes | memoryview]] = []
+    taken: set[int] | None = None  # the sequences before the first plain tail
 
     def take() -> None:
         nonlocal first
@@ -314,12 +319,17 @@ def read_hot(source: bytes | BinaryIO, collector: _Collector) -> HotData:
         first = _check_first(collector, first)
 
     try:
-        for data, plain in _batches(source):
+        for data, kind in _batches(source):
             buf = np.frombuffer(data, np.uint8)
-            if plain:
+            if kind != _CHUNKS:
+                while queue:
+                    take()
+                if kind == _TAIL and taken is None:
+                    taken = set(collector.seqs)
                 pos, n = 0, buf.size
                 while pos < n:
-                    pos = rd.batch(data, buf, pos, min(n, pos + BATCH))
+                    pos = rd.apply(data, decode_batch(data, buf, pos, min(n, pos + BATCH)),
+                                   taken if kind == _TAIL else None)  # fmt: skip
                     first = _check_first(collector, first)
                 if pos != n:
                     raise Fallback("truncated")
@@ -342,9 +352,13 @@ def _check_first(collector: _Collector, first: bool) -> bool:
     return False
 
 
-def _batches(source: bytes | BinaryIO) -> Iterator[tuple[bytes | memoryview, bool]]:
-    """The packet stream in batches: (bytes of whole packets, whether they are the file's
-    own plain packets). Compressed chunks are inflated in a worker thread."""
+_CHUNKS, _PLAIN, _TAIL = 0, 1, 2  # batch kinds: inflated chunks, a plain file, plain packets after chunks
+
+
+def _batches(source: bytes | BinaryIO) -> Iterator[tuple[bytes | memoryview, int]]:
+    """The packet stream in batches: (bytes of whole packets, kind: inflated chunks, the
+    file's own plain packets, or plain packets following compressed chunks). Compressed
+    chunks are inflated in a worker thread."""
     if isinstance(source, (bytes, bytearray, memoryview)):
         mv = memoryview(source)
         top = ((a, b) for a, b in _top_level(mv))
@@ -352,7 +366,7 @@ def _batches(source: bytes | BinaryIO) -> Iterator[tuple[bytes | memoryview, boo
         if first is None:
             return
         if _compressed_payload(mv[first[0] : first[1]]) is None:
-            yield mv, True  # plain packets: framed by `decode.frame`
+            yield mv, _PLAIN  # plain packets: framed by `decode.frame`
             return
         chunks: Iterator[bytes | memoryview] = (mv[a:b] for a, b in itertools.chain([first], top))
     else:
@@ -362,23 +376,40 @@ def _batches(source: bytes | BinaryIO) -> Iterator[tuple[bytes | memoryview, boo
     try:
         parts: list[bytes] = []
         size = 0
+        plain: list[bytes] = []  # framed plain packets after chunks
+        chunked = False
         for pkt in chunks:
             inner = _compressed_payload(memoryview(pkt))
             if inner is None:
-                raise Fallback("plain packets among compressed chunks")
+                if not chunked:
+                    raise Fallback("plain packets before the compressed chunks")
+                for f in pending:
+                    parts.append(_result(f))
+                pending.clear()
+                if parts:
+                    yield b"".join(parts), _CHUNKS
+                    parts, size = [], 0
+                plain.append(packet_record(bytes(pkt)))
+                continue
+            if plain:
+                yield b"".join(plain), _TAIL
+                plain = []
+            chunked = True
             pending.append(pool.submit(zlib.decompress, inner))
             if len(pending) > AHEAD:
                 d = _result(pending.pop(0))
                 parts.append(d)
                 size += len(d)
                 if size >= BATCH:
-                    yield b"".join(parts), False
+                    yield b"".join(parts), _CHUNKS
                     parts, size = [], 0
         for f in pending:
             parts.append(_result(f))
         pending.clear()
         if parts:
-            yield b"".join(parts), False
+            yield b"".join(parts), _CHUNKS
+        if plain:
+            yield b"".join(plain), _TAIL
     finally:
         for f in pending:
             f.cancel()

@@ -1,17 +1,19 @@
 """The layout of the Perfetto files tracetui writes, shared by writer and reader.
 
 * Track uuids: 1 the root group, 2..15 fixed groups, FIRST_TRACK + i for model track i,
-  then per-function goroutine groups and extra lanes (overlapping STW, assists, sweeps).
+  then per-function goroutine groups, host sections (a group per HOST track group, after
+  the runtime's groups) and extra lanes (overlapping STW, assists, sweeps).
 * Sequences: TABLES_SEQ carries the string and stack tables (interned once), the rare
-  events (GC, STW, assists, sweeps, tasks, regions, logs, labels, CPU samples) with
-  absolute timestamps. Each goroutine, P, M and counter track has its own sequence
+  events (GC, STW, assists, sweeps, tasks, regions, logs, labels, CPU samples, host rows)
+  with absolute timestamps. Each goroutine, P, M and counter track has its own sequence
   (id = its uuid) with an incremental clock (deltas), its uuid as the default track, and
   the interned entries it uses.
 * Iids are global: event name iid k means `names[k]` everywhere; string iid = string id;
   callstack iid = stack id; frame iid = frame id + 1. So one table decodes every sequence.
 * A TraceAttributes packet at the end holds `tracetui.model`: JSON of what is per entity
-  rather than per event (track kinds and groups, the goroutine and task tables, P extents,
-  names, lane uuids, trace scalars).
+  rather than per event (track kinds and groups, host rows' units and counter dtypes, the
+  goroutine and task tables, P extents, names, lane uuids, trace scalars, source, Go version,
+  injected goroutines).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ TABLES_SEQ = 1
 INCREMENTAL_CLOCK = 64  # sequence-scoped clock id, deltas from the previous packet
 BOOTTIME = 6
 
+HOST_RANK = 10  # sibling_order_rank of the host sections (after the runtime's groups: 1..5)
 GROUP_NAMES = {PROCS: "Procs", THREADS: "Threads", GOROUTINES: "Goroutines", GC: "GC", TASKS: "Tasks"}
 META_KEY = "tracetui.model"
 FORMAT = 1

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import struct
 from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -151,6 +152,7 @@ class _Events:
     def __init__(self) -> None:
         self.c = {k: array("q") for k in self.COLS}
         self.name_text = array("q")  # string id (in `self.strings`) of the event's name
+        self.dbl = array("b")  # 1: `value` holds a double_counter_value's bits
         self.extra: dict[int, dict[str, int | bool]] = {}  # annotations beyond the arg
         self.descs: dict[int, _Desc] = {}
         self.attrs: dict[str, str] = {}
@@ -164,11 +166,23 @@ class _Events:
         return np.frombuffer(self.c[k], np.int64) if len(self.c[k]) else np.zeros(0, np.int64)
 
 
+def _values(ev: _Events, idx: np.ndarray) -> np.ndarray:
+    """Counter values of events idx: float64 if any is a double, else int64."""
+    v = ev.np("value")[idx]
+    dbl = np.frombuffer(ev.dbl, np.int8)[idx] != 0 if len(ev.dbl) else np.zeros(0, bool)
+    if not dbl.any():
+        return v.copy()
+    return np.where(dbl, v.view(np.float64), v.astype(np.float64))
+
+
 def _collect(raw: bytes, path: str | None) -> _Events:
     c = _Collector(path)
     for off, mv in iter_packets(raw, path):
         c.packet(off, mv)
     return c.ev
+
+
+_DOUBLE, _DOUBLE_BITS = struct.Struct("<q"), struct.Struct("<d")
 
 
 class _Collector:
@@ -243,12 +257,12 @@ class _Collector:
         cols["flow"].append(te.flow_ids[0] if te.flow_ids else (te.flow_ids_old[0] if te.flow_ids_old else 0))
         cols["term"].append(te.terminating_flow_ids[0] if te.terminating_flow_ids else
                             (te.terminating_flow_ids_old[0] if te.terminating_flow_ids_old else 0))  # fmt: skip
-        if te.HasField("counter_value"):
-            cols["value"].append(te.counter_value)
-        elif te.HasField("double_counter_value"):
-            cols["value"].append(int(te.double_counter_value))
+        if te.HasField("double_counter_value"):
+            cols["value"].append(_DOUBLE.unpack(_DOUBLE_BITS.pack(te.double_counter_value))[0])
+            ev.dbl.append(1)
         else:
-            cols["value"].append(0)
+            cols["value"].append(te.counter_value)
+            ev.dbl.append(0)
         arg = -1
         if te.debug_annotations:
             extra: dict[str, int | bool] = {}
@@ -475,6 +489,7 @@ class _Ours:
         tracks: list[Track] = []
         desc = ev.descs
         extent = m.get("proc_extent", {})
+        host = m.get("host", {})
         self._gset = self._shared_goroutine_spans(tmeta)
         for i, (kind, ident, group) in enumerate(tmeta):
             kind = TrackKind(kind)
@@ -491,7 +506,10 @@ class _Ours:
                 tr.spans = _compact(tr.spans)
             elif kind == TrackKind.REGION:
                 tr.spans = self.spans(u, with_depth=True)
+            elif kind == TrackKind.HOST:
+                self._host(tr, u, host[str(i)])
             tracks.append(tr)
+        tracks += self._sampled_processes(strings)
         lanes = m["lanes"]
         stw = self.lanes(lanes["stw"])
         assists = self.lanes(lanes["assists"])
@@ -544,7 +562,80 @@ class _Ours:
             tasks=tasks, regions=regions, logs=logs, labels=labels, cpu_samples=cpu, flows=self._flows(),
             sync_times=np.array(m["sync_times"], I64), events=int(m["events"]), error=m.get("error"),
             utilization=_utilization(m, "default"), utilization_sweep=_utilization(m, "sweep"),
+            source=str(m.get("source", "gotrace")), go_version=str(m.get("go_version", "")),
+            injected=self._injected(goroutines, strings, stacks),
         )  # fmt: skip
+
+    def _injected(self, gs: Goroutines, strings: StringTable, stacks: StackTable) -> np.ndarray:
+        """The injected goroutines: from the metadata, or (files written before it kept
+        them) found as the Go reader finds them."""
+        inj = self.m.get("injected")
+        if inj is not None:
+            return np.array(inj, I64)
+        from tracetui.model.injected import injected_goroutines, injected_stacks
+
+        return injected_goroutines(gs.id, gs.creator, gs.create_stack, gs.start_stack,
+                                   injected_stacks(stacks, strings))  # fmt: skip
+
+    def _host(self, tr: Track, uuid: int, info: list[Any]) -> None:
+        """A host row: its unit, and its counter (in the dtype it was written from) or spans."""
+        unit, dtype = info
+        tr.unit = str(unit)
+        if dtype is None:
+            tr.spans = self.spans(uuid)
+            return
+        ev = self.ev
+        sel = np.flatnonzero((ev.np("track") == uuid) & (ev.np("typ") == L.COUNTER))
+        sel = sel[np.lexsort((sel, self.ts[sel]))]
+        tr.counter = Counter(self.ts[sel].copy(), _values(ev, sel).astype(np.dtype(dtype)))
+
+    def _sampled_processes(self, strings: StringTable) -> list[Track]:
+        """HOST tracks from the process sampler's tracks that `record` appended to files before
+        it wrote them as the model's: a "Process tree (sampled ...)" group, a group per
+        process ("name pid") of counters ("CPU (cores)") and thread slice tracks ("name tid")
+        whose slices are the sampled states."""
+        descs = self.ev.descs
+        roots = {u for u, d in descs.items() if not d.parent and d.name.startswith("Process tree (sampled")}
+        if not roots:
+            return []
+        procs = sorted((d.rank, u) for u, d in descs.items() if d.parent in roots)
+        out: list[Track] = []
+        ev = self.ev
+        track, typ = ev.np("track"), ev.np("typ")
+        for _, g in procs:
+            name, _, pid = descs[g].name.rpartition(" ")
+            group = f"{name} (pid {pid})" if name and pid.isdigit() else descs[g].name
+            for _, u in sorted((d.rank, u) for u, d in descs.items() if d.parent == g):
+                d = descs[u]
+                tr = Track(TrackKind.HOST, len(out), d.name, group)
+                if d.counter:
+                    label, _, unit = d.name.partition(" (")
+                    if unit.endswith(")"):
+                        tr.name, tr.unit = label, unit[:-1]
+                    sel = np.flatnonzero((track == u) & (typ == L.COUNTER))
+                    sel = sel[np.lexsort((sel, self.ts[sel]))]
+                    tr.counter = Counter(self.ts[sel].copy(), _values(ev, sel))
+                else:
+                    tr.spans = self._sampled_states(u, strings)
+                out.append(tr)
+        return out
+
+    def _sampled_states(self, uuid: int, strings: StringTable) -> Spans:
+        """A sampled thread's slices as spans: RUNNING, IDLE (sleeping, idle) or WAITING,
+        with the state's name as reason."""
+        k = self.slices_of(uuid)
+        b, e = self.sl.begin[k], self.sl.end[k]
+        k = np.flatnonzero(self.ev.np("typ")[b] == L.BEGIN)
+        b, e = b[k], e[k]
+        text = np.frombuffer(self.ev.name_text, np.int64)[b] if b.size else np.zeros(0, np.int64)
+        ids, inv = np.unique(text, return_inverse=True)
+        names = [self.ev.strings.strings[int(i)] for i in ids.tolist()]
+        reason = np.array([strings.intern(n) for n in names], np.int32)[inv] if b.size else _zeros32(0)
+        state = np.array([_SAMPLED_STATE.get(n, State.WAITING) for n in names], np.uint8)[inv] if b.size else \
+            np.zeros(0, np.uint8)  # fmt: skip
+        n = b.size
+        return Spans(self.ts[b].copy(), self.ts[e].copy(), state, reason.astype(np.int32), _zeros32(n),
+                     np.full(n, -1, I64))  # fmt: skip
 
     def _counters(self, tracks: list[Track], goroutines: Goroutines) -> dict[tuple[TrackKind, int], Counter]:
         from tracetui.model.from_gotrace import _goroutine_counters, _SpanSet, _thread_counters
@@ -756,6 +847,7 @@ class _GoroutineSet:
 
 
 _NO_ARG = -(1 << 62)
+_SAMPLED_STATE = {"running": State.RUNNING, "sleeping": State.IDLE, "idle": State.IDLE}  # others: WAITING
 _GSTATES = (State.RUNNING, State.RUNNABLE, State.WAITING, State.SYSCALL)
 _TSTATES = (State.RUNNING, State.SYSCALL)
 
@@ -890,7 +982,7 @@ def _generic(ev: _Events, path: str | None) -> Trace:
     base = int(ts.min())
     rel = ts - base
     sl, _ = _pair(ev)
-    typ, track, val = ev.np("typ"), ev.np("track"), ev.np("value")
+    typ, track = ev.np("typ"), ev.np("track")
     names = np.frombuffer(ev.name_text, np.int64) if len(ev.name_text) else np.zeros(0, np.int64)
     T = int(rel.max())
     tracks: list[Track] = []
@@ -908,7 +1000,7 @@ def _generic(ev: _Events, path: str | None) -> Trace:
         cnt = np.flatnonzero((track == u) & (typ == L.COUNTER))
         if cnt.size:
             cnt = cnt[np.lexsort((cnt, rel[cnt]))]
-            tracks.append(Track(TrackKind.COUNTER, k, name, group, counter=Counter(rel[cnt].copy(), val[cnt].copy())))
+            tracks.append(Track(TrackKind.COUNTER, k, name, group, counter=Counter(rel[cnt].copy(), _values(ev, cnt))))
             continue
         j = np.arange(bounds[k], bounds[k + 1])
         if not j.size:
@@ -930,6 +1022,7 @@ def _generic(ev: _Events, path: str | None) -> Trace:
         regions=Regions(z, z, zi, z, z, np.zeros(0, np.uint16), zi, zb, zb), logs=Instants.empty(),
         labels=Instants.empty(), cpu_samples=CPUSamples.empty(), flows=Flows.empty(), sync_times=z,
         events=len(ev), utilization=Counter.empty(np.float64), utilization_sweep=Counter.empty(np.float64),
+        source="perfetto",
     )  # fmt: skip
 
 

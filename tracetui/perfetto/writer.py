@@ -217,12 +217,21 @@ class _Writer:
                 fgroups[grp] = self.new_uuid()
                 self.descriptor(fgroups[grp], grp or "(unknown function)", L.GOROUTINES, 100 + len(fgroups),
                                 explicit=True)  # fmt: skip
+        # Host sections (a recording's sampler and GODEBUG rows): a group per program, after the runtime's.
+        self.hgroups: dict[str, int] = {}
+        for tr in t.tracks:
+            if tr.kind == TrackKind.HOST and tr.group not in self.hgroups:
+                self.hgroups[tr.group] = self.new_uuid()
+                self.descriptor(self.hgroups[tr.group], tr.group or "Host", L.ROOT, L.HOST_RANK + len(self.hgroups),
+                                explicit=True)  # fmt: skip
         self.regions_parent: dict[int, int] = {}
         for i, tr in enumerate(t.tracks):
             parent, rank, counter = self._place(i, tr, fgroups)
             self.descriptor(self.uuid(i), tr.name, parent, rank, explicit=True, counter=counter)
         self.meta["tracks"] = [[int(tr.kind), int(tr.id), tr.group] for tr in t.tracks]
         self.meta["fgroups"] = fgroups
+        self.meta["host"] = {str(i): [tr.unit, None if tr.counter is None else str(_points(tr.counter)[1].dtype)]
+                             for i, tr in enumerate(t.tracks) if tr.kind == TrackKind.HOST}  # fmt: skip
         lanes: dict[str, list[int]] = {}
         stw_i = next((i for i, tr in enumerate(t.tracks) if tr.kind == TrackKind.GC and tr.id == 1), None)
         for key, spans, name, rank in (("stw", t.stw, "STW", 3), ("assists", t.assists, "Mark assists", 4),
@@ -260,6 +269,8 @@ class _Writer:
             return L.GC, 1 + int(tr.id), None
         if k == TrackKind.TASK:
             return L.TASKS, int(tr.id), None
+        if k == TrackKind.HOST:
+            return self.hgroups[tr.group], i, None if tr.counter is None else _unit(tr.unit)
         if k in (TrackKind.HEAP, TrackKind.COUNTER):
             c = pb.CounterDescriptor()
             if k == TrackKind.HEAP:
@@ -315,6 +326,8 @@ class _Writer:
     def hot_tracks(self) -> None:
         for i, tr in enumerate(self.t.tracks):
             self.progress(0.05 + 0.85 * i / self.ntracks)
+            if tr.kind == TrackKind.HOST:
+                continue  # few events: written with the rare ones
             if tr.kind in (TrackKind.GOROUTINE, TrackKind.PROC, TrackKind.THREAD) and tr.spans is not None:
                 self._span_track(i, tr)
             elif tr.counter is not None:
@@ -659,6 +672,9 @@ class _Writer:
         self._rare_spans(lanes["sweeps"], t.sweeps, "p", lambda r: "sweep")
         self._tasks()
         self._instants()
+        for i, tr in enumerate(t.tracks):
+            if tr.kind == TrackKind.HOST:
+                self._host(self.uuid(i), tr)
         if self.unknown_flows:
             fl = t.flows
             for j in np.flatnonzero(fl.from_track < 0).tolist():
@@ -679,6 +695,29 @@ class _Writer:
                 self.sink.packet(self._ev(u, int(sp.start[j]), L.BEGIN, nm, int(sp.stack[j]),
                                           {arg_name: arg} if arg != -1 else None))  # fmt: skip
                 self.sink.packet(self._ev(u, int(sp.end[j]), L.END))
+
+    def _host(self, uuid: int, tr: Track) -> None:
+        """A host row: its counter's points (double values for a float counter), or its
+        sampled thread states as slices named after the kernel's state name."""
+        if tr.counter is not None:
+            ts, val = _points(tr.counter)
+            dbl = val.dtype.kind == "f"
+            for t_, v in zip(ts.tolist(), val.tolist()):
+                p = self._ev(uuid, t_, L.COUNTER)
+                if dbl:
+                    p.track_event.double_counter_value = v
+                else:
+                    p.track_event.counter_value = int(v)
+                self.sink.packet(p)
+        sp = tr.spans
+        if sp is None:
+            return
+        for j in range(len(sp)):
+            st, r, arg = int(sp.state[j]), int(sp.reason[j]), int(sp.arg[j])
+            nm = self.names.get((L.Role.SPAN, st, r, None), self.t.string(r) or _sname(st))
+            self.sink.packet(self._ev(uuid, int(sp.start[j]), L.BEGIN, nm, int(sp.stack[j]),
+                                      {"arg": arg} if arg != -1 else None))  # fmt: skip
+            self.sink.packet(self._ev(uuid, int(sp.end[j]), L.END))
 
     def _regions(self, i: int, tr: Track) -> None:
         sp = tr.spans
@@ -765,6 +804,9 @@ class _Writer:
             duration=int(t.duration),
             events=int(t.events),
             error=t.error,
+            source=t.source,
+            go_version=t.go_version,
+            injected=np.asarray(t.injected, np.int64).tolist(),
             sync_times=np.asarray(t.sync_times, np.int64).tolist(),
             names=[[k[0], k[1], k[2], k[3]] for k in self.names.keys],
             goroutines={c: getattr(gs, c).astype(np.int64).tolist()
@@ -776,6 +818,20 @@ class _Writer:
         p.trace_attributes.attribute.add(key=L.META_KEY, string_value=json.dumps(self.meta, separators=(",", ":")))
         p.trace_attributes.attribute.add(key="go_version", string_value=f"1.{t.version}")
         self.sink.packet(p)
+
+
+_UNITS = {"bytes": pb.CounterDescriptor.UNIT_SIZE_BYTES, "count": pb.CounterDescriptor.UNIT_COUNT,
+          "ns": pb.CounterDescriptor.UNIT_TIME_NS}  # fmt: skip
+
+
+def _unit(unit: str) -> pb.CounterDescriptor:
+    """A host counter's descriptor: a built-in unit, or the unit's name."""
+    c = pb.CounterDescriptor()
+    if unit in _UNITS:
+        c.unit = _UNITS[unit]
+    elif unit:
+        c.unit_name = _text(unit)
+    return c
 
 
 def _sname(state: int) -> str:
