@@ -77,7 +77,7 @@ def row_index(tl: Timeline, label_start: str) -> int:
 
 
 HOST = "pingpong (pid 4711)"
-HOST_STATES = ("R (running)", "S (sleeping)", "D (disk sleep)")
+HOST_STATES = ("running", "sleeping", "disk wait")  # the kernel's names, as the sampler gives them
 
 
 def with_host(trace: Trace, group: str = HOST, thread: str = "thread 4712") -> Trace:

@@ -25,10 +25,12 @@ from tracetui.load import open_model
 from tracetui.model.trace import Flows, Spans, State, Trace, TrackKind
 from tracetui.tui.palette import Look
 from tracetui.tui.rows import RowKind, RowSet
-from tracetui.units import format_bytes
+from tracetui.units import format_bytes, format_duration
 
 
 def _details(app) -> str:  # type: ignore[no-untyped-def]
+    """The details pane's text (it must be open)."""
+    assert app.query_one("#details").display, "the details pane is closed"
     return str(app.query_one("#details-text").render())
 
 
@@ -75,9 +77,9 @@ def test_host_section_sits_under_the_go_rows_and_folds() -> None:
         tl.set_cursor_time(int(spans.start[i] + spans.end[i]) // 2)
         await pilot.press("enter")
         text = _details(app)
-        assert f"thread 4712: waiting (disk or stopped) ({HOST_STATES[2]})" in text
-        assert "duration" in text and HOST in text
-        assert "waiting (disk or stopped)" in status(app)
+        assert f"thread 4712: {HOST_STATES[2]}\n" in text and f"sampled state (waiting) in {HOST}" in text
+        assert f"duration {format_duration(int(spans.end[i] - spans.start[i]))}" in text
+        assert f"{HOST_STATES[2]} {format_duration(int(spans.end[i] - spans.start[i]))}" in status(app)
         await pilot.press("enter")
         # Space on the header folds the section; again unfolds it.
         tl.set_row(head)
@@ -191,3 +193,38 @@ def test_i_says_so_when_there_is_no_injected_code() -> None:
         assert "no goroutines of record's own code" in status(app) and len(tl.rows.rows) == n
 
     run_app(body, size=(120, 30))
+
+
+def test_a_real_godebug_model() -> None:
+    """The model GODEBUG's lines give (record's godebug_model): GC, STW, Heap, GOMAXPROCS
+    on top, then the program's section (schedtrace counters, P and goroutine states)."""
+    from tests.record.test_binary import DETAIL, GCLINE, T0, _log
+    from tracetui.record.godebugmodel import godebug_model
+
+    sched = b"SCHED %dms: gomaxprocs=2 idleprocs=0 threads=5 spinningthreads=0 needspinning=0 idlethreads=0 runqueue=1"
+    log = _log([
+        (sched % 0 + DETAIL, T0 + 300_000),
+        (b"  P0: status=1 schedtick=1 syscalltick=0 m=0 runqsize=1 gfreecnt=0 timerslen=0", T0 + 300_000),
+        (b"  G1: status=4(chan receive) m=nil lockedm=nil", T0 + 300_000),
+        (GCLINE, T0 + 50_000_000),
+        (sched % 100 + DETAIL, T0 + 100_300_000),
+        (b"  P0: status=1 schedtick=1 syscalltick=0 m=0 runqsize=1 gfreecnt=0 timerslen=0", T0 + 100_300_000),
+        (b"  G1: status=2() m=0 lockedm=0", T0 + 100_300_000),
+    ])  # fmt: skip
+    trace = godebug_model(log, section="app (pid 7)", go_version="go1.27.3", period_ms=100, start_ns=T0,
+                          end_ns=T0 + 200_000_000)  # fmt: skip
+
+    async def body(app, pilot, tl) -> None:  # type: ignore[no-untyped-def]
+        labels = [r.label.strip() for r in tl.rows.rows]
+        assert labels[:3] == ["GC", "STW", "Heap"] and "GOMAXPROCS" in labels
+        head = labels.index("▾ app (pid 7) (" + str(sum(t.kind == TrackKind.HOST for t in trace.tracks)) + ")")
+        assert {"Threads", "P0", "G1"} <= set(labels[head:])
+        tl.set_row(labels.index("G1"))
+        tl.set_cursor_time(50_000_000)
+        await pilot.press("enter")
+        assert "G1: chan receive" in _details(app)
+        tl.set_row(labels.index("STW"))
+        await pilot.press("x")
+        assert "stop-the-world" in _details(app)
+
+    run_app(body, size=(120, 50), loader=model_loader(trace))

@@ -40,3 +40,14 @@ def test_help(snap_compare, monkeypatch: pytest.MonkeyPatch) -> None:  # type: i
 @pytest.mark.parametrize("system", ["16", "none"])
 def test_other_colour_systems(snap_compare, system: str) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(TraceApp(GCSTW, system), terminal_size=(80, 24), run_before=_loaded)
+
+
+def test_host_section(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    """A recording's host section under the Go rows: counters as charts, a thread's sampled
+    states; the cursor on the thread row with its details."""
+    from tests.tui.helpers import model_loader, with_host
+    from tracetui.load import open_model
+
+    trace = with_host(open_model(GCSTW).trace)
+    app = TraceApp(GCSTW, "256", loader=model_loader(trace))
+    assert snap_compare(app, press=["end", "l", "enter"], terminal_size=(120, 40), run_before=_loaded)

@@ -310,7 +310,7 @@ class TraceApp(App[int]):
         details.display = not details.display
         if details.display:
             self.update_details()
-        tl.set_row(tl.cursor_row)  # keep the cursor row in view in the smaller area
+        self.call_after_refresh(lambda: tl.set_row(tl.cursor_row))  # the cursor row in view in the new area
 
     def action_view(self, n: int) -> None:
         """1 the timeline, 2 goroutines, 3 block profiles, 4 histograms, 5 MMU."""

@@ -24,8 +24,9 @@ _STATE_NAMES = {
     State.TASK: "task",
     State.REGION: "region",
 }
-# A sampled host thread's states (the kernel's own state name is the span's reason).
-_HOST_STATE_NAMES = {State.RUNNING: "running", State.IDLE: "sleeping", State.WAITING: "waiting (disk or stopped)"}
+# How a host row's sampled states are drawn (its reason says more: the kernel's state name,
+# or the runtime's wait reason for a GODEBUG goroutine).
+_HOST_STATE_NAMES = {State.IDLE: "idle or sleeping", State.WAITING: "waiting"}
 MAX_FRAMES = 32
 
 
@@ -73,7 +74,10 @@ def describe(rows: RowSet, row: Row, t: int, flows: FlowIndex | None = None) -> 
             unit = track.unit if track is not None else ""
             out = [f"{_s(row.label.strip())} {at}: {format_value(float(value), unit)}"]
             if row.host:
-                out.append(f"  host counter of {_s(row.group_name)}" + (f", in {_s(unit)}" if unit else ""))
+                out.append(
+                    f"  host counter of {_s(row.group_name)}"
+                    + (f", in {_s(unit)}" if unit not in ("", "count") else "")
+                )
             return out
         if row.chart == "heap":
             alloc = int(tr.heap_alloc.value_at(t)) if len(tr.heap_alloc) else 0
@@ -104,11 +108,13 @@ def describe(rows: RowSet, row: Row, t: int, flows: FlowIndex | None = None) -> 
     start, end = int(flat.start[i]), int(flat.end[i])
     reason = tr.string(int(flat.reason[i])) if int(flat.reason[i]) else ""
     arg = int(flat.arg[i])
-    names = _HOST_STATE_NAMES if track.kind == TrackKind.HOST else _STATE_NAMES
+    names = {**_STATE_NAMES, **_HOST_STATE_NAMES} if track.kind == TrackKind.HOST else _STATE_NAMES
     state = names.get(State(st), str(st)) if st in State._value2member_map_ else str(st)
     if track.kind == TrackKind.GC and track.name == "STW":
         state = "stop-the-world"
     what = state + (f" ({_s(reason)})" if reason else "")
+    if track.kind == TrackKind.HOST and reason:
+        what = _s(reason)  # the kernel's state name ("disk sleep"), or the runtime's wait reason
     lines = [
         f"{head}: {what}",
         (
@@ -142,7 +148,7 @@ def describe(rows: RowSet, row: Row, t: int, flows: FlowIndex | None = None) -> 
     elif track.kind == TrackKind.GC and track.name == "GC" and arg >= 0:
         lines.append(f"  GC cycle {arg}")
     elif track.kind == TrackKind.HOST:
-        lines.append(f"  sampled thread state of {_s(track.group)} (the kernel's state name in brackets)")
+        lines.append(f"  sampled state ({state}) in {_s(track.group)}")
     stack = stack_lines(tr, int(flat.stack[i]))
     if stack:
         # A runnable span's stack is the event's that made it runnable: the unblocker's or creator's.

@@ -219,6 +219,10 @@ class RowSet:
                 rows.append(
                     Row(("chart", chart, line), RowKind.CHART, title if line == 0 else "", chart=chart, line=line)
                 )
+        if sparse:  # GODEBUG's counters of its own (GOMAXPROCS): one-line charts
+            for i, t in enumerate(tr.tracks):
+                if t.kind == TrackKind.COUNTER and t.counter is not None and len(t.counter):
+                    rows.append(Row(("counter", t.id), RowKind.CHART, _s(t.name), track=i, chart=f"track:{i}", lines=1))
         for i, t in enumerate(tr.tracks):
             if t.kind == TrackKind.TASK and t.spans is not None and len(t.spans):
                 rows.append(Row(("track", int(TrackKind.TASK), t.id), RowKind.SPANS, _s(t.name), track=i))
@@ -319,9 +323,7 @@ class RowSet:
         lut[State.TASK] = Look.TASK
         lut[State.REGION] = Look.REGION
         look = lut[st]
-        if track.kind == TrackKind.HOST:  # a sampled thread: sleeping is idle, disk wait/stopped blocked
-            look[st == State.WAITING] = Look.BLOCK_OTHER
-        elif track.kind == TrackKind.GOROUTINE:
+        if track.kind in (TrackKind.GOROUTINE, TrackKind.HOST):  # HOST: a sampled thread (or GODEBUG goroutine)
             waiting = st == State.WAITING
             if waiting.any():
                 look[waiting] = self.reason_looks()[flat.reason[waiting]]

@@ -449,7 +449,9 @@ class Timeline(ScrollView, can_focus=True):
     def _label(self, row: Row, lw: int, on_cursor: bool) -> Strip:
         text = row.label
         if row.kind == RowKind.CHART and row.lines == 1:
-            text = f"{text[: lw - 8]}{self._chart_scale(row)}"
+            scale = self._chart_scale(row)
+            with_unit = f"{text}{scale}{self._unit_suffix(row)}"
+            text = with_unit if len(with_unit) < lw else f"{text[: lw - 8]}{scale}"
         elif row.kind == RowKind.CHART and row.line == row.lines - 1:
             text = self._chart_scale(row)
         text = text[: lw - 1].ljust(lw)
@@ -543,6 +545,14 @@ class Timeline(ScrollView, can_focus=True):
         self._charts[key] = out
         self._chart_tops[row.chart] = top
         return out
+
+    def _unit_suffix(self, row: Row) -> str:
+        """A host counter's unit after its scale (bytes are in the scale already)."""
+        track = self.rows.track_of(row)
+        unit = track.unit if track is not None and row.host else ""
+        if unit in ("", "count", "bytes"):
+            return ""
+        return safe_text(unit if unit.startswith("/") else " " + unit, keep_newlines=False)
 
     def _chart_scale(self, row: Row) -> str:
         self._chart_codes(row, self.edges())
