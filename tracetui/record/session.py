@@ -23,6 +23,7 @@ class Session:
     view: bool = False
     written: list[str] = field(default_factory=list)  # Perfetto files, in order
     deferred: list[BackgroundWrite] = field(default_factory=list)
+    ended_ns: int | None = None  # CLOCK_MONOTONIC when the child's exit was seen
     _sampler: Sampler | None = None
     _samples: Samples | None = None
 
@@ -51,6 +52,8 @@ class Session:
         """Write each (pftrace, raw Go trace or None) pair, with progress; the sampler's
         tracks go in each. With `view`, Go traces are left for the viewer (`deferred`).
         Ctrl+C stops the conversions (the partial file removed, one line each)."""
+        if result is not None:
+            self.ended_ns = result.end_ns
         self.samples()
         for i, (pftrace, gotrace) in enumerate(traces):
             if gotrace is not None and self.view and _has_data(gotrace):
