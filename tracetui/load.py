@@ -96,6 +96,25 @@ def _perfetto_reader(data: bytes) -> Callable[[str], Trace] | None:
     return read  # type: ignore[no-any-return]
 
 
+def read_position(path: str) -> float | None:
+    """How far this process has read `path` (the offset of a descriptor open on it over its
+    size), for readers that say nothing while they read; None if unknown (not Linux, not open)."""
+    try:
+        real, size = os.path.realpath(path), os.path.getsize(path)
+        for fd in os.listdir("/proc/self/fd"):
+            try:
+                if os.readlink(f"/proc/self/fd/{fd}") != real:
+                    continue
+                with open(f"/proc/self/fdinfo/{fd}") as f:
+                    pos = next(int(line.split()[1]) for line in f if line.startswith("pos:"))
+                return min(pos / max(size, 1), 1.0)
+            except (OSError, StopIteration, ValueError, IndexError):
+                continue
+    except OSError:
+        return None
+    return None
+
+
 def _read_perfetto(
     read: Callable[..., Trace], path: str, cancelled: Callable[[], bool], report: Callable[[LoadStep], None] | None
 ) -> Trace:

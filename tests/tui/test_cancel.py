@@ -169,3 +169,12 @@ def test_escape_then_q_after_the_first_screen() -> None:
         return app
 
     assert asyncio.run(go()).return_code == 0
+
+
+def test_read_position_follows_a_reader_that_says_nothing(tmp_path: Path) -> None:
+    f = tmp_path / "x.pftrace"
+    f.write_bytes(b"\x0a" * 1000)
+    assert load.read_position(str(f)) is None  # not open
+    with open(f, "rb", buffering=0) as fh:
+        fh.read(250)
+        assert load.read_position(str(f)) == 0.25

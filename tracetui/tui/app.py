@@ -212,8 +212,16 @@ class TraceApp(App[int]):
                 self._phase_timer.stop()
             return
         elapsed = time.monotonic() - self.phase_since
+        fraction = self.load_fraction
+        if self.phase.startswith("Reading Perfetto") and fraction <= 0:  # the reader says nothing: ask the OS
+            from tracetui.load import read_position
+
+            at = read_position(self.path)
+            if at is not None and 0 < at < 1:
+                fraction = at
+                self.query_one("#progress", ProgressBar).update(total=1.0, progress=at)
         for label in self.query("#phase").results(Label):
-            label.update(Text(phase_text(self.phase, self.load_fraction, self.load_events, elapsed)))
+            label.update(Text(phase_text(self.phase, fraction, self.load_events, elapsed)))
 
     def on_model_ready(self, message: ModelReady) -> None:
         if message.done:
