@@ -84,3 +84,24 @@ def test_no_view(term_env: dict[str, str], tmp_path: Path) -> None:
         assert "RECORD-EXIT=3" in screen and "tracetui: wrote t.pftrace" in screen
     finally:
         t.close()
+
+
+def test_viewer_at_once_then_ctrl_c_while_converting(term_env: dict[str, str], tmp_path: Path) -> None:
+    """The viewer opens on the Go trace before any .pftrace exists; quit early, the
+    conversion goes on with a progress bar; Ctrl+C stops it: no file, one line, exit 0."""
+    tracetui = Path(sys.executable).parent / "tracetui"
+    t = Term(f"{tracetui} record -o t.pftrace -- go run -C {PROGRAMS} ./workload chan 1500000", term_env, tmp_path)
+    try:
+        t.wait_for(r"Goroutines", timeout=90)
+        assert not (tmp_path / "t.pftrace").exists()
+        t.keys("q")
+        t.wait_for(r"tracetui: converting t\.gotrace.*%", timeout=30)  # Rich's bar on the terminal
+        t.keys("C-c")
+        screen = t.wait_for(r"RECORD-EXIT=\d+")
+    finally:
+        t.close()
+    assert "RECORD-EXIT=0" in screen
+    assert (
+        "tracetui: stopped: t.pftrace was not written (make it with `tracetui export t.gotrace -o t.pftrace`)" in screen
+    )
+    assert not (tmp_path / "t.pftrace").exists()
