@@ -137,3 +137,26 @@ def test_dump_of_a_pftrace_is_one_line(recorder: Recorder, tmp_path: Path) -> No
     ok = subprocess.run([sys.executable, "-m", "tracetui", "dump", "d.gotrace"], cwd=tmp_path, env=recorder.env,
                         capture_output=True, check=False)  # fmt: skip
     assert ok.returncode == 0 and ok.stdout
+
+
+def test_convert_progress_and_cancel(tmp_path: Path) -> None:
+    from tests.conftest import TRACES
+    from tracetui.record.output import convert
+    from tracetui.record.progress import Cancelled
+
+    src = str(TRACES / "go1.27.3" / "channels.trace")
+    seen: list[tuple[float, str]] = []
+    out = tmp_path / "c.pftrace"
+    conv = convert(src, str(out), progress=lambda f, phase: seen.append((f, phase)))
+    assert conv is not None and out.stat().st_size > 0
+    fractions = [f for f, _ in seen]
+    assert fractions == sorted(fractions) and 0 <= fractions[0] and fractions[-1] <= 1
+    assert list(dict.fromkeys(p for _, p in seen)) == ["reading", "modelling", "writing"]
+
+    def stop_when_writing() -> bool:
+        return bool(seen) and seen[-1][1] == "writing"
+
+    seen.clear()
+    with pytest.raises(Cancelled):
+        convert(src, str(out), progress=lambda f, phase: seen.append((f, phase)), cancelled=stop_when_writing)
+    assert not out.exists()  # the partial file removed

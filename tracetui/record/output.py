@@ -85,8 +85,9 @@ def convert(
 ) -> Converted | None:
     """Read a captured Go trace and write it as Perfetto, with the tracks extra(model) gives
     appended to the model's; None when not one generation of it is complete (a note says
-    so). `progress(fraction, phase)` is told how far it is; once `cancelled()` is true (or
-    on KeyboardInterrupt) it stops, removes the partial file and raises Cancelled."""
+    so). `progress(fraction, phase)` is told how far it is; once `cancelled()` is true it
+    stops and raises Cancelled, the partial file removed (as on a KeyboardInterrupt, which
+    goes through: see convert_shown)."""
     from tracetui.gotrace.reader import TraceStream
     from tracetui.model.from_gotrace import build_model
 
