@@ -174,7 +174,7 @@ def test_old_recording_with_appended_packets_takes_the_fast_path(
     assert states == ["running", "sleeping", "disk wait"]
     fast.strings.strings += states
     assert [(t.name, t.group, t.unit) for t in host] == [("CPU", "channels (pid 4711)", "cores"),
-                                                          ("channels 4712", "channels (pid 4711)", "")]  # fmt: skip
+                                                          ("channels (tid 4712)", "channels (pid 4711)", "")]  # fmt: skip
     c = host[0].counter
     assert c is not None and c.ts.tolist() == [0, 1000, 2000] and c.value.tolist() == [0.5, 1.25, 0.75]
     sp = host[1].spans

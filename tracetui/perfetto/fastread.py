@@ -344,6 +344,52 @@ def read_hot(source: bytes | BinaryIO, collector: _Collector) -> HotData:
     return rd.hot
 
 
+def count_packets(raw: bytes | memoryview) -> int:
+    """Packets in a file's Trace bytes (those of compressed chunks counted one by one),
+    framed with numpy a batch at a time, one chunk inflated at a time. The count stops at
+    bad framing or a corrupted chunk (where the protobuf path stops reading)."""
+    total = 0
+    buf = np.frombuffer(raw, np.uint8)
+    pos, n = 0, buf.size
+    while pos < n:
+        broken = False
+        try:
+            starts, ends, pos = frame(buf, pos, min(n, pos + BATCH), raw)
+        except Fallback:
+            starts, ends, broken = _walk_until_broken(raw, pos, min(n, pos + BATCH))
+        chunk = (buf.take(starts, mode="clip") == 0x92) & (buf.take(starts + 1, mode="clip") == 0x03)
+        total += int(starts.size - np.count_nonzero(chunk))
+        for a, b in zip(starts[chunk].tolist(), ends[chunk].tolist()):
+            inner = _compressed_payload(memoryview(raw)[a:b])
+            try:
+                total += 1 if inner is None else count_packets(zlib.decompress(inner))
+            except zlib.error:
+                return total
+        if broken:
+            break
+    return total
+
+
+def _walk_until_broken(raw: bytes | memoryview, pos: int, hi: int) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Body starts and ends of the packets from pos, walked one by one up to hi or to bad
+    framing; whether the framing broke."""
+    starts, ends = [], []
+    n = len(raw)
+    while pos < hi:
+        if raw[pos] != L_PACKET_KEY:
+            break
+        try:
+            ln, p = read_varint(raw, pos + 1)
+        except (ValueError, IndexError):
+            break
+        if p + ln > n:
+            break
+        starts.append(p)
+        ends.append(p + ln)
+        pos = p + ln
+    return np.array(starts, np.int64), np.array(ends, np.int64), True
+
+
 def _check_first(collector: _Collector, first: bool) -> bool:
     if first:
         root = collector.ev.descs.get(L.ROOT)

@@ -23,7 +23,7 @@ import numpy as np
 from google.protobuf.message import DecodeError
 from perfetto.protos.perfetto.trace import perfetto_trace_pb2 as pb
 
-from tracetui.errors import TraceFormatError, TracetuiError
+from tracetui.errors import TraceFormatError, TracetuiError, UnsupportedTraceError
 from tracetui.gotrace.events import StackTable, StringTable
 from tracetui.model.from_gotrace import NONE8, _SpanSet, _zeros32
 from tracetui.model.trace import (
@@ -45,7 +45,7 @@ from tracetui.model.trace import (
 )
 from tracetui.perfetto import layout as L
 from tracetui.perfetto.decode import Fallback
-from tracetui.perfetto.fastread import HotData, HotTrack, read_hot
+from tracetui.perfetto.fastread import HotData, HotTrack, count_packets, read_hot
 from tracetui.perfetto.wire import GZIP_MAGIC, ZSTD_MAGIC, iter_packets, trace_bytes
 
 
@@ -175,7 +175,19 @@ def _values(ev: _Events, idx: np.ndarray) -> np.ndarray:
     return np.where(dbl, v.view(np.float64), v.astype(np.float64))
 
 
+MEMORY_BUDGET = 4 << 30  # bytes the protobuf path may take; files that would take more are refused
+BYTES_PER_PACKET = 300  # what it takes per packet, whoever wrote the file (measured: 270-290 B)
+
+
 def _collect(raw: bytes, path: str | None) -> _Events:
+    """Every packet through the protobuf runtime, once the file is known to fit in
+    MEMORY_BUDGET (its packets counted with numpy first, a chunk at a time)."""
+    n = count_packets(raw)
+    if n * BYTES_PER_PACKET > MEMORY_BUDGET:
+        raise UnsupportedTraceError(f"too big for tracetui: {n:,} Perfetto packets, more than the "
+                                    f"{MEMORY_BUDGET // BYTES_PER_PACKET:,} it reads of files other than its own "
+                                    f"(about {MEMORY_BUDGET >> 30} GB of memory); open it in ui.perfetto.dev",
+                                    path=path)  # fmt: skip
     c = _Collector(path)
     for off, mv in iter_packets(raw, path):
         c.packet(off, mv)
@@ -593,7 +605,7 @@ class _Ours:
         """HOST tracks from the process sampler's tracks that `record` appended to files before
         it wrote them as the model's: a "Process tree (sampled ...)" group, a group per
         process ("name pid") of counters ("CPU (cores)") and thread slice tracks ("name tid")
-        whose slices are the sampled states."""
+        whose slices are the sampled states; named as record names them now (record/hosttracks.py)."""
         descs = self.ev.descs
         roots = {u for u, d in descs.items() if not d.parent and d.name.startswith("Process tree (sampled")}
         if not roots:
@@ -616,6 +628,9 @@ class _Ours:
                     sel = sel[np.lexsort((sel, self.ts[sel]))]
                     tr.counter = Counter(self.ts[sel].copy(), _values(ev, sel))
                 else:
+                    thread, _, tid = d.name.rpartition(" ")
+                    if thread and tid.isdigit():
+                        tr.name = f"{thread} (tid {tid})"
                     tr.spans = self._sampled_states(u, strings)
                 out.append(tr)
         return out
@@ -963,9 +978,9 @@ def _tables(d: pb.InternedData) -> tuple[StringTable, StackTable]:
         st._frame_ids[(f.rel_pc, f.function_name_id, f.source_path_iid, f.line_number)] = k
     cs = {c.iid: tuple(fid - 1 for fid in reversed(c.frame_ids)) for c in d.callstacks}
     for sid in range(1, max(cs, default=0) + 1):
-        s = cs.get(sid, ())
-        st.stacks.append(s)
-        st._stack_ids.setdefault(s, sid)
+        ids = cs.get(sid, ())
+        st.stacks.append(ids)
+        st._stack_ids.setdefault(ids, sid)
     return strings, st
 
 

@@ -147,9 +147,9 @@ class _Names:
         return i
 
 
-_STATE_TEXT = {State.RUNNING: "running", State.RUNNABLE: "runnable", State.WAITING: "blocked",
+_STATE_TEXT: dict[int, str] = {State.RUNNING: "running", State.RUNNABLE: "runnable", State.WAITING: "blocked",
                State.SYSCALL: "syscall", State.IDLE: "idle"}  # fmt: skip
-_G_ARG = {State.RUNNING: "p", State.SYSCALL: "m", State.RUNNABLE: "by"}
+_G_ARG: dict[int, str] = {State.RUNNING: "p", State.SYSCALL: "m", State.RUNNABLE: "by"}
 
 
 class _Writer:
@@ -376,7 +376,7 @@ class _Writer:
         counts = np.array([b[1].size for b in batch], np.int64)
         uuids = np.repeat(np.array([b[0] for b in batch], U64), counts)
         cols = [np.concatenate([b[k] for b in batch]) for k in range(1, 9)]
-        blob, lengths = self._rows(uuids, *cols, None)  # type: ignore[arg-type]
+        blob, lengths = self._rows(uuids, *cols[:8], None)  # type: ignore[arg-type, call-arg]
         rows = np.concatenate([[0], np.cumsum(counts)])
         offsets = np.concatenate([[0], np.cumsum(lengths)])
         view = memoryview(blob)
@@ -579,7 +579,7 @@ class _Writer:
         has_name = name != 0
         has_ann = annk != 0
         annv = np.where(has_ann, annv, U64(0))
-        te = [
+        te: list[Const | Varint | Fixed64 | Msg] = [
             Msg(b"\x22", [Const(b"\x08"), Varint(annk), Const(b"\x20"), Varint(annv)], has_ann),
             Const(b"\x48"), Varint(typ),
             Const(b"\x50", has_name), Varint(name, has_name),

@@ -1,0 +1,72 @@
+"""The protobuf path (other tools' files, and ours when the fast path cannot take them)
+is bounded: its packets are counted with numpy first, and a file that would take more than
+MEMORY_BUDGET is refused with one line naming the file and the limit."""
+
+from __future__ import annotations
+
+import zlib
+from pathlib import Path
+
+import pytest
+from perfetto.protos.perfetto.trace import perfetto_trace_pb2 as pb
+
+from tests.conftest import TRACES
+from tracetui.cli import main
+from tracetui.errors import TracetuiError
+from tracetui.gotrace.reader import read_trace
+from tracetui.model import build_model
+from tracetui.perfetto import reader
+from tracetui.perfetto.fastread import count_packets
+from tracetui.perfetto.wire import field_bytes, iter_packets, packet_record
+from tracetui.perfetto.writer import write_trace
+
+
+def _foreign(tmp_path: Path, compress: bool) -> tuple[Path, int]:
+    """Another tool's file: one of ours without its metadata and with another root name."""
+    model = build_model(read_trace(TRACES / "go1.27.3" / "channels.trace"))
+    ours = tmp_path / "ours.pftrace"
+    write_trace(model, str(ours))
+    packets = []
+    for _, mv in iter_packets(ours.read_bytes()):
+        raw = bytes(mv)
+        if raw[0] != 0x40:  # not a hot event
+            p = pb.TracePacket.FromString(raw)
+            if p.HasField("trace_attributes"):
+                continue
+            if p.HasField("track_descriptor") and p.track_descriptor.name.endswith("(tracetui)"):
+                p.track_descriptor.name = "another tool"
+                raw = p.SerializeToString()
+        packets.append(packet_record(raw))
+    out = tmp_path / "foreign.pftrace"
+    half = len(packets) // 2  # two chunks, or plain packets
+    parts = [b"".join(packets[:half]), b"".join(packets[half:])]
+    out.write_bytes(b"".join(packet_record(field_bytes(50, zlib.compress(d))) for d in parts) if compress
+                    else b"".join(parts))  # fmt: skip
+    return out, len(packets)
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_packets_are_counted_inside_chunks(tmp_path: Path, compress: bool) -> None:
+    out, n = _foreign(tmp_path, compress)
+    assert count_packets(out.read_bytes()) == n
+    assert count_packets(out.read_bytes() + b"\x0a\x7f") == n  # bad framing ends the count
+
+
+def test_foreign_file_within_the_budget_opens(tmp_path: Path) -> None:
+    out, _ = _foreign(tmp_path, True)
+    t = reader.read_model(str(out))
+    assert t.source == "perfetto" and t.tracks
+
+
+def test_foreign_file_over_the_budget_is_refused_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out, n = _foreign(tmp_path, True)
+    monkeypatch.setattr(reader, "MEMORY_BUDGET", (n - 1) * reader.BYTES_PER_PACKET)
+    with pytest.raises(TracetuiError) as e:
+        reader.read_model(str(out))
+    line = e.value.one_line()
+    assert str(out) in line and f"{n:,} Perfetto packets" in line and f"{n - 1:,}" in line
+    assert main(["summary", str(out)]) != 0
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(out) in err and "Traceback" not in err
