@@ -65,7 +65,8 @@ def describe(rows: RowSet, row: Row, t: int, flows: FlowIndex | None = None) -> 
     if row.kind == RowKind.GROUP:
         if row.host:
             return [f"host section {_s(row.group_name)}: {row.count} rows (space to fold or unfold)"]
-        return [f"group {_s(row.group)}: {row.count} goroutines (space to fold or unfold)"]
+        noun = "tracks" if rows.generic else "goroutines"
+        return [f"group {_s(row.group)}: {row.count} {noun} (space to fold or unfold)"]
     if row.kind == RowKind.CHART:
         if row.chart.startswith("track:"):
             counter = rows.chart_counters(row)[0]
