@@ -138,3 +138,13 @@ def test_foreign_file_is_not_taken_by_the_fast_path() -> None:
     p.track_descriptor.name = "other"
     with pytest.raises(Fallback):
         read_ours_fast(packet_record(p.SerializeToString()))
+
+
+def test_progress_is_reported_as_the_file_is_read(tmp_path: Path) -> None:
+    model = build_model(read_trace(TRACES / "go1.27.3" / "manygoroutines.trace"))
+    out = tmp_path / "p.pftrace"
+    write_trace(model, str(out))
+    seen: list[float] = []
+    t = read_model(str(out), progress=seen.append)
+    assert t.events == model.events
+    assert seen == sorted(seen) and seen[0] == 0.0 and seen[-1] == 1.0 and len(seen) > 2

@@ -11,8 +11,9 @@ the result is always the protobuf path's.
 from __future__ import annotations
 
 import itertools
+import os
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, BinaryIO
@@ -298,13 +299,16 @@ def decode_batch(data: bytes | memoryview, buf: np.ndarray, lo: int, hi: int) ->
     return starts, ends, last, parse_hot(buf, starts, ends) if starts.size else None
 
 
-def read_hot(source: bytes | BinaryIO, collector: _Collector) -> HotData:
+def read_hot(
+    source: bytes | BinaryIO, collector: _Collector, progress: Callable[[float], None] | None = None
+) -> HotData:
     """Decode a whole file (its Trace bytes, or the open file, read chunk by chunk): hot
     packets into HotData, the others into `collector`. Raises Fallback when the file is
     not one this decoder knows. Batches of compressed chunks are framed and parsed in a
     worker thread while the previous one is taken (numpy releases the GIL). Plain packets
     after compressed chunks (a recorder's packets appended to the file) are taken as rare
-    packets when they are on sequences of their own."""
+    packets when they are on sequences of their own. `progress(fraction of the file read)`
+    is called as an open file is read (at most once per percent)."""
     rd = _Reader(collector)
     first = True
     pool = ThreadPoolExecutor(max_workers=DECODERS)
@@ -319,7 +323,7 @@ def read_hot(source: bytes | BinaryIO, collector: _Collector) -> HotData:
         first = _check_first(collector, first)
 
     try:
-        for data, kind in _batches(source):
+        for data, kind in _batches(source, progress):
             buf = np.frombuffer(data, np.uint8)
             if kind != _CHUNKS:
                 while queue:
@@ -401,7 +405,9 @@ def _check_first(collector: _Collector, first: bool) -> bool:
 _CHUNKS, _PLAIN, _TAIL = 0, 1, 2  # batch kinds: inflated chunks, a plain file, plain packets after chunks
 
 
-def _batches(source: bytes | BinaryIO) -> Iterator[tuple[bytes | memoryview, int]]:
+def _batches(
+    source: bytes | BinaryIO, progress: Callable[[float], None] | None = None
+) -> Iterator[tuple[bytes | memoryview, int]]:
     """The packet stream in batches: (bytes of whole packets, kind: inflated chunks, the
     file's own plain packets, or plain packets following compressed chunks). Compressed
     chunks are inflated in a worker thread."""
@@ -416,7 +422,7 @@ def _batches(source: bytes | BinaryIO) -> Iterator[tuple[bytes | memoryview, int
             return
         chunks: Iterator[bytes | memoryview] = (mv[a:b] for a, b in itertools.chain([first], top))
     else:
-        chunks = _file_packets(source)
+        chunks = _file_packets(source, progress)
     pool = ThreadPoolExecutor(max_workers=1)
     pending: list[Future[bytes]] = []
     try:
@@ -462,9 +468,21 @@ def _batches(source: bytes | BinaryIO) -> Iterator[tuple[bytes | memoryview, int
         pool.shutdown()
 
 
-def _file_packets(f: BinaryIO) -> Iterator[bytes]:
+def _file_packets(f: BinaryIO, progress: Callable[[float], None] | None = None) -> Iterator[bytes]:
     """The top-level packets of an open file, read one by one (the compressed chunks)."""
+    size, shown, start = 0, -1, 0
+    if progress is not None:
+        try:
+            size = os.fstat(f.fileno()).st_size - f.tell()
+        except (OSError, AttributeError, ValueError):
+            size = 0
+        start = f.tell()
     while True:
+        if size and progress is not None:
+            pct = (f.tell() - start) * 100 // size
+            if pct > shown:
+                shown = pct
+                progress(min(pct / 100, 1.0))
         k = f.read(1)
         if not k:
             return
