@@ -253,6 +253,9 @@ class TraceApp(App[int]):
         self.note = ""
         self.refresh_panels()
 
+    def on_timeline_resized(self, _: Timeline.Resized) -> None:
+        self.refresh_panels()  # the ruler's columns follow the timeline's
+
     def on_timeline_note(self, message: Timeline.Note) -> None:
         self.note = message.text
         self.update_status()

@@ -56,6 +56,12 @@ class Timeline(ScrollView, can_focus=True):
     class Moved(Message):
         """The view, the cursor or the rows changed."""
 
+    class Resized(Message):
+        """The timeline's size changed (the label column and the cells with it)."""
+
+    def on_resize(self, _: events.Resize) -> None:
+        self.post_message(self.Resized())
+
     def __init__(self, trace: Trace, palette: Palette, rows: RowSet | None = None, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.palette = palette
