@@ -128,8 +128,12 @@ def _read_perfetto(
     if "cancelled" in params:
         kwargs["cancelled"] = cancelled
     if "progress" in params and report is not None:
-        kwargs["progress"] = lambda fraction: report(LoadStep(min(max(float(fraction), 0.0), 1.0), 0,
-                                                              phase="Reading Perfetto file"))  # fmt: skip
+
+        def progress(fraction: float) -> None:
+            f = min(max(float(fraction), 0.0), 1.0)
+            report(LoadStep(f, 0, phase="Reading Perfetto file" if f < 1 else "Building the model"))
+
+        kwargs["progress"] = progress
     return read(path, **kwargs)
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.conftest import TRACES
 from tests.tui.helpers import GCSTW, run_app, status
 from tracetui import load
 from tracetui.load import LoadStep
@@ -189,3 +190,16 @@ def test_read_position_follows_a_reader_that_says_nothing(tmp_path: Path) -> Non
     with open(f, "rb", buffering=0) as fh:
         fh.read(250)
         assert load.read_position(str(f)) == 0.25
+
+
+def test_a_perfetto_load_reports_its_progress(tmp_path: Path) -> None:
+    from tracetui.perfetto.writer import write_trace
+
+    out = tmp_path / "m.pftrace"
+    write_trace(load.open_model(str(TRACES / "go1.27.3" / "manygoroutines.trace")).trace, str(out))
+    reported: list[LoadStep] = []
+    steps = list(load.load_progressively(str(out), report=reported.append))
+    fractions = [s.fraction for s in reported]
+    assert fractions == sorted(fractions) and len(fractions) > 2 and fractions[-1] == 1.0
+    assert reported[0].phase == "Reading Perfetto file" and reported[-1].phase == "Building the model"
+    assert steps[0].phase == "Reading Perfetto file" and steps[-1].done and steps[-1].trace is not None
