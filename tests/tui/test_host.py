@@ -97,6 +97,9 @@ def test_host_section_sits_under_the_go_rows_and_folds() -> None:
         assert f"▸ {HOST} (3)" in labels and not any(lab.startswith("▾") for lab in labels)
         await pilot.press("c")
         assert len(tl.rows.rows) == n
+        # Ctrl+G host: to the first host section, however many goroutines are above it.
+        await pilot.press("g", "ctrl+g", *"host", "enter")
+        assert tl.cursor_row == head
 
     run_app(body, size=(140, 60), loader=model_loader(trace))
 
@@ -228,3 +231,11 @@ def test_a_real_godebug_model() -> None:
         assert "stop-the-world" in _details(app)
 
     run_app(body, size=(120, 50), loader=model_loader(trace))
+
+
+def test_goto_host_without_host_rows_says_so() -> None:
+    async def body(app, pilot, tl) -> None:  # type: ignore[no-untyped-def]
+        await pilot.press("ctrl+g", *"host", "enter")
+        assert tl.cursor_row == 0 and "no such row: host" in status(app)
+
+    run_app(body, size=(120, 30))

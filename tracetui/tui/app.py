@@ -363,7 +363,7 @@ class TraceApp(App[int]):
         self._open_prompt("search", "search goroutines: id (G12) or start function (regex); Esc cancels", "/")
 
     def action_goto(self) -> None:
-        self._open_prompt("goto", "go to: a time (1.5ms, 2s), a goroutine (G12 or 12), P3 or M7", "")
+        self._open_prompt("goto", "go to: a time (1.5ms, 2s), a goroutine (G12 or 12), P3, M7 or host", "")
 
     def on_prompt_answered(self, message: Prompt.Answered) -> None:
         tl = self.timeline

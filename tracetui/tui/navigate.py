@@ -113,10 +113,13 @@ class Target:
 
 
 def parse_target(text: str) -> Target | None:
-    """`1.5ms` / `2s` (a time), `G12` or `12` (a goroutine), `P3`, `M7`."""
+    """`1.5ms` / `2s` (a time), `G12` or `12` (a goroutine), `P3`, `M7`, `host` (the first
+    host section: ident -1)."""
     t = parse_time(text)
     if t is not None:
         return Target(time=t)
+    if text.strip().lower() == "host":
+        return Target(kind=TrackKind.HOST, ident=-1)
     m = re.fullmatch(r"\s*([gGpPmM]?)\s*(\d+)\s*", text)
     if not m:
         return None

@@ -325,6 +325,8 @@ class Timeline(ScrollView, can_focus=True):
         if kind == TrackKind.GOROUTINE:
             idx = self.rows.reveal(ident)
             self._update_size()
+        elif kind == TrackKind.HOST and ident < 0:  # the first host section's header
+            idx = next((i for i, r in enumerate(self.rows.rows) if r.host), -1)
         else:
             idx = self.rows.index_of(("track", int(kind), ident))
         if idx < 0:
