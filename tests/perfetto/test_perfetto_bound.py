@@ -70,3 +70,25 @@ def test_foreign_file_over_the_budget_is_refused_in_one_line(
     assert main(["summary", str(out)]) != 0
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and str(out) in err and "Traceback" not in err
+
+
+def test_big_files_are_refused_before_being_read_unless_ours(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Over half the budget on disk: another tool's file is refused before it is read; an
+    uncompressed export of ours is mapped and read by the fast path; a gzipped file is
+    refused once more than half the budget has been inflated."""
+    import gzip
+
+    foreign, _ = _foreign(tmp_path, False)
+    model = build_model(read_trace(TRACES / "go1.27.3" / "channels.trace"))
+    plain = tmp_path / "plain.pftrace"
+    write_trace(model, str(plain), compress=False)
+    gz = tmp_path / "f.pftrace.gz"
+    gz.write_bytes(gzip.compress(foreign.read_bytes()))
+    monkeypatch.setattr(reader, "MEMORY_BUDGET", 2 * min(foreign.stat().st_size, plain.stat().st_size) - 2)
+    with pytest.raises(TracetuiError) as e:
+        reader.read_model(str(foreign))
+    assert "MB" in e.value.one_line() and str(foreign) in e.value.one_line()
+    assert reader.read_model(str(plain)).events == model.events
+    with pytest.raises(TracetuiError) as e:
+        reader.read_model(str(gz))
+    assert "gunzipped" in e.value.one_line() and str(gz) in e.value.one_line()

@@ -17,7 +17,7 @@ import struct
 from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 import numpy as np
 from google.protobuf.message import DecodeError
@@ -74,6 +74,14 @@ def read_model(path: str, progress: Callable[[float], None] | None = None) -> Tr
                     return read_ours_fast(f, path, progress)  # chunk by chunk, not the whole file in memory
                 except _NOT_FAST:
                     pass
+            size = os.fstat(f.fileno()).st_size
+            if size > MEMORY_BUDGET // 2:  # the protobuf path holds the whole file, and more per packet
+                big = _read_big_plain(f, path)
+                if big is not None:
+                    return big
+                raise UnsupportedTraceError(f"too big for tracetui: {size >> 20:,} MB, more than the "
+                                            f"{MEMORY_BUDGET >> 21:,} MB it reads of files other than its own; "
+                                            "open it in ui.perfetto.dev", path=path)  # fmt: skip
             f.seek(0)
             data = f.read()
     except OSError as e:
@@ -81,9 +89,24 @@ def read_model(path: str, progress: Callable[[float], None] | None = None) -> Tr
     return read_bytes(data, path)
 
 
+def _read_big_plain(f: BinaryIO, path: str) -> Trace | None:
+    """A big uncompressed file of ours (`export --no-compress`), mapped rather than read;
+    None if it is not one the fast path takes."""
+    import mmap
+
+    f.seek(0)
+    if f.read(1) != b"\x0a":
+        return None
+    try:
+        mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)  # closed when the last view of it goes
+        return read_ours_fast(cast(bytes, memoryview(mm)), path)
+    except (OSError, *_NOT_FAST):
+        return None
+
+
 def read_bytes(data: bytes, path: str | None = None) -> Trace:
     """The model of a Perfetto trace held in memory (see read_model)."""
-    raw = trace_bytes(data, path)
+    raw = trace_bytes(data, path, MEMORY_BUDGET // 2)
     if not raw:
         raise TraceFormatError("empty Perfetto trace", path=path)
     try:
@@ -183,9 +206,9 @@ BYTES_PER_PACKET = 300  # what it takes per packet, whoever wrote the file (meas
 
 def _collect(raw: bytes, path: str | None) -> _Events:
     """Every packet through the protobuf runtime, once the file is known to fit in
-    MEMORY_BUDGET (its packets counted with numpy first, a chunk at a time)."""
+    MEMORY_BUDGET with its bytes (its packets counted with numpy first, a chunk at a time)."""
     n = count_packets(raw)
-    if n * BYTES_PER_PACKET > MEMORY_BUDGET:
+    if len(raw) + n * BYTES_PER_PACKET > MEMORY_BUDGET:
         raise UnsupportedTraceError(f"too big for tracetui: {n:,} Perfetto packets, more than the "
                                     f"{MEMORY_BUDGET // BYTES_PER_PACKET:,} it reads of files other than its own "
                                     f"(about {MEMORY_BUDGET >> 30} GB of memory); open it in ui.perfetto.dev",

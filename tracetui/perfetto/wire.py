@@ -23,13 +23,26 @@ def packet_record(packet: bytes) -> bytes:
     return b"\x0a" + varint(len(packet)) + packet
 
 
-def trace_bytes(data: bytes, path: str | None = None) -> bytes:
-    """The uncompressed Trace bytes of a file's content (whole-file gzip undone)."""
+def trace_bytes(data: bytes, path: str | None = None, limit: int | None = None) -> bytes:
+    """The uncompressed Trace bytes of a file's content (whole-file gzip undone; more than
+    `limit` bytes of it is refused in one line)."""
     if data[:2] == GZIP_MAGIC:
+        if limit is None:
+            try:
+                return gzip.decompress(data)
+            except (OSError, EOFError, zlib.error) as e:
+                raise TraceFormatError(f"corrupted gzip-compressed Perfetto trace ({e})", path=path) from None
+        d = zlib.decompressobj(wbits=31)
         try:
-            return gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as e:
+            out = d.decompress(data, limit + 1)
+        except zlib.error as e:
             raise TraceFormatError(f"corrupted gzip-compressed Perfetto trace ({e})", path=path) from None
+        if len(out) > limit:
+            raise UnsupportedTraceError(f"too big for tracetui: more than {limit >> 20:,} MB once gunzipped; "
+                                        "open it in ui.perfetto.dev", path=path)  # fmt: skip
+        if not d.eof:
+            raise TraceFormatError("corrupted gzip-compressed Perfetto trace (truncated)", path=path)
+        return out
     if data[:4] == ZSTD_MAGIC:
         raise UnsupportedTraceError("zstd-compressed Perfetto trace: decompress it first (zstd -d)", path=path)
     return data
