@@ -92,3 +92,27 @@ def test_big_files_are_refused_before_being_read_unless_ours(tmp_path: Path, mon
     with pytest.raises(TracetuiError) as e:
         reader.read_model(str(gz))
     assert "gunzipped" in e.value.one_line() and str(gz) in e.value.one_line()
+
+
+def test_foreign_counters_interleaved_are_split_by_track_in_time_order(tmp_path: Path) -> None:
+    """Another tool's counters (int and double values), their events interleaved across
+    tracks and out of time order in the file."""
+    packets = []
+    for u, name in ((10, "a"), (11, "b"), (12, "c")):
+        p = pb.TracePacket()
+        p.track_descriptor.uuid, p.track_descriptor.name = u, name
+        p.track_descriptor.counter.unit = pb.CounterDescriptor.UNIT_COUNT
+        packets.append(p)
+    for k, (u, ts) in enumerate([(10, 300), (11, 100), (12, 200), (10, 100), (11, 50), (12, 250), (10, 200)]):
+        p = pb.TracePacket(timestamp=1000 + ts, trusted_packet_sequence_id=7)
+        p.track_event.type, p.track_event.track_uuid = 4, u  # COUNTER
+        if u == 12:
+            p.track_event.double_counter_value = k + 0.5
+        else:
+            p.track_event.counter_value = k
+        packets.append(p)
+    out = tmp_path / "counters.pftrace"
+    out.write_bytes(b"".join(packet_record(p.SerializeToString()) for p in packets))
+    t = reader.read_model(str(out))
+    got = {tr.name: (tr.counter.ts.tolist(), tr.counter.value.tolist()) for tr in t.tracks if tr.counter is not None}
+    assert got == {"a": ([50, 150, 250], [3, 6, 0]), "b": ([0, 50], [4, 1]), "c": ([150, 200], [2.5, 5.5])}

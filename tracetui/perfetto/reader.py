@@ -1035,11 +1035,13 @@ def _generic(ev: _Events, path: str | None) -> Trace:
         return name, parent.name if parent else ""
 
     bounds = np.searchsorted(sl.track, np.array(uuids + [np.iinfo(np.int64).max]))
+    cnt_all = np.flatnonzero(typ == L.COUNTER)  # by track, time, file order
+    cnt_all = cnt_all[np.lexsort((cnt_all, rel[cnt_all], track[cnt_all]))]
+    cnt_bounds = np.searchsorted(track[cnt_all], np.array(uuids + [np.iinfo(np.int64).max]))
     for k, u in enumerate(uuids):
         name, group = label(u)
-        cnt = np.flatnonzero((track == u) & (typ == L.COUNTER))
+        cnt = cnt_all[cnt_bounds[k] : cnt_bounds[k + 1]]
         if cnt.size:
-            cnt = cnt[np.lexsort((cnt, rel[cnt]))]
             tracks.append(Track(TrackKind.COUNTER, k, name, group, counter=Counter(rel[cnt].copy(), _values(ev, cnt))))
             continue
         j = np.arange(bounds[k], bounds[k + 1])
