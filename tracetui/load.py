@@ -96,6 +96,16 @@ def _perfetto_reader(data: bytes) -> Callable[[str], Trace] | None:
     return read  # type: ignore[no-any-return]
 
 
+def _perfetto_preview(path: str) -> Trace | None:
+    """A quick first model of a big Perfetto file tracetui wrote (its rare events and
+    metadata, read from its head and tail), or None."""
+    try:
+        from tracetui.perfetto.preview import read_preview
+    except ImportError:
+        return None
+    return read_preview(path)
+
+
 def read_position(path: str) -> float | None:
     """How far this process has read `path` (the offset of a descriptor open on it over its
     size), for readers that say nothing while they read; None if unknown (not Linux, not open)."""
@@ -147,7 +157,8 @@ def load_progressively(
     prefix read so far at a growing schedule (the first slice, then each time the events
     have grown by GROWTH), and the whole model on the last step. A step's `phase` says
     what comes next (reading, building the model). Stops quietly (without a last step) once
-    `cancelled()` is true. `report` receives progress from inside a long step (a Perfetto
+    `cancelled()` is true. A big Perfetto file of ours first yields a preview model (its
+    tracks and rare events, the hot rows empty), then the whole one. `report` receives progress from inside a long step (a Perfetto
     file read in one call). `extra_tracks(model)` gives tracks added to every model yielded
     (a recording's host rows). User errors raise TracetuiError."""
     from tracetui.gotrace.reader import TraceStream
@@ -159,6 +170,11 @@ def load_progressively(
     pf = _perfetto_reader(_head(path))
     if pf is not None:  # it reads the file itself, in pieces
         yield LoadStep(0.0, 0, phase="Reading Perfetto file")
+        preview = _perfetto_preview(path)
+        if cancelled():
+            return
+        if preview is not None:  # the first screen: every track, the hot ones still empty
+            yield LoadStep(0.0, preview.events, _with_extra(preview, extra_tracks), phase="Reading Perfetto file")
         trace = _with_extra(_read_perfetto(pf, path, cancelled, report), extra_tracks)
         if cancelled():
             return
