@@ -11,7 +11,10 @@ in a child process of its own, alternately, and the wall time and peak RSS of ea
 (wait4's rusage) are compared: pftrace / gotrace. The summaries must be equal.
 
 The target (issue 12): the .pftrace read within 1.25x the time and the peak RSS of the
-.gotrace, with the same counts. One run, one machine: the figures are this run's.
+.gotrace, with the same counts. Beside it, the viewer's load of each file in a child
+(tracetui.load.load_progressively, as `tracetui view` runs it): seconds to the first model
+(the first screen; target 2 s) and to the whole one. One run, one machine: the figures
+are this run's.
 """
 
 from __future__ import annotations
@@ -80,6 +83,28 @@ def summary(path: Path) -> tuple[float, int, dict[str, object]]:
         return secs, int(ru.ru_maxrss) * 1024, json.loads(out.read())
 
 
+_FIRST_SCREEN = """
+import sys, time
+from tracetui.load import load_progressively
+t0, first = time.monotonic(), None
+for step in load_progressively(sys.argv[1]):
+    if step.trace is not None and first is None:
+        first = time.monotonic() - t0
+print(first, time.monotonic() - t0)
+"""
+
+
+def first_screen(path: Path) -> tuple[float, float]:
+    """The viewer's load of `path` in a child: (seconds to the first model, to the whole one)."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    p = subprocess.run([sys.executable, "-c", _FIRST_SCREEN, str(path)], env=env, capture_output=True, text=True,
+                       check=False)  # fmt: skip
+    if p.returncode != 0:
+        raise SystemExit(f"loading {path} failed: {p.stderr.strip()[-500:]}")
+    first, whole = p.stdout.split()
+    return float(first), float(whole)
+
+
 def _diff(a: object, b: object, where: str = "") -> list[str]:
     """Where two summaries differ (paths of the differing leaves)."""
     if isinstance(a, dict) and isinstance(b, dict):
@@ -101,6 +126,7 @@ def bench(duration: str, reps: int, fresh: bool) -> dict[str, object]:
             sums[name] = js
     best = {k: (min(s for s, _ in v), max(m for _, m in v)) for k, v in runs.items()}
     diffs = _diff(sums["gotrace"], sums["pftrace"])
+    screens = {name: first_screen(f) for name, f in (("gotrace", go), ("pftrace", pf))}
     res: dict[str, object] = {
         "duration": duration,
         "events": sums["gotrace"].get("events"),
@@ -113,6 +139,8 @@ def bench(duration: str, reps: int, fresh: bool) -> dict[str, object]:
         "time_ratio": best["pftrace"][0] / best["gotrace"][0],
         "rss_ratio": best["pftrace"][1] / best["gotrace"][1],
         "differences": diffs,
+        "first_screen_s": {k: v[0] for k, v in screens.items()},
+        "whole_model_s": {k: v[1] for k, v in screens.items()},
     }
     return res
 
@@ -134,6 +162,12 @@ def main() -> int:
         go_mb, pf_mb = int(str(r["gotrace_rss"])) >> 20, int(str(r["pftrace_rss"])) >> 20
         print(f"{r['duration']:>9} {r['events']:>11,} {float(str(r['gotrace_s'])):>6.2f} s {go_mb:>5} MB "
               f"{float(str(r['pftrace_s'])):>6.2f} s {pf_mb:>5} MB {t_ratio:>5.2f}x {m_ratio:>5.2f}x  {same}")  # fmt: skip
+    for r in results:
+        fs, wm = r["first_screen_s"], r["whole_model_s"]
+        assert isinstance(fs, dict) and isinstance(wm, dict)
+        print(f"{r['duration']:>9} viewer's load: first screen .gotrace {fs['gotrace']:.2f} s, .pftrace "
+              f"{fs['pftrace']:.2f} s (target <= 2 s); whole model .gotrace {wm['gotrace']:.1f} s, "
+              f".pftrace {wm['pftrace']:.1f} s")  # fmt: skip
     verdict = "met" if ok else "NOT met"
     print(f"target: the .pftrace within {TARGET}x of the .gotrace in time and peak RSS, equal summaries: {verdict}")
     if a.json:

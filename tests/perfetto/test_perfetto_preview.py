@@ -121,3 +121,47 @@ def test_old_recordings_with_appended_packets_have_a_preview(
     assert [(t.kind, t.name, t.group) for t in pv.tracks] == [(t.kind, t.name, t.group) for t in whole.tracks]
     host = [t for t in pv.tracks if t.kind == TrackKind.HOST]
     assert len(host) == 2 and host[0].counter is not None and host[0].counter.value.tolist() == [0.5, 1.25, 0.75]
+
+
+def test_the_viewer_draws_the_preview_then_the_whole_model(
+    tmp_path: Path, chunked: Callable[[str, Path], Path]
+) -> None:
+    """Pilot: the timeline is mounted on the preview while the rest of the file is read,
+    and takes the whole model when it comes."""
+    import asyncio
+    import threading
+    from collections.abc import Iterator
+
+    from tracetui.tui.app import TraceApp
+
+    out = str(chunked("gcstw", tmp_path))
+    gate = threading.Event()
+
+    def loader(path: str, cancelled: Callable[[], bool]) -> Iterator[load.LoadStep]:
+        for step in load.load_progressively(path, cancelled):
+            yield step
+            if step.trace is not None and not step.done:
+                gate.wait(10)  # the rest of the file, as slow as a big one
+
+    def spans(t: Trace) -> int:
+        return sum(len(tr.spans) for tr in t.tracks if tr.kind in HOT and tr.spans is not None)
+
+    async def go() -> None:
+        app = TraceApp(out, "256", loader=loader)
+        async with app.run_test(size=(120, 40)) as pilot:
+            for _ in range(250):
+                if app.timeline is not None:
+                    break
+                await pilot.pause(0.02)
+            assert app.timeline is not None and app.loading and spans(app.timeline.trace) == 0
+            rows = len(app.timeline.rows.rows)
+            gate.set()
+            for _ in range(500):
+                if not app.loading:
+                    break
+                await pilot.pause(0.02)
+            assert not app.loading and spans(app.timeline.trace) == spans(read_model(out)) > 0
+            assert len(app.timeline.rows.rows) == rows
+            await pilot.press("q")
+
+    asyncio.run(go())
