@@ -127,9 +127,10 @@ def read_position(path: str) -> float | None:
 
 def _read_perfetto(
     read: Callable[..., Trace], path: str, cancelled: Callable[[], bool], report: Callable[[LoadStep], None] | None
-) -> Trace:
+) -> Trace | None:
     """Run the Perfetto reader, handing it `cancelled` (checked per chunk) and a progress
-    callback (fraction of the file read) when it takes them."""
+    callback (fraction of the file read) when it takes them; None if it stopped because
+    the load was cancelled."""
     try:
         params = inspect.signature(read).parameters
     except (TypeError, ValueError):
@@ -144,7 +145,12 @@ def _read_perfetto(
             report(LoadStep(f, 0, phase="Reading Perfetto file" if f < 1 else "Building the model"))
 
         kwargs["progress"] = progress
-    return read(path, **kwargs)
+    try:
+        return read(path, **kwargs)
+    except Exception:
+        if cancelled():
+            return None  # whatever stopped it, the load is over
+        raise
 
 
 def load_progressively(
@@ -158,9 +164,10 @@ def load_progressively(
     have grown by GROWTH), and the whole model on the last step. A step's `phase` says
     what comes next (reading, building the model). Stops quietly (without a last step) once
     `cancelled()` is true. A big Perfetto file of ours first yields a preview model (its
-    tracks and rare events, the hot rows empty), then the whole one. `report` receives progress from inside a long step (a Perfetto
-    file read in one call). `extra_tracks(model)` gives tracks added to every model yielded
-    (a recording's host rows). User errors raise TracetuiError."""
+    tracks and rare events, the hot rows empty), then the whole one. `report` receives
+    progress from inside a long step (a Perfetto file read in one call). `extra_tracks(model)`
+    gives tracks added to every model yielded (a recording's host rows). User errors raise
+    TracetuiError."""
     from tracetui.gotrace.reader import TraceStream
     from tracetui.model.from_gotrace import build_model as build
 
@@ -175,9 +182,10 @@ def load_progressively(
             return
         if preview is not None:  # the first screen: every track, the hot ones still empty
             yield LoadStep(0.0, preview.events, _with_extra(preview, extra_tracks), phase="Reading Perfetto file")
-        trace = _with_extra(_read_perfetto(pf, path, cancelled, report), extra_tracks)
-        if cancelled():
+        whole = _read_perfetto(pf, path, cancelled, report)
+        if whole is None or cancelled():
             return
+        trace = _with_extra(whole, extra_tracks)
         yield LoadStep(1.0, trace.events, trace, done=True, phase="Drawing")
         return
     reading = f"Reading {os.path.basename(path)}"

@@ -165,3 +165,19 @@ def test_the_viewer_draws_the_preview_then_the_whole_model(
             await pilot.press("q")
 
     asyncio.run(go())
+
+
+def test_a_load_cancelled_while_reading_the_whole_file_stops_the_reader(
+    tmp_path: Path, chunked: Callable[[str, Path], Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fast path checks the flag before each batch: the read stops early, with no last step."""
+    from tracetui.perfetto import fastread
+
+    out = str(chunked("gcstw", tmp_path))
+    monkeypatch.setattr(fastread, "BATCH", 1 << 14)  # batches of a few chunks
+    full: list[load.LoadStep] = []
+    list(load.load_progressively(out, report=full.append))
+    reported: list[load.LoadStep] = []
+    steps = list(load.load_progressively(out, cancelled=lambda: len(reported) >= 2, report=reported.append))
+    assert not any(s.done for s in steps) and [s.trace is not None for s in steps] == [False, True]
+    assert 2 <= len(reported) < len(full) and reported[-1].phase == "Reading Perfetto file"

@@ -299,8 +299,15 @@ def decode_batch(data: bytes | memoryview, buf: np.ndarray, lo: int, hi: int) ->
     return starts, ends, last, parse_hot(buf, starts, ends) if starts.size else None
 
 
+class Cancelled(Exception):
+    """The read was stopped: `cancelled()` became true."""
+
+
 def read_hot(
-    source: bytes | BinaryIO, collector: _Collector, progress: Callable[[float], None] | None = None
+    source: bytes | BinaryIO,
+    collector: _Collector,
+    progress: Callable[[float], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
 ) -> HotData:
     """Decode a whole file (its Trace bytes, or the open file, read chunk by chunk): hot
     packets into HotData, the others into `collector`. Raises Fallback when the file is
@@ -308,7 +315,8 @@ def read_hot(
     worker thread while the previous one is taken (numpy releases the GIL). Plain packets
     after compressed chunks (a recorder's packets appended to the file) are taken as rare
     packets when they are on sequences of their own. `progress(fraction of the file read)`
-    is called as an open file is read (at most once per percent)."""
+    is called as an open file is read (at most once per percent). Raises Cancelled once
+    `cancelled()` is true (checked before each batch)."""
     rd = _Reader(collector)
     first = True
     pool = ThreadPoolExecutor(max_workers=DECODERS)
@@ -324,6 +332,8 @@ def read_hot(
 
     try:
         for data, kind in _batches(source, progress):
+            if cancelled is not None and cancelled():
+                raise Cancelled
             buf = np.frombuffer(data, np.uint8)
             if kind != _CHUNKS:
                 while queue:

@@ -22,7 +22,7 @@ from tracetui.perfetto import layout as L
 from tracetui.perfetto.reader import _NOT_FAST, _Collector, _Ours
 from tracetui.perfetto.wire import _compressed_payload, read_varint
 
-MIN_BYTES = 8 << 20  # smaller files are read whole about as fast as a preview
+MIN_BYTES = 4 << 20  # smaller files are read whole about as fast as a preview
 MAX_TAIL = 64 << 20  # inflated bytes of rare events a preview reads at most
 _RARE_SEQS = (0, L.TABLES_SEQ)  # descriptors, metadata (0); tables and rare events (TABLES_SEQ)
 

@@ -58,10 +58,13 @@ def is_perfetto(first_bytes: bytes) -> bool:
     return len(b) >= 2 and b[0] == 0x0A and not b.startswith(b"go ")
 
 
-def read_model(path: str, progress: Callable[[float], None] | None = None) -> Trace:
+def read_model(
+    path: str, progress: Callable[[float], None] | None = None, cancelled: Callable[[], bool] | None = None
+) -> Trace:
     """The model of a Perfetto trace file; bad or foreign files raise a one-line
     TracetuiError naming the file. `progress(fraction)` is called as the file is read
-    (tracetui's own files, on the fast path)."""
+    (tracetui's own files, on the fast path), which stops with fastread.Cancelled once
+    `cancelled()` is true."""
     if not os.path.exists(path):
         raise TracetuiError("no such file", path=path)
     if os.path.isdir(path):
@@ -71,7 +74,7 @@ def read_model(path: str, progress: Callable[[float], None] | None = None) -> Tr
             if f.read(1) == b"\x0a":
                 f.seek(0)
                 try:
-                    return read_ours_fast(f, path, progress)  # chunk by chunk, not the whole file in memory
+                    return read_ours_fast(f, path, progress, cancelled)  # chunk by chunk, not the whole file in memory
                 except _NOT_FAST:
                     pass
             size = os.fstat(f.fileno()).st_size
@@ -135,12 +138,12 @@ def read_bytes(data: bytes, path: str | None = None) -> Trace:
 _NOT_FAST = (Fallback, TracetuiError, KeyError, IndexError, TypeError, ValueError)
 
 
-def read_ours_fast(raw: bytes | BinaryIO, path: str | None = None,
-                   progress: Callable[[float], None] | None = None) -> Trace:  # fmt: skip
+def read_ours_fast(raw: bytes | BinaryIO, path: str | None = None, progress: Callable[[float], None] | None = None,
+                   cancelled: Callable[[], bool] | None = None) -> Trace:  # fmt: skip
     """The model of a Perfetto file tracetui wrote (its Trace bytes, or the open file),
     its hot packets decoded with numpy (`fastread`); raises Fallback for any other file."""
     c = _Collector(path)
-    hot = read_hot(raw, c, progress)
+    hot = read_hot(raw, c, progress, cancelled)
     meta = c.ev.attrs.get(L.META_KEY)
     if meta is None:
         raise Fallback("no tracetui metadata")
