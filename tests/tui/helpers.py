@@ -31,6 +31,14 @@ async def until_loaded(app: TraceApp, pilot: Pilot[Any], timeout: float = 20.0) 
     raise AssertionError("the trace never finished loading")
 
 
+async def until_first_screen(app: TraceApp, pilot: Pilot[Any], timeout: float = 2.0) -> None:
+    """Wait until the timeline shows its first model (the load may go on); the caller asserts."""
+    for _ in range(int(timeout / 0.02)):
+        await pilot.pause(0.02)
+        if app.timeline is not None:
+            return
+
+
 def run_app(
     body: Callable[[TraceApp, Pilot[Any], Timeline], Awaitable[None]],
     path: str = GCSTW,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tests.tui.helpers import CHANNELS, GCSTW, row_index, run_app, status, until_loaded
+from tests.tui.helpers import CHANNELS, GCSTW, row_index, run_app, status, until_first_screen, until_loaded
 from tracetui.load import LoadStep, open_model
 from tracetui.model.trace import FlowKind, State, TrackKind
 from tracetui.tui.app import TraceApp
@@ -399,10 +399,7 @@ def test_screen_appears_before_the_load_ends_and_fills_in() -> None:
     async def go() -> None:
         app = TraceApp(GCSTW, loader=_slow(steps, 0.1))
         async with app.run_test(size=(100, 30)) as pilot:
-            for _ in range(100):
-                await pilot.pause(0.02)
-                if app.timeline is not None:
-                    break
+            await until_first_screen(app, pilot)
             assert app.timeline is not None and app.loading
             assert app.timeline.trace is part
             assert "loading" in status(app)
@@ -426,10 +423,7 @@ def test_escape_after_the_first_screen_keeps_what_was_read() -> None:
     async def go() -> None:
         app = TraceApp(GCSTW, loader=_slow(steps, 0.05))
         async with app.run_test(size=(100, 30)) as pilot:
-            for _ in range(100):
-                await pilot.pause(0.02)
-                if app.timeline is not None:
-                    break
+            await until_first_screen(app, pilot)
             await pilot.press("escape")
             assert app.timeline is not None and not app.loading
             assert "loading stopped at 50%" in status(app)

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import TRACES
-from tests.tui.helpers import GCSTW, run_app, status
+from tests.tui.helpers import GCSTW, run_app, status, until_first_screen
 from tracetui import load
 from tracetui.load import LoadStep
 from tracetui.tui.app import Loader, TraceApp, phase_text
@@ -170,10 +170,7 @@ def test_escape_then_q_after_the_first_screen() -> None:
     async def go() -> TraceApp:
         app = TraceApp(GCSTW, loader=loader)
         async with app.run_test(size=(100, 30)) as pilot:
-            for _ in range(100):
-                await pilot.pause(0.02)
-                if app.timeline is not None:
-                    break
+            await until_first_screen(app, pilot)
             await pilot.press("escape")
             assert app.loader_thread is not None and app.loader_thread.join(2.0)
             assert "loading stopped at 50%" in status(app)

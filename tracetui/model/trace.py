@@ -527,6 +527,25 @@ class Trace:
     injected: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     _index: dict[tuple[int, int], int] = field(default_factory=dict, init=False, repr=False)
 
+    @classmethod
+    def bare(cls, *, base_time: int, duration: int, strings: StringTable, tracks: list[Track], source: str,
+             events: int, go_version: str = "") -> Trace:  # fmt: skip
+        """A Trace with the given tracks and nothing of Go's (no goroutines, procs, threads,
+        GC, tasks, ...): another tool's file, or a recording without a Go trace; callers
+        fill what they know (gc, stw, heap, gomaxprocs)."""
+        z, zi, zb = np.zeros(0, I64), np.zeros(0, np.int32), np.zeros(0, bool)
+        return cls(
+            version=0, base_time=base_time, duration=duration, strings=strings, stacks=StackTable(), tracks=tracks,
+            goroutines=Goroutines(z, z, zi, z, z, z, zi, zi), proc_ids=z, proc_tracks=z, thread_ids=z,
+            thread_tracks=z, gc=Spans.empty(), stw=Spans.empty(), assists=Spans.empty(), sweeps=Spans.empty(),
+            heap_alloc=Counter.empty(), heap_goal=Counter.empty(), gomaxprocs=Counter.empty(), goroutine_counts={},
+            thread_counts={}, tasks=Tasks(z, z, zi, z, z, z, z, zi, zi, zb, zb, zi),
+            regions=Regions(z, z, zi, z, z, np.zeros(0, np.uint16), zi, zb, zb), logs=Instants.empty(),
+            labels=Instants.empty(), cpu_samples=CPUSamples.empty(), flows=Flows.empty(), sync_times=z,
+            events=events, utilization=Counter.empty(np.float64), utilization_sweep=Counter.empty(np.float64),
+            source=source, go_version=go_version,
+        )  # fmt: skip
+
     def __post_init__(self) -> None:
         self._index = {(int(t.kind), int(t.id)): i for i, t in enumerate(self.tracks) if t.kind <= TrackKind.GOROUTINE}
 

@@ -1056,19 +1056,8 @@ def _generic(ev: _Events, path: str | None) -> Trace:
         sp = Spans(rel[b].copy(), end, np.full(n, State.REGION, np.uint8), names[b].astype(np.int32),
                    np.zeros(n, np.int32), np.full(n, -1, I64), sl.depth[j].astype(np.uint16))  # fmt: skip
         tracks.append(Track(TrackKind.REGION, k, name, group, spans=sp))
-    z, zi = np.zeros(0, I64), np.zeros(0, np.int32)
-    zb = np.zeros(0, bool)
-    return Trace(
-        version=0, base_time=base, duration=T, strings=ev.strings, stacks=StackTable(), tracks=tracks,
-        goroutines=Goroutines(z, z, zi, z, z, z, zi, zi), proc_ids=z, proc_tracks=z, thread_ids=z, thread_tracks=z,
-        gc=Spans.empty(), stw=Spans.empty(), assists=Spans.empty(), sweeps=Spans.empty(), heap_alloc=Counter.empty(),
-        heap_goal=Counter.empty(), gomaxprocs=Counter.empty(), goroutine_counts={}, thread_counts={},
-        tasks=Tasks(z, z, zi, z, z, z, z, zi, zi, zb, zb, zi),
-        regions=Regions(z, z, zi, z, z, np.zeros(0, np.uint16), zi, zb, zb), logs=Instants.empty(),
-        labels=Instants.empty(), cpu_samples=CPUSamples.empty(), flows=Flows.empty(), sync_times=z,
-        events=len(ev), utilization=Counter.empty(np.float64), utilization_sweep=Counter.empty(np.float64),
-        source="perfetto",
-    )  # fmt: skip
+    return Trace.bare(base_time=base, duration=T, strings=ev.strings, tracks=tracks, source="perfetto",
+                      events=len(ev))  # fmt: skip
 
 
 def _utilization(meta: dict[str, Any], key: str) -> Counter:

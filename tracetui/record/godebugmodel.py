@@ -24,7 +24,6 @@ import numpy as np
 from tracetui.gotrace.events import StringTable
 from tracetui.model.trace import I64, Counter, Spans, State, Trace, Track, TrackKind
 from tracetui.record.godebug import RuntimeLog
-from tracetui.record.hosttracks import bare_trace
 
 MAX_G = 200
 MB = 1 << 20  # gctrace's "MB" are heap >> 20
@@ -160,7 +159,7 @@ def godebug_model(log: RuntimeLog, *, section: str, go_version: str = "", period
     if live.any():
         _goroutines(log, gd[live], gid[live], gst[live], log.np("gstat", "reason")[live], sched_t, nxt, strings,
                     counter, spans)  # fmt: skip
-    trace = bare_trace(base_time=base, duration=duration, strings=strings, tracks=tracks + host, source="godebug",
+    trace = Trace.bare(base_time=base, duration=duration, strings=strings, tracks=tracks + host, source="godebug",
                        events=log.lines, go_version=go_version)  # fmt: skip
     trace.gc, trace.stw, trace.heap_alloc, trace.heap_goal, trace.gomaxprocs = (
         gc,

@@ -11,18 +11,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from tracetui.gotrace.events import StackTable, StringTable
+from tracetui.gotrace.events import StringTable
 from tracetui.model.trace import (
     I64,
     Counter,
-    CPUSamples,
-    Flows,
-    Goroutines,
-    Instants,
-    Regions,
     Spans,
     State,
-    Tasks,
     Trace,
     Track,
     TrackKind,
@@ -135,30 +129,12 @@ def with_host(trace: Trace, tracks: list[Track]) -> Trace:
     return trace
 
 
-def bare_trace(*, base_time: int, duration: int, strings: StringTable, tracks: list[Track], source: str,
-               events: int, go_version: str = "") -> Trace:  # fmt: skip
-    """A Trace with the given tracks and nothing of Go's (no goroutines, procs, threads,
-    GC, tasks, ...); callers fill what they know (gc, stw, heap, gomaxprocs)."""
-    z, zi, zb = np.zeros(0, I64), np.zeros(0, np.int32), np.zeros(0, bool)
-    return Trace(
-        version=0, base_time=base_time, duration=duration, strings=strings, stacks=StackTable(), tracks=tracks,
-        goroutines=Goroutines(z, z, zi, z, z, z, zi, zi), proc_ids=z, proc_tracks=z, thread_ids=z, thread_tracks=z,
-        gc=Spans.empty(), stw=Spans.empty(), assists=Spans.empty(), sweeps=Spans.empty(), heap_alloc=Counter.empty(),
-        heap_goal=Counter.empty(), gomaxprocs=Counter.empty(), goroutine_counts={}, thread_counts={},
-        tasks=Tasks(z, z, zi, z, z, z, z, zi, zi, zb, zb, zi),
-        regions=Regions(z, z, zi, z, z, np.zeros(0, np.uint16), zi, zb, zb), logs=Instants.empty(),
-        labels=Instants.empty(), cpu_samples=CPUSamples.empty(), flows=Flows.empty(), sync_times=z, events=events,
-        utilization=Counter.empty(np.float64), utilization_sweep=Counter.empty(np.float64), source=source,
-        go_version=go_version,
-    )  # fmt: skip
-
-
 def host_model(s: Samples, *, tracks: bool = True) -> Trace:
     """A recording without a Go trace (plain mode): the sampler's tracks alone (or none,
     for the caller to add), source "host", over the sampling span."""
     strings = StringTable()
     base = int(s.start_ns)
     duration = max(int(s.end_ns) - base, 0)
-    return bare_trace(base_time=base, duration=duration, strings=strings, source="host",
+    return Trace.bare(base_time=base, duration=duration, strings=strings, source="host",
                       tracks=host_tracks(s, base, strings, duration=duration) if tracks else [],
                       events=len(s) + int(s.pts.size))  # fmt: skip
