@@ -116,3 +116,26 @@ def test_foreign_counters_interleaved_are_split_by_track_in_time_order(tmp_path:
     t = reader.read_model(str(out))
     got = {tr.name: (tr.counter.ts.tolist(), tr.counter.value.tolist()) for tr in t.tracks if tr.counter is not None}
     assert got == {"a": ([50, 150, 250], [3, 6, 0]), "b": ([0, 50], [4, 1]), "c": ([150, 200], [2.5, 5.5])}
+
+
+@pytest.mark.parametrize("keep", [0.5, 0.9])
+def test_a_cut_file_of_ours_says_so_even_when_over_the_budget(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], keep: float
+) -> None:
+    """A recording cut short is reported as cut, not refused as another tool's file too big
+    for the protobuf path (whose budget the cut file would pass)."""
+    from tracetui.perfetto import writer
+
+    monkeypatch.setattr(writer, "CHUNK", 1 << 12)  # many chunks, as in a real recording's file
+    model = build_model(read_trace(TRACES / "go1.27.3" / "channels.trace"))
+    whole = tmp_path / "whole.pftrace"
+    write_trace(model, str(whole))
+    data = whole.read_bytes()
+    cut = tmp_path / "cut.pftrace"
+    cut.write_bytes(data[: int(len(data) * keep)])
+    monkeypatch.setattr(reader, "MEMORY_BUDGET", 1024)  # any protobuf read would be refused
+    assert main(["summary", str(cut)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"tracetui: {cut}: truncated or corrupted Perfetto trace"] or err == [
+        f"tracetui: {cut}: truncated Perfetto trace (tracetui's metadata at its end is missing)"
+    ]

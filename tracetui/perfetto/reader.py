@@ -75,8 +75,12 @@ def read_model(
                 f.seek(0)
                 try:
                     return read_ours_fast(f, path, progress, cancelled)  # chunk by chunk, not the whole file in memory
-                except _NOT_FAST:
-                    pass
+                except _NOT_FAST as e:
+                    broken = getattr(e, "broken", None)
+                    if broken is None and str(e) in _BROKEN and _head_is_ours(f):
+                        broken = "truncated or corrupted Perfetto trace"
+                    if broken is not None:
+                        raise TraceFormatError(broken, path=path) from None
             size = os.fstat(f.fileno()).st_size
             if size > MEMORY_BUDGET // 2:  # the protobuf path holds the whole file, and more per packet
                 big = _read_big_plain(f, path)
@@ -128,8 +132,7 @@ def read_bytes(data: bytes, path: str | None = None) -> Trace:
         except (KeyError, IndexError, TypeError, ValueError) as e:
             raise TraceFormatError(f"inconsistent tracetui Perfetto trace ({type(e).__name__}: {e})",
                                    path=path) from None  # fmt: skip
-    root = ev.descs.get(L.ROOT)
-    if root is not None and root.name.endswith("(tracetui)"):
+    if _written_by_us(ev):
         raise TraceFormatError("truncated Perfetto trace (tracetui's metadata at its end is missing)", path=path)
     return _generic(ev, path)
 
@@ -143,11 +146,44 @@ def read_ours_fast(raw: bytes | BinaryIO, path: str | None = None, progress: Cal
     """The model of a Perfetto file tracetui wrote (its Trace bytes, or the open file),
     its hot packets decoded with numpy (`fastread`); raises Fallback for any other file."""
     c = _Collector(path)
-    hot = read_hot(raw, c, progress, cancelled)
+    try:
+        hot = read_hot(raw, c, progress, cancelled)
+    except Fallback as e:
+        if str(e) in _BROKEN and _written_by_us(c.ev):
+            e.broken = "truncated or corrupted Perfetto trace"  # type: ignore[attr-defined]
+        raise
     meta = c.ev.attrs.get(L.META_KEY)
     if meta is None:
-        raise Fallback("no tracetui metadata")
+        missing = Fallback("no tracetui metadata")
+        if _written_by_us(c.ev):
+            missing.broken = "truncated Perfetto trace (tracetui's metadata at its end is missing)"  # type: ignore[attr-defined]
+        raise missing
     return _Ours(c.ev, json.loads(meta), path, hot).build()
+
+
+CHUNK_HEAD = 1 << 21  # bytes read to find the first packets (a compressed chunk is at most ~1 MB)
+
+# The fast path's reasons that mean a file of ours was cut or damaged: the protobuf path would
+# only fail later (or refuse the file as too big for it), so they are reported at once.
+_BROKEN = frozenset(("truncated", "corrupted chunk", "framing", "bad packet framing"))
+
+
+def _head_is_ours(f: BinaryIO) -> bool:
+    """Whether the file's first packets (its first chunk, inflated) hold our root track's
+    descriptor: a file the fast path stopped on before it collected them (read ahead)."""
+    f.seek(0)
+    head = f.read(CHUNK_HEAD)
+    try:
+        for _, pkt in iter_packets(head):
+            return b"(tracetui)" in bytes(pkt)  # the writer's first packets: the root descriptor first
+    except TracetuiError:
+        return False
+    return False
+
+
+def _written_by_us(ev: _Events) -> bool:
+    root = ev.descs.get(L.ROOT)
+    return root is not None and root.name.endswith("(tracetui)")
 
 
 # ---- collecting events -------------------------------------------------------------------
