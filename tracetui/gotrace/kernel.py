@@ -1,26 +1,27 @@
-"""The optional compiled kernel (`_korder`, built from _korder.c when a C compiler exists).
+"""The optional compiled kernels (C extensions built from `_k*.c` when a C compiler exists).
 
-Set TRACETUI_PURE_PYTHON=1 to run the pure-Python paths, which give identical results.
+`module()` is the ordering kernel (`tracetui.gotrace._korder`); `module(name)` any other one,
+by its dotted name (e.g. "tracetui.model._kutil"). Each has a pure-Python path beside it
+that gives identical results; set TRACETUI_PURE_PYTHON=1 to run those.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 from types import ModuleType
 
-_MODULE: ModuleType | None | bool = None
+ORDER = "tracetui.gotrace._korder"
+_LOADED: dict[str, ModuleType | None] = {}
 
 
-def module() -> ModuleType | None:
-    """The compiled kernel module, or None if it is not built or is switched off."""
-    global _MODULE
+def module(name: str = ORDER) -> ModuleType | None:
+    """The compiled kernel module `name`, or None if it is not built or is switched off."""
     if os.environ.get("TRACETUI_PURE_PYTHON"):
         return None
-    if _MODULE is None:
+    if name not in _LOADED:
         try:
-            from tracetui.gotrace import _korder  # type: ignore[attr-defined]
-
-            _MODULE = _korder
+            _LOADED[name] = importlib.import_module(name)
         except ImportError:
-            _MODULE = False
-    return _MODULE if isinstance(_MODULE, ModuleType) else None
+            _LOADED[name] = None
+    return _LOADED[name]
