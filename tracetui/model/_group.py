@@ -3,7 +3,6 @@ counting sort streamed chunk by chunk into final columns (`Tally`, `Layout`, `co
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
@@ -211,23 +210,3 @@ class Tally:
                 self.cols[name][at] = a
             k = self.dense.index(keys)
         return k
-
-
-def interval_lanes(start: np.ndarray, end: np.ndarray, dtype: type = np.int64) -> np.ndarray:
-    """Greedy interval partitioning in order: the lowest free lane of each interval. With
-    intervals sorted by start, merging the lanes by (start, lane) restores their order."""
-    lane: np.ndarray = np.zeros(start.size, dtype)
-    free: list[int] = []
-    busy: list[tuple[int, int]] = []  # (end, lane)
-    nlanes = 0
-    for i, (s, e) in enumerate(zip(start.tolist(), end.tolist())):
-        while busy and busy[0][0] <= s:
-            heapq.heappush(free, heapq.heappop(busy)[1])
-        if free:
-            ln = heapq.heappop(free)
-        else:
-            ln = nlanes
-            nlanes += 1
-        lane[i] = ln
-        heapq.heappush(busy, (e, ln))
-    return lane

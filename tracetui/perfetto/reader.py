@@ -25,7 +25,7 @@ from perfetto.protos.perfetto.trace import perfetto_trace_pb2 as pb
 
 from tracetui.errors import TraceFormatError, TracetuiError, UnsupportedTraceError
 from tracetui.gotrace.events import StackTable, StringTable
-from tracetui.model.from_gotrace import NONE8, _SpanSet, _zeros32
+from tracetui.model.spans import NONE8, SpanSet, flatten_overlaps, goroutine_counters, thread_counters, zeros32
 from tracetui.model.trace import (
     I64,
     Counter,
@@ -524,8 +524,8 @@ class _Ours:
         b -= self.base
         e -= self.base
         reason = luts[1][nm]
-        return Spans(b, e, luts[0][nm], reason if reason.any() else _zeros32(n),
-                     stack if stack is not None else _zeros32(n), _narrow(arg))  # fmt: skip
+        return Spans(b, e, luts[0][nm], reason if reason.any() else zeros32(n),
+                     stack if stack is not None else zeros32(n), _narrow(arg))  # fmt: skip
 
     def _keys(self, nm: np.ndarray) -> np.ndarray:
         table = getattr(self, "_ktab", None)
@@ -557,8 +557,6 @@ class _Ours:
         return cat.take(np.lexsort((pos, lane, cat.start)))
 
     def build(self) -> Trace:
-        from tracetui.model.from_gotrace import _flatten_overlaps
-
         m, ev = self.m, self.ev
         strings, stacks = _tables(ev.tables)
         tmeta = m["tracks"]
@@ -592,7 +590,7 @@ class _Ours:
         sweeps = self.lanes(lanes["sweeps"])
         for tr in tracks:
             if tr.kind == TrackKind.GC and tr.id == 1:
-                tr.spans = _flatten_overlaps(stw)
+                tr.spans = flatten_overlaps(stw)
         gtab = m["goroutines"]
         gids = np.array(gtab["id"], np.int64)
         gidx = {(int(t.kind), t.id): i for i, t in enumerate(tracks)}
@@ -709,16 +707,14 @@ class _Ours:
         text = np.frombuffer(self.ev.name_text, np.int64)[b] if b.size else np.zeros(0, np.int64)
         ids, inv = np.unique(text, return_inverse=True)
         names = [self.ev.strings.strings[int(i)] for i in ids.tolist()]
-        reason = np.array([strings.intern(n) for n in names], np.int32)[inv] if b.size else _zeros32(0)
+        reason = np.array([strings.intern(n) for n in names], np.int32)[inv] if b.size else zeros32(0)
         state = np.array([_SAMPLED_STATE.get(n, State.WAITING) for n in names], np.uint8)[inv] if b.size else \
             np.zeros(0, np.uint8)  # fmt: skip
         n = b.size
-        return Spans(self.ts[b].copy(), self.ts[e].copy(), state, reason.astype(np.int32), _zeros32(n),
+        return Spans(self.ts[b].copy(), self.ts[e].copy(), state, reason.astype(np.int32), zeros32(n),
                      np.full(n, -1, I64))  # fmt: skip
 
     def _counters(self, tracks: list[Track], goroutines: Goroutines) -> dict[tuple[TrackKind, int], Counter]:
-        from tracetui.model.from_gotrace import _goroutine_counters, _SpanSet, _thread_counters
-
         ev = self.ev
         out: dict[tuple[TrackKind, int], Counter] = {}
         typ, track = ev.np("typ"), ev.np("track")
@@ -731,9 +727,9 @@ class _Ours:
             else:
                 lens = np.array([len(s) for s in gsp], np.int64)
                 hi = np.cumsum(lens)
-                gset = _SpanSet(_concat(gsp), hi - lens, hi)
-            gc = _goroutine_counters(gset, goroutines.ended)
-            tc = _thread_counters(_concat(tsp), int(self.m["duration"]))
+                gset = SpanSet(_concat(gsp), hi - lens, hi)
+            gc = goroutine_counters(gset, goroutines.ended)
+            tc = thread_counters(_concat(tsp), int(self.m["duration"]))
             derived = {1 + k: c for k, c in enumerate(gc.values())} | {5 + k: c for k, c in enumerate(tc.values())}
         for i, tr in enumerate(tracks):
             if tr.kind not in (TrackKind.HEAP, TrackKind.COUNTER):
@@ -921,8 +917,8 @@ class _GoroutineSet:
         end = self.own_end if self.own_end is not None else self.bounds[1:]
         return Spans(self.bounds[:-1], end, self.state, self.reason, self.stack, self.arg)
 
-    def span_set(self) -> _SpanSet:
-        return _SpanSet(self.spans(), self.lo, self.hi)
+    def span_set(self) -> SpanSet:
+        return SpanSet(self.spans(), self.lo, self.hi)
 
 
 _NO_ARG = -(1 << 62)
@@ -966,7 +962,7 @@ def _with_implicit(sp: Spans, extent: list[int]) -> Spans:
     for c, fill in (("start", gs), ("end", ge), ("state", State.RUNNING), ("reason", 0), ("stack", 0), ("arg", -1)):
         w = getattr(sp, c)
         if c in ("reason", "stack") and not w.any():
-            cols.append(_zeros32(n + m))
+            cols.append(zeros32(n + m))
             continue
         out = np.empty(n + m + (c == "start"), w.dtype)
         out[at_w] = w
@@ -993,8 +989,8 @@ def _compact(sp: Spans) -> Spans:
         bounds[:n] = start
         bounds[n] = end[-1]
         start, end = bounds[:-1], bounds[1:]
-    reason = sp.reason if sp.reason.strides == (0,) or sp.reason.any() else _zeros32(n)
-    stack = sp.stack if sp.stack.strides == (0,) or sp.stack.any() else _zeros32(n)
+    reason = sp.reason if sp.reason.strides == (0,) or sp.reason.any() else zeros32(n)
+    stack = sp.stack if sp.stack.strides == (0,) or sp.stack.any() else zeros32(n)
     return Spans(start, end, sp.state, reason, stack, _narrow(sp.arg))
 
 

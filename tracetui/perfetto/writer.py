@@ -18,7 +18,7 @@ from typing import BinaryIO
 import numpy as np
 from perfetto.protos.perfetto.trace import perfetto_trace_pb2 as pb
 
-from tracetui.model._group import interval_lanes
+from tracetui.model.spans import interval_lanes
 from tracetui.model.trace import Counter, FlowKind, Spans, State, Trace, Track, TrackKind
 from tracetui.perfetto import layout as L
 from tracetui.perfetto.records import Const, Fixed64, Msg, Varint, encode
