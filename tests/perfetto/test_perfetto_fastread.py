@@ -19,14 +19,14 @@ from tracetui.model import Trace, build_model
 from tracetui.perfetto import decode
 from tracetui.perfetto import layout as L
 from tracetui.perfetto.decode import Fallback, frame
-from tracetui.perfetto.reader import _collect, _Ours, read_model, read_ours_fast
+from tracetui.perfetto.reader import Ours, _collect, read_model, read_ours_fast
 from tracetui.perfetto.wire import iter_packets, packet_record
 from tracetui.perfetto.writer import write_trace
 
 
 def _protobuf_path(raw: bytes) -> Trace:
     ev = _collect(raw, None)
-    return _Ours(ev, json.loads(ev.attrs[L.META_KEY]), None).build()
+    return Ours(ev, json.loads(ev.attrs[L.META_KEY]), None).build()
 
 
 @pytest.mark.parametrize("path", committed_traces(), ids=trace_id)

@@ -19,8 +19,8 @@ from tracetui.model import Trace, build_model
 from tracetui.model.trace import Counter, Spans, State, Track, TrackKind
 from tracetui.perfetto import layout as L
 from tracetui.perfetto.decode import Fallback
-from tracetui.perfetto.reader import _collect, _Ours, read_model, read_ours_fast
-from tracetui.perfetto.wire import _compressed_payload, iter_packets, packet_record
+from tracetui.perfetto.reader import Ours, _collect, read_model, read_ours_fast
+from tracetui.perfetto.wire import compressed_payload, iter_packets, packet_record
 from tracetui.perfetto.writer import write_trace
 
 GROUP = "pingpong (pid 4711)"
@@ -70,7 +70,7 @@ def test_host_rows_round_trip_on_the_fast_path(tmp_path: Path, same_model: Calla
     assert [fast.string(r) for r in sp.reason[:3].tolist()] == ["running", "sleeping", "disk wait"]
     # The protobuf path reads the same model.
     ev = _collect(out.read_bytes(), None)
-    same_model(model, _Ours(ev, json.loads(ev.attrs[L.META_KEY]), None).build())
+    same_model(model, Ours(ev, json.loads(ev.attrs[L.META_KEY]), None).build())
 
 
 def test_host_rows_are_in_the_compressed_stream_under_a_section_per_program(tmp_path: Path) -> None:
@@ -85,7 +85,7 @@ def test_host_rows_are_in_the_compressed_stream_under_a_section_per_program(tmp_
         while raw[k - 1] & 0x80:
             n |= (raw[k] & 0x7F) << shift
             shift, k = shift + 7, k + 1
-        assert _compressed_payload(memoryview(raw)[k : k + n]) is not None
+        assert compressed_payload(memoryview(raw)[k : k + n]) is not None
         pos = k + n
     descs = {}
     for _, mv in iter_packets(raw):

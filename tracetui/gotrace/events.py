@@ -54,6 +54,16 @@ class StringTable:
             self.strings.append(s)
         return sid
 
+    @classmethod
+    def of(cls, strings: list[str]) -> StringTable:
+        """A table holding exactly `strings` at their ids (strings[0] is ""); a string listed
+        twice is interned as its first id."""
+        t = cls()
+        t.strings, t._ids = strings, {}
+        for i, s in enumerate(strings):
+            t._ids.setdefault(s, i)
+        return t
+
     def __getitem__(self, sid: int) -> str:
         return self.strings[sid]
 
@@ -83,6 +93,22 @@ class StackTable:
             self.frame_file.append(file)
             self.frame_line.append(line)
         return fid
+
+    @classmethod
+    def of(cls, frames: list[tuple[int, int, int, int]], stacks: list[tuple[int, ...]]) -> StackTable:
+        """A table holding exactly these frames (pc, func, file, line) and stacks (frame ids,
+        innermost first) at their ids: frame i, stack i + 1 (stack 0 is "no stack")."""
+        t = cls()
+        for k, (pc, func, file, line) in enumerate(frames):
+            t.frame_pc.append(pc)
+            t.frame_func.append(func)
+            t.frame_file.append(file)
+            t.frame_line.append(line)
+            t._frame_ids[(pc, func, file, line)] = k
+        for sid, ids in enumerate(stacks, 1):
+            t.stacks.append(ids)
+            t._stack_ids.setdefault(ids, sid)
+        return t
 
     def stack(self, frames: tuple[int, ...]) -> int:
         sid = self._stack_ids.get(frames)

@@ -51,6 +51,7 @@ from tracetui.model._group import chunks, distinct
 from tracetui.model.goroutines import FlowSources, GoroutineStream
 from tracetui.model.gosemantics import GT, Chunk, Rows, u2i
 from tracetui.model.injected import injected_goroutines, injected_stacks
+from tracetui.model.kinds import CounterTrack, GCTrack, HeapTrack
 from tracetui.model.procs import ProcStream, thread_spans
 from tracetui.model.ranges import build_regions, build_tasks, range_spans
 from tracetui.model.spans import flatten_overlaps, goroutine_counters, thread_counters
@@ -203,21 +204,25 @@ def build_model(table: EventTable) -> Trace:
         stack_arg=0,
     )  # fmt: skip
     sweeps = range_spans(tb, S.EvGCSweepBegin, S.EvGCSweepActive, S.EvGCSweepEnd, "p", State.SWEEP, True, stack_arg=0)
-    tracks.append(Track(TrackKind.GC, 0, "GC", "GC", spans=gc))
-    tracks.append(Track(TrackKind.GC, 1, "STW", "GC", spans=flatten_overlaps(stw)))
+    tracks.append(Track(TrackKind.GC, GCTrack.MARK, "GC", "GC", spans=gc))
+    tracks.append(Track(TrackKind.GC, GCTrack.STW, "STW", "GC", spans=flatten_overlaps(stw)))
 
     # ---- counters -----------------------------------------------------------------------
     heap_alloc = _metric(tb, S.EvHeapAlloc)
     heap_goal = _metric(tb, S.EvHeapGoal)
     gomaxprocs = _metric(tb, S.EvProcsChange)
-    tracks.append(Track(TrackKind.HEAP, 0, "Heap in use", "Heap", counter=heap_alloc))
-    tracks.append(Track(TrackKind.HEAP, 1, "Heap goal", "Heap", counter=heap_goal))
-    tracks.append(Track(TrackKind.COUNTER, 0, "GOMAXPROCS", "Procs", counter=gomaxprocs))
+    tracks.append(Track(TrackKind.HEAP, HeapTrack.IN_USE, "Heap in use", "Heap", counter=heap_alloc))
+    tracks.append(Track(TrackKind.HEAP, HeapTrack.GOAL, "Heap goal", "Heap", counter=heap_goal))
+    tracks.append(Track(TrackKind.COUNTER, CounterTrack.GOMAXPROCS, "GOMAXPROCS", "Procs", counter=gomaxprocs))
     for i, (st, c) in enumerate(go_counts.items()):
-        tracks.append(Track(TrackKind.COUNTER, 1 + i, f"Goroutines {st.name.lower()}", "Goroutines", counter=c))
+        tracks.append(
+            Track(
+                TrackKind.COUNTER, CounterTrack.GOROUTINES + i, f"Goroutines {st.name.lower()}", "Goroutines", counter=c
+            )
+        )
     for i, (st, c) in enumerate(tcounts.items()):
         label = "running" if st == State.RUNNING else "in syscall"
-        tracks.append(Track(TrackKind.COUNTER, 5 + i, f"Threads {label}", "Threads", counter=c))
+        tracks.append(Track(TrackKind.COUNTER, CounterTrack.THREADS + i, f"Threads {label}", "Threads", counter=c))
 
     # ---- tasks, regions, logs, labels, CPU samples --------------------------------------
     tasks, lanes = build_tasks(tb)

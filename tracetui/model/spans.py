@@ -19,6 +19,7 @@ from collections.abc import Callable
 import numpy as np
 
 from tracetui.model._group import chunks, compact, shrink
+from tracetui.model.kinds import GOROUTINE_STATES, THREAD_STATES
 from tracetui.model.trace import I64, Counter, Spans, State
 
 NONE8 = 255  # no state: the end slot of a group (and no transition in Go's tables)
@@ -204,7 +205,7 @@ def goroutine_counters(gs: SpanSet, ended: np.ndarray) -> dict[State, Counter]:
     def counter(st: State) -> Callable[[], Counter]:
         return lambda: state_counter(sp, open_end, st)
 
-    return {st: Counter.lazy(counter(st)) for st in (State.RUNNING, State.RUNNABLE, State.WAITING, State.SYSCALL)}
+    return {st: Counter.lazy(counter(st)) for st in GOROUTINE_STATES}
 
 
 def state_counter(sp: Spans, open_end: np.ndarray, st: State) -> Counter:
@@ -251,7 +252,7 @@ def thread_counters(sp: Spans, T: int) -> dict[State, Counter]:
 
         return compute
 
-    return {st: Counter.lazy(counter(st)) for st in (State.RUNNING, State.SYSCALL)}
+    return {st: Counter.lazy(counter(st)) for st in THREAD_STATES}
 
 
 def flatten_overlaps(sp: Spans) -> Spans:

@@ -21,59 +21,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from enum import IntEnum
 
 import numpy as np
 
 from tracetui.gotrace.events import StackTable, StringTable
+from tracetui.model.kinds import N_STATES, FlowKind, InstantKind, State, TrackKind
+
+__all__ = [
+    "I64", "N_STATES", "CPUSamples", "Counter", "FlowKind", "Flows", "Goroutines", "InstantKind", "Instants",
+    "Regions", "Spans", "State", "Tasks", "Trace", "Track", "TrackKind",
+]  # fmt: skip
 
 I64 = np.int64
-
-
-class State(IntEnum):
-    """State of a span. The first six are Go's `trace.GoState` values, in its order."""
-
-    UNDETERMINED = 0  # state unknown (never emitted as a span by the Go builder)
-    NOT_EXIST = 1  # goroutine not created yet / destroyed (never a span: a gap)
-    RUNNABLE = 2
-    RUNNING = 3  # goroutine executing; P with a goroutine (or held by an M); M holding a P
-    WAITING = 4  # goroutine blocked; `reason` says why ("chan receive", "sleep", ...)
-    SYSCALL = 5  # goroutine in a syscall; P or M with a goroutine in a syscall
-    IDLE = 6  # P or M idle
-    GC = 7  # GC mark phase
-    STW = 8  # stop-the-world
-    SWEEP = 9  # GC incremental sweep
-    MARK_ASSIST = 10  # GC mark assist
-    TASK = 11  # user task (runtime/trace.NewTask .. End)
-    REGION = 12  # user region
-    BLOCKED = 4  # alias of WAITING
-
-
-N_STATES = 13
-
-
-class TrackKind(IntEnum):
-    PROC = 0
-    THREAD = 1
-    GOROUTINE = 2
-    GC = 3
-    HEAP = 4
-    COUNTER = 5
-    TASK = 6
-    REGION = 7
-    CPU = 8
-    HOST = 9  # a host row (sampler, GODEBUG): `counter` (with `unit`) or sampled thread-state `spans`
-
-
-class InstantKind(IntEnum):
-    LOG = 0  # runtime/trace.Log: string = message, arg = category string id, task = task id
-    LABEL = 1  # goroutine label (e.g. "GC (dedicated)"): string = label
-    CPU_SAMPLE = 2  # CPU profile sample: stack, arg = goroutine id (-1 none)
-
-
-class FlowKind(IntEnum):
-    UNBLOCK = 0  # GoUnblock (or GoSwitch) -> the unblocked goroutine's next start
-    CREATE = 1  # GoCreate -> the new goroutine's first start
 
 
 @dataclass(eq=False)
@@ -253,6 +212,14 @@ class Counter:
             self._ts, self._value, self._compute = c.ts, c.value, None
         assert self._ts is not None and self._value is not None
         return self._ts, self._value
+
+    def points(self) -> tuple[np.ndarray, np.ndarray]:
+        """(ts, value), without keeping a lazy counter's points (for a one-off read, as an
+        export's)."""
+        if self._compute is not None:
+            c = self._compute()
+            return c.ts, c.value
+        return self._points()
 
     @property
     def ts(self) -> np.ndarray:

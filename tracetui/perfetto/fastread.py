@@ -1,7 +1,7 @@
 """Reading the Perfetto files tracetui writes, fast: the hot packets (goroutine, P, M and
 counter sequences, see `decode`) are decoded with numpy a batch of ~BATCH bytes at a
 time, straight into per-track columns; the other packets (descriptors, tables, headers,
-the rare events) go through the protobuf runtime (`reader._Collector`), in file order.
+the rare events) go through the protobuf runtime (`collect.Collector`), in file order.
 
 Anything unexpected (a foreign file, a packet shape or order the writer never makes)
 raises `decode.Fallback`, and the reader takes the protobuf path for the whole file, so
@@ -16,16 +16,14 @@ import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, BinaryIO
+from typing import BinaryIO
 
 import numpy as np
 
 from tracetui.perfetto import layout as L
+from tracetui.perfetto.collect import Collector
 from tracetui.perfetto.decode import Fallback, Hot, frame, parse_hot
-from tracetui.perfetto.wire import _compressed_payload, packet_record, read_varint
-
-if TYPE_CHECKING:
-    from tracetui.perfetto.reader import _Collector
+from tracetui.perfetto.wire import compressed_payload, packet_record, read_varint
 
 BATCH = 1 << 22  # uncompressed bytes decoded at once
 AHEAD = 6  # chunks decompressed ahead in a worker thread
@@ -135,7 +133,7 @@ class HotData:
 
 
 class _Reader:
-    def __init__(self, collector: _Collector) -> None:
+    def __init__(self, collector: Collector) -> None:
         self.c = collector
         self.hot = HotData()
         self.ann_ok: set[int] = set()  # ids of _Seq objects whose annotation names are ours
@@ -165,7 +163,7 @@ class _Reader:
             mv = memoryview(data)
             for k, a, b in zip(cold_idx.tolist(), body.tolist(), ends[cold_idx].tolist()):
                 pkt = mv[a:b]
-                if _compressed_payload(pkt) is not None:
+                if compressed_payload(pkt) is not None:
                     raise Fallback("nested compressed packets")
                 sid = self.c.packet(0, pkt)
                 if taken is not None and sid in taken:
@@ -305,7 +303,7 @@ class Cancelled(Exception):
 
 def read_hot(
     source: bytes | BinaryIO,
-    collector: _Collector,
+    collector: Collector,
     progress: Callable[[float], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
 ) -> HotData:
@@ -374,7 +372,7 @@ def count_packets(raw: bytes | memoryview) -> int:
         chunk = (buf.take(starts, mode="clip") == 0x92) & (buf.take(starts + 1, mode="clip") == 0x03)
         total += int(starts.size - np.count_nonzero(chunk))
         for a, b in zip(starts[chunk].tolist(), ends[chunk].tolist()):
-            inner = _compressed_payload(memoryview(raw)[a:b])
+            inner = compressed_payload(memoryview(raw)[a:b])
             try:
                 total += 1 if inner is None else count_packets(zlib.decompress(inner))
             except zlib.error:
@@ -404,7 +402,7 @@ def _walk_until_broken(raw: bytes | memoryview, pos: int, hi: int) -> tuple[np.n
     return np.array(starts, np.int64), np.array(ends, np.int64), True
 
 
-def _check_first(collector: _Collector, first: bool) -> bool:
+def _check_first(collector: Collector, first: bool) -> bool:
     if first:
         root = collector.ev.descs.get(L.ROOT)
         if root is None or not root.name.endswith("(tracetui)"):
@@ -427,7 +425,7 @@ def _batches(
         first = next(top, None)
         if first is None:
             return
-        if _compressed_payload(mv[first[0] : first[1]]) is None:
+        if compressed_payload(mv[first[0] : first[1]]) is None:
             yield mv, _PLAIN  # plain packets: framed by `decode.frame`
             return
         chunks: Iterator[bytes | memoryview] = (mv[a:b] for a, b in itertools.chain([first], top))
@@ -441,7 +439,7 @@ def _batches(
         plain: list[bytes] = []  # framed plain packets after chunks
         chunked = False
         for pkt in chunks:
-            inner = _compressed_payload(memoryview(pkt))
+            inner = compressed_payload(memoryview(pkt))
             if inner is None:
                 if not chunked:
                     raise Fallback("plain packets before the compressed chunks")

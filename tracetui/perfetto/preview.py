@@ -19,8 +19,9 @@ from perfetto.protos.perfetto.trace import perfetto_trace_pb2 as pb
 
 from tracetui.model.trace import Flows, Trace
 from tracetui.perfetto import layout as L
-from tracetui.perfetto.reader import _NOT_FAST, _Collector, _Ours
-from tracetui.perfetto.wire import _compressed_payload, read_varint
+from tracetui.perfetto.collect import Collector
+from tracetui.perfetto.reader import NOT_FAST, Ours
+from tracetui.perfetto.wire import compressed_payload, read_varint
 
 MIN_BYTES = 4 << 20  # smaller files are read whole about as fast as a preview
 MAX_TAIL = 64 << 20  # inflated bytes of rare events a preview reads at most
@@ -37,7 +38,7 @@ def read_preview(path: str) -> Trace | None:
             packets = _rare_packets(f)
         if packets is None:
             return None
-        c = _Collector(path)
+        c = Collector(path)
         for off, pkt in enumerate(packets):
             c.packet(off, pkt)
         root = c.ev.descs.get(L.ROOT)
@@ -47,11 +48,11 @@ def read_preview(path: str) -> Trace | None:
         m = json.loads(meta)
         m["proc_extent"] = {}  # a P's implicit spans fill the gaps between its (unread) spans
         return _Preview(c.ev, m, path).build()
-    except (OSError, zlib.error, *_NOT_FAST):
+    except (OSError, zlib.error, *NOT_FAST):
         return None
 
 
-class _Preview(_Ours):
+class _Preview(Ours):
     def _flows(self) -> Flows:
         return Flows.empty()
 
@@ -142,7 +143,7 @@ def _read(f: BinaryIO, off: int, n: int) -> bytes:
 
 
 def _inflate(f: BinaryIO, top: tuple[int, int, bool]) -> bytes:
-    inner = _compressed_payload(memoryview(_read(f, top[0], top[1])))
+    inner = compressed_payload(memoryview(_read(f, top[0], top[1])))
     if inner is None:
         raise ValueError("not a compressed chunk")
     return zlib.decompress(inner)

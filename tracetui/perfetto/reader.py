@@ -13,18 +13,16 @@ from __future__ import annotations
 
 import json
 import os
-import struct
-from array import array
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, BinaryIO, cast
 
 import numpy as np
-from google.protobuf.message import DecodeError
 from perfetto.protos.perfetto.trace import perfetto_trace_pb2 as pb
 
 from tracetui.errors import TraceFormatError, TracetuiError, UnsupportedTraceError
 from tracetui.gotrace.events import StackTable, StringTable
+from tracetui.model.kinds import GOROUTINE_STATES, THREAD_STATES, CounterTrack, GCTrack, HeapTrack
 from tracetui.model.spans import NONE8, SpanSet, flatten_overlaps, goroutine_counters, thread_counters, zeros32
 from tracetui.model.trace import (
     I64,
@@ -44,6 +42,7 @@ from tracetui.model.trace import (
     TrackKind,
 )
 from tracetui.perfetto import layout as L
+from tracetui.perfetto.collect import Collector, Events, values
 from tracetui.perfetto.decode import Fallback
 from tracetui.perfetto.fastread import HotData, HotTrack, count_packets, read_hot
 from tracetui.perfetto.wire import GZIP_MAGIC, ZSTD_MAGIC, iter_packets, trace_bytes
@@ -75,7 +74,7 @@ def read_model(
                 f.seek(0)
                 try:
                     return read_ours_fast(f, path, progress, cancelled)  # chunk by chunk, not the whole file in memory
-                except _NOT_FAST as e:
+                except NOT_FAST as e:
                     broken = getattr(e, "broken", None)
                     if broken is None and str(e) in _BROKEN and _head_is_ours(f):
                         broken = "truncated or corrupted Perfetto trace"
@@ -107,7 +106,7 @@ def _read_big_plain(f: BinaryIO, path: str) -> Trace | None:
     try:
         mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)  # closed when the last view of it goes
         return read_ours_fast(cast(bytes, memoryview(mm)), path)
-    except (OSError, *_NOT_FAST):
+    except (OSError, *NOT_FAST):
         return None
 
 
@@ -118,7 +117,7 @@ def read_bytes(data: bytes, path: str | None = None) -> Trace:
         raise TraceFormatError("empty Perfetto trace", path=path)
     try:
         return read_ours_fast(raw, path)
-    except _NOT_FAST:
+    except NOT_FAST:
         pass  # not one of ours, or not as the writer makes them: the protobuf path decides
     ev = _collect(raw, path)
     meta = ev.attrs.get(L.META_KEY)
@@ -128,7 +127,7 @@ def read_bytes(data: bytes, path: str | None = None) -> Trace:
         except ValueError:
             raise TraceFormatError("corrupted tracetui metadata in Perfetto trace", path=path) from None
         try:
-            return _Ours(ev, m, path).build()
+            return Ours(ev, m, path).build()
         except (KeyError, IndexError, TypeError, ValueError) as e:
             raise TraceFormatError(f"inconsistent tracetui Perfetto trace ({type(e).__name__}: {e})",
                                    path=path) from None  # fmt: skip
@@ -138,14 +137,14 @@ def read_bytes(data: bytes, path: str | None = None) -> Trace:
 
 
 # What sends a file from the fast path to the protobuf path (which then reports any error).
-_NOT_FAST = (Fallback, TracetuiError, KeyError, IndexError, TypeError, ValueError)
+NOT_FAST = (Fallback, TracetuiError, KeyError, IndexError, TypeError, ValueError)
 
 
 def read_ours_fast(raw: bytes | BinaryIO, path: str | None = None, progress: Callable[[float], None] | None = None,
                    cancelled: Callable[[], bool] | None = None) -> Trace:  # fmt: skip
     """The model of a Perfetto file tracetui wrote (its Trace bytes, or the open file),
     its hot packets decoded with numpy (`fastread`); raises Fallback for any other file."""
-    c = _Collector(path)
+    c = Collector(path)
     try:
         hot = read_hot(raw, c, progress, cancelled)
     except Fallback as e:
@@ -158,7 +157,7 @@ def read_ours_fast(raw: bytes | BinaryIO, path: str | None = None, progress: Cal
         if _written_by_us(c.ev):
             missing.broken = "truncated Perfetto trace (tracetui's metadata at its end is missing)"  # type: ignore[attr-defined]
         raise missing
-    return _Ours(c.ev, json.loads(meta), path, hot).build()
+    return Ours(c.ev, json.loads(meta), path, hot).build()
 
 
 CHUNK_HEAD = 1 << 21  # bytes read to find the first packets (a compressed chunk is at most ~1 MB)
@@ -181,7 +180,7 @@ def _head_is_ours(f: BinaryIO) -> bool:
     return False
 
 
-def _written_by_us(ev: _Events) -> bool:
+def _written_by_us(ev: Events) -> bool:
     root = ev.descs.get(L.ROOT)
     return root is not None and root.name.endswith("(tracetui)")
 
@@ -189,61 +188,11 @@ def _written_by_us(ev: _Events) -> bool:
 # ---- collecting events -------------------------------------------------------------------
 
 
-@dataclass
-class _Seq:
-    valid: bool = False
-    names: dict[int, str] = field(default_factory=dict)
-    ann_names: dict[int, str] = field(default_factory=dict)
-    strings: dict[int, bytes] = field(default_factory=dict)
-    clock: int | None = None  # default timestamp clock id
-    incremental: dict[int, int] = field(default_factory=dict)  # clock id -> last value
-    track: int | None = None  # default track uuid
-
-
-@dataclass
-class _Desc:
-    name: str
-    parent: int
-    counter: bool
-    rank: int
-
-
-class _Events:
-    """Columns of every TrackEvent, in file order, plus descriptors and tables."""
-
-    COLS = ("track", "ts", "typ", "name", "stack", "arg", "flow", "term", "value")
-
-    def __init__(self) -> None:
-        self.c = {k: array("q") for k in self.COLS}
-        self.name_text = array("q")  # string id (in `self.strings`) of the event's name
-        self.dbl = array("b")  # 1: `value` holds a double_counter_value's bits
-        self.extra: dict[int, dict[str, int | bool]] = {}  # annotations beyond the arg
-        self.descs: dict[int, _Desc] = {}
-        self.attrs: dict[str, str] = {}
-        self.strings = StringTable()
-        self.tables: pb.InternedData = pb.InternedData()  # of the tables sequence
-
-    def __len__(self) -> int:
-        return len(self.c["ts"])
-
-    def np(self, k: str) -> np.ndarray:
-        return np.frombuffer(self.c[k], np.int64) if len(self.c[k]) else np.zeros(0, np.int64)
-
-
-def _values(ev: _Events, idx: np.ndarray) -> np.ndarray:
-    """Counter values of events idx: float64 if any is a double, else int64."""
-    v = ev.np("value")[idx]
-    dbl = np.frombuffer(ev.dbl, np.int8)[idx] != 0 if len(ev.dbl) else np.zeros(0, bool)
-    if not dbl.any():
-        return v.copy()
-    return np.where(dbl, v.view(np.float64), v.astype(np.float64))
-
-
 MEMORY_BUDGET = 4 << 30  # bytes the protobuf path may take; files that would take more are refused
 BYTES_PER_PACKET = 300  # what it takes per packet, whoever wrote the file (measured: 270-290 B)
 
 
-def _collect(raw: bytes, path: str | None) -> _Events:
+def _collect(raw: bytes, path: str | None) -> Events:
     """Every packet through the protobuf runtime, once the file is known to fit in
     MEMORY_BUDGET with its bytes (its packets counted with numpy first, a chunk at a time)."""
     n = count_packets(raw)
@@ -252,115 +201,10 @@ def _collect(raw: bytes, path: str | None) -> _Events:
                                     f"{MEMORY_BUDGET // BYTES_PER_PACKET:,} it reads of files other than its own "
                                     f"(about {MEMORY_BUDGET >> 30} GB of memory); open it in ui.perfetto.dev",
                                     path=path)  # fmt: skip
-    c = _Collector(path)
+    c = Collector(path)
     for off, mv in iter_packets(raw, path):
         c.packet(off, mv)
     return c.ev
-
-
-_DOUBLE, _DOUBLE_BITS = struct.Struct("<q"), struct.Struct("<d")
-
-
-class _Collector:
-    """Packets -> _Events through perfetto_trace_pb2, with each sequence's state as trace
-    processor keeps it (validity, interning, defaults, incremental clocks)."""
-
-    def __init__(self, path: str | None) -> None:
-        self.path = path
-        self.ev = _Events()
-        self.seqs: dict[int, _Seq] = {}
-
-    def packet(self, off: int, mv: memoryview | bytes) -> int:
-        """Take one packet; returns its sequence id."""
-        ev, seqs, cols, path = self.ev, self.seqs, self.ev.c, self.path
-        try:
-            p = pb.TracePacket.FromString(mv)
-        except DecodeError:
-            raise TraceFormatError("corrupted Perfetto trace packet", path=path, offset=off) from None
-        sid = p.trusted_packet_sequence_id
-        seq = seqs.get(sid)
-        if seq is None:
-            seq = seqs[sid] = _Seq()
-        if p.sequence_flags & L.CLEARED:
-            seqs[sid] = seq = _Seq(valid=True)
-        if p.HasField("track_descriptor"):
-            d = p.track_descriptor
-            name = d.name or d.static_name or d.atrace_name or d.process.process_name or d.thread.thread_name
-            ev.descs[d.uuid] = _Desc(name, d.parent_uuid, d.HasField("counter"), d.sibling_order_rank)
-        if p.HasField("trace_attributes"):
-            for a in p.trace_attributes.attribute:
-                ev.attrs[a.key] = a.string_value
-        if p.HasField("clock_snapshot"):
-            for c in p.clock_snapshot.clocks:
-                if c.is_incremental:
-                    seq.incremental[c.clock_id] = c.timestamp
-        if p.HasField("trace_packet_defaults"):
-            dfl = p.trace_packet_defaults
-            if dfl.HasField("timestamp_clock_id"):
-                seq.clock = dfl.timestamp_clock_id
-            if dfl.track_event_defaults.HasField("track_uuid"):
-                seq.track = dfl.track_event_defaults.track_uuid
-        if p.HasField("interned_data") and seq.valid:
-            d = p.interned_data
-            for e in d.event_names:
-                seq.names[e.iid] = e.name
-            for e in d.debug_annotation_names:
-                seq.ann_names[e.iid] = e.name
-            for e in d.debug_annotation_string_values:
-                seq.strings[e.iid] = e.str
-            if sid == L.TABLES_SEQ:
-                ev.tables.MergeFrom(d)
-        if not p.HasField("track_event"):
-            return sid
-        if p.sequence_flags & L.NEEDS_STATE and not seq.valid:
-            return sid  # trace processor skips it too
-        te = p.track_event
-        clock = p.timestamp_clock_id if p.HasField("timestamp_clock_id") else seq.clock
-        ts = p.timestamp
-        if clock is not None and clock in seq.incremental:
-            ts = seq.incremental[clock] = seq.incremental[clock] + ts
-        if ts >= 1 << 63:
-            raise TraceFormatError("negative timestamp in Perfetto trace", path=path, offset=off)
-        track = te.track_uuid if te.HasField("track_uuid") else (seq.track or 0)
-        cols["track"].append(track)
-        cols["ts"].append(ts)
-        cols["typ"].append(te.type)
-        nm = te.name_iid if te.HasField("name_iid") else 0
-        cols["name"].append(nm)
-        text = seq.names.get(nm, "") if nm else te.name
-        ev.name_text.append(ev.strings.intern(text) if text else 0)
-        cols["stack"].append(te.callstack_iid)
-        cols["flow"].append(te.flow_ids[0] if te.flow_ids else (te.flow_ids_old[0] if te.flow_ids_old else 0))
-        cols["term"].append(te.terminating_flow_ids[0] if te.terminating_flow_ids else
-                            (te.terminating_flow_ids_old[0] if te.terminating_flow_ids_old else 0))  # fmt: skip
-        if te.HasField("double_counter_value"):
-            cols["value"].append(_DOUBLE.unpack(_DOUBLE_BITS.pack(te.double_counter_value))[0])
-            ev.dbl.append(1)
-        else:
-            cols["value"].append(te.counter_value)
-            ev.dbl.append(0)
-        arg = -1
-        if te.debug_annotations:
-            extra: dict[str, int | bool] = {}
-            for a in te.debug_annotations:
-                an = seq.ann_names.get(a.name_iid, "") if a.HasField("name_iid") else a.name
-                if a.HasField("int_value"):
-                    v: int | bool = a.int_value
-                elif a.HasField("uint_value"):
-                    v = a.uint_value
-                elif a.HasField("bool_value"):
-                    v = a.bool_value
-                elif a.HasField("string_value_iid"):
-                    v = a.string_value_iid
-                else:
-                    continue
-                if an in L.ARG_NAMES and arg == -1 and not isinstance(v, bool):
-                    arg = int(v)
-                extra[an] = v
-            if len(extra) > 1 or (extra and next(iter(extra)) not in L.ARG_NAMES):
-                ev.extra[len(cols["ts"]) - 1] = extra
-        cols["arg"].append(arg)
-        return sid
 
 
 # ---- slices: trace processor's pairing ---------------------------------------------------------
@@ -377,7 +221,7 @@ class _Slices:
     depth: np.ndarray
 
 
-def _pair(ev: _Events) -> tuple[_Slices, np.ndarray]:
+def _pair(ev: Events) -> tuple[_Slices, np.ndarray]:
     """Slices from BEGIN/END/INSTANT events (instants as 0-length slices, end = begin),
     and the order of all events (by track, then timestamp, then file order)."""
     track, ts, typ = ev.np("track"), ev.np("ts"), ev.np("typ")
@@ -429,8 +273,11 @@ def _group_prefix_min(x: np.ndarray, grp: np.ndarray) -> np.ndarray:
 # ---- our files ---------------------------------------------------------------------------------
 
 
-class _Ours:
-    def __init__(self, ev: _Events, meta: dict, path: str | None, hot: HotData | None = None) -> None:  # type: ignore[type-arg]
+class Ours:
+    """The model of a file tracetui wrote, from its collected events and `tracetui.model`
+    metadata (and the fast path's hot data, if it read them): `build()`."""
+
+    def __init__(self, ev: Events, meta: dict, path: str | None, hot: HotData | None = None) -> None:  # type: ignore[type-arg]
         self.ev, self.m, self.path, self.hot = ev, meta, path, hot
         self.base = int(meta["base_time"])
         self.names = meta["names"]
@@ -572,7 +419,7 @@ class _Ours:
             if d is None:
                 raise ValueError(f"no descriptor for track {i}")
             tr = Track(kind, int(ident), d.name, group)
-            if kind in (TrackKind.GOROUTINE, TrackKind.THREAD) or (kind == TrackKind.GC and ident == 0):
+            if kind in (TrackKind.GOROUTINE, TrackKind.THREAD) or (kind == TrackKind.GC and ident == GCTrack.MARK):
                 tr.spans = self.spans(u)
             elif kind == TrackKind.PROC:
                 tr.spans = _with_implicit(self.spans(u), extent.get(str(i), []))
@@ -589,7 +436,7 @@ class _Ours:
         assists = self.lanes(lanes["assists"])
         sweeps = self.lanes(lanes["sweeps"])
         for tr in tracks:
-            if tr.kind == TrackKind.GC and tr.id == 1:
+            if tr.kind == TrackKind.GC and tr.id == GCTrack.STW:
                 tr.spans = flatten_overlaps(stw)
         gtab = m["goroutines"]
         gids = np.array(gtab["id"], np.int64)
@@ -617,14 +464,15 @@ class _Ours:
                 tr.instants = Instants(cpu.ts, np.full(len(cpu), InstantKind.CPU_SAMPLE, np.uint8),
                                        np.zeros(len(cpu), np.int32), cpu.stack, gtr, cpu.g.copy(),
                                        np.full(len(cpu), -1, I64))  # fmt: skip
-        heap_alloc = counters.get((TrackKind.HEAP, 0), Counter.empty())
-        heap_goal = counters.get((TrackKind.HEAP, 1), Counter.empty())
-        gomaxprocs = counters.get((TrackKind.COUNTER, 0), Counter.empty())
-        gcounts = {st: counters[(TrackKind.COUNTER, 1 + k)] for k, st in enumerate(_GSTATES)
-                   if (TrackKind.COUNTER, 1 + k) in counters}  # fmt: skip
-        tcounts = {st: counters[(TrackKind.COUNTER, 5 + k)] for k, st in enumerate(_TSTATES)
-                   if (TrackKind.COUNTER, 5 + k) in counters}  # fmt: skip
-        gc = next((t.spans for t in tracks if t.kind == TrackKind.GC and t.id == 0 and t.spans is not None),
+        heap_alloc = counters.get((TrackKind.HEAP, HeapTrack.IN_USE), Counter.empty())
+        heap_goal = counters.get((TrackKind.HEAP, HeapTrack.GOAL), Counter.empty())
+        gomaxprocs = counters.get((TrackKind.COUNTER, CounterTrack.GOMAXPROCS), Counter.empty())
+        gcounts = {st: counters[(TrackKind.COUNTER, CounterTrack.GOROUTINES + k)]
+                   for k, st in enumerate(GOROUTINE_STATES)
+                   if (TrackKind.COUNTER, CounterTrack.GOROUTINES + k) in counters}  # fmt: skip
+        tcounts = {st: counters[(TrackKind.COUNTER, CounterTrack.THREADS + k)] for k, st in enumerate(THREAD_STATES)
+                   if (TrackKind.COUNTER, CounterTrack.THREADS + k) in counters}  # fmt: skip
+        gc = next((t.spans for t in tracks if t.kind == TrackKind.GC and t.id == GCTrack.MARK and t.spans is not None),
                   Spans.empty())  # fmt: skip
         return Trace(
             version=int(m["version"]), base_time=self.base, duration=int(m["duration"]), strings=strings,
@@ -661,7 +509,7 @@ class _Ours:
         ev = self.ev
         sel = np.flatnonzero((ev.np("track") == uuid) & (ev.np("typ") == L.COUNTER))
         sel = sel[np.lexsort((sel, self.ts[sel]))]
-        tr.counter = Counter(self.ts[sel].copy(), _values(ev, sel).astype(np.dtype(dtype)))
+        tr.counter = Counter(self.ts[sel].copy(), values(ev, sel).astype(np.dtype(dtype)))
 
     def _sampled_processes(self, strings: StringTable) -> list[Track]:
         """HOST tracks from the process sampler's tracks that `record` appended to files before
@@ -688,7 +536,7 @@ class _Ours:
                         tr.name, tr.unit = label, unit[:-1]
                     sel = np.flatnonzero((track == u) & (typ == L.COUNTER))
                     sel = sel[np.lexsort((sel, self.ts[sel]))]
-                    tr.counter = Counter(self.ts[sel].copy(), _values(ev, sel))
+                    tr.counter = Counter(self.ts[sel].copy(), values(ev, sel))
                 else:
                     thread, _, tid = d.name.rpartition(" ")
                     if thread and tid.isdigit():
@@ -721,7 +569,7 @@ class _Ours:
         gsp = [t.spans for t in tracks if t.kind == TrackKind.GOROUTINE and t.spans is not None]
         tsp = [t.spans for t in tracks if t.kind == TrackKind.THREAD and t.spans is not None]
         derived: dict[int, Counter] = {}
-        if any(t.kind == TrackKind.COUNTER and t.id >= 1 for t in tracks):
+        if any(t.kind == TrackKind.COUNTER and t.id >= CounterTrack.GOROUTINES for t in tracks):
             if self._gset is not None:
                 gset = self._gset.span_set()
             else:
@@ -730,11 +578,13 @@ class _Ours:
                 gset = SpanSet(_concat(gsp), hi - lens, hi)
             gc = goroutine_counters(gset, goroutines.ended)
             tc = thread_counters(_concat(tsp), int(self.m["duration"]))
-            derived = {1 + k: c for k, c in enumerate(gc.values())} | {5 + k: c for k, c in enumerate(tc.values())}
+            derived = {CounterTrack.GOROUTINES + k: c for k, c in enumerate(gc.values())} | {
+                CounterTrack.THREADS + k: c for k, c in enumerate(tc.values())
+            }
         for i, tr in enumerate(tracks):
             if tr.kind not in (TrackKind.HEAP, TrackKind.COUNTER):
                 continue
-            if tr.kind == TrackKind.COUNTER and tr.id >= 1:
+            if tr.kind == TrackKind.COUNTER and tr.id >= CounterTrack.GOROUTINES:
                 tr.counter = derived[tr.id]
             else:
                 sel = np.flatnonzero((track == L.FIRST_TRACK + i) & (typ == L.COUNTER))
@@ -923,8 +773,6 @@ class _GoroutineSet:
 
 _NO_ARG = -(1 << 62)
 _SAMPLED_STATE = {"running": State.RUNNING, "sleeping": State.IDLE, "idle": State.IDLE}  # others: WAITING
-_GSTATES = (State.RUNNING, State.RUNNABLE, State.WAITING, State.SYSCALL)
-_TSTATES = (State.RUNNING, State.SYSCALL)
 
 
 def _concat(parts: list[Spans]) -> Spans:
@@ -1019,35 +867,25 @@ def _tasks(t: dict[str, list[int]]) -> tuple[Tasks, list[Spans]]:
 
 def _tables(d: pb.InternedData) -> tuple[StringTable, StackTable]:
     """The string and stack tables from the tables sequence's interned data."""
-    strings = StringTable()
     byid = {e.iid: e.str.decode("utf-8", "surrogateescape") for e in d.debug_annotation_string_values}
     n = max(byid, default=0)
-    strings.strings = [""] + [byid.get(i, "") for i in range(1, n + 1)]
-    strings._ids = {}
-    for i, s in enumerate(strings.strings):
-        strings._ids.setdefault(s, i)
-    st = StackTable()
+    strings = StringTable.of([""] + [byid.get(i, "") for i in range(1, n + 1)])
     frames = sorted(d.frames, key=lambda f: f.iid)
     for k, f in enumerate(frames):
         if f.iid != k + 1:
             raise ValueError("frame ids are not dense")
-        st.frame_pc.append(f.rel_pc)
-        st.frame_func.append(f.function_name_id)
-        st.frame_file.append(f.source_path_iid)
-        st.frame_line.append(f.line_number)
-        st._frame_ids[(f.rel_pc, f.function_name_id, f.source_path_iid, f.line_number)] = k
     cs = {c.iid: tuple(fid - 1 for fid in reversed(c.frame_ids)) for c in d.callstacks}
-    for sid in range(1, max(cs, default=0) + 1):
-        ids = cs.get(sid, ())
-        st.stacks.append(ids)
-        st._stack_ids.setdefault(ids, sid)
+    st = StackTable.of(
+        [(f.rel_pc, f.function_name_id, f.source_path_iid, f.line_number) for f in frames],
+        [cs.get(sid, ()) for sid in range(1, max(cs, default=0) + 1)],
+    )
     return strings, st
 
 
 # ---- other files: generic tracks ----------------------------------------------------------------
 
 
-def _generic(ev: _Events, path: str | None) -> Trace:
+def _generic(ev: Events, path: str | None) -> Trace:
     """Other TrackEvent files: a slice track per Perfetto track with slices, a counter
     track per counter track (names from the descriptors)."""
     if len(ev) == 0:
@@ -1077,7 +915,7 @@ def _generic(ev: _Events, path: str | None) -> Trace:
         name, group = label(u)
         cnt = cnt_all[cnt_bounds[k] : cnt_bounds[k + 1]]
         if cnt.size:
-            tracks.append(Track(TrackKind.COUNTER, k, name, group, counter=Counter(rel[cnt].copy(), _values(ev, cnt))))
+            tracks.append(Track(TrackKind.COUNTER, k, name, group, counter=Counter(rel[cnt].copy(), values(ev, cnt))))
             continue
         j = np.arange(bounds[k], bounds[k + 1])
         if not j.size:

@@ -69,7 +69,7 @@ def _iter_packets(mv: memoryview, base: int, path: str | None, nested: bool) -> 
             raise TraceFormatError("truncated Perfetto trace", path=path, offset=at)
         pkt = mv[p : p + n]
         pos = p + n
-        inner = _compressed_payload(pkt)
+        inner = compressed_payload(pkt)
         if inner is None:
             yield at, pkt
             continue
@@ -80,7 +80,7 @@ def _iter_packets(mv: memoryview, base: int, path: str | None, nested: bool) -> 
         yield from _iter_packets(memoryview(raw), at, path, nested=True)
 
 
-def _compressed_payload(pkt: memoryview) -> memoryview | None:
+def compressed_payload(pkt: memoryview) -> memoryview | None:
     """The compressed bytes of a packet holding only `compressed_packets`, else None."""
     if len(pkt) < 3 or pkt[0] != 0x92 or pkt[1] != 0x03:
         return None

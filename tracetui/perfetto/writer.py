@@ -18,6 +18,7 @@ from typing import BinaryIO
 import numpy as np
 from perfetto.protos.perfetto.trace import perfetto_trace_pb2 as pb
 
+from tracetui.model.kinds import GCTrack, counted_by
 from tracetui.model.spans import interval_lanes
 from tracetui.model.trace import Counter, FlowKind, Spans, State, Trace, Track, TrackKind
 from tracetui.perfetto import layout as L
@@ -233,7 +234,7 @@ class _Writer:
         self.meta["host"] = {str(i): [tr.unit, None if tr.counter is None else str(_points(tr.counter)[1].dtype)]
                              for i, tr in enumerate(t.tracks) if tr.kind == TrackKind.HOST}  # fmt: skip
         lanes: dict[str, list[int]] = {}
-        stw_i = next((i for i, tr in enumerate(t.tracks) if tr.kind == TrackKind.GC and tr.id == 1), None)
+        stw_i = next((i for i, tr in enumerate(t.tracks) if tr.kind == TrackKind.GC and tr.id == GCTrack.STW), None)
         for key, spans, name, rank in (("stw", t.stw, "STW", 3), ("assists", t.assists, "Mark assists", 4),
                                        ("sweeps", t.sweeps, "Sweeps", 5)):  # fmt: skip
             n = int(interval_lanes(spans.start, spans.end).max()) + 1 if len(spans) else 0
@@ -281,9 +282,6 @@ class _Writer:
             parent = {"Procs": L.PROCS, "Threads": L.THREADS, "Goroutines": L.GOROUTINES}.get(tr.group, L.ROOT)
             return parent, int(tr.id), c
         return L.ROOT, 80 + i, None
-
-    def _derived(self, tr: Track) -> bool:
-        return tr.kind == TrackKind.COUNTER and tr.id >= 1
 
     # ---- tables (sequence 1) ------------------------------------------------------------
 
@@ -606,9 +604,9 @@ class _Writer:
         c = tr.counter
         assert c is not None
         uuid = self.uuid(i)
-        st = _DERIVED.get(int(tr.id)) if tr.kind == TrackKind.COUNTER else None
-        kinds = (TrackKind.THREAD,) if int(tr.id) >= 5 else (TrackKind.GOROUTINE,)
-        spans = [x.spans for x in self.t.tracks if x.kind in kinds and x.spans is not None]
+        counted = counted_by(int(tr.id)) if tr.kind == TrackKind.COUNTER else None
+        st = counted[1] if counted is not None else None
+        spans = [x.spans for x in self.t.tracks if counted is not None and x.kind == counted[0] and x.spans is not None]
         if (
             st is not None
             and not c.computed
@@ -661,7 +659,7 @@ class _Writer:
     def rare(self) -> None:
         t = self.t
         for i, tr in enumerate(t.tracks):
-            if tr.kind == TrackKind.GC and tr.id == 0 and tr.spans is not None:
+            if tr.kind == TrackKind.GC and tr.id == GCTrack.MARK and tr.spans is not None:
                 self._rare_spans([self.uuid(i)], tr.spans, "seq", lambda r: "GC")
             elif tr.kind == TrackKind.REGION and tr.spans is not None:
                 self._regions(i, tr)
@@ -911,23 +909,7 @@ def _extent(sp: Spans) -> list[int]:
 
 def _points(c: Counter) -> tuple[np.ndarray, np.ndarray]:
     """A counter's points, without keeping a lazy counter's points in the model."""
-    if c.computed:
-        return c.ts, c.value
-    compute = getattr(c, "_compute", None)
-    if compute is None:
-        return c.ts, c.value
-    tmp = compute()
-    return tmp.ts, tmp.value
-
-
-_DERIVED = {
-    1: State.RUNNING,
-    2: State.RUNNABLE,
-    3: State.WAITING,
-    4: State.SYSCALL,
-    5: State.RUNNING,
-    6: State.SYSCALL,
-}  # COUNTER track id -> the state it counts (goroutines 1-4, threads 5-6)
+    return c.points()
 
 
 def _sampled(spans: list[Spans], state: int, duration: int) -> tuple[np.ndarray, np.ndarray]:
