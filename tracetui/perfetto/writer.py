@@ -18,7 +18,7 @@ from typing import BinaryIO
 import numpy as np
 from perfetto.protos.perfetto.trace import perfetto_trace_pb2 as pb
 
-from tracetui.model.kinds import GCTrack, counted_by
+from tracetui.model.kinds import CounterTrack, GCTrack, counted_by
 from tracetui.model.spans import interval_lanes
 from tracetui.model.trace import Counter, FlowKind, Spans, State, Trace, Track, TrackKind
 from tracetui.perfetto import layout as L
@@ -279,9 +279,20 @@ class _Writer:
                 c.y_axis_share_key = "heap"
                 return L.GC, 10 + int(tr.id), c
             c.unit = pb.CounterDescriptor.UNIT_COUNT
-            parent = {"Procs": L.PROCS, "Threads": L.THREADS, "Goroutines": L.GOROUTINES}.get(tr.group, L.ROOT)
-            return parent, int(tr.id), c
+            return self._counter_parent(int(tr.id)), int(tr.id), c
         return L.ROOT, 80 + i, None
+
+    def _counter_parent(self, ident: int) -> int:
+        """The group of a COUNTER track of a Go trace's model, by its id: GOMAXPROCS under the
+        Procs, the counts of goroutines and threads under theirs; another tool's at the root."""
+        if self.t.source == "perfetto":
+            return L.ROOT
+        if ident == CounterTrack.GOMAXPROCS:
+            return L.PROCS
+        counted = counted_by(ident)
+        if counted is None:
+            return L.ROOT
+        return L.GOROUTINES if counted[0] == TrackKind.GOROUTINE else L.THREADS
 
     # ---- tables (sequence 1) ------------------------------------------------------------
 
