@@ -8,6 +8,7 @@ import ast
 from pathlib import Path
 from typing import TypeGuard
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -174,3 +175,39 @@ def test_the_checks_see_a_violation(tmp_path: Path) -> None:
     assert [m for _, m, n in _imports(src) if any(_private(x) for x in n)] == ["tracetui.model.spans"]
     assert len(_kind_numbers(src)) == 2
     assert len(_private_writes(src)) == 2
+
+
+def test_fixed_tracks_are_where_their_named_ids_say() -> None:
+    from tracetui.gotrace.reader import read_trace
+    from tracetui.model import GOROUTINE_STATES, CounterTrack, GCTrack, HeapTrack, TrackKind, build_model, counted_by
+
+    t = build_model(read_trace(str(ROOT / "traces" / "go1.27.3" / "channels.trace")))
+    by = {(tr.kind, tr.id): tr for tr in t.tracks}
+    assert by[(TrackKind.GC, GCTrack.MARK)].spans is t.gc
+    assert by[(TrackKind.GC, GCTrack.STW)].name == "STW"
+    assert by[(TrackKind.HEAP, HeapTrack.IN_USE)].counter is t.heap_alloc
+    assert by[(TrackKind.HEAP, HeapTrack.GOAL)].counter is t.heap_goal
+    assert by[(TrackKind.COUNTER, CounterTrack.GOMAXPROCS)].counter is t.gomaxprocs
+    assert list(t.goroutine_counts) == list(GOROUTINE_STATES)
+    derived = [tr for tr in t.tracks if tr.kind == TrackKind.COUNTER and counted_by(tr.id) is not None]
+    assert len(derived) == len(t.goroutine_counts) + len(t.thread_counts)
+    for tr in derived:
+        c = counted_by(tr.id)
+        assert c is not None
+        kind, state = c
+        counts = t.goroutine_counts if kind == TrackKind.GOROUTINE else t.thread_counts
+        assert tr.counter is counts[state]
+        assert not tr.counter.computed
+        ts, value = tr.counter.points()  # read without keeping the points
+        assert not tr.counter.computed and len(ts) == len(value) > 0
+        assert np.array_equal(ts, tr.counter.ts) and tr.counter.computed
+
+
+def test_string_and_stack_tables_from_lists() -> None:
+    from tracetui.gotrace.events import StackTable, StringTable
+
+    s = StringTable.of(["", "a", "b", "a"])
+    assert s.strings == ["", "a", "b", "a"] and s.intern("a") == 1 and s.intern("c") == 4
+    st = StackTable.of([(1, 1, 2, 10), (2, 2, 2, 20)], [(0, 1), (1,), (0, 1)])
+    assert st.stacks == [(), (0, 1), (1,), (0, 1)] and st.stack((0, 1)) == 1
+    assert st.frame(2, 2, 2, 20) == 1 and st.frame(3, 1, 2, 5) == 2
