@@ -1,12 +1,13 @@
 """A Perfetto trace -> the model.
 
 Files tracetui wrote (they carry `tracetui.model` metadata, see `layout`) come back as the
-model they were written from. Other TrackEvent files open as generic tracks: one slice
-track (nested spans, `reason` = the slice name) or counter track per Perfetto track.
+model they were written from (`Ours`, with the compact columns of `columns`), their hot
+packets decoded by `fastread`. Other TrackEvent files open as generic tracks (`generic`):
+one slice track (nested spans, `reason` = the slice name) or counter track per Perfetto track.
 
-Events are collected into typed columns (no object per event), put in trace processor's
-order (timestamp, then file order) and paired per track as it does: an END closes the
-innermost open slice.
+Events are collected into typed columns (`collect`; no object per event), put in trace
+processor's order (timestamp, then file order) and paired per track as it does: an END
+closes the innermost open slice.
 """
 
 from __future__ import annotations
@@ -14,16 +15,14 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, BinaryIO, cast
 
 import numpy as np
-from perfetto.protos.perfetto.trace import perfetto_trace_pb2 as pb
 
 from tracetui.errors import TraceFormatError, TracetuiError, UnsupportedTraceError
 from tracetui.gotrace.events import StackTable, StringTable
 from tracetui.model.kinds import GOROUTINE_STATES, THREAD_STATES, CounterTrack, GCTrack, HeapTrack
-from tracetui.model.spans import NONE8, SpanSet, flatten_overlaps, goroutine_counters, thread_counters, zeros32
+from tracetui.model.spans import SpanSet, flatten_overlaps, goroutine_counters, thread_counters, zeros32
 from tracetui.model.trace import (
     I64,
     Counter,
@@ -36,15 +35,27 @@ from tracetui.model.trace import (
     Regions,
     Spans,
     State,
-    Tasks,
     Trace,
     Track,
     TrackKind,
 )
 from tracetui.perfetto import layout as L
 from tracetui.perfetto.collect import Collector, Events, values
+from tracetui.perfetto.columns import (
+    TRIM_EVERY,
+    GoroutineSet,
+    compact,
+    concat,
+    narrow,
+    tables,
+    task_table,
+    trim,
+    utilization,
+    with_implicit,
+)
 from tracetui.perfetto.decode import Fallback
 from tracetui.perfetto.fastread import HotData, HotTrack, count_packets, read_hot
+from tracetui.perfetto.generic import pair, read_generic
 from tracetui.perfetto.wire import GZIP_MAGIC, ZSTD_MAGIC, iter_packets, trace_bytes
 
 
@@ -133,7 +144,7 @@ def read_bytes(data: bytes, path: str | None = None) -> Trace:
                                    path=path) from None  # fmt: skip
     if _written_by_us(ev):
         raise TraceFormatError("truncated Perfetto trace (tracetui's metadata at its end is missing)", path=path)
-    return _generic(ev, path)
+    return read_generic(ev, path)
 
 
 # What sends a file from the fast path to the protobuf path (which then reports any error).
@@ -207,69 +218,6 @@ def _collect(raw: bytes, path: str | None) -> Events:
     return c.ev
 
 
-# ---- slices: trace processor's pairing ---------------------------------------------------------
-
-
-@dataclass
-class _Slices:
-    """Slices of all tracks: begin (event index), end (event index, -1: never ended),
-    depth; grouped by track in time order."""
-
-    track: np.ndarray
-    begin: np.ndarray
-    end: np.ndarray
-    depth: np.ndarray
-
-
-def _pair(ev: Events) -> tuple[_Slices, np.ndarray]:
-    """Slices from BEGIN/END/INSTANT events (instants as 0-length slices, end = begin),
-    and the order of all events (by track, then timestamp, then file order)."""
-    track, ts, typ = ev.np("track"), ev.np("ts"), ev.np("typ")
-    o = np.lexsort((np.arange(ts.size), ts, track))
-    tr, ty = track[o], typ[o]
-    sl = np.flatnonzero((ty == L.BEGIN) | (ty == L.END) | (ty == L.INSTANT))
-    tr, ty, oi = tr[sl], ty[sl], o[sl]
-    step = np.where(ty == L.BEGIN, 1, np.where(ty == L.END, -1, 0)).astype(np.int64)
-    # Depth per track, floored at 0 (an END with nothing open is ignored): d = c - min(0, prefix min c).
-    first = np.r_[True, tr[1:] != tr[:-1]] if tr.size else np.zeros(0, bool)
-    grp = np.cumsum(first) - 1
-    c = np.cumsum(step)
-    base = (c - step)[first][grp] if tr.size else c
-    c = c - base
-    pm = _group_prefix_min(np.minimum(c, 0), grp)
-    d = c - pm
-    prev = np.where(first, 0, np.r_[0, d[:-1]]) if tr.size else d
-    ignored = (ty == L.END) & (d == prev)
-    level = np.where(ty == L.BEGIN, d - 1, np.where(ty == L.END, d, d))
-    keep = ~ignored
-    tr, ty, oi, level = tr[keep], ty[keep], oi[keep], level[keep]
-    # A BEGIN at level k pairs with the next END at level k on its track.
-    o2 = np.lexsort((np.arange(tr.size), level, tr))
-    t2, y2, l2, i2 = tr[o2], ty[o2], level[o2], oi[o2]
-    is_b = y2 == L.BEGIN
-    nxt_end = np.r_[(y2[1:] == L.END) & (t2[1:] == t2[:-1]) & (l2[1:] == l2[:-1]), False]
-    b = np.flatnonzero(is_b)
-    paired = nxt_end[b]
-    end = np.full(b.size, -1, np.int64)
-    end[paired] = i2[b[paired] + 1]
-    inst = np.flatnonzero(y2 == L.INSTANT)
-    begin = np.concatenate([i2[b], i2[inst]])
-    endall = np.concatenate([end, i2[inst]])
-    depth = np.concatenate([l2[b], l2[inst]])
-    trk = np.concatenate([t2[b], t2[inst]])
-    order = np.lexsort((begin, ts[begin], trk))
-    return _Slices(trk[order], begin[order], endall[order], depth[order].astype(np.int64)), o
-
-
-def _group_prefix_min(x: np.ndarray, grp: np.ndarray) -> np.ndarray:
-    """Prefix minimum of x within each run of equal (non-decreasing) `grp`: each group is
-    shifted below every earlier one, so one global accumulate does it."""
-    if x.size == 0:
-        return x
-    span = int(x.max() - x.min()) + 1
-    return np.minimum.accumulate(x - grp * span) + grp * span
-
-
 # ---- our files ---------------------------------------------------------------------------------
 
 
@@ -288,7 +236,7 @@ class Ours:
                 if nm.size and (int(nm.max()) >= roles.size or shown[nm].any()):
                     raise Fallback("a hot event the protobuf path would read as a log, label or sample")
         self.ts = ev.np("ts") - self.base
-        self.sl, _ = _pair(ev)
+        self.sl, _ = pair(ev)
         if (self.sl.end < 0).any():
             raise ValueError("a slice never ends")
         tr = self.sl.track
@@ -322,7 +270,7 @@ class Ours:
                      ev.np("stack")[b].astype(np.int32), arg.astype(I64),
                      sl.depth[k].astype(np.uint16) if with_depth else None)  # fmt: skip
 
-    def _shared_goroutine_spans(self, tmeta: list[list[int]]) -> _GoroutineSet | None:
+    def _shared_goroutine_spans(self, tmeta: list[list[int]]) -> GoroutineSet | None:
         """With hot data: one set of columns for all goroutine tracks, each track's spans a
         view of it, as the model from a Go trace has them."""
         if self.hot is None:
@@ -337,7 +285,7 @@ class Ours:
                 lo.append(n)
                 hi.append(n + k)
                 n += k + 1  # and a slot
-        return _GoroutineSet(n, at, np.array(lo, I64), np.array(hi, I64), I64 if wide else np.int32)
+        return GoroutineSet(n, at, np.array(lo, I64), np.array(hi, I64), I64 if wide else np.int32)
 
     def _hot_spans(self, h: HotTrack, uuid: int) -> Spans:
         """A track's spans from its hot events: into the shared goroutine columns for a
@@ -349,7 +297,7 @@ class Ours:
         self._freed = getattr(self, "_freed", 0) + 21 * n
         if self._freed >= TRIM_EVERY:
             self._freed = 0
-            _trim()
+            trim()
         if e.size != n:
             raise Fallback("BEGIN/END counts")
         self._keys(nm[:0])  # builds the table
@@ -372,7 +320,7 @@ class Ours:
         e -= self.base
         reason = luts[1][nm]
         return Spans(b, e, luts[0][nm], reason if reason.any() else zeros32(n),
-                     stack if stack is not None else zeros32(n), _narrow(arg))  # fmt: skip
+                     stack if stack is not None else zeros32(n), narrow(arg))  # fmt: skip
 
     def _keys(self, nm: np.ndarray) -> np.ndarray:
         table = getattr(self, "_ktab", None)
@@ -405,7 +353,7 @@ class Ours:
 
     def build(self) -> Trace:
         m, ev = self.m, self.ev
-        strings, stacks = _tables(ev.tables)
+        strings, stacks = tables(ev.tables)
         tmeta = m["tracks"]
         tracks: list[Track] = []
         desc = ev.descs
@@ -422,9 +370,9 @@ class Ours:
             if kind in (TrackKind.GOROUTINE, TrackKind.THREAD) or (kind == TrackKind.GC and ident == GCTrack.MARK):
                 tr.spans = self.spans(u)
             elif kind == TrackKind.PROC:
-                tr.spans = _with_implicit(self.spans(u), extent.get(str(i), []))
+                tr.spans = with_implicit(self.spans(u), extent.get(str(i), []))
             if kind in (TrackKind.PROC, TrackKind.THREAD) and self.hot is not None and tr.spans is not None:
-                tr.spans = _compact(tr.spans)
+                tr.spans = compact(tr.spans)
             elif kind == TrackKind.REGION:
                 tr.spans = self.spans(u, with_depth=True)
             elif kind == TrackKind.HOST:
@@ -452,7 +400,7 @@ class Ours:
         proc_tracks = np.array([i for i, k in enumerate(kinds) if k == TrackKind.PROC], np.int64)
         thread_tracks = np.array([i for i, k in enumerate(kinds) if k == TrackKind.THREAD], np.int64)
         counters = self._counters(tracks, goroutines)
-        tasks, task_lanes = _tasks(m["tasks"])
+        tasks, task_lanes = task_table(m["tasks"])
         for tr in tracks:
             if tr.kind == TrackKind.TASK:
                 tr.spans = task_lanes[tr.id] if tr.id < len(task_lanes) else Spans.empty()
@@ -483,7 +431,7 @@ class Ours:
             heap_goal=heap_goal, gomaxprocs=gomaxprocs, goroutine_counts=gcounts, thread_counts=tcounts,
             tasks=tasks, regions=regions, logs=logs, labels=labels, cpu_samples=cpu, flows=self._flows(),
             sync_times=np.array(m["sync_times"], I64), events=int(m["events"]), error=m.get("error"),
-            utilization=_utilization(m, "default"), utilization_sweep=_utilization(m, "sweep"),
+            utilization=utilization(m, "default"), utilization_sweep=utilization(m, "sweep"),
             source=str(m.get("source", "gotrace")), go_version=str(m.get("go_version", "")),
             injected=self._injected(goroutines, strings, stacks),
         )  # fmt: skip
@@ -575,9 +523,9 @@ class Ours:
             else:
                 lens = np.array([len(s) for s in gsp], np.int64)
                 hi = np.cumsum(lens)
-                gset = SpanSet(_concat(gsp), hi - lens, hi)
+                gset = SpanSet(concat(gsp), hi - lens, hi)
             gc = goroutine_counters(gset, goroutines.ended)
-            tc = thread_counters(_concat(tsp), int(self.m["duration"]))
+            tc = thread_counters(concat(tsp), int(self.m["duration"]))
             derived = {CounterTrack.GOROUTINES + k: c for k, c in enumerate(gc.values())} | {
                 CounterTrack.THREADS + k: c for k, c in enumerate(tc.values())
             }
@@ -704,236 +652,9 @@ class Ours:
         to_track = self._track_of(hot.dst.column("track", n))
         to_ts = hot.dst.column("ts", n)
         to_ts -= self.base
-        _trim()
+        trim()
         return Flows(from_track=from_track, from_ts=from_ts, to_track=to_track, to_ts=to_ts, kind=kind)
-
-
-def _libc_trim() -> Callable[[], None]:
-    """glibc's malloc_trim(0): hands the heap's free pages back to the system (numpy's
-    many mid-sized arrays come from the heap, which keeps what they free); a no-op
-    elsewhere."""
-    try:
-        import ctypes
-
-        trim = ctypes.CDLL("libc.so.6").malloc_trim
-    except (OSError, AttributeError):
-        return lambda: None
-    trim.argtypes = [ctypes.c_size_t]
-
-    def run() -> None:
-        trim(0)
-
-    return run
-
-
-_trim = _libc_trim()
-TRIM_EVERY = 32 << 20  # bytes of decoded columns freed between trims
-
-
-class _GoroutineSet:
-    """The columns of all goroutine tracks' spans, track after track, each followed by a
-    slot row (state NONE8) that starts where its last span ends, so that `end` can be
-    `start` shifted by one while every track's spans end where the next starts."""
-
-    def __init__(self, n: int, at: dict[int, slice], lo: np.ndarray, hi: np.ndarray, arg_dtype: type) -> None:
-        self.at, self.lo, self.hi = at, lo, hi
-        self.bounds = np.zeros(n + 1, I64)
-        self.own_end: np.ndarray | None = None  # once a track is not contiguous
-        self.state = np.full(n, NONE8, np.uint8)
-        self.reason = np.zeros(n, np.int32)
-        self.stack = np.zeros(n, np.int32)
-        self.arg: np.ndarray = np.full(n, -1, arg_dtype)
-
-    def fill(self, at: slice, start: np.ndarray, end: np.ndarray, state: np.ndarray, reason: np.ndarray,
-             stack: np.ndarray | None, arg: np.ndarray) -> Spans:  # fmt: skip
-        a, b = at.start, at.stop
-        self.bounds[a:b] = start
-        if b > a:
-            self.bounds[b] = end[-1]  # the slot starts where the track's last span ends
-        if self.own_end is None and not np.array_equal(end[:-1], start[1:]):
-            self.own_end = self.bounds[1:].copy()
-        if self.own_end is not None:
-            self.own_end[a:b] = end
-        self.state[a:b] = state
-        self.reason[a:b] = reason
-        if stack is not None:
-            self.stack[a:b] = stack
-        if self.arg.dtype == np.int32 and arg.size and (int(arg.min()) < -(1 << 31) or int(arg.max()) >= 1 << 31):
-            raise Fallback("goroutine span argument over 32 bits")
-        self.arg[a:b] = arg
-        return self.spans().take(at)
-
-    def spans(self) -> Spans:
-        end = self.own_end if self.own_end is not None else self.bounds[1:]
-        return Spans(self.bounds[:-1], end, self.state, self.reason, self.stack, self.arg)
-
-    def span_set(self) -> SpanSet:
-        return SpanSet(self.spans(), self.lo, self.hi)
 
 
 _NO_ARG = -(1 << 62)
 _SAMPLED_STATE = {"running": State.RUNNING, "sleeping": State.IDLE, "idle": State.IDLE}  # others: WAITING
-
-
-def _concat(parts: list[Spans]) -> Spans:
-    if not parts:
-        return Spans.empty()
-    return Spans(*(np.concatenate([getattr(p, c) for p in parts]) for c in ("start", "end", "state", "reason",
-                                                                        "stack", "arg")))  # fmt: skip
-
-
-def _with_implicit(sp: Spans, extent: list[int]) -> Spans:
-    """A P track's spans: the written ones plus RUNNING with no goroutine in every gap of
-    its extent that is not a hole."""
-    if not extent:
-        return sp
-    lo, hi, holes = extent[0], extent[1], extent[2:]
-    # Gaps: between consecutive written spans, and before the first / after the last.
-    ga, gb = np.r_[lo, sp.end], np.r_[sp.start, hi]
-    keep = gb > ga
-    ga, gb = ga[keep], gb[keep]
-    hs, he = np.array(holes[0::2], I64), np.array(holes[1::2], I64)
-    g = np.searchsorted(ga, hs, "right") - 1
-    inside = (g >= 0) & (he <= gb[np.maximum(g, 0)]) if ga.size else np.zeros(hs.size, bool)
-    # Each gap minus the holes inside it: [a, hs1), [he1, hs2), ..., [hek, b), non-empty ones.
-    gs = np.sort(np.concatenate([ga, he[inside]]))
-    ge = np.sort(np.concatenate([hs[inside], gb]))
-    ne = ge > gs
-    gs, ge = gs[ne], ge[ne]
-    m = gs.size
-    if not m:
-        return sp
-    n = len(sp)
-    at_w = np.arange(n) + np.searchsorted(gs, sp.start, "left")  # stable: written first at equal starts
-    at_i = np.arange(m) + np.searchsorted(sp.start, gs, "right")
-    cols = []
-    for c, fill in (("start", gs), ("end", ge), ("state", State.RUNNING), ("reason", 0), ("stack", 0), ("arg", -1)):
-        w = getattr(sp, c)
-        if c in ("reason", "stack") and not w.any():
-            cols.append(zeros32(n + m))
-            continue
-        out = np.empty(n + m + (c == "start"), w.dtype)
-        out[at_w] = w
-        out[at_i] = fill
-        if c == "start":
-            out[n + m] = 0
-        if c == "end" and np.array_equal(out[:-1], cols[0][1:-1]):
-            cols[0][-1] = out[-1]  # each span ends where the next starts: one array of boundaries
-            out = cols[0][1:]
-        cols.append(out)
-        setattr(sp, c, None)  # frees the written column: the caller's spans are not used after this
-    cols[0] = cols[0][:-1]
-    return _compact(Spans(*cols))
-
-
-def _compact(sp: Spans) -> Spans:
-    """The same spans in the model's compact columns (as a Go trace's model has them):
-    one array of boundaries when each span ends where the next starts, all-zero reason
-    and stack taking no memory, int32 args when they fit."""
-    n = len(sp)
-    start, end = sp.start, sp.end
-    if n and not np.shares_memory(start, end) and np.array_equal(end[:-1], start[1:]):
-        bounds = np.empty(n + 1, I64)
-        bounds[:n] = start
-        bounds[n] = end[-1]
-        start, end = bounds[:-1], bounds[1:]
-    reason = sp.reason if sp.reason.strides == (0,) or sp.reason.any() else zeros32(n)
-    stack = sp.stack if sp.stack.strides == (0,) or sp.stack.any() else zeros32(n)
-    return Spans(start, end, sp.state, reason, stack, _narrow(sp.arg))
-
-
-def _narrow(a: np.ndarray) -> np.ndarray:
-    """int32 when the values fit."""
-    if a.dtype != np.int32 and (not a.size or (int(a.min()) >= -(1 << 31) and int(a.max()) < 1 << 31)):
-        return a.astype(np.int32)
-    return a
-
-
-def _tasks(t: dict[str, list[int]]) -> tuple[Tasks, list[Spans]]:
-    a = {k: np.array(v, I64) for k, v in t.items()}
-    tasks = Tasks(
-        id=a["id"], parent=a["parent"], name=a["name"].astype(np.int32), start=a["start"], end=a["end"],
-        begin_g=a["begin_g"], end_g=a["end_g"], begin_stack=a["begin_stack"].astype(np.int32),
-        end_stack=a["end_stack"].astype(np.int32), has_begin=a["has_begin"].astype(bool),
-        has_end=a["has_end"].astype(bool), lane=a["lane"].astype(np.int32),
-    )  # fmt: skip
-    lanes = []
-    for i in range(int(tasks.lane.max()) + 1 if len(tasks) else 0):
-        sel = np.flatnonzero(tasks.lane == i)
-        lanes.append(Spans(tasks.start[sel], tasks.end[sel], np.full(sel.size, State.TASK, np.uint8),
-                           tasks.name[sel], tasks.begin_stack[sel], tasks.id[sel]))  # fmt: skip
-    return tasks, lanes
-
-
-def _tables(d: pb.InternedData) -> tuple[StringTable, StackTable]:
-    """The string and stack tables from the tables sequence's interned data."""
-    byid = {e.iid: e.str.decode("utf-8", "surrogateescape") for e in d.debug_annotation_string_values}
-    n = max(byid, default=0)
-    strings = StringTable.of([""] + [byid.get(i, "") for i in range(1, n + 1)])
-    frames = sorted(d.frames, key=lambda f: f.iid)
-    for k, f in enumerate(frames):
-        if f.iid != k + 1:
-            raise ValueError("frame ids are not dense")
-    cs = {c.iid: tuple(fid - 1 for fid in reversed(c.frame_ids)) for c in d.callstacks}
-    st = StackTable.of(
-        [(f.rel_pc, f.function_name_id, f.source_path_iid, f.line_number) for f in frames],
-        [cs.get(sid, ()) for sid in range(1, max(cs, default=0) + 1)],
-    )
-    return strings, st
-
-
-# ---- other files: generic tracks ----------------------------------------------------------------
-
-
-def _generic(ev: Events, path: str | None) -> Trace:
-    """Other TrackEvent files: a slice track per Perfetto track with slices, a counter
-    track per counter track (names from the descriptors)."""
-    if len(ev) == 0:
-        raise TraceFormatError("Perfetto trace without TrackEvent events (tracetui opens TrackEvent traces only)",
-                               path=path)  # fmt: skip
-    ts = ev.np("ts")
-    base = int(ts.min())
-    rel = ts - base
-    sl, _ = _pair(ev)
-    typ, track = ev.np("typ"), ev.np("track")
-    names = np.frombuffer(ev.name_text, np.int64) if len(ev.name_text) else np.zeros(0, np.int64)
-    T = int(rel.max())
-    tracks: list[Track] = []
-    uuids = sorted(set(np.unique(track).tolist()))
-
-    def label(u: int) -> tuple[str, str]:
-        d = ev.descs.get(u)
-        name = d.name if d and d.name else f"track {u}"
-        parent = ev.descs.get(d.parent) if d else None
-        return name, parent.name if parent else ""
-
-    bounds = np.searchsorted(sl.track, np.array(uuids + [np.iinfo(np.int64).max]))
-    cnt_all = np.flatnonzero(typ == L.COUNTER)  # by track, time, file order
-    cnt_all = cnt_all[np.lexsort((cnt_all, rel[cnt_all], track[cnt_all]))]
-    cnt_bounds = np.searchsorted(track[cnt_all], np.array(uuids + [np.iinfo(np.int64).max]))
-    for k, u in enumerate(uuids):
-        name, group = label(u)
-        cnt = cnt_all[cnt_bounds[k] : cnt_bounds[k + 1]]
-        if cnt.size:
-            tracks.append(Track(TrackKind.COUNTER, k, name, group, counter=Counter(rel[cnt].copy(), values(ev, cnt))))
-            continue
-        j = np.arange(bounds[k], bounds[k + 1])
-        if not j.size:
-            continue
-        b, e = sl.begin[j], sl.end[j]
-        end = np.where(e >= 0, rel[np.maximum(e, 0)], T)
-        n = j.size
-        sp = Spans(rel[b].copy(), end, np.full(n, State.REGION, np.uint8), names[b].astype(np.int32),
-                   np.zeros(n, np.int32), np.full(n, -1, I64), sl.depth[j].astype(np.uint16))  # fmt: skip
-        tracks.append(Track(TrackKind.REGION, k, name, group, spans=sp))
-    return Trace.bare(base_time=base, duration=T, strings=ev.strings, tracks=tracks, source="perfetto",
-                      events=len(ev))  # fmt: skip
-
-
-def _utilization(meta: dict[str, Any], key: str) -> Counter:
-    """A mutator utilization series from the metadata (empty in files written before it)."""
-    ts, value = meta.get("utilization", {}).get(key, ([], []))
-    ts, value = np.array(ts, I64), np.array(value, np.float64)
-    if ts.ndim != 1 or ts.shape != value.shape or np.any(np.diff(ts) < 0) or not np.all((value >= 0) & (value <= 1)):
-        raise ValueError(f"bad {key} utilization series")
-    return Counter(ts, value)
