@@ -1,11 +1,12 @@
 /* Compiled fast path of the ordering loop (tracetui.gotrace.reader._order_generation).
  *
- * It advances the head of the frontier while the head event is one of the four common
- * goroutine transitions (GoStart, GoUnblock, GoStop, GoBlock) and the same checks as the
- * Python fast path hold; at anything else it returns, and Python takes the next step with
- * order.py's rules. The state it touches is the Python objects themselves (the frontier
- * list of _Cursor, the g_states and m_states dicts of GState/MState), through their
- * __slots__ offsets, so both paths share one state and give identical results.
+ * It advances the head of the frontier while the head event is one of the goroutine
+ * transitions the rule table marks fast (tracetui.gotrace.transitions: FAST) and the table's
+ * checks hold (context, wire status, sequence number); at anything else it returns, and Python
+ * takes the next step with order.py's rules. The rule itself is not written here: configure()
+ * receives it as transitions.kernel_table(). The state it touches is the Python objects
+ * themselves (the frontier list of _Cursor, the g_states and m_states dicts of GState/MState),
+ * through their __slots__ offsets, so both paths share one state and give identical results.
  *
  * Optional: without a C compiler tracetui runs the same loop in Python.
  */
@@ -14,8 +15,11 @@
 #include <structmember.h>
 #include <stdint.h>
 
-enum { EV_GO_START = 16, EV_GO_STOP = 19, EV_GO_BLOCK = 20, EV_GO_UNBLOCK = 21 };
-enum { ST_RUNNABLE = 1, ST_RUNNING = 2, ST_WAITING = 4 };
+/* The rule, one row of 256 bytes (by event type) each, in transitions.kernel_table()'s order. */
+enum { R_FAST, R_RES_A0, R_W_FROM, R_W_TO, R_SEQ, R_CTX_G, R_REQ_P, R_REQ_G, R_ROWS };
+enum { CTX_KEEP = 0, CTX_RES = 1, CTX_NONE = 2 };  /* transitions.KEEP, RES, NO_G */
+enum { REQ_MUST_NOT = 0, REQ_MAY = 1, REQ_MUST = 2 };
+static uint8_t rule[R_ROWS][256];
 
 /* __slots__ offsets, looked up once by configure(). */
 static Py_ssize_t off_c_i, off_c_n, off_c_time, off_c_base, off_c_m, off_c_cid;
@@ -46,7 +50,20 @@ static int slot_offset(PyObject *cls, const char *name, Py_ssize_t *out) {
 
 static PyObject *configure(PyObject *self, PyObject *args) {
     PyObject *cursor_cls, *gstate_cls, *mstate_cls;
-    if (!PyArg_ParseTuple(args, "OOO", &cursor_cls, &gstate_cls, &mstate_cls)) return NULL;
+    Py_buffer table;
+    if (!PyArg_ParseTuple(args, "OOOy*", &cursor_cls, &gstate_cls, &mstate_cls, &table)) return NULL;
+    if (table.len != (Py_ssize_t)sizeof(rule)) {
+        PyBuffer_Release(&table);
+        PyErr_SetString(PyExc_ValueError, "table: transitions.kernel_table()");
+        return NULL;
+    }
+    memcpy(rule, table.buf, sizeof(rule));
+    PyBuffer_Release(&table);
+    for (int t = 0; t < 256; t++) /* a fast event neither creates nor removes its goroutine */
+        if (rule[R_FAST][t] && (rule[R_W_FROM][t] == 0 || rule[R_W_TO][t] == 0 || rule[R_W_TO][t] > 4)) {
+            PyErr_Format(PyExc_ValueError, "table: event %d cannot be fast", t);
+            return NULL;
+        }
     if (slot_offset(cursor_cls, "i", &off_c_i) || slot_offset(cursor_cls, "n", &off_c_n) ||
         slot_offset(cursor_cls, "time", &off_c_time) || slot_offset(cursor_cls, "base", &off_c_base) ||
         slot_offset(cursor_cls, "m", &off_c_m) || slot_offset(cursor_cls, "cid", &off_c_cid) ||
@@ -112,6 +129,10 @@ static int sift_down(PyObject *heap, Py_ssize_t i) {
         PyList_SET_ITEM(heap, m, a);
         i = m;
     }
+}
+
+static inline int req_ok(uint8_t req, int64_t have) {
+    return req == REQ_MAY || (req == REQ_MUST ? have != -1 : have == -1);
 }
 
 /* run(frontier, decoded_columns, g_states, m_states, gen, next_cpu, max_events, out)
@@ -207,7 +228,7 @@ static PyObject *run(PyObject *self, PyObject *args) {
         const CursorData *c = &cd[cid];
         if (k < 0 || k + 1 >= c->len) break;           /* never read past the columns */
         uint8_t t = c->typ[k];
-        if (t != EV_GO_START && t != EV_GO_UNBLOCK && t != EV_GO_STOP && t != EV_GO_BLOCK) break;
+        if (!rule[R_FAST][t]) break;
         PyObject *m_obj = SLOT(bc, off_c_m);
         PyObject *ms = PyDict_GetItemWithError(m_states, m_obj);
         if (ms == NULL) {
@@ -218,58 +239,66 @@ static PyObject *run(PyObject *self, PyObject *args) {
         int64_t mp = as_i64(SLOT(ms, off_m_p), &err);
         int64_t mg = as_i64(SLOT(ms, off_m_g), &err);
         if (err) goto fail_small;
-        int64_t row_g;
-        if (t == EV_GO_START || t == EV_GO_UNBLOCK) {
-            uint64_t a0 = c->a0[k], a1 = c->a1[k];
-            PyObject *key = PyLong_FromUnsignedLongLong(a0);
+        /* The context the event needs (M is known here); if not met, Python says why. */
+        if (!req_ok(rule[R_REQ_P][t], mp) || !req_ok(rule[R_REQ_G][t], mg)) break;
+        PyObject *key; /* new reference: the goroutine the event is about */
+        if (rule[R_RES_A0][t]) {
+            key = PyLong_FromUnsignedLongLong(c->a0[k]);
             if (key == NULL) goto fail_small;
-            PyObject *st = PyDict_GetItemWithError(g_states, key);
-            if (st == NULL) {
-                Py_DECREF(key);
-                if (PyErr_Occurred()) goto fail_small;
-                break;
-            }
-            int64_t status = as_i64(SLOT(st, off_g_status), &err);
+        } else {
+            if (mg == -1) break;
+            key = SLOT(ms, off_m_g);
+            Py_INCREF(key);
+        }
+        PyObject *st = PyDict_GetItemWithError(g_states, key);
+        if (st == NULL) {
+            Py_DECREF(key);
+            if (PyErr_Occurred()) goto fail_small;
+            break;
+        }
+        int64_t status = as_i64(SLOT(st, off_g_status), &err);
+        if (err) {
+            Py_DECREF(key);
+            goto fail_small;
+        }
+        if (status != rule[R_W_FROM][t]) {
+            Py_DECREF(key);
+            break;
+        }
+        PyObject *seq_obj = NULL;
+        if (rule[R_SEQ][t]) {
+            uint64_t a1 = c->a1[k];
             unsigned long long sgen = PyLong_AsUnsignedLongLong(SLOT(st, off_g_sgen));
             unsigned long long seq = PyLong_AsUnsignedLongLong(SLOT(st, off_g_seq));
-            if (err || PyErr_Occurred()) {
+            if (PyErr_Occurred()) {
                 Py_DECREF(key);
                 goto fail_small;
             }
-            int want = t == EV_GO_START ? ST_RUNNABLE : ST_WAITING;
-            if (status != want || sgen != gen || seq == UINT64_MAX || a1 != seq + 1 ||
-                (t == EV_GO_START && (mp == -1 || mg != -1))) {
+            if (sgen != gen || seq == UINT64_MAX || a1 != seq + 1) {
                 Py_DECREF(key);
                 break;
             }
-            PyObject *seq_obj = PyLong_FromUnsignedLongLong(a1);
+            seq_obj = PyLong_FromUnsignedLongLong(a1);
             if (seq_obj == NULL) {
                 Py_DECREF(key);
                 goto fail_small;
             }
-            set_slot(st, off_g_status, small[t == EV_GO_START ? ST_RUNNING : ST_RUNNABLE], 0);
-            set_slot(st, off_g_seq, seq_obj, 1);
-            if (t == EV_GO_START) {
-                row_g = -1;
-                set_slot(ms, off_m_g, key, 1);
-            } else {
-                row_g = mg;
-                Py_DECREF(key);
-            }
-        } else { /* GoStop, GoBlock */
-            if (mg == -1 || mp == -1) break;
-            PyObject *st = PyDict_GetItemWithError(g_states, SLOT(ms, off_m_g));
-            if (st == NULL) {
-                if (PyErr_Occurred()) goto fail_small;
-                break;
-            }
-            int64_t status = as_i64(SLOT(st, off_g_status), &err);
-            if (err) goto fail_small;
-            if (status != ST_RUNNING) break;
-            set_slot(st, off_g_status, small[t == EV_GO_STOP ? ST_RUNNABLE : ST_WAITING], 0);
-            row_g = mg;
-            set_slot(ms, off_m_g, minus_one, 0);
         }
+        set_slot(st, off_g_status, small[rule[R_W_TO][t]], 0);
+        if (seq_obj != NULL) set_slot(st, off_g_seq, seq_obj, 1);
+        int64_t row_g = mg;
+        switch (rule[R_CTX_G][t]) {
+        case CTX_RES:
+            set_slot(ms, off_m_g, key, 1);
+            key = NULL;
+            break;
+        case CTX_NONE:
+            set_slot(ms, off_m_g, minus_one, 0);
+            break;
+        default:
+            break;
+        }
+        Py_XDECREF(key);
         out[4 * done] = base + k;
         out[4 * done + 1] = m;
         out[4 * done + 2] = mp;
@@ -346,7 +375,7 @@ static PyObject *frame(PyObject *self, PyObject *args) {
 
 static PyMethodDef methods[] = {
     {"frame", frame, METH_VARARGS, "frame(step, batch_starts, batch_ends, out): event start tokens."},
-    {"configure", configure, METH_VARARGS, "configure(cursor_cls, gstate_cls, mstate_cls): find the slots."},
+    {"configure", configure, METH_VARARGS, "configure(cursor_cls, gstate_cls, mstate_cls, rule): find the slots, take the rule table."},
     {"run", run, METH_VARARGS, "Advance the frontier through common goroutine transitions."},
     {NULL, NULL, 0, NULL},
 };

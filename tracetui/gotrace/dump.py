@@ -5,11 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tracetui.gotrace import spec as S
+from tracetui.gotrace import transitions as T
 from tracetui.gotrace.events import EventTable
 from tracetui.gotrace.gofmt import quote, rfc3339nano_local
 from tracetui.gotrace.reader import NIL_SYNC
 
 _STW_PREFIX = "stop-the-world ("
+_IS_G: list[bool] = T.IS_G.tolist()
+_RES_A0: list[bool] = T.G_RES_A0.tolist()
+_PACKED: list[bool] = T.G_PACKED.tolist()
+_FROM, _TO = T.G_FROM_L, T.G_TO_L
+_REASON: list[int] = T.G_REASON_ARG.tolist()
+_STACK: list[int] = T.G_STACK_ARG.tolist()
 
 
 def _value(v: int) -> str:
@@ -97,47 +104,23 @@ class Dumper:
         return head + body
 
     def _transition(self, typ: int, m: int, p: int, g: int, a0: int, a1: int, a2: int, a3: int) -> str:
-        stack = 0
-        reason = ""
-        if typ == S.EvGoStart:
-            res, old, new = f"GoID={_i64(a0)}", S.GoRunnable, S.GoRunning
-        elif typ in (S.EvGoUnblock, S.EvGoSwitch, S.EvGoSwitchDestroy):
-            res, old, new = f"GoID={_i64(a0)}", S.GoWaiting, S.GoRunnable
-        elif typ == S.EvGoStop or typ == S.EvGoBlock:
-            res = f"GoID={g}"
-            old, new = S.GoRunning, S.GoRunnable if typ == S.EvGoStop else S.GoWaiting
-            reason, stack = self.strings[a0], a1
-        elif typ == S.EvGoSyscallBegin:
-            res, old, new, stack = f"GoID={g}", S.GoRunning, S.GoSyscall, a1
-        elif typ == S.EvGoSyscallEnd:
-            res, old, new = f"GoID={g}", S.GoSyscall, S.GoRunning
-        elif typ == S.EvGoSyscallEndBlocked:
-            res, old, new = f"GoID={g}", S.GoSyscall, S.GoRunnable
-        elif typ == S.EvGoCreate or typ == S.EvGoCreateBlocked:
-            res, old = f"GoID={_i64(a0)}", S.GoNotExist
-            new = S.GoWaiting if typ == S.EvGoCreateBlocked else S.GoRunnable
-            # Go builds this Stack with the event's table, so it is never NoStack,
-            # even for stack ID 0: the header prints with no frames.
-            return (
-                f" {res} {S.GO_STATE_NAMES[old]}->{S.GO_STATE_NAMES[new]} Reason={quote(reason)}"
-                f"\nTransitionStack=\n{self.stack_text(a1) if a1 else ''}"
-            )
-        elif typ == S.EvGoCreateSyscall:
-            res, old, new = f"GoID={_i64(a0)}", S.GoNotExist, S.GoSyscall
-        elif typ == S.EvGoDestroy:
-            res, old, new = f"GoID={g}", S.GoRunning, S.GoNotExist
-        elif typ == S.EvGoDestroySyscall:
-            res, old, new = f"GoID={g}", S.GoSyscall, S.GoNotExist
-        elif typ == S.EvGoStatus or typ == S.EvGoStatusStack:
-            res = f"GoID={_i64(a0)}"
-            old, new = a2 >> 32, S.GO_STATUS_TO_STATE[a2 & 0xFFFFFFFF]
-            if typ == S.EvGoStatusStack:
-                stack = a3
-        else:
+        if not _IS_G[typ]:
             return self._proc_transition(typ, p, a0, a1, a2, a3)
+        args = (a0, a1, a2, a3)
+        res = f"GoID={_i64(a0) if _RES_A0[typ] else g}"
+        if _PACKED[typ]:
+            old, new = a2 >> 32, S.GO_STATUS_TO_STATE[a2 & 0xFFFFFFFF]
+        else:
+            old, new = _FROM[typ], _TO[typ]
+        r = _REASON[typ]
+        reason = self.strings[args[r]] if r >= 0 else ""
+        s = _STACK[typ]
+        stack = args[s] if s >= 0 else 0
         text = f" {res} {_name(S.GO_STATE_NAMES, old)}->{_name(S.GO_STATE_NAMES, new)} Reason={quote(reason)}"
-        if stack:
-            text += "\nTransitionStack=\n" + self.stack_text(stack)
+        if stack or old == S.GoNotExist and s >= 0:
+            # A create's Stack is built with the event's table, so it is never NoStack, even
+            # for stack ID 0: the header prints with no frames.
+            text += "\nTransitionStack=\n" + (self.stack_text(stack) if stack else "")
         return text
 
     def _proc_transition(self, typ: int, p: int, a0: int, a1: int, a2: int, a3: int) -> str:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, MutableSequence
 
 from tracetui.gotrace import spec as S
+from tracetui.gotrace.transitions import G_CTX_L, RES, SWITCH_THEN, W_FROM_L, W_TO_L
+from tracetui.gotrace.transitions import NO_G as CTX_NO_G
 
 NO_G = -1
 NO_P = -1
@@ -353,13 +355,12 @@ class Ordering:
     def _go_create(self, typ: int, t: int, a: list[int], m: int, p: int, g: int, gen: int) -> tuple[int, int] | None:
         _validate(m, p, g, MUST, MUST, MAY)
         st = self.g_states.get(g)
-        if st is not None and st.status != S.GoRunningW:
+        if st is not None and st.status != S.GoRunningW:  # the creator
             raise OrderError(f"{self.ev_name(typ)} event for goroutine that's not Running")
         newg = _i64(a[0])
         if newg in self.g_states:
             raise OrderError(f"tried to create goroutine ({newg}) that already exists")
-        status = S.GoWaitingW if typ == S.EvGoCreateBlocked else S.GoRunnableW
-        self.g_states[newg] = GState(newg, status, gen)
+        self.g_states[newg] = GState(newg, W_TO_L[typ], gen)
         self._emit(typ, t, m, p, g, a)
         return (g, p)
 
@@ -369,61 +370,53 @@ class Ordering:
         st = self.g_states.get(g)
         if st is None:
             raise OrderError(f"event {self.ev_name(typ)} for goroutine ({g}) that doesn't exist")
-        if st.status != S.GoRunningW:
+        if st.status != W_FROM_L[typ]:
             raise OrderError(f"{self.ev_name(typ)} event for goroutine that's not Running")
-        if typ == S.EvGoDestroy:
-            del self.g_states[g]
-        elif typ == S.EvGoStop:
-            st.status = S.GoRunnableW
-        else:
-            st.status = S.GoWaitingW
+        _set_status(self.g_states, g, st, W_TO_L[typ])
         self._emit(typ, t, m, p, g, a)
-        return (NO_G, p)
+        return (_ctx_g(typ, g, g), p)
 
     def _go_start(self, typ: int, t: int, a: list[int], m: int, p: int, g: int, gen: int) -> tuple[int, int] | None:
         gid = _i64(a[0])
         st = self.g_states.get(gid)
-        if st is None or st.status != S.GoRunnableW or st.sgen != gen or a[1] != st.seq + 1:
+        if st is None or st.status != W_FROM_L[typ] or st.sgen != gen or a[1] != st.seq + 1:
             return None
         if m == NO_M or p == NO_P or g != NO_G:
             _validate(m, p, g, MUST, MUST, MUST_NOT)
-        st.status = S.GoRunningW
+        st.status = W_TO_L[typ]
         st.seq = a[1]
         self._emit(typ, t, m, p, g, a)
-        return (gid, p)
+        return (_ctx_g(typ, g, gid), p)
 
     def _go_unblock(self, typ: int, t: int, a: list[int], m: int, p: int, g: int, gen: int) -> tuple[int, int] | None:
         gid = _i64(a[0])
         st = self.g_states.get(gid)
-        if st is None or st.status != S.GoWaitingW or st.sgen != gen or a[1] != st.seq + 1:
+        if st is None or st.status != W_FROM_L[typ] or st.sgen != gen or a[1] != st.seq + 1:
             return None
-        st.status = S.GoRunnableW
+        st.status = W_TO_L[typ]
         st.seq = a[1]
         self._emit(typ, t, m, p, g, a)
-        return (g, p)
+        return (_ctx_g(typ, g, gid), p)
 
     def _go_switch(self, typ: int, t: int, a: list[int], m: int, p: int, g: int, gen: int) -> tuple[int, int] | None:
         _user_go(m, p, g)
         cur = self.g_states.get(g)
         if cur is None:
             raise OrderError(f"event {self.ev_name(typ)} for goroutine ({g}) that doesn't exist")
-        if cur.status != S.GoRunningW:
+        then_cur, then_next = SWITCH_THEN[typ]
+        if cur.status != W_FROM_L[then_cur]:
             raise OrderError(f"{self.ev_name(typ)} event for goroutine that's not Running")
         nextg = _i64(a[0])
         nxt = self.g_states.get(nextg)
-        if nxt is None or nxt.status != S.GoWaitingW or nxt.sgen != gen or a[1] != nxt.seq + 1:
+        if nxt is None or nxt.status != W_FROM_L[typ] or nxt.sgen != gen or a[1] != nxt.seq + 1:
             return None
         self._emit(typ, t, m, p, g, a)
-        if typ == S.EvGoSwitch:
-            cur.status = S.GoWaitingW
-            self._push(S.EvGoBlock, t, m, p, g, 0, 0, 0, 0)
-        else:
-            del self.g_states[g]
-            self._push(S.EvGoDestroy, t, m, p, g, 0, 0, 0, 0)
-        nxt.status = S.GoRunningW
+        _set_status(self.g_states, g, cur, W_TO_L[then_cur])
+        self._push(then_cur, t, m, p, g, 0, 0, 0, 0)
+        nxt.status = W_TO_L[then_next]
         nxt.seq = a[1]
-        self._push(S.EvGoStart, t, m, p, NO_G, a[0], a[1], 0, 0)
-        return (nextg, p)
+        self._push(then_next, t, m, p, NO_G, a[0], a[1], 0, 0)
+        return (_ctx_g(typ, g, nextg), p)
 
     def _go_syscall_begin(
         self, typ: int, t: int, a: list[int], m: int, p: int, g: int, gen: int
@@ -432,9 +425,9 @@ class Ordering:
         st = self.g_states.get(g)
         if st is None:
             raise OrderError(f"event {self.ev_name(typ)} for goroutine ({g}) that doesn't exist")
-        if st.status != S.GoRunningW:
+        if st.status != W_FROM_L[typ]:
             raise OrderError(f"{self.ev_name(typ)} event for goroutine that's not Running")
-        st.status = S.GoSyscallW
+        st.status = W_TO_L[typ]
         ps = self.p_states.get(p)
         if ps is None:
             raise OrderError(f"uninitialized proc {p} found during {self.ev_name(typ)}")
@@ -455,9 +448,9 @@ class Ordering:
         st = self.g_states.get(g)
         if st is None:
             raise OrderError(f"event {self.ev_name(typ)} for goroutine ({g}) that doesn't exist")
-        if st.status != S.GoSyscallW:
-            raise OrderError(f"{self.ev_name(typ)} event for goroutine that's not Running")
-        st.status = S.GoRunningW
+        if st.status != W_FROM_L[typ]:
+            raise OrderError(f"{self.ev_name(typ)} event for goroutine that's not Running")  # sic, as Go
+        st.status = W_TO_L[typ]
         ps = self.p_states.get(p)
         if ps is None:
             raise OrderError(f"uninitialized proc {p} found during {self.ev_name(typ)}")
@@ -482,11 +475,11 @@ class Ordering:
         st = self.g_states.get(g)
         if st is None:
             raise OrderError(f"event {self.ev_name(typ)} for goroutine ({g}) that doesn't exist")
-        if st.status != S.GoSyscallW:
-            raise OrderError(f"{self.ev_name(typ)} event for goroutine that's not Running")
-        st.status = S.GoRunnableW
+        if st.status != W_FROM_L[typ]:
+            raise OrderError(f"{self.ev_name(typ)} event for goroutine that's not Running")  # sic, as Go
+        st.status = W_TO_L[typ]
         self._emit(typ, t, m, p, g, a)
-        return (NO_G, p)
+        return (_ctx_g(typ, g, g), p)
 
     def _go_create_syscall(
         self, typ: int, t: int, a: list[int], m: int, p: int, g: int, gen: int
@@ -495,9 +488,9 @@ class Ordering:
         newg = _i64(a[0])
         if newg in self.g_states:
             raise OrderError(f"tried to create goroutine ({newg}) in syscall that already exists")
-        self.g_states[newg] = GState(newg, S.GoSyscallW, gen)
+        self.g_states[newg] = GState(newg, W_TO_L[typ], gen)
         self._emit(typ, t, m, p, g, a)
-        return (newg, p)
+        return (_ctx_g(typ, g, newg), p)
 
     def _go_destroy_syscall(
         self, typ: int, t: int, a: list[int], m: int, p: int, g: int, gen: int
@@ -506,9 +499,9 @@ class Ordering:
         st = self.g_states.get(g)
         if st is None:
             raise OrderError(f"event {self.ev_name(typ)} for goroutine ({g}) that doesn't exist")
-        if st.status != S.GoSyscallW:
+        if st.status != W_FROM_L[typ]:
             raise OrderError(f"{self.ev_name(typ)} event for goroutine that's not Syscall")
-        del self.g_states[g]
+        _set_status(self.g_states, g, st, W_TO_L[typ])
         new_p = p
         if p != NO_P:
             ps = self.p_states.get(p)
@@ -523,7 +516,7 @@ class Ordering:
             new_p = NO_P
             self._push(S.EvProcSteal, t, m, p, g, p & (_U64P1 - 1), 0, 0, S.ProcSyscallW)
         self._emit(typ, t, m, p, g, a)
-        return (NO_G, new_p)
+        return (_ctx_g(typ, g, g), new_p)
 
     # --- annotations -----------------------------------------------------------------
 
@@ -721,6 +714,20 @@ class Ordering:
             a[0] = desc
         self._emit(typ, t, m, p, g, a)
         return (g, p)
+
+
+def _ctx_g(typ: int, g: int, gid: int) -> int:
+    """The M's goroutine after event `typ` about goroutine `gid` (transitions.G_CTX)."""
+    c = G_CTX_L[typ]
+    return gid if c == RES else NO_G if c == CTX_NO_G else g
+
+
+def _set_status(g_states: dict[int, GState], gid: int, st: GState, status: int) -> None:
+    """Give goroutine `gid` its new wire status; 0 (it no longer exists) removes it."""
+    if status:
+        st.status = status
+    else:
+        del g_states[gid]
 
 
 def _status_name(names: tuple[str, ...], status: int) -> str:

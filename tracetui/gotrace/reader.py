@@ -18,6 +18,7 @@ import numpy as np
 from tracetui.errors import TraceFormatError, UnsupportedTraceError
 from tracetui.gotrace import kernel
 from tracetui.gotrace import spec as S
+from tracetui.gotrace import transitions as T
 from tracetui.gotrace.cursor import MEvents, MSource
 from tracetui.gotrace.events import (
     COLUMNS,
@@ -372,6 +373,8 @@ class GoTraceReader:
         ci, ncpu = 0, len(cpu_time)
         next_cpu = cpu_time[0] if ncpu else None
         budget = FLUSH_EVERY
+        fast, res_a0, seq, ctx_g = _FAST, _RES_A0, _SEQ, T.G_CTX_L
+        w_from, w_to, req_p, req_g = T.W_FROM_L, T.W_TO_L, _REQ_P, _REQ_G
         kernel = _kernel()
         if kernel is not None:
             columns = self._columns  # replaced in place as cursors move to their next slice
@@ -401,42 +404,27 @@ class GoTraceReader:
             k = bc.i
             t = bc.typ[k]
             done = False
-            if 16 <= t <= 21 and t != 17 and t != 18:  # GoStart, GoStop, GoBlock, GoUnblock
+            if fast[t]:  # transitions.FAST, by the rule table (as _korder.c)
                 m = bc.m
                 ms = m_states.get(m)
-                if ms is not None:
-                    if t == 16:  # GoStart
-                        gid = bc.a0[k]
-                        st = g_states.get(gid)
-                        if (
-                            st is not None
-                            and st.status == 1
-                            and st.sgen == g
-                            and bc.a1[k] == st.seq + 1
-                            and ms.p != -1
-                            and ms.g == -1
-                        ):
-                            st.status = 2
+                if ms is not None and _req_ok(req_p[t], ms.p) and _req_ok(req_g[t], ms.g):
+                    gid = bc.a0[k] if res_a0[t] else ms.g
+                    st = g_states.get(gid) if gid != -1 else None
+                    if (
+                        st is not None
+                        and st.status == w_from[t]
+                        and (not seq[t] or (st.sgen == g and bc.a1[k] == st.seq + 1))
+                    ):
+                        st.status = w_to[t]
+                        if seq[t]:
                             st.seq = bc.a1[k]
-                            out_append((bc.base + k, m, ms.p, -1))
+                        out_append((bc.base + k, m, ms.p, ms.g))
+                        c = ctx_g[t]
+                        if c == T.RES:
                             ms.g = gid
-                            done = True
-                    elif t == 21:  # GoUnblock
-                        st = g_states.get(bc.a0[k])
-                        if st is not None and st.status == 4 and st.sgen == g and bc.a1[k] == st.seq + 1:
-                            st.status = 1
-                            st.seq = bc.a1[k]
-                            out_append((bc.base + k, m, ms.p, ms.g))
-                            done = True
-                    else:  # GoStop, GoBlock
-                        cg = ms.g
-                        if cg != -1 and ms.p != -1:
-                            st = g_states.get(cg)
-                            if st is not None and st.status == 2:
-                                st.status = 1 if t == 19 else 4
-                                out_append((bc.base + k, m, ms.p, cg))
-                                ms.g = -1
-                                done = True
+                        elif c == T.NO_G:
+                            ms.g = -1
+                        done = True
             if done:
                 k += 1
                 bc.i = k
@@ -640,6 +628,16 @@ def _to_array(col: tuple[int, ...], dtype: type) -> np.ndarray:
 
 
 _CONFIGURED: set[int] = set()
+_FAST: list[bool] = T.G_FAST.tolist()
+_RES_A0: list[bool] = T.G_RES_A0.tolist()
+_SEQ: list[bool] = T.G_SEQ.tolist()
+_REQ_P: list[int] = T.REQ_P.tolist()
+_REQ_G: list[int] = T.REQ_G.tolist()
+
+
+def _req_ok(req: int, have: int) -> bool:
+    """Go's validateCtx for one of M, P, G (-1: none)."""
+    return req == T.MAY or (have != -1 if req == T.MUST else have == -1)
 
 
 def _kernel() -> ModuleType | None:
@@ -648,7 +646,7 @@ def _kernel() -> ModuleType | None:
     if mod is not None and id(mod) not in _CONFIGURED:
         from tracetui.gotrace.order import GState, MState
 
-        mod.configure(_Cursor, GState, MState)
+        mod.configure(_Cursor, GState, MState, T.kernel_table())
         _CONFIGURED.add(id(mod))
     return mod
 
