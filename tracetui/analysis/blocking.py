@@ -25,8 +25,9 @@ from weakref import WeakKeyDictionary
 
 import numpy as np
 
+from tracetui.analysis.gspans import SpanBatch, batches
 from tracetui.model.injected import injected_stacks
-from tracetui.model.trace import State, Trace, TrackKind
+from tracetui.model.trace import State, Trace
 
 I64 = np.int64
 
@@ -103,58 +104,58 @@ def _samples(trace: Trace, kind: ProfileKind, show_injected: bool) -> Samples:
     strings = trace.strings.strings
     wanted = np.array([kind.wants(s) for s in strings] or [False], bool)
     g = trace.goroutines
-    parts: list[tuple[np.ndarray, ...]] = []
-    end_of_trace = int(trace.duration)
     skip, overlay = hidden(trace, show_injected)
-    skip_row = np.isin(g.id, skip)
-    for row in range(len(g)):
-        if skip_row[row]:
-            continue
-        track = trace.tracks[int(g.track[row])]
-        if track.kind != TrackKind.GOROUTINE or track.spans is None or not len(track.spans):
-            continue
-        sp = track.spans.flat
-        state = sp.state
-        inside = state == kind.state
-        if not inside.any():
-            continue
-        touching = sp.end[:-1] == sp.start[1:]
-        joined_before = np.r_[False, inside[:-1] & touching]
-        joined_after = np.r_[inside[1:] & touching, False]
-        first = np.flatnonzero(inside & ~joined_before)
-        last = np.flatnonzero(inside & ~joined_after)
-        start, end = sp.start[first], sp.end[last]
-        ended = int(g.ended[row])
-        # A transition ends the run: another span follows (or a gap: the goroutine ended).
-        closed = (last < len(sp) - 1) | ((ended >= 0) & (end == ended))
-        keep = closed & wanted[sp.reason[first]]
-        if overlay is not None:
-            keep &= ~overlay[sp.stack[first]]
-        if not keep.any():
-            continue
-        running = np.flatnonzero(state == State.RUNNING)
-        life0 = int(sp.start[running[0]]) if running.size else np.iinfo(I64).min
-        life1 = ended if ended >= 0 else end_of_trace
-        s, e = start[keep], end[keep]
-        # Go's interval overlap: nothing if apart, else the clamped length (may be 0).
-        apart = (life1 < s) | (e < life0)
-        delay = np.where(apart, 0, np.minimum(e, life1) - np.maximum(s, life0))
-        counted = delay > 0
-        if counted.any():
-            parts.append(
-                (
-                    np.full(int(counted.sum()), int(g.id[row]), I64),
-                    s[counted],
-                    delay[counted],
-                    sp.stack[first[keep][counted]],
-                    sp.reason[first[keep][counted]],
-                )
-            )
+    rows = np.flatnonzero(~np.isin(g.id, skip))
+    parts = [p for b in batches(trace, rows) if (p := _batch_samples(trace, b, kind, wanted, overlay)) is not None]
     if not parts:
         z = np.zeros(0, I64)
         return Samples(z, z.copy(), z.copy(), np.zeros(0, np.int32), np.zeros(0, np.int32))
     cols = [np.concatenate(c) for c in zip(*parts)]
     return Samples(cols[0], cols[1], cols[2].astype(I64), _known_stacks(trace, cols[3]), cols[4])
+
+
+def _batch_samples(
+    trace: Trace, b: SpanBatch, kind: ProfileKind, wanted: np.ndarray, overlay: np.ndarray | None
+) -> tuple[np.ndarray, ...] | None:
+    """The samples of a batch of goroutines: each run of touching spans in the profile's
+    state that a transition closed, with a wanted reason, clamped to the goroutine's life."""
+    sp = b.spans
+    inside = sp.state == kind.state
+    if not inside.any():
+        return None
+    last_of_g = b.last
+    touching = np.zeros(len(sp), bool)  # span i touches span i + 1 of the same goroutine
+    touching[:-1] = (sp.end[:-1] == sp.start[1:]) & ~last_of_g[:-1]
+    joined_before = np.zeros(len(sp), bool)
+    joined_before[1:] = inside[:-1] & touching[:-1]
+    joined_after = np.zeros(len(sp), bool)
+    joined_after[:-1] = inside[1:] & touching[:-1]
+    first = np.flatnonzero(inside & ~joined_before)
+    last = np.flatnonzero(inside & ~joined_after)
+    owner = b.owner[first]
+    start, end = sp.start[first], sp.end[last]
+    ended = trace.goroutines.ended[b.rows].astype(I64)
+    # A transition ends the run: another span follows (or a gap: the goroutine ended).
+    closed = ~last_of_g[last] | ((ended[owner] >= 0) & (end == ended[owner]))
+    keep = closed & wanted[sp.reason[first]]
+    if overlay is not None:
+        keep &= ~overlay[sp.stack[first]]
+    if not keep.any():
+        return None
+    run0 = b.first_where(sp.state == State.RUNNING)
+    life0 = np.where(run0 >= 0, sp.start[np.maximum(run0, 0)], np.iinfo(I64).min)
+    life1 = np.where(ended >= 0, ended, int(trace.duration))
+    owner, first = owner[keep], first[keep]
+    s, e = start[keep], end[keep]
+    l0, l1 = life0[owner], life1[owner]
+    # Go's interval overlap: nothing if apart, else the clamped length (may be 0).
+    apart = (l1 < s) | (e < l0)
+    delay = np.where(apart, 0, np.minimum(e, l1) - np.maximum(s, l0))
+    counted = delay > 0
+    if not counted.any():
+        return None
+    gid = trace.goroutines.id[b.rows[owner[counted]]].astype(I64)
+    return gid, s[counted], delay[counted], sp.stack[first[counted]], sp.reason[first[counted]]
 
 
 def _known_stacks(trace: Trace, stack: np.ndarray) -> np.ndarray:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tracetui.analysis.blocking import hidden
+from tracetui.analysis.gspans import SpanBatch, batches
 from tracetui.model.trace import State, Trace
 
 I64 = np.int64
@@ -103,68 +104,103 @@ def goroutine_stats(trace: Trace, show_injected: bool = False) -> GoroutineStats
     skip, overlay = hidden(trace, show_injected)
     rows = np.flatnonzero(~np.isin(g.id, skip))
     n = int(rows.size)
-    strings = trace.strings.strings
-    end_of_trace = int(trace.duration)
-    creation = np.zeros(n, I64)
-    end = np.full(n, -1, I64)
-    total, ex, sw, sc, sb = (np.zeros(n, I64) for _ in range(5))
-    block: dict[str, np.ndarray] = {}
+    names = [trace.tracks[int(k)].group for k in g.track[rows].tolist()]
+    cols = _Columns(n)
     steals = _steal_times(trace)
-    names = []
-    forever = {i for i, s in enumerate(strings) if s == "forever"}
-    for row, grow in enumerate(rows.tolist()):
-        track = trace.tracks[int(g.track[grow])]
-        names.append(track.group)
-        sp = track.spans.flat if track.spans is not None else None
-        if sp is None or not len(sp):
-            continue
-        gid = int(g.id[grow])
-        st, start, stop, reason = sp.state, sp.start, sp.end, sp.reason
-        creation[row] = int(start[0])
-        ended = int(g.ended[grow])
-        # A wait "forever" is the goroutine's end.
-        fw = np.flatnonzero((st == State.WAITING) & np.isin(reason, list(forever))) if forever else np.zeros(0, I64)
-        last = len(sp)
-        if fw.size:
-            last = int(fw[0])
-            ended = int(start[last])
-        st, start, stop, reason = st[:last], start[:last], stop[:last], reason[:last]
-        end[row] = ended
-        total[row] = (ended if ended >= 0 else end_of_trace) - creation[row]
-        dur = stop - start
-        if overlay is not None:  # the recorder's waits and syscalls on this goroutine
-            out = (st != State.RUNNING) & overlay[sp.stack[:last]]
-            if out.any():
-                total[row] -= int(dur[out].sum())
-                st = np.where(out, np.uint8(255), st)
-        ex[row] = int(dur[st == State.RUNNING].sum())
-        sw[row] = int(dur[st == State.RUNNABLE].sum())
-        w = np.flatnonzero(st == State.WAITING)
-        if w.size:
-            rs, inv = np.unique(reason[w], return_inverse=True)
-            sums = np.bincount(inv, weights=dur[w], minlength=rs.size)
-            for r, v in zip(rs.tolist(), sums.tolist()):
-                block.setdefault(strings[int(r)], np.zeros(n, I64))[row] += int(v)
-        for i in np.flatnonzero(st == State.SYSCALL).tolist():
-            s, e = int(start[i]), int(stop[i])
-            stolen = -1
-            for ps, pe, pg, steal in steals.values():
-                j = int(np.searchsorted(ps, s, "right")) - 1
-                if j >= 0 and int(pg[j]) == gid and int(pe[j]) > s and 0 <= int(steal[j]) < e:
-                    stolen = int(steal[j])
-                    break
-            closed = i < len(st) - 1 or ended >= 0
-            if stolen < 0:
-                sc[row] += e - s
-            elif closed:
-                sc[row] += stolen - s
-                sb[row] += e - stolen
-            else:  # Go's snapshot of a syscall still open at the end counts it twice
-                sc[row] += e - s
-                sw[row] += e - stolen
-    stats = GoroutineStats(g.id[rows].astype(I64), names, creation, end, total, ex, sw, sc, sb, block)
+    strings = trace.strings.strings
+    forever = np.array([i for i, s in enumerate(strings) if s == "forever"], I64)
+    at = np.full(len(g), -1, I64)  # goroutine row -> stats row
+    at[rows] = np.arange(n)
+    for b in batches(trace, rows):
+        _batch_stats(trace, b, at[b.rows], cols, steals, forever, overlay)
+    stats = GoroutineStats(
+        g.id[rows].astype(I64), names, cols.creation, cols.end, cols.total, cols.execution,
+        cols.sched_wait, cols.syscall, cols.syscall_block, {strings[r]: v for r, v in cols.block.items()},
+    )  # fmt: skip
     stats.ranges = _range_times(trace, stats, overlay)
     return stats
+
+
+class _Columns:
+    """The columns of GoroutineStats being filled, batch by batch."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.creation = np.zeros(n, I64)
+        self.end = np.full(n, -1, I64)
+        self.total, self.execution, self.sched_wait, self.syscall, self.syscall_block = (
+            np.zeros(n, I64) for _ in range(5)
+        )
+        self.block: dict[int, np.ndarray] = {}  # reason string id -> ns
+
+
+def _batch_stats(
+    trace: Trace,
+    b: SpanBatch,
+    out_rows: np.ndarray,
+    cols: _Columns,
+    steals: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
+    forever: np.ndarray,
+    overlay: np.ndarray | None,
+) -> None:
+    """GoroutineSummary's figures for a batch of goroutines, into `cols` at `out_rows`."""
+    sp = b.spans
+    st, start, stop = sp.state, sp.start, sp.end
+    creation = start[b.offsets[:-1]]
+    ended = trace.goroutines.ended[b.rows].astype(I64)
+    # A wait "forever" is the goroutine's end: its spans stop there.
+    cut = b.offsets[1:].copy()
+    if forever.size:
+        fw = b.first_where((st == State.WAITING) & np.isin(sp.reason, forever))
+        cut = np.where(fw >= 0, fw, cut)
+        ended = np.where(fw >= 0, start[np.maximum(fw, 0)], ended)
+    idx = np.arange(len(sp))
+    valid = idx < cut[b.owner]
+    total = np.where(ended >= 0, ended, int(trace.duration)) - creation
+    dur = stop - start
+    st = np.where(valid, st, np.uint8(255))
+    if overlay is not None:  # the recorder's waits and syscalls on these goroutines
+        out = valid & (st != State.RUNNING) & overlay[sp.stack]
+        if out.any():
+            total -= b.per_goroutine(dur, out)
+            st = np.where(out, np.uint8(255), st)
+    execution = b.per_goroutine(dur, st == State.RUNNING)
+    sched_wait = b.per_goroutine(dur, st == State.RUNNABLE)
+    w = np.flatnonzero(st == State.WAITING)
+    if w.size:
+        rs, inv = np.unique(sp.reason[w], return_inverse=True)
+        key = inv.astype(I64) * b.rows.size + b.owner[w]
+        sums = np.bincount(key, weights=dur[w], minlength=rs.size * b.rows.size).reshape(rs.size, b.rows.size)
+        first_owner = np.full(rs.size, b.rows.size, I64)
+        np.minimum.at(first_owner, inv, b.owner[w])
+        for i in np.lexsort((rs, first_owner)).tolist():  # as met goroutine by goroutine
+            cols.block.setdefault(int(rs[i]), np.zeros(cols.n, I64))[out_rows] += sums[i].astype(I64)
+    syscall, syscall_block = np.zeros(b.rows.size, I64), np.zeros(b.rows.size, I64)
+    sc = np.flatnonzero(st == State.SYSCALL)
+    if sc.size:
+        s, e, who = start[sc], stop[sc], b.owner[sc]
+        gid = trace.goroutines.id[b.rows[who]].astype(I64)
+        stolen = np.full(sc.size, -1, I64)
+        for ps, pe, pg, steal in steals.values():  # the first P whose syscall span is this one's
+            j = np.searchsorted(ps, s, "right") - 1
+            jj = np.maximum(j, 0)
+            hit = (stolen < 0) & (j >= 0) & (pg[jj] == gid) & (pe[jj] > s) & (steal[jj] >= 0) & (steal[jj] < e)
+            stolen[hit] = steal[jj][hit]
+        closed = (sc < cut[who] - 1) | (ended[who] >= 0)
+        plain = stolen < 0
+        split = ~plain & closed
+        open_ = ~plain & ~closed  # Go's snapshot of a syscall still open at the end counts it twice
+        syscall += np.bincount(who[plain | open_], weights=(e - s)[plain | open_], minlength=b.rows.size).astype(I64)
+        syscall += np.bincount(who[split], weights=(stolen - s)[split], minlength=b.rows.size).astype(I64)
+        syscall_block += np.bincount(who[split], weights=(e - stolen)[split], minlength=b.rows.size).astype(I64)
+        sched_wait += np.bincount(who[open_], weights=(e - stolen)[open_], minlength=b.rows.size).astype(I64)
+    cols.creation[out_rows] = creation
+    cols.end[out_rows] = ended
+    cols.total[out_rows] = total
+    cols.execution[out_rows] = execution
+    cols.sched_wait[out_rows] = sched_wait
+    cols.syscall[out_rows] = syscall
+    cols.syscall_block[out_rows] = syscall_block
 
 
 def _range_times(trace: Trace, stats: GoroutineStats, overlay: np.ndarray | None = None) -> dict[str, np.ndarray]:
