@@ -12,6 +12,12 @@ setup(
             ["tracetui/gotrace/_korder.c"],
             optional=True,
             extra_compile_args=["-O2"],
-        )
+        ),
+        Extension(
+            "tracetui.model._kutil",
+            ["tracetui/model/_kutil.c"],
+            optional=True,
+            extra_compile_args=["-O2"],
+        ),
     ]
 )

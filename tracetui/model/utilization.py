@@ -8,7 +8,9 @@ spans do not keep one for one, so the model carries the result (a float step fun
 
 Only the GC events and the transitions of goroutines doing GC work at that moment can move
 the series, so the replay walks those (chosen with numpy by `GCWork` during the model's
-one pass over the rows), not every event.
+one pass over the rows), not every event. The compiled kernel `tracetui.model._kutil`
+(_kutil.c) runs the replay over the numpy columns; `_replay` is the same loop in Python,
+with identical results, when the kernel is missing or TRACETUI_PURE_PYTHON is set.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from tracetui.gotrace import kernel
 from tracetui.gotrace import spec as S
 
 I64 = np.int64
@@ -32,6 +35,12 @@ _EVENTS = (
 )  # fmt: skip
 _IS_EVENT = np.zeros(256, bool)
 _IS_EVENT[list(_EVENTS)] = True
+KERNEL = "tracetui.model._kutil"
+_KIND = np.zeros(256, np.uint8)  # the kernel's event kinds (_kutil.c: K_*, in _EVENTS' order)
+_KIND[list(_EVENTS)] = np.arange(1, len(_EVENTS) + 1)
+_EXEC = np.zeros(256, np.uint8)
+_EXEC[list(_EXECUTING)] = 1
+_LUT_MAX = 1 << 22  # the kernel looks goroutines up in a table of at most this many ids
 
 
 class Transitions(NamedTuple):
@@ -71,6 +80,25 @@ class GCWork:
         order = np.lexsort((arows, dense))
         self._akey = dense[order].astype(I64) * self._span + arows[order]  # by goroutine, then row
         self._aopen = atyp[order] != S.EvGCMarkAssistEnd
+        self._lut = self._lookup()
+        if self._lut is not None:  # the kernel's form: assist events by goroutine
+            self._astart = np.searchsorted(dense[order], np.arange(self._assisting.size + 1)).astype(I64)
+            self._arow = arows[order].astype(I64)
+            self._aopen8 = self._aopen.view(np.uint8)
+
+    def _lookup(self) -> tuple[int, np.ndarray] | None:
+        """(lo, lut) for the kernel: lut[gid - lo] is -2 for the goroutines of `_all`, the
+        index in `_assisting` for the others there, -1 else; None if ids are too far apart."""
+        ids = np.concatenate([self._all, self._assisting])
+        if not ids.size:
+            return None
+        lo, hi = int(ids.min()), int(ids.max())
+        if hi - lo >= _LUT_MAX:
+            return None
+        lut = np.full(hi - lo + 1, -1, np.int32)
+        lut[self._assisting - lo] = np.arange(self._assisting.size, dtype=np.int32)
+        lut[self._all - lo] = -2
+        return lo, lut
 
     @staticmethod
     def _index(sorted_ids: np.ndarray, gid: np.ndarray) -> np.ndarray:
@@ -82,6 +110,16 @@ class GCWork:
 
     def relevant(self, gid: np.ndarray, row: np.ndarray) -> np.ndarray:
         """bool per transition (goroutine, row): may it move the series?"""
+        k = kernel.module(KERNEL)
+        if self._lut is None:
+            if not (self._all.size or self._assisting.size):
+                return np.zeros(gid.shape, bool)
+        elif k is not None:
+            out = np.empty(gid.shape, bool)
+            lo, lut = self._lut
+            k.relevant(np.ascontiguousarray(gid, I64), np.ascontiguousarray(row, I64), out.view(np.uint8), lut, lo,
+                       self._astart, self._arow, self._aopen8)  # fmt: skip
+            return out
         gid = gid.astype(I64)
         out = self._index(self._all, gid) >= 0
         dense = self._index(self._assisting, gid)
@@ -93,24 +131,29 @@ class GCWork:
             out[cand[(last >= 0) & (self._akey[k] // self._span == key) & self._aopen[k]]] = True
         return out
 
-    def executing_at(self, trans: Transitions) -> dict[int, bool]:
-        """Row of each assist-active event -> whether its goroutine is executing there (the
-        state its last transition before that row left it in); `trans` holds at least
+    def executing(self, trans: Transitions) -> np.ndarray:
+        """bool per assist-active event (`active_rows`): is its goroutine executing there
+        (the state its last transition before that row left it in)? `trans` holds at least
         those goroutines' transitions, in order."""
         rows = self.active_rows
+        if not rows.size:
+            return np.zeros(0, bool)
         ids = np.unique(self.active_g.astype(I64))
         g = self._index(ids, self.active_g.astype(I64))  # dense keys: no overflow
         tg = self._index(ids, trans.gid.astype(I64))
         sub = np.flatnonzero(tg >= 0)
         if not sub.size:
-            return {int(r): False for r in rows.tolist()}
+            return np.zeros(rows.size, bool)
         tkey = tg[sub] * self._span + trans.row[sub]
         order = np.argsort(tkey, kind="stable")
         tkey = tkey[order]
         last = np.searchsorted(tkey, g * self._span + rows, "left") - 1  # strictly before the row
         k = np.maximum(last, 0)
-        executing = (last >= 0) & (tkey[k] // self._span == g) & np.isin(trans.to[sub[order]][k], _EXECUTING)
-        return dict(zip(rows.tolist(), executing.tolist()))
+        return (last >= 0) & (tkey[k] // self._span == g) & np.isin(trans.to[sub[order]][k], _EXECUTING)
+
+
+def _flag_bits(flags: frozenset[str]) -> int:
+    return sum(1 << i for i, f in enumerate(FLAGS) if f in flags)
 
 
 def mutator_utilization(
@@ -127,12 +170,28 @@ def mutator_utilization(
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per set of flags, (ts relative to `base`, utilization in [0, 1]) of events [0,
     len(typ)); flags among stw, background, assist, sweep say what the program cannot use.
-    `trans`: the transitions `work.relevant` chose, in order. Python per GC event and per
-    chosen transition, not per event."""
+    `trans`: the transitions `work.relevant` chose, in order. Compiled, or Python per GC
+    event and per chosen transition (not per event)."""
     n = typ.size
-    executing_at = work.executing_at(trans)
+    k = kernel.module(KERNEL)
+    if k is not None:
+        label = np.array([s.startswith("GC ") and s != "GC (idle)" for s in strings], np.uint8)
+        stw = np.array(["GC" in s for s in strings], np.uint8)
+        cols = [np.ascontiguousarray(c, d) for c, d in ((time, I64), (typ, np.uint8), (p, np.int32), (g, np.int32),
+                (a0, np.uint64), (trans.row, I64), (trans.frm, np.uint8), (trans.to, np.uint8), (trans.gid, I64),
+                (np.unique(work.active_g), I64))]  # fmt: skip
+        out = []
+        for flags in flag_sets:
+            ts, util = k.replay(*cols, _KIND, _EXEC, label, stw, _flag_bits(flags), n > 0)
+            out.append((np.frombuffer(ts, I64) - base, np.frombuffer(util, np.float64)))
+        return out
+    executing = work.executing(trans)
     transitions = dict(zip(trans.row.tolist(), zip(trans.frm.tolist(), trans.to.tolist(), trans.gid.tolist())))
-    rows = np.union1d(np.flatnonzero(np.take(_IS_EVENT, typ)), trans.row)
+    executing_at = dict(zip(work.active_rows.tolist(), executing.tolist()))
+    mask = np.take(_IS_EVENT, typ)
+    mask[trans.row] = True
+    rows = np.flatnonzero(mask)
+    del mask
     events = list(zip(typ[rows].tolist(), time[rows].tolist(), p[rows].tolist(), g[rows].tolist(),
                       a0[rows].tolist(), rows.tolist()))  # fmt: skip
     end = int(time[n - 1]) if n else None

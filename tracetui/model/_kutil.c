@@ -1,0 +1,389 @@
+/* Compiled replay of the mutator utilization (tracetui.model.utilization._replay).
+ *
+ * One pass over the rows of the event table: the GC events (by a per-type kind table that
+ * Python gives, from gotrace.spec) and the chosen goroutine transitions (sorted by row)
+ * move the count of GC activities per P; each such row adds a step (time, utilization).
+ * The same arithmetic as the Python loop, in the same order, so the results are identical.
+ * The strings never reach C: Python says which string ids are mark-worker labels and which
+ * are GC stop-the-world kinds.
+ *
+ * Optional: without a C compiler tracetui runs the same loop in Python.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Event kinds (utilization.py: _KIND_TABLE). */
+enum {
+    K_NONE, K_SYNC, K_PROCS, K_STW_BEGIN, K_STW_END, K_SWEEP_BEGIN, K_SWEEP_ACTIVE, K_SWEEP_END,
+    K_ASSIST_BEGIN, K_ASSIST_ACTIVE, K_ASSIST_END, K_LABEL
+};
+/* Flags (utilization.py: FLAGS order). */
+enum { F_STW = 1, F_BACKGROUND = 2, F_ASSIST = 4, F_SWEEP = 8 };
+
+/* A goroutine id -> small bit set map: open addressing, linear probing, no removal (a key
+ * whose bits are cleared stays). Few keys: goroutines that assisted or are mark workers,
+ * goroutines that stopped the world. */
+typedef struct {
+    int64_t *key;
+    uint8_t *val; /* 0: empty slot; else bit 0x80 (present) | the caller's bits */
+    size_t cap, used;
+} GMap;
+
+static inline size_t gmap_hash(int64_t k, size_t cap) {
+    uint64_t x = (uint64_t)k * 0x9E3779B97F4A7C15ull;
+    return (size_t)(x >> 32) & (cap - 1);
+}
+
+static int gmap_init(GMap *m) {
+    m->cap = 64;
+    m->used = 0;
+    m->key = calloc(m->cap, sizeof(int64_t));
+    m->val = calloc(m->cap, 1);
+    return (m->key && m->val) ? 0 : -1;
+}
+
+static void gmap_free(GMap *m) {
+    free(m->key);
+    free(m->val);
+}
+
+static inline uint8_t gmap_get(const GMap *m, int64_t k) {
+    for (size_t i = gmap_hash(k, m->cap);; i = (i + 1) & (m->cap - 1)) {
+        if (!m->val[i]) return 0;
+        if (m->key[i] == k) return m->val[i] & 0x7F;
+    }
+}
+
+static inline uint8_t *gmap_slot(GMap *m, int64_t k);
+
+static int gmap_grow(GMap *m) {
+    GMap n = {calloc(m->cap * 2, sizeof(int64_t)), calloc(m->cap * 2, 1), m->cap * 2, 0};
+    if (!n.key || !n.val) {
+        gmap_free(&n);
+        return -1;
+    }
+    for (size_t i = 0; i < m->cap; i++)
+        if (m->val[i]) *gmap_slot(&n, m->key[i]) = m->val[i];
+    gmap_free(m);
+    *m = n;
+    return 0;
+}
+
+/* The value slot of k, inserted (present, no bits) if missing; the table has room. */
+static inline uint8_t *gmap_slot(GMap *m, int64_t k) {
+    size_t i = gmap_hash(k, m->cap);
+    for (; m->val[i]; i = (i + 1) & (m->cap - 1))
+        if (m->key[i] == k) return &m->val[i];
+    m->key[i] = k;
+    m->val[i] = 0x80;
+    m->used++;
+    return &m->val[i];
+}
+
+/* Set (on) or clear (off) `bit` of k; -1 on memory error. */
+static int gmap_set(GMap *m, int64_t k, uint8_t bit, int on) {
+    if (!on && !gmap_get(m, k)) return 0;
+    if ((m->used + 1) * 2 > m->cap && gmap_grow(m)) return -1;
+    uint8_t *v = gmap_slot(m, k);
+    *v = on ? (uint8_t)(*v | bit) : (uint8_t)(*v & ~bit);
+    return 0;
+}
+
+/* Bits of the goroutine map: in a mark assist, a mark worker, followed (its state is kept),
+ * executing (if followed); of the STW map: a GC stop-the-world. */
+enum { IN_GC = 1, BG_MARK = 2, TRACK = 4, EXECUTING = 8, STW_GC = 1 };
+
+/* After a transition of goroutine k to a state executing or not: keep it if k is followed. */
+static inline int follow(GMap *m, int64_t k, int executing) {
+    uint8_t v = gmap_get(m, k);
+    if (!(v & TRACK) || !(v & EXECUTING) == !executing) return 0;
+    return gmap_set(m, k, EXECUTING, executing);
+}
+
+/* Growable arrays. */
+typedef struct {
+    int64_t *t;
+    double *u;
+    size_t n, cap;
+} Steps;
+
+static int steps_push(Steps *s, int64_t t, double u) {
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 256;
+        int64_t *nt = realloc(s->t, cap * sizeof(int64_t));
+        if (!nt) return -1;
+        s->t = nt;
+        double *nu = realloc(s->u, cap * sizeof(double));
+        if (!nu) return -1;
+        s->u = nu;
+        s->cap = cap;
+    }
+    s->t[s->n] = t;
+    s->u[s->n] = u;
+    s->n++;
+    return 0;
+}
+
+/* A step, as the Python add(): no repeat of the value; at one time stamp the lowest. */
+static int steps_add(Steps *s, int64_t t, double u) {
+    if (s->n) {
+        double last = s->u[s->n - 1];
+        if (u == last) return 0;
+        if (t == s->t[s->n - 1]) {
+            s->u[s->n - 1] = last < u ? last : u;
+            return 0;
+        }
+    }
+    return steps_push(s, t, u);
+}
+
+typedef struct {
+    int64_t *v;
+    size_t n, cap;
+} IVec;
+
+static int ivec_push(IVec *a, int64_t x) {
+    if (a->n == a->cap) {
+        size_t cap = a->cap ? a->cap * 2 : 16;
+        int64_t *nv = realloc(a->v, cap * sizeof(int64_t));
+        if (!nv) return -1;
+        a->v = nv;
+        a->cap = cap;
+    }
+    a->v[a->n++] = x;
+    return 0;
+}
+
+static int need(Py_buffer *b, Py_ssize_t n, Py_ssize_t item, const char *name) {
+    if (b->len != n * item) {
+        PyErr_Format(PyExc_ValueError, "%s: want %zd bytes, got %zd", name, n * item, b->len);
+        return -1;
+    }
+    return 0;
+}
+
+enum { B_TIME, B_TYP, B_P, B_G, B_A0, B_TROW, B_TFRM, B_TTO, B_TGID, B_TRACK, B_KIND, B_EXEC, B_LABEL, B_STW, NB };
+
+/* replay(time i64, typ u8, p i32, g i32, a0 u64, trow i64, tfrm u8, tto u8, tgid i64,
+ *        track i64, kind u8[256], executing u8[256], label_gc u8[], stw_gc u8[], flags, has_end)
+ * -> (ts, util): bytearrays of int64, float64.
+ * track: the goroutines of assist-active events, whose state (executing or not: the state
+ * their last transition before the row left them in) such an event needs; the transitions
+ * hold all of theirs. */
+static PyObject *replay(PyObject *self, PyObject *args) {
+    Py_buffer b[NB];
+    int flags, has_end;
+    memset(b, 0, sizeof(b));
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*y*y*y*y*y*y*y*y*y*ii", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &b[6],
+                          &b[7], &b[8], &b[9], &b[10], &b[11], &b[12], &b[13], &flags, &has_end))
+        return NULL;
+    PyObject *result = NULL;
+    Steps out = {0};
+    IVec procs_t = {0}, procs_n = {0}, ps = {0};
+    GMap gc = {0}, stwk = {0};
+    Py_ssize_t n = b[B_TYP].len, nt = b[B_TFRM].len, na = b[B_TRACK].len / 8;
+    if (need(&b[B_TIME], n, 8, "time") || need(&b[B_P], n, 4, "p") || need(&b[B_G], n, 4, "g") ||
+        need(&b[B_A0], n, 8, "a0") || need(&b[B_TROW], nt, 8, "trow") || need(&b[B_TTO], nt, 1, "tto") ||
+        need(&b[B_TGID], nt, 8, "tgid") || need(&b[B_TRACK], na, 8, "track") || need(&b[B_KIND], 256, 1, "kind") ||
+        need(&b[B_EXEC], 256, 1, "executing"))
+        goto done;
+    const int64_t *time = b[B_TIME].buf, *trow = b[B_TROW].buf, *tgid = b[B_TGID].buf, *track = b[B_TRACK].buf;
+    const uint8_t *typ = b[B_TYP].buf, *tfrm = b[B_TFRM].buf, *tto = b[B_TTO].buf;
+    const int32_t *pcol = b[B_P].buf, *gcol = b[B_G].buf;
+    const uint64_t *a0 = b[B_A0].buf;
+    const uint8_t *kind = b[B_KIND].buf, *exe = b[B_EXEC].buf, *label_gc = b[B_LABEL].buf, *stw_gc = b[B_STW].buf;
+    const uint64_t nlabel = (uint64_t)b[B_LABEL].len, nstw = (uint64_t)b[B_STW].len;
+    for (Py_ssize_t j = 1; j < nt; j++)
+        if (trow[j] <= trow[j - 1]) {
+            PyErr_SetString(PyExc_ValueError, "trow: not increasing");
+            goto done;
+        }
+    if (gmap_init(&gc) || gmap_init(&stwk)) goto nomem;
+    for (Py_ssize_t j = 0; j < na; j++)
+        if (gmap_set(&gc, track[j], TRACK, 1)) goto nomem;
+    const int stw_on = flags & F_STW, bg_on = flags & F_BACKGROUND, assist_on = flags & F_ASSIST,
+              sweep_on = flags & F_SWEEP;
+    int64_t stw = 0, busy_ps = 0; /* busy_ps: how many Ps have a count > 0 */
+    uint64_t n_sync = 0;
+    Py_ssize_t ti = 0;
+
+#define BUMP(pp, d)                                          \
+    do {                                                     \
+        int64_t *c_ = &ps.v[pp];                             \
+        busy_ps -= *c_ > 0;                                  \
+        *c_ += (d);                                          \
+        busy_ps += *c_ > 0;                                  \
+    } while (0)
+
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int k = kind[typ[i]];
+        while (ti < nt && trow[ti] < i) ti++;
+        int has_tr = ti < nt && trow[ti] == i;
+        if (k == K_NONE && !has_tr) continue;
+        const int64_t t = time[i], pp = pcol[i], gg = gcol[i];
+        const uint64_t arg = a0[i];
+        if (k == K_SYNC) {
+            n_sync = arg;
+        } else if (k == K_PROCS) {
+            if (arg < ps.n) {
+                ps.n = (size_t)arg;
+                busy_ps = 0;
+                for (size_t j = 0; j < ps.n; j++) busy_ps += ps.v[j] > 0;
+            }
+            while (ps.n < arg) {
+                if (!out.n && steps_push(&out, t, 1.0)) goto nomem;
+                if (ivec_push(&ps, 0)) goto nomem;
+            }
+            if (!procs_n.n || (uint64_t)procs_n.v[procs_n.n - 1] != arg) {
+                if (ivec_push(&procs_t, t) || ivec_push(&procs_n, (int64_t)arg)) goto nomem;
+            }
+        }
+        if (!ps.n) { /* nothing to measure before GOMAXPROCS is known */
+            if (has_tr && follow(&gc, tgid[ti], exe[tto[ti]])) goto nomem;
+            continue;
+        }
+        const int on_p = 0 <= pp && (uint64_t)pp < ps.n;
+        switch (k) {
+        case K_ASSIST_ACTIVE:
+        case K_SWEEP_ACTIVE: {
+            const int assist = k == K_ASSIST_ACTIVE;
+            if (n_sync <= 1 && (assist ? assist_on : sweep_on)) {
+                if (!assist || (gmap_get(&gc, gg) & EXECUTING)) {
+                    for (size_t m = 0; m < out.n; m++) {
+                        /* the last GOMAXPROCS change strictly before the point, else the first */
+                        size_t lo = 0, hi = procs_t.n;
+                        while (lo < hi) {
+                            size_t mid = (lo + hi) / 2;
+                            if (procs_t.v[mid] < out.t[m]) lo = mid + 1;
+                            else hi = mid;
+                        }
+                        size_t pk = lo ? lo - 1 : 0;
+                        double u = out.u[m] - 1.0 / (double)procs_n.v[pk];
+                        out.u[m] = 0.0 > u ? 0.0 : u;
+                    }
+                }
+                if (on_p) BUMP(pp, 1);
+                if (assist && gmap_set(&gc, (int64_t)arg, IN_GC, 1)) goto nomem;
+            }
+            break;
+        }
+        case K_STW_BEGIN:
+            if (gmap_set(&stwk, gg, STW_GC, 1) || gmap_set(&stwk, gg, STW_GC, arg < nstw && stw_gc[arg])) goto nomem;
+            if (stw_on && (gmap_get(&stwk, gg) & STW_GC)) stw++;
+            break;
+        case K_STW_END:
+            if (stw_on && (gmap_get(&stwk, gg) & STW_GC)) stw--;
+            if (gmap_set(&stwk, gg, STW_GC, 0)) goto nomem;
+            break;
+        case K_SWEEP_BEGIN:
+        case K_SWEEP_END:
+            if (sweep_on && on_p) BUMP(pp, k == K_SWEEP_BEGIN ? 1 : -1);
+            break;
+        case K_ASSIST_BEGIN:
+        case K_ASSIST_END:
+            if (assist_on) {
+                if (on_p) BUMP(pp, k == K_ASSIST_BEGIN ? 1 : -1);
+                if (gmap_set(&gc, gg, IN_GC, k == K_ASSIST_BEGIN)) goto nomem;
+            }
+            break;
+        case K_LABEL:
+            if (bg_on && arg < nlabel && label_gc[arg]) {
+                if (gmap_set(&gc, gg, BG_MARK, 1)) goto nomem;
+                if (on_p) BUMP(pp, 1);
+            }
+            break;
+        default:
+            break;
+        }
+        if (has_tr) {
+            const int was = exe[tfrm[ti]], is = exe[tto[ti]];
+            if (on_p && was != is && (gmap_get(&gc, tgid[ti]) & (IN_GC | BG_MARK))) BUMP(pp, is ? 1 : -1);
+            if (follow(&gc, tgid[ti], is)) goto nomem;
+        }
+        const int64_t busy = stw > 0 ? (int64_t)ps.n : busy_ps;
+        if (steps_add(&out, t, 1.0 - (double)busy / (double)ps.n)) goto nomem;
+    }
+#undef BUMP
+    if (has_end && n && steps_add(&out, time[n - 1], 0.0)) goto nomem;
+    PyObject *ts = PyByteArray_FromStringAndSize((const char *)out.t, (Py_ssize_t)(out.n * sizeof(int64_t)));
+    PyObject *us = ts ? PyByteArray_FromStringAndSize((const char *)out.u, (Py_ssize_t)(out.n * sizeof(double))) : NULL;
+    if (ts && us) result = PyTuple_Pack(2, ts, us);
+    Py_XDECREF(ts);
+    Py_XDECREF(us);
+    goto done;
+nomem:
+    PyErr_NoMemory();
+done:
+    gmap_free(&gc);
+    gmap_free(&stwk);
+    free(out.t);
+    free(out.u);
+    free(procs_t.v);
+    free(procs_n.v);
+    free(ps.v);
+    for (int j = 0; j < NB; j++)
+        if (b[j].obj) PyBuffer_Release(&b[j]);
+    return result;
+}
+
+/* relevant(gid i64, row i64, out u8 (written), lut i32, lo, start i64[D+1], arow i64, aopen u8)
+ * out[j] = may transition j (goroutine gid[j] at row[j]) move the series (GCWork.relevant):
+ * lut[gid - lo] is -2 for a mark worker or a goroutine of an assist-active event, d >= 0 for
+ * the d-th goroutine with assist events (rows arow[start[d]:start[d + 1]], increasing; aopen:
+ * a begin or active event), -1 else; a goroutine of d is relevant when its last assist event
+ * at or before the row opens one. */
+static PyObject *relevant(PyObject *self, PyObject *args) {
+    Py_buffer b[7];
+    long long lo;
+    memset(b, 0, sizeof(b));
+    if (!PyArg_ParseTuple(args, "y*y*w*y*Ly*y*y*", &b[0], &b[1], &b[2], &b[3], &lo, &b[4], &b[5], &b[6])) return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t n = b[2].len, nlut = b[3].len / 4, nd = b[4].len / 8 - 1, na = b[6].len;
+    if (need(&b[0], n, 8, "gid") || need(&b[1], n, 8, "row") || need(&b[3], nlut, 4, "lut") ||
+        need(&b[5], na, 8, "arow") || nd < 0)
+        goto done;
+    const int64_t *gid = b[0].buf, *row = b[1].buf, *start = b[4].buf, *arow = b[5].buf;
+    const int32_t *lut = b[3].buf;
+    const uint8_t *aopen = b[6].buf;
+    uint8_t *out = b[2].buf;
+    for (Py_ssize_t d = 0; d < nd; d++)
+        if (start[d] < 0 || start[d] > start[d + 1] || start[d + 1] > na) {
+            PyErr_SetString(PyExc_ValueError, "start: not offsets into arow");
+            goto done;
+        }
+    for (Py_ssize_t j = 0; j < n; j++) {
+        const uint64_t idx = (uint64_t)gid[j] - (uint64_t)lo;
+        const int32_t c = idx < (uint64_t)nlut ? lut[idx] : -1;
+        uint8_t r = c == -2;
+        if (c >= 0 && c < nd) {
+            Py_ssize_t l = start[c], h = start[c + 1]; /* first event after the row */
+            while (l < h) {
+                Py_ssize_t mid = l + (h - l) / 2;
+                if (arow[mid] <= row[j]) l = mid + 1;
+                else h = mid;
+            }
+            r = l > start[c] && aopen[l - 1];
+        }
+        out[j] = r;
+    }
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    for (int j = 0; j < 7; j++)
+        if (b[j].obj) PyBuffer_Release(&b[j]);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"replay", replay, METH_VARARGS, "The utilization steps (ts int64, util float64 as bytearrays) of the rows."},
+    {"relevant", relevant, METH_VARARGS, "Which goroutine transitions may move the series (into out)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_kutil", "Compiled mutator utilization replay.", -1,
+                                    methods};
+
+PyMODINIT_FUNC PyInit__kutil(void) { return PyModule_Create(&module); }
