@@ -8,12 +8,11 @@ import numpy.typing as npt
 
 from tracetui.gotrace import spec as S
 from tracetui.gotrace.events import EventTable
+from tracetui.gotrace.transitions import G_REASON_ARG, G_STACK_ARG
 from tracetui.model._group import Dense, Layout, Tally, chunks, compact, index_dtype, shrink
 from tracetui.model.gosemantics import (
     FLOW_SRC,
     G_EVENT_STACK_ARG,
-    G_REASON,
-    G_STACK_ARG,
     GT,
     NEX,
     RUN,
@@ -118,14 +117,11 @@ class GoroutineStream:
 
 def _reason_stack(tb: Rows, typ: np.ndarray, rows: np.ndarray, dtype: npt.DTypeLike) -> tuple[np.ndarray, np.ndarray]:
     """Reason string and stack of each goroutine transition (its StateTransition's)."""
-    reason = np.zeros(rows.size, dtype)
-    idx = np.flatnonzero(G_REASON[typ])
-    reason[idx] = tb.a[0][rows[idx]]
-    return reason, _stack_arg(tb, G_STACK_ARG[typ], rows, dtype)
+    return _stack_arg(tb, G_REASON_ARG[typ], rows, dtype), _stack_arg(tb, G_STACK_ARG[typ], rows, dtype)
 
 
 def _stack_arg(tb: Rows, arg: np.ndarray, rows: np.ndarray, dtype: npt.DTypeLike) -> np.ndarray:
-    """The stack id in argument `arg[i]` (-1: none) of each row."""
+    """The id (stack or string) in argument `arg[i]` (-1: none, 0) of each row."""
     stack = np.zeros(rows.size, dtype)
     for k in range(4):
         idx = np.flatnonzero(arg == k)

@@ -1,14 +1,15 @@
 """Go's semantics as data: per event type, the state transition it makes, and the rows of
 an event table read with those tables.
 
-Goroutine transitions follow Go's `internal/trace/event.go` (StateTransition for
-ResourceGoroutine), as `tracetui.gotrace.dump` prints them: `IS_G` (a goroutine
-transition), `GFROM`/`GTO` (from- and to-state, Go's GoState numbering; status events
-carry theirs in a2), `G_RES_A0` (the goroutine is the event's a0, else the context's g),
-`G_REASON` (a0 is the reason string), `G_STACK_ARG` (the transition's stack argument) and
-`G_EVENT_STACK_ARG` (the event's own stack, Go's Event.Stack()). Proc transitions (`IS_P`,
-Go's ProcState numbering), status events, unblocks, flow sources and the events that can
-move an M complete it. `Rows` reads an EventTable's valid rows through them, vectorised.
+Goroutine transitions are `tracetui.gotrace.transitions`'s table (the one the orderer, the
+compiled kernel and dump read too; Go's `internal/trace/event.go` StateTransition): `IS_G`
+(a goroutine transition), `G_FROM`/`G_TO` (from- and to-state, Go's GoState numbering;
+status events carry theirs in a2, `G_PACKED`), `G_RES_A0` (the goroutine is the event's a0,
+else the context's g), `G_REASON_ARG` and `G_STACK_ARG` (the arguments holding the reason
+string and the transition's stack, -1: none). Here: `G_EVENT_STACK_ARG` (the event's own
+stack, Go's Event.Stack()), proc transitions (`IS_P`, Go's ProcState numbering), status
+events, unblocks, flow sources and the events that can move an M. `Rows` reads an
+EventTable's valid rows through them, vectorised.
 """
 
 from __future__ import annotations
@@ -17,48 +18,17 @@ import numpy as np
 
 from tracetui.gotrace import spec as S
 from tracetui.gotrace.events import STACK_ARGS, EventTable
+from tracetui.gotrace.transitions import G_FROM, G_PACKED, G_RES_A0, G_TO, IS_G
+from tracetui.gotrace.transitions import NONE as _NONE
 from tracetui.model._group import chunks
 from tracetui.model.spans import NONE8
 from tracetui.model.trace import I64
 
-# --- goroutine transitions (event.go StateTransition for ResourceGoroutine) -------------
-IS_G = np.zeros(256, bool)
-GFROM = np.full(256, NONE8, np.uint8)
-GTO = np.full(256, NONE8, np.uint8)
-G_RES_A0 = np.zeros(256, bool)  # resource is a0 (else the ctx goroutine)
-G_REASON = np.zeros(256, bool)  # reason string is a0
-G_STACK_ARG = np.full(256, -1, np.int8)  # transition stack argument
+assert NONE8 == _NONE  # "no state" is one value in the table and in the span columns
 
 UND, NEX, RBL, RUN, WAI, SYS = (
     S.GoUndetermined, S.GoNotExist, S.GoRunnable, S.GoRunning, S.GoWaiting, S.GoSyscall,
 )  # fmt: skip
-for _typ, _f, _t, _a0 in (
-    (S.EvGoStart, RBL, RUN, True),
-    (S.EvGoUnblock, WAI, RBL, True),
-    (S.EvGoSwitch, WAI, RBL, True),
-    (S.EvGoSwitchDestroy, WAI, RBL, True),
-    (S.EvGoStop, RUN, RBL, False),
-    (S.EvGoBlock, RUN, WAI, False),
-    (S.EvGoSyscallBegin, RUN, SYS, False),
-    (S.EvGoSyscallEnd, SYS, RUN, False),
-    (S.EvGoSyscallEndBlocked, SYS, RBL, False),
-    (S.EvGoCreate, NEX, RBL, True),
-    (S.EvGoCreateBlocked, NEX, WAI, True),
-    (S.EvGoCreateSyscall, NEX, SYS, True),
-    (S.EvGoDestroy, RUN, NEX, False),
-    (S.EvGoDestroySyscall, SYS, NEX, False),
-    (S.EvGoStatus, UND, UND, True),  # from/to from the smuggled a2
-    (S.EvGoStatusStack, UND, UND, True),
-):
-    IS_G[_typ] = True
-    GFROM[_typ], GTO[_typ], G_RES_A0[_typ] = _f, _t, _a0
-for _typ in (S.EvGoStop, S.EvGoBlock):
-    G_REASON[_typ] = True
-    G_STACK_ARG[_typ] = 1
-G_STACK_ARG[S.EvGoSyscallBegin] = 1
-G_STACK_ARG[S.EvGoCreate] = 1  # the new goroutine's start stack
-G_STACK_ARG[S.EvGoCreateBlocked] = 1
-G_STACK_ARG[S.EvGoStatusStack] = 3
 # The event's own stack (Go's Event.Stack(): the first stack it lists), where a span's stack
 # comes from: for a create, the creator's; for an unblock, the unblocker's.
 G_EVENT_STACK_ARG = np.full(256, -1, np.int8)
@@ -165,9 +135,9 @@ class Rows:
     def gtrans_at(self, gi: np.ndarray) -> GT:
         """Goroutine transitions at rows `gi` (goroutine transition events only)."""
         gt = np.take(self.typ, gi)
-        frm = np.take(GFROM, gt)
-        to = np.take(GTO, gt)
-        st = np.flatnonzero((gt == S.EvGoStatus) | (gt == S.EvGoStatusStack))
+        frm = np.take(G_FROM, gt)
+        to = np.take(G_TO, gt)
+        st = np.flatnonzero(np.take(G_PACKED, gt))
         if st.size:
             a2s = self.a[2][gi[st]]
             frm[st] = np.minimum(a2s >> np.uint64(32), 6).astype(np.uint8)

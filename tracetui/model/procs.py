@@ -7,8 +7,9 @@ import numpy as np
 import numpy.typing as npt
 
 from tracetui.gotrace import spec as S
+from tracetui.gotrace.transitions import IS_G
 from tracetui.model._group import Dense, Layout, Tally, chunks, distinct, stable_order
-from tracetui.model.gosemantics import IS_G, IS_STATUS, M_REL, NEX, NOT_M, RUN, SYS, UND, Chunk, Rows
+from tracetui.model.gosemantics import IS_STATUS, M_REL, NEX, NOT_M, RUN, SYS, UND, Chunk, Rows
 from tracetui.model.spans import NONE8, SpanSet, merge_runs, offsets, runs, tile, zeros32
 from tracetui.model.trace import I64, Spans, State
 
