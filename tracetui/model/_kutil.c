@@ -165,9 +165,11 @@ static int need(Py_buffer *b, Py_ssize_t n, Py_ssize_t item, const char *name) {
     return 0;
 }
 
+#define COL(c, wide, i) ((wide) ? ((const int64_t *)(c))[i] : (int64_t)((const int32_t *)(c))[i])
+
 enum { B_TIME, B_TYP, B_P, B_G, B_A0, B_TROW, B_TFRM, B_TTO, B_TGID, B_TRACK, B_KIND, B_EXEC, B_LABEL, B_STW, NB };
 
-/* replay(time i64, typ u8, p i32, g i32, a0 u64, trow i64, tfrm u8, tto u8, tgid i64,
+/* replay(time i64, typ u8, p i32 or i64, g i32 or i64, a0 u64, trow i64, tfrm u8, tto u8, tgid i64,
  *        track i64, kind u8[256], executing u8[256], label_gc u8[], stw_gc u8[], flags, has_end)
  * -> (ts, util): bytearrays of int64, float64.
  * track: the goroutines of assist-active events, whose state (executing or not: the state
@@ -185,14 +187,16 @@ static PyObject *replay(PyObject *self, PyObject *args) {
     IVec procs_t = {0}, procs_n = {0}, ps = {0};
     GMap gc = {0}, stwk = {0};
     Py_ssize_t n = b[B_TYP].len, nt = b[B_TFRM].len, na = b[B_TRACK].len / 8;
-    if (need(&b[B_TIME], n, 8, "time") || need(&b[B_P], n, 4, "p") || need(&b[B_G], n, 4, "g") ||
+    if (need(&b[B_TIME], n, 8, "time") || need(&b[B_P], n, b[B_P].len == n * 8 ? 8 : 4, "p") ||
+        need(&b[B_G], n, b[B_G].len == n * 8 ? 8 : 4, "g") ||
         need(&b[B_A0], n, 8, "a0") || need(&b[B_TROW], nt, 8, "trow") || need(&b[B_TTO], nt, 1, "tto") ||
         need(&b[B_TGID], nt, 8, "tgid") || need(&b[B_TRACK], na, 8, "track") || need(&b[B_KIND], 256, 1, "kind") ||
         need(&b[B_EXEC], 256, 1, "executing"))
         goto done;
     const int64_t *time = b[B_TIME].buf, *trow = b[B_TROW].buf, *tgid = b[B_TGID].buf, *track = b[B_TRACK].buf;
     const uint8_t *typ = b[B_TYP].buf, *tfrm = b[B_TFRM].buf, *tto = b[B_TTO].buf;
-    const int32_t *pcol = b[B_P].buf, *gcol = b[B_G].buf;
+    const int wide_p = b[B_P].len == n * 8, wide_g = b[B_G].len == n * 8; /* int64, else int32 */
+    const void *pcol = b[B_P].buf, *gcol = b[B_G].buf;
     const uint64_t *a0 = b[B_A0].buf;
     const uint8_t *kind = b[B_KIND].buf, *exe = b[B_EXEC].buf, *label_gc = b[B_LABEL].buf, *stw_gc = b[B_STW].buf;
     const uint64_t nlabel = (uint64_t)b[B_LABEL].len, nstw = (uint64_t)b[B_STW].len;
@@ -223,7 +227,7 @@ static PyObject *replay(PyObject *self, PyObject *args) {
         while (ti < nt && trow[ti] < i) ti++;
         int has_tr = ti < nt && trow[ti] == i;
         if (k == K_NONE && !has_tr) continue;
-        const int64_t t = time[i], pp = pcol[i], gg = gcol[i];
+        const int64_t t = time[i], pp = COL(pcol, wide_p, i), gg = COL(gcol, wide_g, i);
         const uint64_t arg = a0[i];
         if (k == K_SYNC) {
             n_sync = arg;

@@ -152,6 +152,11 @@ class GCWork:
         return (last >= 0) & (tkey[k] // self._span == g) & np.isin(trans.to[sub[order]][k], _EXECUTING)
 
 
+def _ids(c: np.ndarray) -> type:
+    """The kernel's dtype for a column of ids: int32 as the table's, else int64."""
+    return np.int32 if c.dtype == np.int32 else I64
+
+
 def _flag_bits(flags: frozenset[str]) -> int:
     return sum(1 << i for i, f in enumerate(FLAGS) if f in flags)
 
@@ -177,9 +182,9 @@ def mutator_utilization(
     if k is not None:
         label = np.array([s.startswith("GC ") and s != "GC (idle)" for s in strings], np.uint8)
         stw = np.array(["GC" in s for s in strings], np.uint8)
-        cols = [np.ascontiguousarray(c, d) for c, d in ((time, I64), (typ, np.uint8), (p, np.int32), (g, np.int32),
-                (a0, np.uint64), (trans.row, I64), (trans.frm, np.uint8), (trans.to, np.uint8), (trans.gid, I64),
-                (np.unique(work.active_g), I64))]  # fmt: skip
+        typed = ((time, I64), (typ, np.uint8), (p, _ids(p)), (g, _ids(g)), (a0, np.uint64), (trans.row, I64),
+                 (trans.frm, np.uint8), (trans.to, np.uint8), (trans.gid, I64), (np.unique(work.active_g), I64))  # fmt: skip
+        cols = [np.ascontiguousarray(c, d) for c, d in typed]
         out = []
         for flags in flag_sets:
             ts, util = k.replay(*cols, _KIND, _EXEC, label, stw, _flag_bits(flags), n > 0)
