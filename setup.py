@@ -1,4 +1,4 @@
-"""Build configuration beyond pyproject.toml: the optional compiled ordering kernel.
+"""Build configuration beyond pyproject.toml: the optional compiled kernels (ordering, batch decoding).
 
 Without a C compiler the extension is skipped and tracetui runs the same loop in Python.
 """
@@ -10,6 +10,18 @@ setup(
         Extension(
             "tracetui.gotrace._korder",
             ["tracetui/gotrace/_korder.c"],
+            optional=True,
+            extra_compile_args=["-O2"],
+        ),
+        Extension(
+            "tracetui.gotrace._kdecode",
+            ["tracetui/gotrace/_kdecode.c"],
+            optional=True,
+            extra_compile_args=["-O2"],
+        ),
+        Extension(
+            "tracetui.gotrace._kdump",
+            ["tracetui/gotrace/_kdump.c"],
             optional=True,
             extra_compile_args=["-O2"],
         ),

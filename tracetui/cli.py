@@ -153,7 +153,7 @@ def _load_model(path: str):
 
 
 def _cmd_dump(args: argparse.Namespace) -> int:
-    from tracetui.gotrace.dump import dump_text
+    from tracetui.gotrace.dump import dump_text, write_dump
     from tracetui.load import usable
     from tracetui.sanitize import safe_text
 
@@ -163,12 +163,15 @@ def _cmd_dump(args: argparse.Namespace) -> int:
     if warning:
         print(warning, file=sys.stderr)
     out = sys.stdout
-    tty = out.isatty()
     stop = table.valid_events if table.error else None
     raw = out.buffer
+    if not out.isatty():
+        write_dump(table, raw, stop)
+        raw.flush()
+        return EXIT_OK
     buf: list[str] = []
     for line in dump_text(table, stop):
-        buf.append(safe_text(line) if tty else line)
+        buf.append(safe_text(line))
         if len(buf) >= 4096:
             raw.write("".join(buf).encode("utf-8", "surrogateescape"))
             buf.clear()
