@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tracetui.analysis.blocking import PROFILES, ProfileKind, hidden, samples
+from tracetui.model.kinds import GCTrack
 from tracetui.model.trace import State, Trace, TrackKind
 
 QUANTILES = (("p50_ns", 0.50), ("p90_ns", 0.90), ("p99_ns", 0.99), ("p999_ns", 0.999))
@@ -78,8 +79,8 @@ def _of_goroutines(trace: Trace, gids: np.ndarray, start: np.ndarray, duration: 
     return Occurrences(track.astype(np.int64), start.astype(np.int64), duration.astype(np.int64))
 
 
-def _on_track(trace: Trace, name: str, start: np.ndarray, duration: np.ndarray) -> Occurrences:
-    k = next((i for i, t in enumerate(trace.tracks) if t.kind == TrackKind.GC and t.name == name), -1)
+def _on_track(trace: Trace, ident: int, start: np.ndarray, duration: np.ndarray) -> Occurrences:
+    k = next((i for i, t in enumerate(trace.tracks) if t.kind == TrackKind.GC and t.id == ident), -1)
     return Occurrences(np.full(start.shape, k, np.int64), start.astype(np.int64), duration.astype(np.int64))
 
 
@@ -90,15 +91,15 @@ def occurrences(trace: Trace, show_injected: bool = False) -> dict[str, Occurren
     sched = samples(trace, PROFILES["sched"], show_injected)
     out["sched_latency"] = _of_goroutines(trace, sched.goroutine, sched.start, sched.delay)
     stw = trace.stw
-    out["stw"] = _on_track(trace, "STW", stw.start, stw.end - stw.start)
+    out["stw"] = _on_track(trace, GCTrack.STW, stw.start, stw.end - stw.start)
     for r in np.unique(stw.reason).tolist():
         sel = stw.reason == r
         out[f"stw_{trace.string(int(r)) or 'unknown'}"] = _on_track(
-            trace, "STW", stw.start[sel], stw.end[sel] - stw.start[sel]
+            trace, GCTrack.STW, stw.start[sel], stw.end[sel] - stw.start[sel]
         )
     sys = samples(trace, PROFILES["syscall"], show_injected)
     out["syscall"] = _of_goroutines(trace, sys.goroutine, sys.start, sys.delay)
-    out["gc"] = _on_track(trace, "GC", trace.gc.start, trace.gc.end - trace.gc.start)
+    out["gc"] = _on_track(trace, GCTrack.MARK, trace.gc.start, trace.gc.end - trace.gc.start)
     every_wait = ProfileKind("block", State.WAITING, lambda r: True, "blocked, any reason")
     waits = samples(trace, every_wait, show_injected)
     for r in np.unique(waits.reason).tolist():

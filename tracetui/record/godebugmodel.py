@@ -22,6 +22,7 @@ from collections.abc import Callable
 import numpy as np
 
 from tracetui.gotrace.events import StringTable
+from tracetui.model.kinds import CounterTrack, GCTrack, HeapTrack
 from tracetui.model.trace import I64, Counter, Spans, State, Trace, Track, TrackKind
 from tracetui.record.godebug import RuntimeLog
 
@@ -115,11 +116,11 @@ def godebug_model(log: RuntimeLog, *, section: str, go_version: str = "", period
         gomaxprocs = _changes(gstart, log.np("gc", "procs")[order])
 
     tracks = [
-        Track(TrackKind.GC, 0, "GC", "GC", spans=gc),
-        Track(TrackKind.GC, 1, "STW", "GC", spans=stw),
-        Track(TrackKind.HEAP, 0, "Heap in use", "Heap", counter=heap_alloc),
-        Track(TrackKind.HEAP, 1, "Heap goal", "Heap", counter=heap_goal),
-        Track(TrackKind.COUNTER, 0, "GOMAXPROCS", "Procs", counter=gomaxprocs),
+        Track(TrackKind.GC, GCTrack.MARK, "GC", "GC", spans=gc),
+        Track(TrackKind.GC, GCTrack.STW, "STW", "GC", spans=stw),
+        Track(TrackKind.HEAP, HeapTrack.IN_USE, "Heap in use", "Heap", counter=heap_alloc),
+        Track(TrackKind.HEAP, HeapTrack.GOAL, "Heap goal", "Heap", counter=heap_goal),
+        Track(TrackKind.COUNTER, CounterTrack.GOMAXPROCS, "GOMAXPROCS", "Procs", counter=gomaxprocs),
     ]
     host: list[Track] = []
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tracetui.model.kinds import GCTrack
 from tracetui.model.trace import State, Trace, TrackKind
 from tracetui.sanitize import safe_text
 from tracetui.tui.navigate import FlowIndex, flow_label
@@ -111,7 +112,7 @@ def describe(rows: RowSet, row: Row, t: int, flows: FlowIndex | None = None) -> 
     arg = int(flat.arg[i])
     names = {**_STATE_NAMES, **_HOST_STATE_NAMES} if track.kind == TrackKind.HOST else _STATE_NAMES
     state = names.get(State(st), str(st)) if st in State._value2member_map_ else str(st)
-    if track.kind == TrackKind.GC and track.name == "STW":
+    if track.kind == TrackKind.GC and track.id == GCTrack.STW:
         state = "stop-the-world"
     what = state + (f" ({_s(reason)})" if reason else "")
     if track.kind == TrackKind.HOST and reason:
@@ -146,7 +147,7 @@ def describe(rows: RowSet, row: Row, t: int, flows: FlowIndex | None = None) -> 
             lines.append(f"  holding P{arg}")
         elif track.kind == TrackKind.THREAD and st == State.SYSCALL:
             lines.append(f"  goroutine {_goroutine_name(tr, arg)}")
-    elif track.kind == TrackKind.GC and track.name == "GC" and arg >= 0:
+    elif track.kind == TrackKind.GC and track.id == GCTrack.MARK and arg >= 0:
         lines.append(f"  GC cycle {arg}")
     elif track.kind == TrackKind.HOST:
         lines.append(f"  sampled state ({state}) in {_s(track.group)}")

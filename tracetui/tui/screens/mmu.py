@@ -22,6 +22,7 @@ from textual.widgets import Footer, Static
 
 from tracetui.analysis.mmu import FIRST_WINDOW, mmu, series, worst_window
 from tracetui.model import Counter, Trace, TrackKind
+from tracetui.model.kinds import GCTrack
 from tracetui.tui.screens.analysis import JumpTo
 from tracetui.tui.timefmt import format_duration
 
@@ -219,7 +220,7 @@ class MMUScreen(Screen[None]):
         if not w:
             return
         at, _ = worst_window(self.series(), w)
-        gc = next((i for i, t in enumerate(self.trace.tracks) if t.kind == TrackKind.GC and t.id == 0), -1)
+        gc = next((i for i, t in enumerate(self.trace.tracks) if t.kind == TrackKind.GC and t.id == GCTrack.MARK), -1)
         self.app.post_message(JumpTo(gc, at, at + w))
 
     def action_back(self) -> None:
