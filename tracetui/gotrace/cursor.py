@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from array import array
+from types import ModuleType
 
 import numpy as np
 
@@ -17,6 +18,10 @@ from tracetui.gotrace.wire import Batch
 _NARGS = spec.TIMED_NARGS
 _NSPECS = spec.MaxExperimentalEvent
 _NARGS_NP = np.array(_NARGS, dtype=np.int64)
+_NARGS_I8 = np.clip(_NARGS_NP, -1, 127).astype(np.int8).tobytes()
+DECODE = "tracetui.gotrace._kdecode"
+
+Column = array | memoryview  # indexing yields Python ints; both export a buffer
 
 
 _CODES = ("B", "q", "Q", "Q", "Q", "Q", "q")  # typ, time, a0..a3, off
@@ -28,17 +33,37 @@ _FIRST_SLICE = 1 << 16  # an M's first slice, read before ordering starts
 class MEvents:
     """The decoded events of one M in one generation, in batch order.
 
-    Columns are compact `array.array`s: indexing yields Python ints for the ordering
-    loop, and `column()` gives zero-copy numpy views for the vectorised steps.
+    Columns are compact `array.array`s (or typed memoryviews of the compiled decoder's
+    output): indexing yields Python ints for the ordering loop, and `column()` gives
+    zero-copy numpy views for the vectorised steps.
     """
 
     __slots__ = ("a0", "a1", "a2", "a3", "error", "m", "n", "off", "time", "typ")
 
-    def __init__(self, m: int) -> None:
+    def __init__(self, m: int, cols: tuple[Column, ...] | None = None) -> None:
+        """cols: (typ, time, a0, a1, a2, a3, off), empty if not given."""
         self.m = m
-        self.typ, self.time, self.a0, self.a1, self.a2, self.a3, self.off = (array(c) for c in _CODES)
+        self.typ: Column
+        self.time: Column
+        self.a0: Column
+        self.a1: Column
+        self.a2: Column
+        self.a3: Column
+        self.off: Column
+        self.typ, self.time, self.a0, self.a1, self.a2, self.a3, self.off = cols or _arrays()
         self.error: tuple[str, int] | None = None
-        self.n = 0
+        self.n = len(self.typ)
+
+    @classmethod
+    def of_block(cls, m: int, n: int, block: bytes) -> MEvents:
+        """The n events in the compiled decoder's block: typ (padded to 8 bytes), then
+        time, off, a0, a1, a2, a3 (8 bytes each)."""
+        pad = (n + 7) // 8 * 8
+        mv = memoryview(block)
+        time, off, a0, a1, a2, a3 = (
+            mv[pad + 8 * n * j : pad + 8 * n * (j + 1)].cast("q" if j < 2 else "Q") for j in range(6)
+        )
+        return cls(m, (mv[:n], time, a0, a1, a2, a3, off))
 
     def column(self, j: int) -> np.ndarray:
         """Column j of (typ, time, a0, a1, a2, a3, off) as a numpy view."""
@@ -76,14 +101,19 @@ class MSource:
         """The next slice's events; stops at the first malformed event (`error`)."""
         group = self.groups[self.next]
         self.next += 1
+        compiled = kernel.module(DECODE)
+        if compiled is not None:
+            got = _decode_compiled(compiled, group, self.buf, self.freq)
+            if got is None:
+                return decode_m_scalar(self.m, group, self.buf, self.freq)
+            return MEvents.of_block(self.m, *got)
         cols = _decode_vectorised(group, self.buf, self.freq)
         if cols is None:
             return decode_m_scalar(self.m, group, self.buf, self.freq)
-        out = MEvents(self.m)
-        for dst, col, dt in zip((out.typ, out.time, out.a0, out.a1, out.a2, out.a3, out.off), cols, _DTYPES):
+        arrays = _arrays()
+        for dst, col, dt in zip(arrays, cols, _DTYPES):
             dst.frombytes(np.ascontiguousarray(col, dtype=dt).tobytes())
-        out.n = len(out.typ)
-        return out
+        return MEvents(self.m, arrays)
 
 
 def decode_m(m: int, batches: list[Batch], buf: bytes, freq: float) -> MEvents:
@@ -92,18 +122,35 @@ def decode_m(m: int, batches: list[Batch], buf: bytes, freq: float) -> MEvents:
     The vectorised decoder handles well-formed data; anything unusual (experimental event
     types, malformed varints, invalid types) goes through the exact scalar decoder.
     """
-    out = MEvents(m)
+    arrays = _arrays()
+    error = None
     src = MSource(m, batches, buf, freq, _SLICE_BYTES)
     while src.more():
         part = src.decode_next()
-        for dst, col in zip((out.typ, out.time, out.a0, out.a1, out.a2, out.a3, out.off),
-                            (part.typ, part.time, part.a0, part.a1, part.a2, part.a3, part.off)):  # fmt: skip
-            dst.extend(col)
+        for dst, col in zip(arrays, (part.typ, part.time, part.a0, part.a1, part.a2, part.a3, part.off)):
+            dst.frombytes(memoryview(col).cast("B"))
         if part.error is not None:
-            out.error = part.error
+            error = part.error
             break
-    out.n = len(out.typ)
+    out = MEvents(m, arrays)
+    out.error = error
     return out
+
+
+def _arrays() -> tuple[array[int], ...]:
+    """Empty columns (typ, time, a0, a1, a2, a3, off)."""
+    return tuple(array(c) for c in _CODES)
+
+
+def _decode_compiled(compiled: ModuleType, parts: list[Batch], buf: bytes, freq: float) -> tuple[int, bytes] | None:
+    """The compiled decoder's event count and block for some batches (see MEvents.of_block); None if the
+    data needs the scalar path (exactly when _decode_vectorised would say so)."""
+    k = len(parts)
+    starts = np.fromiter((b.start for b in parts), dtype=np.int64, count=k)
+    ends = np.fromiter((b.end for b in parts), dtype=np.int64, count=k)
+    times = np.fromiter((b.time for b in parts), dtype=np.uint64, count=k)
+    got: tuple[int, bytes] | None = compiled.decode(buf, starts, ends, times, _NARGS_I8, freq)
+    return got
 
 
 def _decode_vectorised(parts: list[Batch], buf: bytes, freq: float) -> tuple[np.ndarray, ...] | None:
@@ -197,9 +244,9 @@ def _frame(step: np.ndarray, bts: np.ndarray, bte: np.ndarray, ntok: int) -> np.
 
 def decode_m_scalar(m: int, batches: list[Batch], buf: bytes, freq: float) -> MEvents:
     """Event-by-event decoding with Go's exact error at the first malformed event."""
-    out = MEvents(m)
-    typ_l, time_l, off_l = out.typ, out.time, out.off
-    a_l = (out.a0, out.a1, out.a2, out.a3)
+    arrays = _arrays()
+    out = MEvents(m, arrays)
+    typ_l, time_l, a_l, off_l = arrays[0], arrays[1], arrays[2:6], arrays[6]
     nargs_of = _NARGS
     args = [0, 0, 0, 0]
     for b in batches:

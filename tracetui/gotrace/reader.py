@@ -7,9 +7,10 @@ before the last byte is read.
 
 from __future__ import annotations
 
+import bisect
 import os
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import ModuleType
 
@@ -19,7 +20,7 @@ from tracetui.errors import TraceFormatError, UnsupportedTraceError
 from tracetui.gotrace import kernel
 from tracetui.gotrace import spec as S
 from tracetui.gotrace import transitions as T
-from tracetui.gotrace.cursor import MEvents, MSource
+from tracetui.gotrace.cursor import DECODE, MEvents, MSource
 from tracetui.gotrace.events import (
     COLUMNS,
     DTYPES,
@@ -111,8 +112,9 @@ class GoTraceReader:
         self.out = array("q")  # flat rows of (source row, m, p, g); see Ordering.out
         self.full: list[tuple[int, ...]] = []
         self._gen: Generation | None = None
-        self._decoded: list[MEvents] = []
+        self._decoded: list[MEvents | None] = []  # None once no row can refer to the slice
         self._bases_list: list[int] = []  # index of each decoded slice's first event
+        self._retired: list[int] = []  # slices left by their cursor: dropped at the next _flush
         self.order = Ordering(self.version, self.out, self.full, self._string_of)
         self._extra_done = 0
         self._extra_gids: list[int] = []
@@ -125,6 +127,9 @@ class GoTraceReader:
         self._cut_error: _Stop | None = None
         self._cut_stop: _Stop | None = None
         self._gen_maps: tuple[np.ndarray, ...] | None = None
+        # Where _flush writes a chunk's typ, time and a0..a3: fresh arrays, or (TraceStream)
+        # the final columns' next rows, so they are written once, in place.
+        self.reserve: Callable[[int], dict[str, np.ndarray]] = _fresh_columns
 
     # --- generations -----------------------------------------------------------------
 
@@ -277,6 +282,7 @@ class GoTraceReader:
         frontier: list[_Cursor] = []
         self._decoded = []
         self._bases_list = []
+        self._retired = []
         self._decoded_n = 0
         self._columns: list[tuple[object, ...]] = []  # per M in the frontier: its slice's columns (compiled path)
         for m in gen.batch_ms:
@@ -341,6 +347,7 @@ class GoTraceReader:
             return None
         if ev.n == 0:
             return ev.error
+        self._retired.append(bisect.bisect_right(self._bases_list, bc.base) - 1)
         bc.load(ev, self._add_slice(ev))
         self._columns[bc.cid] = (ev.typ, ev.time, ev.a0, ev.a1)
         return None
@@ -485,30 +492,40 @@ class GoTraceReader:
         if n == 0:
             full.clear()
             return Chunk(empty_columns(), self.pos)
-        rows: np.ndarray = np.frombuffer(out, dtype=np.int64).reshape(n, 4).copy()
-        del out[:]
-        src = rows[:, 0]
+        rows: np.ndarray = np.frombuffer(out, dtype=np.int64).reshape(n, 4)
+        src = rows[:, 0].copy()
         arr = {"m": rows[:, 1].copy(), "p": rows[:, 2].copy(), "g": rows[:, 3].copy()}
+        del rows
+        del out[:]
         from_gen = src >= 0
         full_cols = list(zip(*full)) if full else [()] * 6
         full.clear()
+        arr.update(self.reserve(n))
         for j, name in enumerate(("typ", "time", "a0", "a1", "a2", "a3")):
-            col = np.empty(n, dtype=DTYPES[name])
+            col = arr[name]
             if full_cols[j]:
                 fcol = _to_array(full_cols[j], DTYPES[name])
                 col[~from_gen] = fcol[-src[~from_gen] - 1]
-            arr[name] = col
         if gen is not None and from_gen.any():
             # Gather the unchanged events from their M's decoded columns.
-            rows = np.flatnonzero(from_gen)
             bases = np.asarray(self._bases_list, dtype=np.int64)
-            which = np.searchsorted(bases, src[rows], side="right") - 1
-            for c in np.unique(which).tolist():
-                sel = rows[which == c]
-                ev = self._decoded[c]
-                local = src[sel] - bases[c]
-                for j, name in enumerate(("typ", "time", "a0", "a1", "a2", "a3")):
-                    arr[name][sel] = ev.column(j)[local]
+            compiled = kernel.module(DECODE)
+            if compiled is not None:
+                slices = [None if ev is None else (ev.typ, ev.time, ev.a0, ev.a1, ev.a2, ev.a3) for ev in self._decoded]
+                compiled.gather(src, bases, slices, *(arr[name] for name in ("typ", "time", "a0", "a1", "a2", "a3")))
+            else:
+                rows = np.flatnonzero(from_gen)
+                which = np.searchsorted(bases, src[rows], side="right") - 1
+                for c in np.unique(which).tolist():
+                    sel = rows[which == c]
+                    ev = self._decoded[c]
+                    assert ev is not None
+                    local = src[sel] - bases[c]
+                    for j, name in enumerate(("typ", "time", "a0", "a1", "a2", "a3")):
+                        arr[name][sel] = ev.column(j)[local]
+        for c in self._retired:
+            self._decoded[c] = None
+        self._retired.clear()
         typ = arr["typ"]
         cut = n
         if gen is not None:
@@ -529,11 +546,11 @@ class GoTraceReader:
         t = arr["time"]
         if t.size:
             idx = np.arange(t.size, dtype=np.int64)
-            fixed = np.maximum.accumulate(t - idx)
-            np.maximum(fixed, self.last_ts + 1, out=fixed)
-            fixed += idx
-            arr["time"] = fixed
-            self.last_ts = int(fixed[-1])
+            t -= idx  # in place: t may be the final column
+            np.maximum.accumulate(t, out=t)
+            np.maximum(t, self.last_ts + 1, out=t)
+            t += idx
+            self.last_ts = int(t[-1])
         self.printed += int(typ.size)
         syncs = np.flatnonzero(typ == S.EV_SYNC)
         if syncs.size:
@@ -607,6 +624,13 @@ class GoTraceReader:
                 fids.append(fid)
             gids.append(table.stack(tuple(fids)))
         return np.array([0, *ids], dtype=np.uint64), np.array([0, *gids], dtype=np.uint64)
+
+
+def _fresh_columns(n: int) -> dict[str, np.ndarray]:
+    return {name: np.empty(n, dtype=DTYPES[name]) for name in _IN_PLACE}
+
+
+_IN_PLACE = ("typ", "time", "a0", "a1", "a2", "a3")
 
 
 def _lookup(vals: np.ndarray, ids: np.ndarray, gids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -751,6 +775,7 @@ class TraceStream:
     def __init__(self, data: bytes, path: str | None = None) -> None:
         self.reader = GoTraceReader(data, path)
         self._cols = _Columns(len(data) + 4096)
+        self.reader.reserve = self._cols.reserve
 
     def __iter__(self) -> Iterator[int]:
         for chunk in self.reader.chunks():
@@ -791,14 +816,23 @@ class _Columns:
             name: np.empty(capacity, dtype=np.int32 if name in self._NARROW else DTYPES[name]) for name in COLUMNS
         }
 
-    def append(self, chunk: dict[str, np.ndarray]) -> None:
-        k = int(chunk["typ"].shape[0])
-        if k == 0:
-            return
+    def reserve(self, k: int) -> dict[str, np.ndarray]:
+        """The next k rows of the columns written in place (typ, time, a0..a3), for the
+        chunk that append() takes next."""
+        self._grow(k)
+        return {name: self.cols[name][self.n : self.n + k] for name in _IN_PLACE}
+
+    def _grow(self, k: int) -> None:
         if self.n + k > self.cols["typ"].shape[0]:
             grow = max(self.n + k, 2 * self.cols["typ"].shape[0])
             for name, col in self.cols.items():
                 self.cols[name] = self._moved(col, grow, col.dtype)
+
+    def append(self, chunk: dict[str, np.ndarray]) -> None:
+        k = int(chunk["typ"].shape[0])
+        if k == 0:
+            return
+        self._grow(k)
         for name in self._NARROW:
             col = self.cols[name]
             if col.dtype == np.int32:
@@ -806,7 +840,9 @@ class _Columns:
                 if int(v.min()) < -(2**31) or int(v.max()) >= 2**31:
                     self.cols[name] = self._moved(col, col.shape[0], np.dtype(np.int64))
         for name, col in self.cols.items():
-            col[self.n : self.n + k] = chunk[name]
+            dst, v = col[self.n : self.n + k], chunk[name]
+            if v.__array_interface__["data"][0] != dst.__array_interface__["data"][0]:
+                dst[...] = v  # not written in place (reserve)
         self.n += k
 
     def _moved(self, col: np.ndarray, size: int, dtype: np.dtype) -> np.ndarray:
