@@ -55,9 +55,11 @@ def gcheavy_trace(max_bytes: str, pace: str, fresh: bool = False) -> Path:
     run once, then reused (cached by the program's source hash and the budget)."""
     import gotoolchain
 
-    h = hashlib.sha256()
+    h = hashlib.sha256()  # of the code: comment lines aside, so a doc edit keeps the cached trace
     for name in ("go.mod", "main.go"):
-        h.update((PROGRAM / name).read_bytes())
+        h.update(
+            b"".join(ln for ln in (PROGRAM / name).read_bytes().splitlines(True) if not ln.strip().startswith(b"//"))
+        )
     out = CACHE / f"gcheavy-{max_bytes}-{pace}-{h.hexdigest()[:12]}.trace"
     if out.exists() and not fresh:
         return out
@@ -197,10 +199,14 @@ def verdicts(fig: dict[str, Any]) -> list[tuple[str, bool, str]]:
     """The issue's targets: (what, met, the figure)."""
     n, c = fig["events"], fig["commands"]
     e2e = c["tracetui summary --json"]
-    rate, bpe = n / e2e["seconds"], e2e["peak"] / n
+    rate, cpu_rate, bpe = n / e2e["seconds"], n / e2e["cpu"], e2e["peak"] / n
     dump = c["tracetui dump"]["seconds"] / c["go -d=parsed"]["seconds"]
     return [
-        ("summary --json >= 2 M events/s end to end", rate >= TARGET_EVENTS_PER_S, f"{rate / 1e6:.2f} M ev/s"),
+        (
+            "summary --json >= 2 M events/s end to end",
+            rate >= TARGET_EVENTS_PER_S,
+            f"{rate / 1e6:.2f} M ev/s ({cpu_rate / 1e6:.2f} per CPU second)",
+        ),
         ("summary --json peak <= 100 B/event", bpe <= TARGET_BYTES_PER_EVENT, f"{bpe:.0f} B/event"),
         ("dump <= 1.0x go tool trace -d=parsed", dump <= TARGET_DUMP_RATIO, f"{dump:.2f}x"),
     ]
