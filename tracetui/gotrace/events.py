@@ -3,8 +3,9 @@
 Rows are the events Go's parser returns (`trace.Reader.ReadEvent`), in its order, with
 its fields: `typ` is the wire event type (or EV_SYNC), `m/p/g` the scheduling context
 (int32 when every value of the trace fits, else int64),
-`a0..a3` the arguments after the timestamp with Go's smuggled extras. String and stack
-IDs in the arguments are remapped to this trace's global tables (0 = none).
+`a0..a3` the arguments after the timestamp with Go's smuggled extras (uint64; a0 and a3
+uint32 when every value of the trace fits: read them with `astype`, never `view`). String
+and stack IDs in the arguments are remapped to this trace's global tables (0 = none).
 """
 
 from __future__ import annotations

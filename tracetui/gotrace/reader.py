@@ -13,6 +13,7 @@ from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import ModuleType
+from typing import ClassVar
 
 import numpy as np
 
@@ -566,11 +567,14 @@ class GoTraceReader:
         str_ids, str_gids, stk_ids, stk_gids = self._gen_maps
         first_bad = n
         bad_msg = ""
-        present = np.unique(typ)
-        for t in present.tolist():
-            if t == S.EV_SYNC:
+        # Rows grouped by type, each group ascending (a stable sort of the uint8 types).
+        counts = np.bincount(typ, minlength=256)
+        order = np.argsort(typ, kind="stable")
+        ends = np.cumsum(counts).tolist()
+        for t in np.flatnonzero(counts).tolist():
+            if t == S.EV_SYNC or (t not in STACK_ARGS and t not in STRING_ARGS and t != S.EvSTWEnd):
                 continue
-            rows = np.flatnonzero(typ == t)
+            rows = order[ends[t] - int(counts[t]) : ends[t]]
             name = S.SPECS[t].name if t in S.SPECS else str(t)
             for pos in STACK_ARGS.get(t, ()):
                 col = arr[f"a{pos}"]
@@ -806,21 +810,27 @@ class _Columns:
     """Growable output columns. The capacity is an upper bound on the event count (every
     event takes at least one byte of the file), reserved but untouched, so only the rows
     written become resident: no second copy as a concatenation would make. The context
-    columns (m, p, g) are stored as int32 while every value fits, else int64."""
+    columns (m, p, g) are stored as int32 and a0, a3 as uint32 while every value fits, else
+    as 64-bit integers."""
 
-    _NARROW = ("m", "p", "g")
+    _NARROW: ClassVar[dict[str, type]] = {"m": np.int32, "p": np.int32, "g": np.int32, "a0": np.uint32, "a3": np.uint32}
 
     def __init__(self, capacity: int) -> None:
         self.n = 0
-        self.cols = {
-            name: np.empty(capacity, dtype=np.int32 if name in self._NARROW else DTYPES[name]) for name in COLUMNS
+        self.cols: dict[str, np.ndarray] = {
+            name: np.empty(capacity, dtype=self._NARROW.get(name, DTYPES[name])) for name in COLUMNS
         }
 
     def reserve(self, k: int) -> dict[str, np.ndarray]:
-        """The next k rows of the columns written in place (typ, time, a0..a3), for the
-        chunk that append() takes next."""
+        """Where the chunk that append() takes next writes typ, time and a0..a3: the next k
+        rows of the final columns where they have the chunk's type, else fresh arrays."""
         self._grow(k)
-        return {name: self.cols[name][self.n : self.n + k] for name in _IN_PLACE}
+        return {
+            name: self.cols[name][self.n : self.n + k]
+            if self.cols[name].dtype == DTYPES[name]
+            else np.empty(k, dtype=DTYPES[name])
+            for name in _IN_PLACE
+        }
 
     def _grow(self, k: int) -> None:
         if self.n + k > self.cols["typ"].shape[0]:
@@ -833,12 +843,12 @@ class _Columns:
         if k == 0:
             return
         self._grow(k)
-        for name in self._NARROW:
+        for name, narrow in self._NARROW.items():
             col = self.cols[name]
-            if col.dtype == np.int32:
-                v = chunk[name]
-                if int(v.min()) < -(2**31) or int(v.max()) >= 2**31:
-                    self.cols[name] = self._moved(col, col.shape[0], np.dtype(np.int64))
+            if col.dtype == narrow:
+                v, info = chunk[name], np.iinfo(narrow)
+                if int(v.min()) < info.min or int(v.max()) > info.max:
+                    self.cols[name] = self._moved(col, col.shape[0], np.dtype(DTYPES[name]))
         for name, col in self.cols.items():
             dst, v = col[self.n : self.n + k], chunk[name]
             if v.__array_interface__["data"][0] != dst.__array_interface__["data"][0]:

@@ -169,7 +169,7 @@ def decode(
         a2s = a2[st]
         frm[st] = np.minimum(a2s >> np.uint64(32), 6).astype(np.uint8)
         to[st] = _STATUS_TO_STATE[np.minimum(a2s & np.uint64(0xFFFFFFFF), 5).astype(np.intp)]
-    gid = np.where(np.take(G_RES_A0, typ), a0.view(np.int64), g)
+    gid = np.where(np.take(G_RES_A0, typ), a0.view(np.int64) if a0.dtype == np.uint64 else a0.astype(np.int64), g)
     return frm, to, gid
 
 

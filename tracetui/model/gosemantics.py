@@ -60,7 +60,7 @@ NOT_M[[S.EvCPUSample, S.EV_SYNC]] = True
 
 def u2i(a: np.ndarray) -> np.ndarray:
     """uint64 ids/values -> int64 (NoTask etc. become -1)."""
-    return a.view(I64)
+    return a.view(I64) if a.dtype == np.uint64 else a.astype(I64)  # a0, a3 may be uint32
 
 
 class GT:
