@@ -78,10 +78,10 @@ def gcheavy_trace(max_bytes: str, pace: str, fresh: bool = False) -> Path:
 # ---- the stage child: runs in its own process (python bench_gc.py --stages TRACE) ----
 
 
-def _hwm() -> int:
-    """This process's peak RSS since the last reset, in bytes (Linux: VmHWM)."""
+def _hwm(key: str = "VmHWM") -> int:
+    """This process's peak RSS since the last reset (VmHWM), or its RSS now (VmRSS), in bytes."""
     with open("/proc/self/status") as f:
-        m = re.search(r"VmHWM:\s+(\d+) kB", f.read())
+        m = re.search(key + r":\s+(\d+) kB", f.read())
     return int(m.group(1)) * 1024 if m else 0
 
 
@@ -108,7 +108,7 @@ def stages_child(path: str) -> dict[str, Any]:
         t0, c0 = time.perf_counter(), time.process_time()
         yield
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-        out.append({"stage": name, "seconds": wall, "cpu": cpu, "peak": _hwm()})
+        out.append({"stage": name, "seconds": wall, "cpu": cpu, "peak": _hwm(), "after": _hwm("VmRSS")})
 
     from tracetui.gotrace.reader import read_buffer
     from tracetui.load import read_bytes
@@ -225,28 +225,30 @@ def report(fig: dict[str, Any]) -> str:
         f"trace: {fig['trace']} ({fig['trace_bytes'] / 1e6:.1f} MB, {n:,} events, "
         f"{fig['gc_cycles']:,} GC cycles, {fig['generations']} generations)"
     )
+    peaks = "" if fig["hwm_reset"] else ", NOT reset between stages: cumulative"
+    cols = f"{'seconds':>8s} {'cpu s':>7s} {'M ev/s':>7s} {'peak MiB':>9s} {'B/event':>8s}"
+    base = fig["base_rss"]
     lines = [
         head,
         "",
-        "stages in one process (as summary --json; peak = this process's peak RSS during the stage"
-        + ("" if fig["hwm_reset"] else ", NOT reset between stages: cumulative")
-        + ")",
-        f"  {'stage':24s} {'seconds':>8s} {'cpu s':>7s} {'M ev/s':>7s} {'peak MiB':>9s} {'B/event':>8s}",
-        f"  {'(before: imports)':24s} {'':8s} {'':7s} {'':7s} {fig['base_rss'] / 2**20:9.0f} {fig['base_rss'] / n:8.0f}",
+        f"stages in one process (as summary --json; peak = the process's peak RSS during the stage{peaks};",
+        "after = its RSS at the stage's end)",
+        f"  {'stage':24s} {cols} {'after MiB':>9s}",
+        f"  {'(before: imports)':24s} {'':8s} {'':7s} {'':7s} {base / 2**20:9.0f} {base / n:8.0f}",
     ]
     total = 0.0
     for s in fig["stages"]:
         total += s["seconds"]
         lines.append(
             f"  {s['stage']:24s} {s['seconds']:8.2f} {s['cpu']:7.2f} {_rate(n, s['seconds']):>7s} "
-            f"{s['peak'] / 2**20:9.0f} {s['peak'] / n:8.0f}"
+            f"{s['peak'] / 2**20:9.0f} {s['peak'] / n:8.0f} {s.get('after', 0) / 2**20:9.0f}"
         )
     peak = max(s["peak"] for s in fig["stages"])
     lines.append(
         f"  {'all stages':24s} {total:8.2f} {'':7s} {n / total / 1e6:7.2f} {peak / 2**20:9.0f} {peak / n:8.0f}"
     )
     lines += ["", "separate processes (fastest of the runs; ratio = ours / Go's, lower is better)"]
-    lines.append(f"  {'command':26s} {'seconds':>8s} {'cpu s':>7s} {'M ev/s':>7s} {'peak MiB':>9s} {'B/event':>8s}")
+    lines.append(f"  {'command':26s} {cols}")
     for name, m in c.items():
         lines.append(
             f"  {name:26s} {m['seconds']:8.2f} {m['cpu']:7.2f} {n / m['seconds'] / 1e6:7.2f} "

@@ -73,3 +73,16 @@ def test_report_and_targets() -> None:
     text = bench.report(fig)
     assert "PASS  summary --json >= 2 M events/s end to end: 3.00 M ev/s" in text
     assert "MISS  dump <= 1.0x go tool trace -d=parsed: 2.00x" in text
+
+
+def test_stages_follow_summary_json() -> None:
+    """The stage child calls the analyses report.summary_json calls: if these change there,
+    bench_gc.stages_child must follow."""
+    import inspect
+
+    from tracetui import report
+
+    src = inspect.getsource(report.summary_json)
+    child = inspect.getsource(_bench_module().stages_child)
+    for call in ("summary_stats(trace)", "totals(", "latency_histograms(", "group_table(", "mmu_curve(", "series("):
+        assert call in src and call in child, call
