@@ -84,10 +84,39 @@ static inline void set_slot(PyObject *obj, Py_ssize_t off, PyObject *v, int stea
     Py_XDECREF(old);
 }
 
+/* An int's value; ints of one or two digits (below 2**60) read without a call on CPython 3.11. */
 static inline int64_t as_i64(PyObject *v, int *err) {
+#if PY_VERSION_HEX < 0x030C0000
+    if (PyLong_CheckExact(v)) {
+        const digit *d = ((PyLongObject *)v)->ob_digit;
+        switch (Py_SIZE(v)) {
+        case 0:
+            return 0;
+        case 1:
+            return (int64_t)d[0];
+        case -1:
+            return -(int64_t)d[0];
+        case 2:
+            return (int64_t)d[0] | ((int64_t)d[1] << PyLong_SHIFT);
+        default:
+            break;
+        }
+    }
+#endif
     int64_t x = PyLong_AsLongLong(v);
     if (x == -1 && PyErr_Occurred()) *err = 1;
     return x;
+}
+
+/* A non-negative int's value (as_i64's fast path, else PyLong_AsUnsignedLongLong). */
+static inline unsigned long long as_u64(PyObject *v) {
+#if PY_VERSION_HEX < 0x030C0000
+    if (PyLong_CheckExact(v) && Py_SIZE(v) >= 0 && Py_SIZE(v) <= 2) {
+        int err = 0;
+        return (unsigned long long)as_i64(v, &err);
+    }
+#endif
+    return PyLong_AsUnsignedLongLong(v);
 }
 
 typedef struct {
@@ -102,6 +131,19 @@ static int cursor_time(PyObject *c, int64_t *t) {
     int err = 0;
     *t = as_i64(SLOT(c, off_c_time), &err);
     return err ? -1 : 0;
+}
+
+/* Write a cursor's position back to its slots. */
+static int flush_cursor(PyObject *bc, int64_t k, int64_t time) {
+    PyObject *i_obj = PyLong_FromLongLong(k), *t_obj = PyLong_FromLongLong(time);
+    if (i_obj == NULL || t_obj == NULL) {
+        Py_XDECREF(i_obj);
+        Py_XDECREF(t_obj);
+        return -1;
+    }
+    set_slot(bc, off_c_i, i_obj, 1);
+    set_slot(bc, off_c_time, t_obj, 1);
+    return 0;
 }
 
 /* Go's heapSiftDown over the frontier list, comparing cursor times. */
@@ -214,28 +256,44 @@ static PyObject *run(PyObject *self, PyObject *args) {
     for (int s = 0; s < 5; s++) small[s] = PyLong_FromLong(s); /* cached small ints */
     PyObject *minus_one = PyLong_FromLong(-1);
 
-    while (done < max_events && PyList_GET_SIZE(heap) > 0) {
-        PyObject *bc = PyList_GET_ITEM(heap, 0);
-        int64_t k = as_i64(SLOT(bc, off_c_i), &err);
-        int64_t n = as_i64(SLOT(bc, off_c_n), &err);
-        int64_t head_time = as_i64(SLOT(bc, off_c_time), &err);
-        int64_t cid = as_i64(SLOT(bc, off_c_cid), &err);
-        int64_t base = as_i64(SLOT(bc, off_c_base), &err);
-        if (err) goto fail_small;
+    /* The head cursor's fields live in C while it stays the head; its i and time slots are
+     * written back (flush) when it stops being the head or the loop ends. */
+    PyObject *bc = NULL, *ms = NULL;
+    const CursorData *c = NULL;
+    int64_t k = 0, n = 0, head_time = 0, base = 0, m = 0, child_min = INT64_MAX;
+    int dirty = 0;
+    while (done < max_events) {
+        if (bc == NULL) {
+            if (PyList_GET_SIZE(heap) == 0) break;
+            bc = PyList_GET_ITEM(heap, 0);
+            k = as_i64(SLOT(bc, off_c_i), &err);
+            n = as_i64(SLOT(bc, off_c_n), &err);
+            head_time = as_i64(SLOT(bc, off_c_time), &err);
+            int64_t cid = as_i64(SLOT(bc, off_c_cid), &err);
+            base = as_i64(SLOT(bc, off_c_base), &err);
+            PyObject *m_obj = SLOT(bc, off_c_m);
+            m = as_i64(m_obj, &err);
+            if (err) goto fail_small;
+            if (cid < 0 || cid >= ncur) break;
+            c = &cd[cid];
+            ms = PyDict_GetItemWithError(m_states, m_obj);
+            if (ms == NULL) {
+                if (PyErr_Occurred()) goto fail_small;
+                break;
+            }
+            child_min = INT64_MAX;
+            Py_ssize_t hn = PyList_GET_SIZE(heap);
+            int64_t ct;
+            for (Py_ssize_t j = 1; j < 3 && j < hn; j++) {
+                if (cursor_time(PyList_GET_ITEM(heap, j), &ct)) goto fail_small;
+                if (ct < child_min) child_min = ct;
+            }
+        }
         if (k + 1 >= n) break;                         /* the cursor's last event: Python */
         if (has_cpu && next_cpu < head_time) break;    /* a CPU sample comes first */
-        if (cid < 0 || cid >= ncur) break;
-        const CursorData *c = &cd[cid];
         if (k < 0 || k + 1 >= c->len) break;           /* never read past the columns */
         uint8_t t = c->typ[k];
         if (!rule[R_FAST][t]) break;
-        PyObject *m_obj = SLOT(bc, off_c_m);
-        PyObject *ms = PyDict_GetItemWithError(m_states, m_obj);
-        if (ms == NULL) {
-            if (PyErr_Occurred()) goto fail_small;
-            break;
-        }
-        int64_t m = as_i64(m_obj, &err);
         int64_t mp = as_i64(SLOT(ms, off_m_p), &err);
         int64_t mg = as_i64(SLOT(ms, off_m_g), &err);
         if (err) goto fail_small;
@@ -268,8 +326,8 @@ static PyObject *run(PyObject *self, PyObject *args) {
         PyObject *seq_obj = NULL;
         if (rule[R_SEQ][t]) {
             uint64_t a1 = c->a1[k];
-            unsigned long long sgen = PyLong_AsUnsignedLongLong(SLOT(st, off_g_sgen));
-            unsigned long long seq = PyLong_AsUnsignedLongLong(SLOT(st, off_g_seq));
+            unsigned long long sgen = as_u64(SLOT(st, off_g_sgen));
+            unsigned long long seq = as_u64(SLOT(st, off_g_seq));
             if (PyErr_Occurred()) {
                 Py_DECREF(key);
                 goto fail_small;
@@ -304,29 +362,18 @@ static PyObject *run(PyObject *self, PyObject *args) {
         out[4 * done + 2] = mp;
         out[4 * done + 3] = row_g;
         done++;
-        /* Refresh the cursor (k + 1 < n here) and restore the heap. */
-        int64_t tm = c->times[k + 1];
-        PyObject *i_obj = PyLong_FromLongLong(k + 1), *t_obj = PyLong_FromLongLong(tm);
-        if (i_obj == NULL || t_obj == NULL) {
-            Py_XDECREF(i_obj);
-            Py_XDECREF(t_obj);
-            goto fail_small;
+        /* Next event of the same cursor (k + 1 < n here); the heap holds while it is first. */
+        k++;
+        head_time = c->times[k];
+        dirty = 1;
+        if (child_min < head_time) {
+            if (flush_cursor(bc, k, head_time)) goto fail_small;
+            dirty = 0;
+            if (sift_down(heap, 0)) goto fail_small;
+            bc = NULL;
         }
-        set_slot(bc, off_c_i, i_obj, 1);
-        set_slot(bc, off_c_time, t_obj, 1);
-        Py_ssize_t hn = PyList_GET_SIZE(heap);
-        int64_t ct;
-        int need = 0;
-        if (hn > 1) {
-            if (cursor_time(PyList_GET_ITEM(heap, 1), &ct)) goto fail_small;
-            if (ct < tm) need = 1;
-        }
-        if (!need && hn > 2) {
-            if (cursor_time(PyList_GET_ITEM(heap, 2), &ct)) goto fail_small;
-            if (ct < tm) need = 1;
-        }
-        if (need && sift_down(heap, 0)) goto fail_small;
     }
+    if (dirty && flush_cursor(bc, k, head_time)) goto fail_small;
     result = PyLong_FromSsize_t(done);
 
 fail_small:
