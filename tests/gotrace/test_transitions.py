@@ -157,3 +157,20 @@ def _python_fast_step(order: Ordering, cur: reader._Cursor) -> int:
 
 class _Stop(Exception):
     """The general path was reached: the inlined one declined."""
+
+
+def test_decode_is_what_dump_prints() -> None:
+    """decode()'s from, to and goroutine of every transition row are the ones dump prints."""
+    from tests.conftest import TRACES
+    from tracetui.gotrace.dump import Dumper
+    from tracetui.gotrace.reader import read_trace
+
+    table = read_trace(TRACES / "go1.27.3" / "gcstw.trace")
+    rows = np.flatnonzero(T.IS_G[table.typ])
+    frm, to, gid = T.decode(table.typ[rows], table.a0[rows], table.a2[rows], table.g[rows].astype(np.int64))
+    d = Dumper(table)
+    assert rows.size > 100
+    for r, f, t, gi in zip(rows.tolist(), frm.tolist(), to.tolist(), gid.tolist(), strict=True):
+        cols = [int(getattr(table, c)[r]) for c in ("time", "typ", "m", "p", "g", "a0", "a1", "a2", "a3")]
+        line = d.format(*cols)
+        assert f" GoID={gi} {S.GO_STATE_NAMES[f]}->{S.GO_STATE_NAMES[t]} " in line, line
