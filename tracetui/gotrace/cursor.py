@@ -26,7 +26,7 @@ Column = array | memoryview  # indexing yields Python ints; both export a buffer
 
 _CODES = ("B", "q", "Q", "Q", "Q", "Q", "q")  # typ, time, a0..a3, off
 _DTYPES = (np.uint8, np.int64, np.uint64, np.uint64, np.uint64, np.uint64, np.int64)
-_SLICE_BYTES = 1 << 20  # decode at most this much batch data at a time
+_SLICE_BYTES = 1 << 18  # decode at most this much batch data at a time (~50 k events, 2.5 MB decoded)
 _FIRST_SLICE = 1 << 16  # an M's first slice, read before ordering starts
 
 

@@ -40,7 +40,7 @@ from tracetui.gotrace.wire import EndOfData, WireError, header_length, read_batc
 
 _U64 = (1 << 64) - 1
 NIL_SYNC = _U64  # a1 of a Sync event without a generation table
-FLUSH_EVERY = 1 << 18  # events turned into columns at a time
+FLUSH_EVERY = 1 << 16  # events turned into columns at a time (bounds the transient memory)
 
 
 class _Stop(Exception):
