@@ -75,3 +75,19 @@ def test_compiled_decoder_refuses_what_numpy_refuses(name: str) -> None:
             for _ in range(rng.choice((1, 2, 5))):
                 data[rng.randrange(b.start, b.end)] = rng.choice((0x80, 0xFF, 0x7F, 0x00, rng.randrange(256)))
             _same(bytes(data), batches, freq)
+
+
+@pytest.mark.parametrize("top", [50, 10**9], ids=["dense", "sparse"])
+def test_id_map_direct_table_and_search_agree(top: int) -> None:
+    from tracetui.gotrace.reader import _IdMap
+
+    rng = np.random.default_rng(3)
+    ids = np.unique(np.concatenate([[0], rng.integers(1, top, 40)])).astype(np.uint64)
+    gids = np.concatenate([[0], rng.integers(1, 1000, ids.size - 1)]).astype(np.uint64)
+    vals = np.concatenate([ids, rng.integers(0, 2 * top, 200).astype(np.uint64), [np.uint64(2**64 - 1)]])
+    m = _IdMap(ids, gids)
+    assert (m.table is not None) == (top == 50)
+    k = np.minimum(np.searchsorted(ids, vals), ids.size - 1)
+    ok = ids[k] == vals
+    got, got_ok = m.lookup(vals)
+    assert np.array_equal(got_ok, ok) and np.array_equal(got, np.where(ok, gids[k], vals))

@@ -127,7 +127,7 @@ class GoTraceReader:
         self.valid_events = 0  # events up to the last Sync (what go tool trace keeps)
         self._cut_error: _Stop | None = None
         self._cut_stop: _Stop | None = None
-        self._gen_maps: tuple[np.ndarray, ...] | None = None
+        self._gen_maps: tuple[_IdMap, _IdMap] | None = None
         # Where _flush writes a chunk's typ, time and a0..a3: fresh arrays, or (TraceStream)
         # the final columns' next rows, so they are written once, in place.
         self.reserve: Callable[[int], dict[str, np.ndarray]] = _fresh_columns
@@ -502,11 +502,11 @@ class GoTraceReader:
         full_cols = list(zip(*full)) if full else [()] * 6
         full.clear()
         arr.update(self.reserve(n))
-        for j, name in enumerate(("typ", "time", "a0", "a1", "a2", "a3")):
-            col = arr[name]
-            if full_cols[j]:
-                fcol = _to_array(full_cols[j], DTYPES[name])
-                col[~from_gen] = fcol[-src[~from_gen] - 1]
+        if full_cols[0]:  # rows the Python path built whole
+            at = np.flatnonzero(~from_gen)
+            which = -src[at] - 1
+            for j, name in enumerate(("typ", "time", "a0", "a1", "a2", "a3")):
+                arr[name][at] = _to_array(full_cols[j], DTYPES[name])[which]
         if gen is not None and from_gen.any():
             # Gather the unchanged events from their M's decoded columns.
             bases = np.asarray(self._bases_list, dtype=np.int64)
@@ -563,8 +563,8 @@ class GoTraceReader:
         the first event that references a missing ID (Go's validateTableIDs), or len."""
         n = typ.size
         if self._gen_maps is None:
-            self._gen_maps = (*self._string_map(gen), *self._stack_map(gen))
-        str_ids, str_gids, stk_ids, stk_gids = self._gen_maps
+            self._gen_maps = (_IdMap(*self._string_map(gen)), _IdMap(*self._stack_map(gen)))
+        str_map, stk_map = self._gen_maps
         first_bad = n
         bad_msg = ""
         # Rows grouped by type, each group ascending (a stable sort of the uint8 types).
@@ -579,7 +579,7 @@ class GoTraceReader:
             for pos in STACK_ARGS.get(t, ()):
                 col = arr[f"a{pos}"]
                 vals = col[rows]
-                mapped, ok = _lookup(vals, stk_ids, stk_gids)
+                mapped, ok = stk_map.lookup(vals)
                 col[rows] = mapped
                 if not ok.all():
                     j = int(rows[np.argmin(ok)])
@@ -588,7 +588,7 @@ class GoTraceReader:
             for pos in STRING_ARGS.get(t, ()):
                 col = arr[f"a{pos}"]
                 vals = col[rows]
-                mapped, ok = _lookup(vals, str_ids, str_gids)
+                mapped, ok = str_map.lookup(vals)
                 col[rows] = mapped
                 if not ok.all():
                     j = int(rows[np.argmin(ok)])
@@ -596,7 +596,7 @@ class GoTraceReader:
                         first_bad, bad_msg = j, f"found invalid string ID {int(vals[np.argmin(ok)])} for event {name}"
             if t == S.EvSTWEnd:
                 col = arr["a0"]
-                mapped, _ = _lookup(col[rows], str_ids, str_gids)
+                mapped, _ = str_map.lookup(col[rows])
                 col[rows] = mapped
         if first_bad < n:
             self._cut_error = _Stop(bad_msg, self.pos)
@@ -637,12 +637,31 @@ def _fresh_columns(n: int) -> dict[str, np.ndarray]:
 _IN_PLACE = ("typ", "time", "a0", "a1", "a2", "a3")
 
 
-def _lookup(vals: np.ndarray, ids: np.ndarray, gids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Map vals through the sorted ids -> gids table; also say which were found."""
-    k = np.searchsorted(ids, vals)
-    k = np.minimum(k, ids.size - 1)
-    ok = ids[k] == vals
-    return np.where(ok, gids[k], vals), ok
+class _IdMap:
+    """A generation's IDs (sorted, 0 first) -> global IDs; a direct table when the IDs are
+    dense enough (they usually run 1..n), else a binary search."""
+
+    def __init__(self, ids: np.ndarray, gids: np.ndarray) -> None:
+        self.ids, self.gids = ids, gids
+        top = int(ids[-1])
+        self.table: np.ndarray | None = None
+        if top < 4 * ids.size + 4096:
+            self.table = np.zeros(top + 1, dtype=np.uint64)
+            self.found = np.zeros(top + 1, dtype=bool)
+            self.table[ids] = gids
+            self.found[ids] = True
+
+    def lookup(self, vals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """vals mapped (unknown ones unchanged), and which were found."""
+        if self.table is not None:
+            top = self.table.size - 1
+            k = np.minimum(vals, top).astype(np.intp)
+            ok = self.found[k] & (vals <= top)
+            return np.where(ok, self.table[k], vals), ok
+        ids = self.ids
+        k = np.minimum(np.searchsorted(ids, vals), ids.size - 1)
+        ok = ids[k] == vals
+        return np.where(ok, self.gids[k], vals), ok
 
 
 def _to_array(col: tuple[int, ...], dtype: type) -> np.ndarray:
