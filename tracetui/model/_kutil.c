@@ -96,9 +96,8 @@ static int gmap_set(GMap *m, int64_t k, uint8_t bit, int on) {
  * executing (if followed); of the STW map: a GC stop-the-world. */
 enum { IN_GC = 1, BG_MARK = 2, TRACK = 4, EXECUTING = 8, STW_GC = 1 };
 
-/* After a transition of goroutine k to a state executing or not: keep it if k is followed. */
-static inline int follow(GMap *m, int64_t k, int executing) {
-    uint8_t v = gmap_get(m, k);
+/* After a transition of goroutine k (bits v) to a state executing or not: keep it if k is followed. */
+static inline int follow(GMap *m, int64_t k, uint8_t v, int executing) {
     if (!(v & TRACK) || !(v & EXECUTING) == !executing) return 0;
     return gmap_set(m, k, EXECUTING, executing);
 }
@@ -167,20 +166,27 @@ static int need(Py_buffer *b, Py_ssize_t n, Py_ssize_t item, const char *name) {
 
 #define COL(c, wide, i) ((wide) ? ((const int64_t *)(c))[i] : (int64_t)((const int32_t *)(c))[i])
 
-enum { B_TIME, B_TYP, B_P, B_G, B_A0, B_TROW, B_TFRM, B_TTO, B_TGID, B_TRACK, B_KIND, B_EXEC, B_LABEL, B_STW, NB };
+enum {
+    B_TIME, B_TYP, B_P, B_G, B_A0, B_A2, B_TROW, B_TFRM, B_TTO, B_TGID, B_TRACK, B_KIND, B_EXEC, B_GTAB, B_LABEL, B_STW, NB
+};
+/* The goroutine transition rule (utilization.py: _gtab()): rows of 256 by event type, then
+ * the wire status -> GoState table of 6. */
+enum { G_IS, G_FROM, G_TO, G_PACKED, G_RES_A0, G_ROWS };
 
-/* replay(time i64, typ u8, p i32 or i64, g i32 or i64, a0 u64, trow i64, tfrm u8, tto u8, tgid i64,
- *        track i64, kind u8[256], executing u8[256], label_gc u8[], stw_gc u8[], flags, has_end)
- * -> (ts, util): bytearrays of int64, float64.
+/* replay(time i64, typ u8, p i32 or i64, g i32 or i64, a0 u64, a2 u64 or empty, trow i64, tfrm u8,
+ *        tto u8, tgid i64, track i64, kind u8[256], executing u8[256], gtab u8[G_ROWS * 256 + 6],
+ *        label_gc u8[], stw_gc u8[], flags, has_end) -> (ts, util): bytearrays of int64, float64.
+ * The goroutine transitions: every one, derived from the columns by gtab, if a2 is given;
+ * else the chosen ones (trow, increasing; tfrm, tto, tgid), then holding at least those of
+ * the goroutines doing GC work and of `track`.
  * track: the goroutines of assist-active events, whose state (executing or not: the state
- * their last transition before the row left them in) such an event needs; the transitions
- * hold all of theirs. */
+ * their last transition before the row left them in) such an event needs. */
 static PyObject *replay(PyObject *self, PyObject *args) {
     Py_buffer b[NB];
     int flags, has_end;
     memset(b, 0, sizeof(b));
-    if (!PyArg_ParseTuple(args, "y*y*y*y*y*y*y*y*y*y*y*y*y*y*ii", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &b[6],
-                          &b[7], &b[8], &b[9], &b[10], &b[11], &b[12], &b[13], &flags, &has_end))
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*y*y*y*y*y*y*y*y*y*y*y*ii", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &b[6],
+                          &b[7], &b[8], &b[9], &b[10], &b[11], &b[12], &b[13], &b[14], &b[15], &flags, &has_end))
         return NULL;
     PyObject *result = NULL;
     Steps out = {0};
@@ -191,13 +197,16 @@ static PyObject *replay(PyObject *self, PyObject *args) {
         need(&b[B_G], n, b[B_G].len == n * 8 ? 8 : 4, "g") ||
         need(&b[B_A0], n, 8, "a0") || need(&b[B_TROW], nt, 8, "trow") || need(&b[B_TTO], nt, 1, "tto") ||
         need(&b[B_TGID], nt, 8, "tgid") || need(&b[B_TRACK], na, 8, "track") || need(&b[B_KIND], 256, 1, "kind") ||
-        need(&b[B_EXEC], 256, 1, "executing"))
+        need(&b[B_EXEC], 256, 1, "executing") || need(&b[B_GTAB], 1, G_ROWS * 256 + 6, "gtab") ||
+        (b[B_A2].len && need(&b[B_A2], n, 8, "a2")))
         goto done;
     const int64_t *time = b[B_TIME].buf, *trow = b[B_TROW].buf, *tgid = b[B_TGID].buf, *track = b[B_TRACK].buf;
     const uint8_t *typ = b[B_TYP].buf, *tfrm = b[B_TFRM].buf, *tto = b[B_TTO].buf;
     const int wide_p = b[B_P].len == n * 8, wide_g = b[B_G].len == n * 8; /* int64, else int32 */
     const void *pcol = b[B_P].buf, *gcol = b[B_G].buf;
-    const uint64_t *a0 = b[B_A0].buf;
+    const uint64_t *a0 = b[B_A0].buf, *a2 = b[B_A2].buf;
+    const int derive = b[B_A2].len > 0; /* the transitions from the columns, else from trow... */
+    const uint8_t *gtab = b[B_GTAB].buf, *status_to = gtab + G_ROWS * 256;
     const uint8_t *kind = b[B_KIND].buf, *exe = b[B_EXEC].buf, *label_gc = b[B_LABEL].buf, *stw_gc = b[B_STW].buf;
     const uint64_t nlabel = (uint64_t)b[B_LABEL].len, nstw = (uint64_t)b[B_STW].len;
     for (Py_ssize_t j = 1; j < nt; j++)
@@ -225,7 +234,30 @@ static PyObject *replay(PyObject *self, PyObject *args) {
     for (Py_ssize_t i = 0; i < n; i++) {
         int k = kind[typ[i]];
         while (ti < nt && trow[ti] < i) ti++;
-        int has_tr = ti < nt && trow[ti] == i;
+        int has_tr;
+        uint8_t tf = 0, tt = 0;
+        int64_t tg = 0;
+        if (derive) { /* as gosemantics.Rows.gtrans_at */
+            const uint8_t ty = typ[i];
+            has_tr = gtab[G_IS * 256 + ty];
+            if (has_tr) {
+                tf = gtab[G_FROM * 256 + ty];
+                tt = gtab[G_TO * 256 + ty];
+                if (gtab[G_PACKED * 256 + ty]) {
+                    const uint64_t hi = a2[i] >> 32, lo = a2[i] & 0xFFFFFFFFull;
+                    tf = (uint8_t)(hi < 6 ? hi : 6);
+                    tt = status_to[lo < 5 ? lo : 5];
+                }
+                tg = gtab[G_RES_A0 * 256 + ty] ? (int64_t)a0[i] : COL(gcol, wide_g, i);
+            }
+        } else {
+            has_tr = ti < nt && trow[ti] == i;
+            if (has_tr) {
+                tf = tfrm[ti];
+                tt = tto[ti];
+                tg = tgid[ti];
+            }
+        }
         if (k == K_NONE && !has_tr) continue;
         const int64_t t = time[i], pp = COL(pcol, wide_p, i), gg = COL(gcol, wide_g, i);
         const uint64_t arg = a0[i];
@@ -246,7 +278,7 @@ static PyObject *replay(PyObject *self, PyObject *args) {
             }
         }
         if (!ps.n) { /* nothing to measure before GOMAXPROCS is known */
-            if (has_tr && follow(&gc, tgid[ti], exe[tto[ti]])) goto nomem;
+            if (has_tr && follow(&gc, tg, gmap_get(&gc, tg), exe[tt])) goto nomem;
             continue;
         }
         const int on_p = 0 <= pp && (uint64_t)pp < ps.n;
@@ -303,9 +335,10 @@ static PyObject *replay(PyObject *self, PyObject *args) {
             break;
         }
         if (has_tr) {
-            const int was = exe[tfrm[ti]], is = exe[tto[ti]];
-            if (on_p && was != is && (gmap_get(&gc, tgid[ti]) & (IN_GC | BG_MARK))) BUMP(pp, is ? 1 : -1);
-            if (follow(&gc, tgid[ti], is)) goto nomem;
+            const int was = exe[tf], is = exe[tt];
+            const uint8_t v = gmap_get(&gc, tg);
+            if (on_p && was != is && (v & (IN_GC | BG_MARK))) BUMP(pp, is ? 1 : -1);
+            if (follow(&gc, tg, v, is)) goto nomem;
         }
         const int64_t busy = stw > 0 ? (int64_t)ps.n : busy_ps;
         if (steps_add(&out, t, 1.0 - (double)busy / (double)ps.n)) goto nomem;

@@ -23,6 +23,8 @@ import numpy as np
 
 from tracetui.gotrace import kernel
 from tracetui.gotrace import spec as S
+from tracetui.gotrace.transitions import G_FROM, G_PACKED, G_RES_A0, G_TO, IS_G
+from tracetui.model.gosemantics import GO_STATUS_TO_STATE
 
 I64 = np.int64
 FLAGS = ("stw", "background", "assist", "sweep")
@@ -40,6 +42,8 @@ _KIND = np.zeros(256, np.uint8)  # the kernel's event kinds (_kutil.c: K_*, in _
 _KIND[list(_EVENTS)] = np.arange(1, len(_EVENTS) + 1)
 _EXEC = np.zeros(256, np.uint8)
 _EXEC[list(_EXECUTING)] = 1
+# The goroutine transition rule as the kernel reads it (_kutil.c: G_*), as Rows.gtrans_at does.
+_GTAB = np.concatenate([a.astype(np.uint8) for a in (IS_G, G_FROM, G_TO, G_PACKED, G_RES_A0, GO_STATUS_TO_STATE)])
 _LUT_MAX = 1 << 22  # the kernel looks goroutines up in a table of at most this many ids
 
 
@@ -63,9 +67,15 @@ class GCWork:
     the rows: those of mark workers (goroutines labelled "GC ..."), of a goroutine inside
     a mark assist (after its begin or active event, before its next assist event), and of
     the goroutines of assist-active events (whose state at that event counts). A superset
-    is harmless (the replay ignores transitions of goroutines doing no GC work)."""
+    is harmless (the replay ignores transitions of goroutines doing no GC work).
+    Given the a2 column, with the compiled kernel, none: the kernel reads every transition
+    from the columns itself (`a2` is then set), so nothing need be collected."""
 
-    def __init__(self, typ: np.ndarray, g: np.ndarray, a0: np.ndarray, strings: Sequence[str]) -> None:
+    def __init__(
+        self, typ: np.ndarray, g: np.ndarray, a0: np.ndarray, strings: Sequence[str], a2: np.ndarray | None = None
+    ) -> None:
+        self.kernel = kernel.module(KERNEL)
+        self.a2 = a2 if self.kernel is not None else None
         lab = np.flatnonzero(typ == S.EvGoLabel)
         workers = g[lab[np.isin(a0[lab].astype(I64), _label_ids(strings))]]
         arows = np.flatnonzero(np.isin(typ, (S.EvGCMarkAssistBegin, S.EvGCMarkAssistActive, S.EvGCMarkAssistEnd)))
@@ -74,6 +84,7 @@ class GCWork:
         agid = np.where(active, a0[arows].astype(I64), g[arows])
         self.active_rows = arows[active]
         self.active_g = g[self.active_rows]
+        self.tracked = np.unique(self.active_g.astype(I64))  # whose state the active events need
         self._all = np.unique(np.concatenate([workers, self.active_g]).astype(I64))
         self._assisting, dense = np.unique(agid, return_inverse=True)  # dense: small keys, no overflow
         self._span = typ.size + 1
@@ -110,7 +121,9 @@ class GCWork:
 
     def relevant(self, gid: np.ndarray, row: np.ndarray) -> np.ndarray:
         """bool per transition (goroutine, row): may it move the series?"""
-        k = kernel.module(KERNEL)
+        k = self.kernel
+        if self.a2 is not None:
+            return np.zeros(gid.shape, bool)  # the kernel reads them all from the columns
         if self._lut is None:
             if not (self._all.size or self._assisting.size):
                 return np.zeros(gid.shape, bool)
@@ -175,19 +188,21 @@ def mutator_utilization(
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per set of flags, (ts relative to `base`, utilization in [0, 1]) of events [0,
     len(typ)); flags among stw, background, assist, sweep say what the program cannot use.
-    `trans`: the transitions `work.relevant` chose, in order. Compiled, or Python per GC
-    event and per chosen transition (not per event)."""
+    `trans`: the transitions `work.relevant` chose, in order (none if `work.a2` is set).
+    Compiled, or Python per GC event and per chosen transition (not per event)."""
     n = typ.size
-    k = kernel.module(KERNEL)
+    k = work.kernel
     if k is not None:
         label = np.array([s.startswith("GC ") and s != "GC (idle)" for s in strings], np.uint8)
         stw = np.array(["GC" in s for s in strings], np.uint8)
-        typed = ((time, I64), (typ, np.uint8), (p, _ids(p)), (g, _ids(g)), (a0, np.uint64), (trans.row, I64),
-                 (trans.frm, np.uint8), (trans.to, np.uint8), (trans.gid, I64), (np.unique(work.active_g), I64))  # fmt: skip
-        cols = [np.ascontiguousarray(c, d) for c, d in typed]
+        a2 = np.zeros(0, np.uint64) if work.a2 is None else work.a2
+        typed = ((time, I64), (typ, np.uint8), (p, _ids(p)), (g, _ids(g)), (a0, np.uint64), (a2, np.uint64),
+                 (trans.row, I64), (trans.frm, np.uint8), (trans.to, np.uint8), (trans.gid, I64),
+                 (work.tracked, I64), (_KIND, np.uint8), (_EXEC, np.uint8), (_GTAB, np.uint8))  # fmt: skip
+        cols: list[np.ndarray] = [np.ascontiguousarray(c, d) for c, d in typed]
         out = []
         for flags in flag_sets:
-            ts, util = k.replay(*cols, _KIND, _EXEC, label, stw, _flag_bits(flags), n > 0)
+            ts, util = k.replay(*cols, label, stw, _flag_bits(flags), n > 0)
             out.append((np.frombuffer(ts, I64) - base, np.frombuffer(util, np.float64)))
         return out
     executing = work.executing(trans)
