@@ -165,6 +165,7 @@ static int need(Py_buffer *b, Py_ssize_t n, Py_ssize_t item, const char *name) {
 }
 
 #define COL(c, wide, i) ((wide) ? ((const int64_t *)(c))[i] : (int64_t)((const int32_t *)(c))[i])
+#define UCOL(c, wide, i) ((wide) ? ((const uint64_t *)(c))[i] : (uint64_t)((const uint32_t *)(c))[i])
 
 enum {
     B_TIME, B_TYP, B_P, B_G, B_A0, B_A2, B_TROW, B_TFRM, B_TTO, B_TGID, B_TRACK, B_KIND, B_EXEC, B_GTAB, B_LABEL, B_STW, NB
@@ -173,7 +174,7 @@ enum {
  * the wire status -> GoState table of 6. */
 enum { G_IS, G_FROM, G_TO, G_PACKED, G_RES_A0, G_ROWS };
 
-/* replay(time i64, typ u8, p i32 or i64, g i32 or i64, a0 u64, a2 u64 or empty, trow i64, tfrm u8,
+/* replay(time i64, typ u8, p i32 or i64, g i32 or i64, a0 u32 or u64, a2 u32 or u64 or empty, trow i64, tfrm u8,
  *        tto u8, tgid i64, track i64, kind u8[256], executing u8[256], gtab u8[G_ROWS * 256 + 6],
  *        label_gc u8[], stw_gc u8[], flags, has_end) -> (ts, util): bytearrays of int64, float64.
  * The goroutine transitions: every one, derived from the columns by gtab, if a2 is given;
@@ -195,16 +196,17 @@ static PyObject *replay(PyObject *self, PyObject *args) {
     Py_ssize_t n = b[B_TYP].len, nt = b[B_TFRM].len, na = b[B_TRACK].len / 8;
     if (need(&b[B_TIME], n, 8, "time") || need(&b[B_P], n, b[B_P].len == n * 8 ? 8 : 4, "p") ||
         need(&b[B_G], n, b[B_G].len == n * 8 ? 8 : 4, "g") ||
-        need(&b[B_A0], n, 8, "a0") || need(&b[B_TROW], nt, 8, "trow") || need(&b[B_TTO], nt, 1, "tto") ||
+        need(&b[B_A0], n, b[B_A0].len == n * 4 ? 4 : 8, "a0") || need(&b[B_TROW], nt, 8, "trow") || need(&b[B_TTO], nt, 1, "tto") ||
         need(&b[B_TGID], nt, 8, "tgid") || need(&b[B_TRACK], na, 8, "track") || need(&b[B_KIND], 256, 1, "kind") ||
         need(&b[B_EXEC], 256, 1, "executing") || need(&b[B_GTAB], 1, G_ROWS * 256 + 6, "gtab") ||
-        (b[B_A2].len && need(&b[B_A2], n, 8, "a2")))
+        (b[B_A2].len && need(&b[B_A2], n, b[B_A2].len == n * 4 ? 4 : 8, "a2")))
         goto done;
     const int64_t *time = b[B_TIME].buf, *trow = b[B_TROW].buf, *tgid = b[B_TGID].buf, *track = b[B_TRACK].buf;
     const uint8_t *typ = b[B_TYP].buf, *tfrm = b[B_TFRM].buf, *tto = b[B_TTO].buf;
     const int wide_p = b[B_P].len == n * 8, wide_g = b[B_G].len == n * 8; /* int64, else int32 */
     const void *pcol = b[B_P].buf, *gcol = b[B_G].buf;
-    const uint64_t *a0 = b[B_A0].buf, *a2 = b[B_A2].buf;
+    const int wide_a0 = b[B_A0].len == n * 8, wide_a2 = b[B_A2].len == n * 8; /* uint64, else uint32 */
+    const void *a0 = b[B_A0].buf, *a2 = b[B_A2].buf;
     const int derive = b[B_A2].len > 0; /* the transitions from the columns, else from trow... */
     const uint8_t *gtab = b[B_GTAB].buf, *status_to = gtab + G_ROWS * 256;
     const uint8_t *kind = b[B_KIND].buf, *exe = b[B_EXEC].buf, *label_gc = b[B_LABEL].buf, *stw_gc = b[B_STW].buf;
@@ -244,11 +246,11 @@ static PyObject *replay(PyObject *self, PyObject *args) {
                 tf = gtab[G_FROM * 256 + ty];
                 tt = gtab[G_TO * 256 + ty];
                 if (gtab[G_PACKED * 256 + ty]) {
-                    const uint64_t hi = a2[i] >> 32, lo = a2[i] & 0xFFFFFFFFull;
+                    const uint64_t v2 = UCOL(a2, wide_a2, i), hi = v2 >> 32, lo = v2 & 0xFFFFFFFFull;
                     tf = (uint8_t)(hi < 6 ? hi : 6);
                     tt = status_to[lo < 5 ? lo : 5];
                 }
-                tg = gtab[G_RES_A0 * 256 + ty] ? (int64_t)a0[i] : COL(gcol, wide_g, i);
+                tg = gtab[G_RES_A0 * 256 + ty] ? (int64_t)UCOL(a0, wide_a0, i) : COL(gcol, wide_g, i);
             }
         } else {
             has_tr = ti < nt && trow[ti] == i;
@@ -260,7 +262,7 @@ static PyObject *replay(PyObject *self, PyObject *args) {
         }
         if (k == K_NONE && !has_tr) continue;
         const int64_t t = time[i], pp = COL(pcol, wide_p, i), gg = COL(gcol, wide_g, i);
-        const uint64_t arg = a0[i];
+        const uint64_t arg = UCOL(a0, wide_a0, i);
         if (k == K_SYNC) {
             n_sync = arg;
         } else if (k == K_PROCS) {

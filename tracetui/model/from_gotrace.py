@@ -113,7 +113,7 @@ class _UtilizationStream:
 
     def __init__(self, tb: Rows, table: EventTable) -> None:
         self.tb, self.strings = tb, table.strings.strings
-        self.work = GCWork(tb.typ, tb.g, tb.a[0], self.strings)
+        self.work = GCWork(tb.typ, tb.g, tb.a[0], self.strings, tb.a[2])  # compiled: reads all transitions
         self.parts: list[GT] = []
 
     def take(self, c: Chunk) -> None:

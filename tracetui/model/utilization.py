@@ -165,9 +165,13 @@ class GCWork:
         return (last >= 0) & (tkey[k] // self._span == g) & np.isin(trans.to[sub[order]][k], _EXECUTING)
 
 
-def _ids(c: np.ndarray) -> type:
-    """The kernel's dtype for a column of ids: int32 as the table's, else int64."""
-    return np.int32 if c.dtype == np.int32 else I64
+def _ids(c: np.ndarray, narrow: type = np.int32, wide: type = I64) -> type:
+    """The kernel's dtype for a column: the narrow one if it is (as the table's may be), else wide."""
+    return narrow if c.dtype == narrow else wide
+
+
+def _uids(c: np.ndarray) -> type:
+    return _ids(c, np.uint32, np.uint64)
 
 
 def _flag_bits(flags: frozenset[str]) -> int:
@@ -196,7 +200,7 @@ def mutator_utilization(
         label = np.array([s.startswith("GC ") and s != "GC (idle)" for s in strings], np.uint8)
         stw = np.array(["GC" in s for s in strings], np.uint8)
         a2 = np.zeros(0, np.uint64) if work.a2 is None else work.a2
-        typed = ((time, I64), (typ, np.uint8), (p, _ids(p)), (g, _ids(g)), (a0, np.uint64), (a2, np.uint64),
+        typed = ((time, I64), (typ, np.uint8), (p, _ids(p)), (g, _ids(g)), (a0, _uids(a0)), (a2, _uids(a2)),
                  (trans.row, I64), (trans.frm, np.uint8), (trans.to, np.uint8), (trans.gid, I64),
                  (work.tracked, I64), (_KIND, np.uint8), (_EXEC, np.uint8), (_GTAB, np.uint8))  # fmt: skip
         cols: list[np.ndarray] = [np.ascontiguousarray(c, d) for c, d in typed]
