@@ -16,7 +16,12 @@ from tracetui.gotrace.reader import GoTraceReader
 from tracetui.gotrace.wire import Batch, WireError
 
 COMPILED = kernel.module(cursor.DECODE)
-pytestmark = pytest.mark.skipif(COMPILED is None, reason="the compiled decoder is not built")
+needs_compiled = pytest.mark.skipif(COMPILED is None, reason="the compiled decoder is not built")
+
+
+def test_compiled_decoder_is_built() -> None:
+    """The test install builds the optional C decoder (numpy is the fallback)."""
+    assert COMPILED is not None
 
 
 def _groups(path: Path) -> tuple[bytes, list[tuple[list[Batch], float]]]:
@@ -56,6 +61,7 @@ def _same(buf: bytes, batches: list[Batch], freq: float) -> None:
         assert ev.column(j).dtype == cursor._DTYPES[j], name
 
 
+@needs_compiled
 @pytest.mark.parametrize("path", committed_traces(), ids=trace_id)
 def test_compiled_decoder_matches_numpy(path: Path) -> None:
     buf, groups = _groups(path)
@@ -63,6 +69,7 @@ def test_compiled_decoder_matches_numpy(path: Path) -> None:
         _same(buf, batches, freq)
 
 
+@needs_compiled
 @pytest.mark.parametrize("name", ["gcstw", "nethttp", "syncprims"])
 def test_compiled_decoder_refuses_what_numpy_refuses(name: str) -> None:
     path = next(p for p in committed_traces() if p.parent.name == "go1.27.3" and p.stem == name)
