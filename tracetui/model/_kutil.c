@@ -26,9 +26,11 @@ enum { F_STW = 1, F_BACKGROUND = 2, F_ASSIST = 4, F_SWEEP = 8 };
 /* A goroutine id -> small bit set map: open addressing, linear probing, no removal (a key
  * whose bits are cleared stays). Few keys: goroutines that assisted or are mark workers,
  * goroutines that stopped the world. */
+enum { PRESENT = 0x8000 };
+
 typedef struct {
     int64_t *key;
-    uint8_t *val; /* 0: empty slot; else bit 0x80 (present) | the caller's bits */
+    uint16_t *val; /* 0: empty slot; else PRESENT | the caller's bits */
     size_t cap, used;
 } GMap;
 
@@ -41,7 +43,7 @@ static int gmap_init(GMap *m) {
     m->cap = 64;
     m->used = 0;
     m->key = calloc(m->cap, sizeof(int64_t));
-    m->val = calloc(m->cap, 1);
+    m->val = calloc(m->cap, sizeof(uint16_t));
     return (m->key && m->val) ? 0 : -1;
 }
 
@@ -50,17 +52,17 @@ static void gmap_free(GMap *m) {
     free(m->val);
 }
 
-static inline uint8_t gmap_get(const GMap *m, int64_t k) {
+static inline uint16_t gmap_get(const GMap *m, int64_t k) {
     for (size_t i = gmap_hash(k, m->cap);; i = (i + 1) & (m->cap - 1)) {
         if (!m->val[i]) return 0;
-        if (m->key[i] == k) return m->val[i] & 0x7F;
+        if (m->key[i] == k) return m->val[i] & ~PRESENT;
     }
 }
 
-static inline uint8_t *gmap_slot(GMap *m, int64_t k);
+static inline uint16_t *gmap_slot(GMap *m, int64_t k);
 
 static int gmap_grow(GMap *m) {
-    GMap n = {calloc(m->cap * 2, sizeof(int64_t)), calloc(m->cap * 2, 1), m->cap * 2, 0};
+    GMap n = {calloc(m->cap * 2, sizeof(int64_t)), calloc(m->cap * 2, sizeof(uint16_t)), m->cap * 2, 0};
     if (!n.key || !n.val) {
         gmap_free(&n);
         return -1;
@@ -73,31 +75,32 @@ static int gmap_grow(GMap *m) {
 }
 
 /* The value slot of k, inserted (present, no bits) if missing; the table has room. */
-static inline uint8_t *gmap_slot(GMap *m, int64_t k) {
+static inline uint16_t *gmap_slot(GMap *m, int64_t k) {
     size_t i = gmap_hash(k, m->cap);
     for (; m->val[i]; i = (i + 1) & (m->cap - 1))
         if (m->key[i] == k) return &m->val[i];
     m->key[i] = k;
-    m->val[i] = 0x80;
+    m->val[i] = PRESENT;
     m->used++;
     return &m->val[i];
 }
 
 /* Set (on) or clear (off) `bit` of k; -1 on memory error. */
-static int gmap_set(GMap *m, int64_t k, uint8_t bit, int on) {
+static int gmap_set(GMap *m, int64_t k, uint16_t bit, int on) {
     if (!on && !gmap_get(m, k)) return 0;
     if ((m->used + 1) * 2 > m->cap && gmap_grow(m)) return -1;
-    uint8_t *v = gmap_slot(m, k);
-    *v = on ? (uint8_t)(*v | bit) : (uint8_t)(*v & ~bit);
+    uint16_t *v = gmap_slot(m, k);
+    *v = on ? (uint16_t)(*v | bit) : (uint16_t)(*v & ~bit);
     return 0;
 }
 
-/* Bits of the goroutine map: in a mark assist, a mark worker, followed (its state is kept),
- * executing (if followed); of the STW map: a GC stop-the-world. */
-enum { IN_GC = 1, BG_MARK = 2, TRACK = 4, EXECUTING = 8, STW_GC = 1 };
+/* Bits of the goroutine map: per set of flags s (at most MAX_SETS), in a mark assist
+ * (IN_GC << 2s), a mark worker (BG_MARK << 2s); then followed (its state is kept) and
+ * executing (if followed). Of the STW map: a GC stop-the-world. */
+enum { MAX_SETS = 4, IN_GC = 1, BG_MARK = 2, TRACK = 0x100, EXECUTING = 0x200, STW_GC = 1 };
 
 /* After a transition of goroutine k (bits v) to a state executing or not: keep it if k is followed. */
-static inline int follow(GMap *m, int64_t k, uint8_t v, int executing) {
+static inline int follow(GMap *m, int64_t k, uint16_t v, int executing) {
     if (!(v & TRACK) || !(v & EXECUTING) == !executing) return 0;
     return gmap_set(m, k, EXECUTING, executing);
 }
@@ -174,30 +177,55 @@ enum {
  * the wire status -> GoState table of 6. */
 enum { G_IS, G_FROM, G_TO, G_PACKED, G_RES_A0, G_ROWS };
 
+/* One set of flags' replay state. */
+typedef struct {
+    int stw_on, bg_on, assist_on, sweep_on;
+    uint16_t in_gc, bg_mark; /* its bits in the goroutine map */
+    IVec ps;                 /* per P: how many GC activities it has */
+    int64_t busy, stw;       /* busy: how many Ps have a count > 0 */
+    Steps out;
+} Set;
+
+static inline void bump(Set *z, int64_t pp, int64_t d) {
+    int64_t *c = &z->ps.v[pp];
+    z->busy -= *c > 0;
+    *c += d;
+    z->busy += *c > 0;
+}
+
 /* replay(time i64, typ u8, p i32 or i64, g i32 or i64, a0 u32 or u64, a2 u32 or u64 or empty, trow i64, tfrm u8,
  *        tto u8, tgid i64, track i64, kind u8[256], executing u8[256], gtab u8[G_ROWS * 256 + 6],
- *        label_gc u8[], stw_gc u8[], flags, has_end) -> (ts, util): bytearrays of int64, float64.
+ *        label_gc u8[], stw_gc u8[], flags u8[1..MAX_SETS], has_end)
+ * -> (ts, util) per set of flags, flat: bytearrays of int64, float64.
+ * One pass for every set of flags (each as if alone: the sets share only what no flag moves).
  * The goroutine transitions: every one, derived from the columns by gtab, if a2 is given;
  * else the chosen ones (trow, increasing; tfrm, tto, tgid), then holding at least those of
  * the goroutines doing GC work and of `track`.
  * track: the goroutines of assist-active events, whose state (executing or not: the state
  * their last transition before the row left them in) such an event needs. */
 static PyObject *replay(PyObject *self, PyObject *args) {
-    Py_buffer b[NB];
-    int flags, has_end;
+    Py_buffer b[NB], fb;
+    int has_end;
     memset(b, 0, sizeof(b));
-    if (!PyArg_ParseTuple(args, "y*y*y*y*y*y*y*y*y*y*y*y*y*y*y*y*ii", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &b[6],
-                          &b[7], &b[8], &b[9], &b[10], &b[11], &b[12], &b[13], &b[14], &b[15], &flags, &has_end))
+    memset(&fb, 0, sizeof(fb));
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*y*y*y*y*y*y*y*y*y*y*y*y*i", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
+                          &b[6], &b[7], &b[8], &b[9], &b[10], &b[11], &b[12], &b[13], &b[14], &b[15], &fb, &has_end))
         return NULL;
     PyObject *result = NULL;
-    Steps out = {0};
-    IVec procs_t = {0}, procs_n = {0}, ps = {0};
+    Set sets[MAX_SETS];
+    memset(sets, 0, sizeof(sets));
+    const int ns = (int)fb.len;
+    IVec procs_t = {0}, procs_n = {0};
     GMap gc = {0}, stwk = {0};
     Py_ssize_t n = b[B_TYP].len, nt = b[B_TFRM].len, na = b[B_TRACK].len / 8;
+    if (ns < 1 || ns > MAX_SETS) {
+        PyErr_Format(PyExc_ValueError, "flags: 1 to %d sets", MAX_SETS);
+        goto done;
+    }
     if (need(&b[B_TIME], n, 8, "time") || need(&b[B_P], n, b[B_P].len == n * 8 ? 8 : 4, "p") ||
-        need(&b[B_G], n, b[B_G].len == n * 8 ? 8 : 4, "g") ||
-        need(&b[B_A0], n, b[B_A0].len == n * 4 ? 4 : 8, "a0") || need(&b[B_TROW], nt, 8, "trow") || need(&b[B_TTO], nt, 1, "tto") ||
-        need(&b[B_TGID], nt, 8, "tgid") || need(&b[B_TRACK], na, 8, "track") || need(&b[B_KIND], 256, 1, "kind") ||
+        need(&b[B_G], n, b[B_G].len == n * 8 ? 8 : 4, "g") || need(&b[B_A0], n, b[B_A0].len == n * 4 ? 4 : 8, "a0") ||
+        need(&b[B_TROW], nt, 8, "trow") || need(&b[B_TTO], nt, 1, "tto") || need(&b[B_TGID], nt, 8, "tgid") ||
+        need(&b[B_TRACK], na, 8, "track") || need(&b[B_KIND], 256, 1, "kind") ||
         need(&b[B_EXEC], 256, 1, "executing") || need(&b[B_GTAB], 1, G_ROWS * 256 + 6, "gtab") ||
         (b[B_A2].len && need(&b[B_A2], n, b[B_A2].len == n * 4 ? 4 : 8, "a2")))
         goto done;
@@ -219,19 +247,20 @@ static PyObject *replay(PyObject *self, PyObject *args) {
     if (gmap_init(&gc) || gmap_init(&stwk)) goto nomem;
     for (Py_ssize_t j = 0; j < na; j++)
         if (gmap_set(&gc, track[j], TRACK, 1)) goto nomem;
-    const int stw_on = flags & F_STW, bg_on = flags & F_BACKGROUND, assist_on = flags & F_ASSIST,
-              sweep_on = flags & F_SWEEP;
-    int64_t stw = 0, busy_ps = 0; /* busy_ps: how many Ps have a count > 0 */
+    uint16_t any_gc = 0; /* every set's in_gc and bg_mark bits */
+    for (int z = 0; z < ns; z++) {
+        const int f = ((const uint8_t *)fb.buf)[z];
+        sets[z].stw_on = f & F_STW;
+        sets[z].bg_on = f & F_BACKGROUND;
+        sets[z].assist_on = f & F_ASSIST;
+        sets[z].sweep_on = f & F_SWEEP;
+        sets[z].in_gc = (uint16_t)(IN_GC << 2 * z);
+        sets[z].bg_mark = (uint16_t)(BG_MARK << 2 * z);
+        any_gc |= sets[z].in_gc | sets[z].bg_mark;
+    }
+    size_t nps = 0; /* GOMAXPROCS: every set's ps.n */
     uint64_t n_sync = 0;
     Py_ssize_t ti = 0;
-
-#define BUMP(pp, d)                                          \
-    do {                                                     \
-        int64_t *c_ = &ps.v[pp];                             \
-        busy_ps -= *c_ > 0;                                  \
-        *c_ += (d);                                          \
-        busy_ps += *c_ > 0;                                  \
-    } while (0)
 
     for (Py_ssize_t i = 0; i < n; i++) {
         int k = kind[typ[i]];
@@ -266,105 +295,137 @@ static PyObject *replay(PyObject *self, PyObject *args) {
         if (k == K_SYNC) {
             n_sync = arg;
         } else if (k == K_PROCS) {
-            if (arg < ps.n) {
-                ps.n = (size_t)arg;
-                busy_ps = 0;
-                for (size_t j = 0; j < ps.n; j++) busy_ps += ps.v[j] > 0;
+            for (int z = 0; z < ns; z++) {
+                Set *s = &sets[z];
+                if (arg < s->ps.n) {
+                    s->ps.n = (size_t)arg;
+                    s->busy = 0;
+                    for (size_t j = 0; j < s->ps.n; j++) s->busy += s->ps.v[j] > 0;
+                }
+                while (s->ps.n < arg) {
+                    if (!s->out.n && steps_push(&s->out, t, 1.0)) goto nomem;
+                    if (ivec_push(&s->ps, 0)) goto nomem;
+                }
             }
-            while (ps.n < arg) {
-                if (!out.n && steps_push(&out, t, 1.0)) goto nomem;
-                if (ivec_push(&ps, 0)) goto nomem;
-            }
+            nps = sets[0].ps.n;
             if (!procs_n.n || (uint64_t)procs_n.v[procs_n.n - 1] != arg) {
                 if (ivec_push(&procs_t, t) || ivec_push(&procs_n, (int64_t)arg)) goto nomem;
             }
         }
-        if (!ps.n) { /* nothing to measure before GOMAXPROCS is known */
+        if (!nps) { /* nothing to measure before GOMAXPROCS is known */
             if (has_tr && follow(&gc, tg, gmap_get(&gc, tg), exe[tt])) goto nomem;
             continue;
         }
-        const int on_p = 0 <= pp && (uint64_t)pp < ps.n;
-        switch (k) {
-        case K_ASSIST_ACTIVE:
-        case K_SWEEP_ACTIVE: {
-            const int assist = k == K_ASSIST_ACTIVE;
-            if (n_sync <= 1 && (assist ? assist_on : sweep_on)) {
-                if (!assist || (gmap_get(&gc, gg) & EXECUTING)) {
-                    for (size_t m = 0; m < out.n; m++) {
-                        /* the last GOMAXPROCS change strictly before the point, else the first */
-                        size_t lo = 0, hi = procs_t.n;
-                        while (lo < hi) {
-                            size_t mid = (lo + hi) / 2;
-                            if (procs_t.v[mid] < out.t[m]) lo = mid + 1;
-                            else hi = mid;
-                        }
-                        size_t pk = lo ? lo - 1 : 0;
-                        double u = out.u[m] - 1.0 / (double)procs_n.v[pk];
-                        out.u[m] = 0.0 > u ? 0.0 : u;
-                    }
-                }
-                if (on_p) BUMP(pp, 1);
-                if (assist && gmap_set(&gc, (int64_t)arg, IN_GC, 1)) goto nomem;
-            }
-            break;
-        }
-        case K_STW_BEGIN:
-            if (gmap_set(&stwk, gg, STW_GC, 1) || gmap_set(&stwk, gg, STW_GC, arg < nstw && stw_gc[arg])) goto nomem;
-            if (stw_on && (gmap_get(&stwk, gg) & STW_GC)) stw++;
-            break;
-        case K_STW_END:
-            if (stw_on && (gmap_get(&stwk, gg) & STW_GC)) stw--;
+        const int on_p = 0 <= pp && (uint64_t)pp < nps;
+        int stw_gc_here = 0; /* STW events: the kind's, shared by the sets */
+        if (k == K_STW_BEGIN) {
+            stw_gc_here = arg < nstw && stw_gc[arg];
+            if (gmap_set(&stwk, gg, STW_GC, 1) || gmap_set(&stwk, gg, STW_GC, stw_gc_here)) goto nomem;
+        } else if (k == K_STW_END) {
+            stw_gc_here = (gmap_get(&stwk, gg) & STW_GC) != 0;
             if (gmap_set(&stwk, gg, STW_GC, 0)) goto nomem;
-            break;
-        case K_SWEEP_BEGIN:
-        case K_SWEEP_END:
-            if (sweep_on && on_p) BUMP(pp, k == K_SWEEP_BEGIN ? 1 : -1);
-            break;
-        case K_ASSIST_BEGIN:
-        case K_ASSIST_END:
-            if (assist_on) {
-                if (on_p) BUMP(pp, k == K_ASSIST_BEGIN ? 1 : -1);
-                if (gmap_set(&gc, gg, IN_GC, k == K_ASSIST_BEGIN)) goto nomem;
-            }
-            break;
-        case K_LABEL:
-            if (bg_on && arg < nlabel && label_gc[arg]) {
-                if (gmap_set(&gc, gg, BG_MARK, 1)) goto nomem;
-                if (on_p) BUMP(pp, 1);
-            }
-            break;
-        default:
-            break;
         }
+        for (int z = 0; z < ns; z++) {
+            Set *s = &sets[z];
+            switch (k) {
+            case K_ASSIST_ACTIVE:
+            case K_SWEEP_ACTIVE: {
+                const int assist = k == K_ASSIST_ACTIVE;
+                if (n_sync <= 1 && (assist ? s->assist_on : s->sweep_on)) {
+                    if (!assist || (gmap_get(&gc, gg) & EXECUTING)) {
+                        for (size_t m = 0; m < s->out.n; m++) {
+                            /* the last GOMAXPROCS change strictly before the point, else the first */
+                            size_t lo = 0, hi = procs_t.n;
+                            while (lo < hi) {
+                                size_t mid = (lo + hi) / 2;
+                                if (procs_t.v[mid] < s->out.t[m]) lo = mid + 1;
+                                else hi = mid;
+                            }
+                            size_t pk = lo ? lo - 1 : 0;
+                            double u = s->out.u[m] - 1.0 / (double)procs_n.v[pk];
+                            s->out.u[m] = 0.0 > u ? 0.0 : u;
+                        }
+                    }
+                    if (on_p) bump(s, pp, 1);
+                    if (assist && gmap_set(&gc, (int64_t)arg, s->in_gc, 1)) goto nomem;
+                }
+                break;
+            }
+            case K_STW_BEGIN:
+                if (s->stw_on && stw_gc_here) s->stw++;
+                break;
+            case K_STW_END:
+                if (s->stw_on && stw_gc_here) s->stw--;
+                break;
+            case K_SWEEP_BEGIN:
+            case K_SWEEP_END:
+                if (s->sweep_on && on_p) bump(s, pp, k == K_SWEEP_BEGIN ? 1 : -1);
+                break;
+            case K_ASSIST_BEGIN:
+            case K_ASSIST_END:
+                if (s->assist_on) {
+                    if (on_p) bump(s, pp, k == K_ASSIST_BEGIN ? 1 : -1);
+                    if (gmap_set(&gc, gg, s->in_gc, k == K_ASSIST_BEGIN)) goto nomem;
+                }
+                break;
+            case K_LABEL:
+                if (s->bg_on && arg < nlabel && label_gc[arg]) {
+                    if (gmap_set(&gc, gg, s->bg_mark, 1)) goto nomem;
+                    if (on_p) bump(s, pp, 1);
+                }
+                break;
+            default:
+                break;
+            }
+        }
+        uint16_t v = 0;
+        int was = 0, is = 0;
         if (has_tr) {
-            const int was = exe[tf], is = exe[tt];
-            const uint8_t v = gmap_get(&gc, tg);
-            if (on_p && was != is && (v & (IN_GC | BG_MARK))) BUMP(pp, is ? 1 : -1);
-            if (follow(&gc, tg, v, is)) goto nomem;
+            was = exe[tf];
+            is = exe[tt];
+            v = gmap_get(&gc, tg);
         }
-        const int64_t busy = stw > 0 ? (int64_t)ps.n : busy_ps;
-        if (steps_add(&out, t, 1.0 - (double)busy / (double)ps.n)) goto nomem;
+        const int moves = on_p && was != is && (v & any_gc);
+        for (int z = 0; z < ns; z++) {
+            Set *s = &sets[z];
+            if (moves && (v & (s->in_gc | s->bg_mark))) bump(s, pp, is ? 1 : -1);
+            const int64_t busy = s->stw > 0 ? (int64_t)nps : s->busy;
+            if (steps_add(&s->out, t, 1.0 - (double)busy / (double)nps)) goto nomem;
+        }
+        if (has_tr && follow(&gc, tg, v, is)) goto nomem;
     }
-#undef BUMP
-    if (has_end && n && steps_add(&out, time[n - 1], 0.0)) goto nomem;
-    PyObject *ts = PyByteArray_FromStringAndSize((const char *)out.t, (Py_ssize_t)(out.n * sizeof(int64_t)));
-    PyObject *us = ts ? PyByteArray_FromStringAndSize((const char *)out.u, (Py_ssize_t)(out.n * sizeof(double))) : NULL;
-    if (ts && us) result = PyTuple_Pack(2, ts, us);
-    Py_XDECREF(ts);
-    Py_XDECREF(us);
+    if (has_end && n)
+        for (int z = 0; z < ns; z++)
+            if (steps_add(&sets[z].out, time[n - 1], 0.0)) goto nomem;
+    result = PyTuple_New(2 * ns);
+    if (!result) goto done;
+    for (int z = 0; z < ns; z++) {
+        const Steps *o = &sets[z].out;
+        PyObject *ts = PyByteArray_FromStringAndSize((const char *)o->t, (Py_ssize_t)(o->n * sizeof(int64_t)));
+        PyObject *us = PyByteArray_FromStringAndSize((const char *)o->u, (Py_ssize_t)(o->n * sizeof(double)));
+        if (ts) PyTuple_SET_ITEM(result, 2 * z, ts);
+        if (us) PyTuple_SET_ITEM(result, 2 * z + 1, us);
+        if (!ts || !us) {
+            Py_CLEAR(result);
+            goto done;
+        }
+    }
     goto done;
 nomem:
     PyErr_NoMemory();
 done:
     gmap_free(&gc);
     gmap_free(&stwk);
-    free(out.t);
-    free(out.u);
+    for (int z = 0; z < MAX_SETS; z++) {
+        free(sets[z].out.t);
+        free(sets[z].out.u);
+        free(sets[z].ps.v);
+    }
     free(procs_t.v);
     free(procs_n.v);
-    free(ps.v);
     for (int j = 0; j < NB; j++)
         if (b[j].obj) PyBuffer_Release(&b[j]);
+    if (fb.obj) PyBuffer_Release(&fb);
     return result;
 }
 
@@ -417,7 +478,7 @@ done:
 }
 
 static PyMethodDef methods[] = {
-    {"replay", replay, METH_VARARGS, "The utilization steps (ts int64, util float64 as bytearrays) of the rows."},
+    {"replay", replay, METH_VARARGS, "The utilization steps of the rows per set of flags: ts int64, util float64 (bytearrays), flat."},
     {"relevant", relevant, METH_VARARGS, "Which goroutine transitions may move the series (into out)."},
     {NULL, NULL, 0, NULL},
 };

@@ -44,6 +44,7 @@ _EXEC = np.zeros(256, np.uint8)
 _EXEC[list(_EXECUTING)] = 1
 # The goroutine transition rule as the kernel reads it (_kutil.c: G_*), as Rows.gtrans_at does.
 _GTAB = np.concatenate([a.astype(np.uint8) for a in (IS_G, G_FROM, G_TO, G_PACKED, G_RES_A0, GO_STATUS_TO_STATE)])
+_MAX_SETS = 4  # sets of flags the kernel replays in one pass (_kutil.c: MAX_SETS)
 _LUT_MAX = 1 << 22  # the kernel looks goroutines up in a table of at most this many ids
 
 
@@ -205,9 +206,12 @@ def mutator_utilization(
                  (work.tracked, I64), (_KIND, np.uint8), (_EXEC, np.uint8), (_GTAB, np.uint8))  # fmt: skip
         cols: list[np.ndarray] = [np.ascontiguousarray(c, d) for c, d in typed]
         out = []
-        for flags in flag_sets:
-            ts, util = k.replay(*cols, label, stw, _flag_bits(flags), n > 0)
-            out.append((np.frombuffer(ts, I64) - base, np.frombuffer(util, np.float64)))
+        for i in range(0, len(flag_sets), _MAX_SETS):  # one pass per _MAX_SETS sets of flags
+            bits = np.array([_flag_bits(f) for f in flag_sets[i : i + _MAX_SETS]], np.uint8)
+            flat = k.replay(*cols, label, stw, bits, n > 0)
+            out += [
+                (np.frombuffer(ts, I64) - base, np.frombuffer(u, np.float64)) for ts, u in zip(flat[::2], flat[1::2])
+            ]
         return out
     executing = work.executing(trans)
     transitions = dict(zip(trans.row.tolist(), zip(trans.frm.tolist(), trans.to.tolist(), trans.gid.tolist())))
