@@ -171,7 +171,8 @@ static int need(Py_buffer *b, Py_ssize_t n, Py_ssize_t item, const char *name) {
 #define UCOL(c, wide, i) ((wide) ? ((const uint64_t *)(c))[i] : (uint64_t)((const uint32_t *)(c))[i])
 
 enum {
-    B_TIME, B_TYP, B_P, B_G, B_A0, B_A2, B_TROW, B_TFRM, B_TTO, B_TGID, B_TRACK, B_KIND, B_EXEC, B_GTAB, B_LABEL, B_STW, NB
+    B_TIME, B_TYP, B_P, B_G, B_A0, B_A2, B_TROW, B_TFRM, B_TTO, B_TGID, B_TRACK, B_KIND, B_EXEC, B_GTAB, B_LABEL,
+    B_STW, NB
 };
 /* The goroutine transition rule (utilization.py: _gtab()): rows of 256 by event type, then
  * the wire status -> GoState table of 6. */
@@ -478,7 +479,7 @@ done:
 }
 
 static PyMethodDef methods[] = {
-    {"replay", replay, METH_VARARGS, "The utilization steps of the rows per set of flags: ts int64, util float64 (bytearrays), flat."},
+    {"replay", replay, METH_VARARGS, "Utilization steps per set of flags: ts, util (bytearrays), flat."},
     {"relevant", relevant, METH_VARARGS, "Which goroutine transitions may move the series (into out)."},
     {NULL, NULL, 0, NULL},
 };

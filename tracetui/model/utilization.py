@@ -9,8 +9,10 @@ spans do not keep one for one, so the model carries the result (a float step fun
 Only the GC events and the transitions of goroutines doing GC work at that moment can move
 the series, so the replay walks those (chosen with numpy by `GCWork` during the model's
 one pass over the rows), not every event. The compiled kernel `tracetui.model._kutil`
-(_kutil.c) runs the replay over the numpy columns; `_replay` is the same loop in Python,
-with identical results, when the kernel is missing or TRACETUI_PURE_PYTHON is set.
+(_kutil.c) runs the replay in one pass over the numpy columns, every set of flags at once;
+given the a2 column (`GCWork(..., a2)`) it reads each goroutine transition there itself, so
+none is chosen or kept. `_replay` is the same loop in Python, with identical results, when
+the kernel is missing or TRACETUI_PURE_PYTHON is set.
 """
 
 from __future__ import annotations
