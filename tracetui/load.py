@@ -6,6 +6,7 @@ for a `Trace` and never read a file format themselves.
 
 from __future__ import annotations
 
+import gc
 import inspect
 import os
 import time
@@ -239,5 +240,8 @@ def open_model(path: str, extra_tracks: ExtraTracks | None = None) -> Opened:
     if pf is not None:
         return Opened(_with_extra(pf(path), extra_tracks), None, None)
     table = read_buffer(read_bytes(path), path)
-    warning = usable(path, table)
-    return Opened(_with_extra(build_model(table), extra_tracks), warning, partial_info(table))
+    warning, partial = usable(path, table), partial_info(table)
+    trace = build_model(table)
+    del table
+    gc.collect()  # the reader's objects hold the table in reference cycles: free its ~45 bytes/event now
+    return Opened(_with_extra(trace, extra_tracks), warning, partial)

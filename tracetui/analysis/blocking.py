@@ -101,12 +101,41 @@ def samples(trace: Trace, kind: ProfileKind, show_injected: bool = False) -> Sam
 
 
 def _samples(trace: Trace, kind: ProfileKind, show_injected: bool) -> Samples:
+    """The runs in the profile's state (see `_state_runs`) with a reason it wants."""
+    runs = _state_runs(trace, kind.state, show_injected)
     strings = trace.strings.strings
     wanted = np.array([kind.wants(s) for s in strings] or [False], bool)
-    g = trace.goroutines
-    skip, overlay = hidden(trace, show_injected)
-    rows = np.flatnonzero(~np.isin(g.id, skip))
-    parts = [p for b in batches(trace, rows) if (p := _batch_samples(trace, b, kind, wanted, overlay)) is not None]
+    sel = wanted[runs.reason]
+    if sel.all():
+        return runs
+    return Samples(runs.goroutine[sel], runs.start[sel], runs.delay[sel], runs.stack[sel], runs.reason[sel])
+
+
+# The states the profiles are of: their runs are found in one pass over the goroutines' spans.
+_PROFILE_STATES = (State.WAITING, State.SYSCALL, State.RUNNABLE)
+_RUNS: WeakKeyDictionary[Trace, dict[tuple[State, bool], Samples]] = WeakKeyDictionary()
+
+
+def _state_runs(trace: Trace, state: State, show_injected: bool) -> Samples:
+    """Every closed run of spans in `state` that counts (any reason), by goroutine id then
+    time: what every profile of that state filters. Computed once per model, for all the
+    profiles' states together."""
+    memo = _RUNS.setdefault(trace, {})
+    if (state, show_injected) not in memo:
+        states = tuple(dict.fromkeys((state, *_PROFILE_STATES)))
+        skip, overlay = hidden(trace, show_injected)
+        rows = np.flatnonzero(~np.isin(trace.goroutines.id, skip))
+        parts: dict[State, list[tuple[np.ndarray, ...]]] = {st: [] for st in states}
+        for b in batches(trace, rows):
+            for st in states:
+                if (p := _batch_samples(trace, b, st, overlay)) is not None:
+                    parts[st].append(p)
+        for st, found in parts.items():
+            memo[(st, show_injected)] = _joined(trace, found)
+    return memo[(state, show_injected)]
+
+
+def _joined(trace: Trace, parts: list[tuple[np.ndarray, ...]]) -> Samples:
     if not parts:
         z = np.zeros(0, I64)
         return Samples(z, z.copy(), z.copy(), np.zeros(0, np.int32), np.zeros(0, np.int32))
@@ -115,12 +144,12 @@ def _samples(trace: Trace, kind: ProfileKind, show_injected: bool) -> Samples:
 
 
 def _batch_samples(
-    trace: Trace, b: SpanBatch, kind: ProfileKind, wanted: np.ndarray, overlay: np.ndarray | None
+    trace: Trace, b: SpanBatch, state: State, overlay: np.ndarray | None
 ) -> tuple[np.ndarray, ...] | None:
-    """The samples of a batch of goroutines: each run of touching spans in the profile's
-    state that a transition closed, with a wanted reason, clamped to the goroutine's life."""
+    """The samples of a batch of goroutines: each run of touching spans in `state` that a
+    transition closed (not the recorder's), clamped to the goroutine's life."""
     sp = b.spans
-    inside = sp.state == kind.state
+    inside = sp.state == state
     if not inside.any():
         return None
     last_of_g = b.last
@@ -137,7 +166,7 @@ def _batch_samples(
     ended = trace.goroutines.ended[b.rows].astype(I64)
     # A transition ends the run: another span follows (or a gap: the goroutine ended).
     closed = ~last_of_g[last] | ((ended[owner] >= 0) & (end == ended[owner]))
-    keep = closed & wanted[sp.reason[first]]
+    keep = closed
     if overlay is not None:
         keep &= ~overlay[sp.stack[first]]
     if not keep.any():

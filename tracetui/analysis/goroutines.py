@@ -168,7 +168,11 @@ def _batch_stats(
     sched_wait = b.per_goroutine(dur, st == State.RUNNABLE)
     w = np.flatnonzero(st == State.WAITING)
     if w.size:
-        rs, inv = np.unique(sp.reason[w], return_inverse=True)
+        rw = sp.reason[w].astype(np.intp)
+        rs = np.flatnonzero(np.bincount(rw))  # the reasons present, in id order (no sort)
+        lut = np.zeros(int(rs[-1]) + 1, np.intp)
+        lut[rs] = np.arange(rs.size)
+        inv = lut[rw]
         key = inv.astype(I64) * b.rows.size + b.owner[w]
         sums = np.bincount(key, weights=dur[w], minlength=rs.size * b.rows.size).reshape(rs.size, b.rows.size)
         first_owner = np.full(rs.size, b.rows.size, I64)
