@@ -14,7 +14,7 @@ import pytest
 from tracetui.gotrace import reader
 from tracetui.gotrace import spec as S
 from tracetui.gotrace import transitions as T
-from tracetui.gotrace.order import GState, MState, OrderError, Ordering
+from tracetui.gotrace.order import GState, MState, OrderError, Ordering, PState
 
 _GO_SRC = Path(reader.__file__).parents[2] / ".venv/lib/python3.11/site-packages/go/src/internal/trace"
 _STATES = {f"Go{n}": i for i, n in enumerate(S.GO_STATE_NAMES)}
@@ -60,7 +60,7 @@ def test_arrays_are_the_table() -> None:
         assert (T.G_FROM[r.typ], T.G_TO[r.typ], T.G_RES_A0[r.typ]) == (r.frm, r.to, r.goroutine == T.A0)
         assert T.G_STACK_ARG[r.typ] < 0 or S.SPECS[r.typ].stack_ids  # a stack argument is a stack
         assert T.G_REASON_ARG[r.typ] < 0 or r.reason + 1 in S.SPECS[r.typ].string_ids
-    assert len(T.kernel_table()) == 8 * 256
+    assert len(T.kernel_table()) == 9 * 256
 
 
 def _case_events() -> list[tuple[int, int, int, int, bool]]:
@@ -115,7 +115,7 @@ def test_fast_paths_follow_the_orderer(kind: str) -> None:
         out = np.zeros(4, np.int64)
         if kind == "compiled":
             assert mod is not None
-            ran = mod.run([cur], columns, order.g_states, order.m_states, 1, None, 1, out)
+            ran = mod.run([cur], columns, order.g_states, order.p_states, order.m_states, 1, None, 1, out)
         else:
             ran = _python_fast_step(order, cur)
             out[:] = order.out[:4] if ran else 0
@@ -157,6 +157,104 @@ def _python_fast_step(order: Ordering, cur: reader._Cursor) -> int:
 
 class _Stop(Exception):
     """The general path was reached: the inlined one declined."""
+
+
+# order.go's advance function for each event the kernel takes besides the goroutine transitions.
+_GO_ADVANCE = {
+    T.K_METRIC: "advanceHeapMetric",
+    T.K_G_BEGIN: "advanceGoRangeBegin",
+    T.K_G_END: "advanceGoRangeEnd",
+    T.K_P_BEGIN: "advanceGCSweepBegin",
+    T.K_P_END: "advanceGCSweepEnd",
+}
+_MINE = {
+    T.K_METRIC: Ordering._heap_metric,
+    T.K_G_BEGIN: Ordering._go_range_begin,
+    T.K_G_END: Ordering._go_range_end,
+    T.K_P_BEGIN: Ordering._gc_sweep_begin,
+    T.K_P_END: Ordering._gc_sweep_end,
+}
+_OTHER = {t: k for t, k in T.KERNEL_KIND.items() if k != T.K_GO}
+
+
+def test_kernel_kinds() -> None:
+    """The goroutine kind is FAST; the others are the events order.go and order.py advance with
+    the functions whose rule the kernel follows."""
+    assert {t for t, k in T.KERNEL_KIND.items() if k == T.K_GO} == set(T.FAST)
+    d = Ordering(S.GO126, [], [], lambda i: None)._dispatch
+    for t, k in _OTHER.items():
+        assert d[t] is _MINE[k], S.SPECS[t].name
+    order_go = _GO_SRC / "order.go"
+    if order_go.exists():
+        src = order_go.read_text()
+        for t, k in _OTHER.items():
+            assert re.search(rf"tracev2\.Ev{S.SPECS[t].name}:\s*\(\*ordering\)\.{_GO_ADVANCE[k]},", src), t
+
+
+def _other_cases() -> list[tuple[int, int, int, bool, bool, tuple[int, ...]]]:
+    """(event, ctx P, ctx G, G known, P known, start types of the ranges in flight)."""
+    in_flight = ((), (S.EvGCMarkAssistBegin,), (S.EvGCSweepBegin,), (S.EvSTWBegin, S.EvGCMarkAssistBegin))
+    return list(itertools.product(_OTHER, (-1, 0), (-1, 5), (True, False), (True, False), in_flight))
+
+
+def _setup_other(
+    typ: int, p: int, g: int, g_known: bool, p_known: bool, in_flight: tuple[int, ...]
+) -> tuple[Ordering, reader._Cursor, list]:
+    order = Ordering(S.GO126, [], [], lambda i: None)
+    order.initial_gen = 1
+    if g_known:
+        order.g_states[5] = GState(5, S.GoRunningW, 1)
+        order.g_states[5].ranges.extend((r, 0) for r in in_flight)
+    if p_known:
+        order.p_states[0] = PState(0, S.ProcRunningW, 1)
+        order.p_states[0].ranges.extend((r, 0) for r in reversed(in_flight))
+    order.m_states[1] = MState(g, p)
+    typ_c = np.array([typ, S.EvGoLabel], np.uint8)  # then a slow event
+    times = np.array([10, 20], np.int64)
+    a0 = np.array([123, 0], np.uint64)
+    a1 = np.array([0, 0], np.uint64)
+    ev = types.SimpleNamespace(
+        m=1, n=2, typ=typ_c.tolist(), a0=a0.tolist(), a1=a1.tolist(), a2=[0, 0], a3=[0, 0], time=times.tolist()
+    )
+    return order, reader._Cursor(ev, 0, 0), [(typ_c, times, a0, a1)]  # type: ignore[arg-type]
+
+
+def _full_snapshot(order: Ordering) -> tuple:
+    gs = {k: (v.status, v.seq, list(v.ranges)) for k, v in order.g_states.items()}
+    ps = {k: (v.status, v.seq, list(v.ranges)) for k, v in order.p_states.items()}
+    return gs, ps, {k: (v.g, v.p) for k, v in order.m_states.items()}
+
+
+def test_kernel_follows_the_orderer_on_other_events() -> None:
+    """For heap metrics and GC range events, in every context and with any ranges in flight: the
+    compiled kernel advances exactly when order.py advances without error, with the same state
+    (ranges in the same order) and the same row."""
+    mod = reader._kernel()
+    if mod is None:
+        pytest.skip("the compiled kernel is not built")
+    advanced = 0
+    for case in _other_cases():
+        typ = case[0]
+        ref, _, _ = _setup_other(*case)
+        try:
+            ok = ref.advance(typ, 10, [123, 0, 0, 0], 1, 1)
+        except (OrderError, KeyError):  # KeyError: order.py's p_states[p] of an unknown P
+            ok = False
+        order, cur, columns = _setup_other(*case)
+        before = _full_snapshot(order)
+        out = np.zeros(4, np.int64)
+        ran = mod.run([cur], columns, order.g_states, order.p_states, order.m_states, 1, None, 1, out)
+        assert bool(ran) == bool(ok), (S.SPECS[typ].name, *case[1:])
+        advanced += bool(ran)
+        if ran:
+            assert _full_snapshot(order) == _full_snapshot(ref), case
+            assert out.tolist() == [0, *ref.out[1:4]], case
+            assert ref.full[0][2:] == (123, 0, 0, 0)  # the event as read: the kernel's row is the source row
+            assert cur.i == 1
+        else:
+            assert _full_snapshot(order) == before, case
+    # metrics 2 x 32 (a P), mark assist 4 + 4 (a P, G known, not in flight / in flight), sweep 12 + 4
+    assert advanced == 88
 
 
 def test_decode_is_what_dump_prints() -> None:

@@ -1,12 +1,14 @@
 /* Compiled fast path of the ordering loop (tracetui.gotrace.reader._order_generation).
  *
- * It advances the head of the frontier while the head event is one of the goroutine
- * transitions the rule table marks fast (tracetui.gotrace.transitions: FAST) and the table's
- * checks hold (context, wire status, sequence number); at anything else it returns, and Python
- * takes the next step with order.py's rules. The rule itself is not written here: configure()
- * receives it as transitions.kernel_table(). The state it touches is the Python objects
- * themselves (the frontier list of _Cursor, the g_states and m_states dicts of GState/MState),
- * through their __slots__ offsets, so both paths share one state and give identical results.
+ * It advances the head of the frontier while the head event is one the rule table gives a kind
+ * (tracetui.gotrace.transitions: KERNEL_KIND) and the table's checks hold: a fast goroutine
+ * transition (context, wire status, sequence number), a heap metric (context), a range of the
+ * M's goroutine or P beginning or ending (context, the ranges in flight); at anything else it
+ * returns, and Python takes the next step with order.py's rules. The rule itself is not written
+ * here: configure() receives it as transitions.kernel_table(). The state it touches is the
+ * Python objects themselves (the frontier list of _Cursor, the g_states, p_states and m_states
+ * dicts of GState/PState/MState, their ranges lists of (start event type, 0) tuples), through
+ * their __slots__ offsets, so both paths share one state and give identical results.
  *
  * Optional: without a C compiler tracetui runs the same loop in Python.
  */
@@ -16,14 +18,18 @@
 #include <stdint.h>
 
 /* The rule, one row of 256 bytes (by event type) each, in transitions.kernel_table()'s order. */
-enum { R_FAST, R_RES_A0, R_W_FROM, R_W_TO, R_SEQ, R_CTX_G, R_REQ_P, R_REQ_G, R_ROWS };
+enum { R_KIND, R_RES_A0, R_W_FROM, R_W_TO, R_SEQ, R_CTX_G, R_REQ_P, R_REQ_G, R_RANGE, R_ROWS };
+/* transitions.K_*: what the kernel does with an event type (K_NONE: Python's). */
+enum { K_NONE, K_GO, K_METRIC, K_G_BEGIN, K_G_END, K_P_BEGIN, K_P_END, K_COUNT };
 enum { CTX_KEEP = 0, CTX_RES = 1, CTX_NONE = 2 };  /* transitions.KEEP, RES, NO_G */
 enum { REQ_MUST_NOT = 0, REQ_MAY = 1, REQ_MUST = 2 };
 static uint8_t rule[R_ROWS][256];
+/* Per range event type: its key in the ranges lists, (start event type, 0); else NULL. */
+static PyObject *range_key[256];
 
 /* __slots__ offsets, looked up once by configure(). */
 static Py_ssize_t off_c_i, off_c_n, off_c_time, off_c_base, off_c_m, off_c_cid;
-static Py_ssize_t off_g_status, off_g_sgen, off_g_seq;
+static Py_ssize_t off_g_status, off_g_sgen, off_g_seq, off_g_ranges, off_p_ranges;
 static Py_ssize_t off_m_g, off_m_p;
 static int configured = 0;
 
@@ -49,9 +55,9 @@ static int slot_offset(PyObject *cls, const char *name, Py_ssize_t *out) {
 }
 
 static PyObject *configure(PyObject *self, PyObject *args) {
-    PyObject *cursor_cls, *gstate_cls, *mstate_cls;
+    PyObject *cursor_cls, *gstate_cls, *mstate_cls, *pstate_cls;
     Py_buffer table;
-    if (!PyArg_ParseTuple(args, "OOOy*", &cursor_cls, &gstate_cls, &mstate_cls, &table)) return NULL;
+    if (!PyArg_ParseTuple(args, "OOOOy*", &cursor_cls, &gstate_cls, &mstate_cls, &pstate_cls, &table)) return NULL;
     if (table.len != (Py_ssize_t)sizeof(rule)) {
         PyBuffer_Release(&table);
         PyErr_SetString(PyExc_ValueError, "table: transitions.kernel_table()");
@@ -59,16 +65,26 @@ static PyObject *configure(PyObject *self, PyObject *args) {
     }
     memcpy(rule, table.buf, sizeof(rule));
     PyBuffer_Release(&table);
-    for (int t = 0; t < 256; t++) /* a fast event neither creates nor removes its goroutine */
-        if (rule[R_FAST][t] && (rule[R_W_FROM][t] == 0 || rule[R_W_TO][t] == 0 || rule[R_W_TO][t] > 4)) {
-            PyErr_Format(PyExc_ValueError, "table: event %d cannot be fast", t);
+    configured = 0;
+    for (int t = 0; t < 256; t++) { /* a fast event neither creates nor removes its goroutine */
+        uint8_t kind = rule[R_KIND][t];
+        if (kind >= K_COUNT ||
+            (kind == K_GO && (rule[R_W_FROM][t] == 0 || rule[R_W_TO][t] == 0 || rule[R_W_TO][t] > 4))) {
+            PyErr_Format(PyExc_ValueError, "table: event %d cannot be kind %d", t, kind);
             return NULL;
         }
+        Py_CLEAR(range_key[t]);
+        if (kind >= K_G_BEGIN) {
+            range_key[t] = Py_BuildValue("(ii)", (int)rule[R_RANGE][t], 0);
+            if (range_key[t] == NULL) return NULL;
+        }
+    }
     if (slot_offset(cursor_cls, "i", &off_c_i) || slot_offset(cursor_cls, "n", &off_c_n) ||
         slot_offset(cursor_cls, "time", &off_c_time) || slot_offset(cursor_cls, "base", &off_c_base) ||
         slot_offset(cursor_cls, "m", &off_c_m) || slot_offset(cursor_cls, "cid", &off_c_cid) ||
         slot_offset(gstate_cls, "status", &off_g_status) || slot_offset(gstate_cls, "sgen", &off_g_sgen) ||
-        slot_offset(gstate_cls, "seq", &off_g_seq) || slot_offset(mstate_cls, "g", &off_m_g) ||
+        slot_offset(gstate_cls, "seq", &off_g_seq) || slot_offset(gstate_cls, "ranges", &off_g_ranges) ||
+        slot_offset(pstate_cls, "ranges", &off_p_ranges) || slot_offset(mstate_cls, "g", &off_m_g) ||
         slot_offset(mstate_cls, "p", &off_m_p))
         return NULL;
     configured = 1;
@@ -177,21 +193,51 @@ static inline int req_ok(uint8_t req, int64_t have) {
     return req == REQ_MAY || (req == REQ_MUST ? have != -1 : have == -1);
 }
 
-/* run(frontier, decoded_columns, g_states, m_states, gen, next_cpu, max_events, out)
+/* A range event on its goroutine's or P's ranges, as order.py's _begin_range (the key must not be
+ * in flight; it is appended) or _end_range (the first range of the start type is replaced by the
+ * last one, which is dropped). 1: done; 0: not possible, Python raises the error; -1: error. */
+static int range_step(PyObject *ranges, uint8_t kind, uint8_t t) {
+    if (ranges == NULL || !PyList_CheckExact(ranges)) return 0;
+    PyObject *key = range_key[t];
+    if (kind == K_G_BEGIN || kind == K_P_BEGIN) {
+        int r = PySequence_Contains(ranges, key);
+        if (r != 0) return r < 0 ? -1 : 0;
+        return PyList_Append(ranges, key) < 0 ? -1 : 1;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(ranges);
+    int64_t start = rule[R_RANGE][t];
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *r = PyList_GET_ITEM(ranges, i);
+        if (!PyTuple_CheckExact(r) || PyTuple_GET_SIZE(r) < 1 || !PyLong_CheckExact(PyTuple_GET_ITEM(r, 0)))
+            return 0;
+        int err = 0;
+        int64_t typ = as_i64(PyTuple_GET_ITEM(r, 0), &err);
+        if (err) return -1;
+        if (typ != start) continue;
+        PyObject *last = PyList_GET_ITEM(ranges, n - 1);
+        Py_INCREF(last);
+        if (PyList_SetItem(ranges, i, last) < 0) return -1; /* steals last, drops the old item */
+        return PyList_SetSlice(ranges, n - 1, n, NULL) < 0 ? -1 : 1;
+    }
+    return 0;
+}
+
+/* run(frontier, decoded_columns, g_states, p_states, m_states, gen, next_cpu, max_events, out)
  *   decoded_columns: list, per cursor id, of (typ, times, a0, a1) buffers
  *   next_cpu: time of the next CPU sample, or None
  *   out: writable int64 buffer of at least 4 * max_events items
  * Returns how many events were advanced (rows written to out). */
 static PyObject *run(PyObject *self, PyObject *args) {
-    PyObject *heap, *columns, *g_states, *m_states, *gen_obj, *next_cpu_obj;
+    PyObject *heap, *columns, *g_states, *p_states, *m_states, *gen_obj, *next_cpu_obj;
     Py_ssize_t max_events;
     Py_buffer outbuf;
     if (!configured) {
         PyErr_SetString(PyExc_RuntimeError, "configure() first");
         return NULL;
     }
-    if (!PyArg_ParseTuple(args, "O!O!O!O!OOnw*", &PyList_Type, &heap, &PyList_Type, &columns, &PyDict_Type,
-                          &g_states, &PyDict_Type, &m_states, &gen_obj, &next_cpu_obj, &max_events, &outbuf))
+    if (!PyArg_ParseTuple(args, "O!O!O!O!O!OOnw*", &PyList_Type, &heap, &PyList_Type, &columns, &PyDict_Type,
+                          &g_states, &PyDict_Type, &p_states, &PyDict_Type, &m_states, &gen_obj, &next_cpu_obj,
+                          &max_events, &outbuf))
         return NULL;
     int64_t *out = (int64_t *)outbuf.buf;
     if ((Py_ssize_t)(outbuf.len / sizeof(int64_t)) < 4 * max_events) {
@@ -293,70 +339,90 @@ static PyObject *run(PyObject *self, PyObject *args) {
         if (has_cpu && next_cpu < head_time) break;    /* a CPU sample comes first */
         if (k < 0 || k + 1 >= c->len) break;           /* never read past the columns */
         uint8_t t = c->typ[k];
-        if (!rule[R_FAST][t]) break;
+        uint8_t kind = rule[R_KIND][t];
+        if (kind == K_NONE) break;
         int64_t mp = as_i64(SLOT(ms, off_m_p), &err);
         int64_t mg = as_i64(SLOT(ms, off_m_g), &err);
         if (err) goto fail_small;
-        /* The context the event needs (M is known here); if not met, Python says why. */
-        if (!req_ok(rule[R_REQ_P][t], mp) || !req_ok(rule[R_REQ_G][t], mg)) break;
-        PyObject *key; /* new reference: the goroutine the event is about */
-        if (rule[R_RES_A0][t]) {
-            key = PyLong_FromUnsignedLongLong(c->a0[k]);
-            if (key == NULL) goto fail_small;
-        } else {
-            if (mg == -1) break;
-            key = SLOT(ms, off_m_g);
-            Py_INCREF(key);
-        }
-        PyObject *st = PyDict_GetItemWithError(g_states, key);
-        if (st == NULL) {
-            Py_DECREF(key);
-            if (PyErr_Occurred()) goto fail_small;
-            break;
-        }
-        int64_t status = as_i64(SLOT(st, off_g_status), &err);
-        if (err) {
-            Py_DECREF(key);
-            goto fail_small;
-        }
-        if (status != rule[R_W_FROM][t]) {
-            Py_DECREF(key);
-            break;
-        }
-        PyObject *seq_obj = NULL;
-        if (rule[R_SEQ][t]) {
-            uint64_t a1 = c->a1[k];
-            unsigned long long sgen = as_u64(SLOT(st, off_g_sgen));
-            unsigned long long seq = as_u64(SLOT(st, off_g_seq));
-            if (PyErr_Occurred()) {
+        int64_t row_g = mg;
+        if (kind == K_GO) {
+            /* The context the event needs (M is known here); if not met, Python says why. */
+            if (!req_ok(rule[R_REQ_P][t], mp) || !req_ok(rule[R_REQ_G][t], mg)) break;
+            PyObject *key; /* new reference: the goroutine the event is about */
+            if (rule[R_RES_A0][t]) {
+                key = PyLong_FromUnsignedLongLong(c->a0[k]);
+                if (key == NULL) goto fail_small;
+            } else {
+                if (mg == -1) break;
+                key = SLOT(ms, off_m_g);
+                Py_INCREF(key);
+            }
+            PyObject *st = PyDict_GetItemWithError(g_states, key);
+            if (st == NULL) {
+                Py_DECREF(key);
+                if (PyErr_Occurred()) goto fail_small;
+                break;
+            }
+            int64_t status = as_i64(SLOT(st, off_g_status), &err);
+            if (err) {
                 Py_DECREF(key);
                 goto fail_small;
             }
-            if (sgen != gen || seq == UINT64_MAX || a1 != seq + 1) {
+            if (status != rule[R_W_FROM][t]) {
                 Py_DECREF(key);
                 break;
             }
-            seq_obj = PyLong_FromUnsignedLongLong(a1);
-            if (seq_obj == NULL) {
-                Py_DECREF(key);
-                goto fail_small;
+            PyObject *seq_obj = NULL;
+            if (rule[R_SEQ][t]) {
+                uint64_t a1 = c->a1[k];
+                unsigned long long sgen = as_u64(SLOT(st, off_g_sgen));
+                unsigned long long seq = as_u64(SLOT(st, off_g_seq));
+                if (PyErr_Occurred()) {
+                    Py_DECREF(key);
+                    goto fail_small;
+                }
+                if (sgen != gen || seq == UINT64_MAX || a1 != seq + 1) {
+                    Py_DECREF(key);
+                    break;
+                }
+                seq_obj = PyLong_FromUnsignedLongLong(a1);
+                if (seq_obj == NULL) {
+                    Py_DECREF(key);
+                    goto fail_small;
+                }
+            }
+            set_slot(st, off_g_status, small[rule[R_W_TO][t]], 0);
+            if (seq_obj != NULL) set_slot(st, off_g_seq, seq_obj, 1);
+            switch (rule[R_CTX_G][t]) {
+            case CTX_RES:
+                set_slot(ms, off_m_g, key, 1);
+                key = NULL;
+                break;
+            case CTX_NONE:
+                set_slot(ms, off_m_g, minus_one, 0);
+                break;
+            default:
+                break;
+            }
+            Py_XDECREF(key);
+        } else {
+            /* Every other kind needs an M and a P; a goroutine range also a G (order.go's
+             * userGoReqs), and a range the state of its goroutine or P (else Python's error). */
+            if (m == -1 || mp == -1) break;
+            if (kind != K_METRIC) {
+                int of_g = kind == K_G_BEGIN || kind == K_G_END;
+                if (of_g && mg == -1) break;
+                PyObject *owner = of_g ? PyDict_GetItemWithError(g_states, SLOT(ms, off_m_g))
+                                       : PyDict_GetItemWithError(p_states, SLOT(ms, off_m_p));
+                if (owner == NULL) {
+                    if (PyErr_Occurred()) goto fail_small;
+                    break;
+                }
+                int r = range_step(SLOT(owner, of_g ? off_g_ranges : off_p_ranges), kind, t);
+                if (r < 0) goto fail_small;
+                if (r == 0) break;
             }
         }
-        set_slot(st, off_g_status, small[rule[R_W_TO][t]], 0);
-        if (seq_obj != NULL) set_slot(st, off_g_seq, seq_obj, 1);
-        int64_t row_g = mg;
-        switch (rule[R_CTX_G][t]) {
-        case CTX_RES:
-            set_slot(ms, off_m_g, key, 1);
-            key = NULL;
-            break;
-        case CTX_NONE:
-            set_slot(ms, off_m_g, minus_one, 0);
-            break;
-        default:
-            break;
-        }
-        Py_XDECREF(key);
         out[4 * done] = base + k;
         out[4 * done + 1] = m;
         out[4 * done + 2] = mp;
@@ -422,8 +488,9 @@ static PyObject *frame(PyObject *self, PyObject *args) {
 
 static PyMethodDef methods[] = {
     {"frame", frame, METH_VARARGS, "frame(step, batch_starts, batch_ends, out): event start tokens."},
-    {"configure", configure, METH_VARARGS, "configure(cursor_cls, gstate_cls, mstate_cls, rule): find the slots, take the rule table."},
-    {"run", run, METH_VARARGS, "Advance the frontier through common goroutine transitions."},
+    {"configure", configure, METH_VARARGS,
+     "configure(cursor_cls, gstate_cls, mstate_cls, pstate_cls, rule): find the slots, take the rule table."},
+    {"run", run, METH_VARARGS, "Advance the frontier through the events the rule gives a kind."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -375,6 +375,7 @@ class GoTraceReader:
         out = self.out
         out_append = out.extend
         g_states = order.g_states
+        p_states = order.p_states
         m_states = order.m_states
         g = gen.gen
         cpu_time, cpu_ctx = gen.cpu_time, gen.cpu_ctx
@@ -402,8 +403,8 @@ class GoTraceReader:
             if not frontier:
                 return
             if kernel is not None:
-                # The compiled path takes as many common transitions as it can.
-                ran = kernel.run(frontier, columns, g_states, m_states, g, next_cpu, budget, scratch)
+                # The compiled path takes as many common events as it can (transitions.KERNEL_KIND).
+                ran = kernel.run(frontier, columns, g_states, p_states, m_states, g, next_cpu, budget, scratch)
                 if ran:
                     out.frombytes(scratch.data[: 4 * ran].cast("B"))
                     budget -= ran - 1
@@ -691,9 +692,9 @@ def _kernel() -> ModuleType | None:
     """The compiled ordering path, configured for this module's classes, or None."""
     mod = kernel.module()
     if mod is not None and id(mod) not in _CONFIGURED:
-        from tracetui.gotrace.order import GState, MState
+        from tracetui.gotrace.order import GState, MState, PState
 
-        mod.configure(_Cursor, GState, MState, T.kernel_table())
+        mod.configure(_Cursor, GState, MState, PState, T.kernel_table())
         _CONFIGURED.add(id(mod))
     return mod
 

@@ -173,8 +173,36 @@ def decode(
     return frm, to, gid
 
 
+# The other events the compiled kernel takes whole: those order.go advances by checking the
+# context and, for a range, the set of ranges in flight of the M's goroutine or P (nothing else).
+K_NONE = 0  # Python's (order.py)
+K_GO = 1  # a FAST goroutine transition: the rule above
+K_METRIC = 2  # HeapAlloc, HeapGoal (advanceHeapMetric): needs an M and a P
+K_G_BEGIN = 3  # GCMarkAssistBegin (advanceGoRangeBegin): needs M, P and G; G's range starts
+K_G_END = 4  # GCMarkAssistEnd (advanceGoRangeEnd): G's range ends
+K_P_BEGIN = 5  # GCSweepBegin (advanceGCSweepBegin): needs M and P; P's range starts
+K_P_END = 6  # GCSweepEnd (advanceGCSweepEnd): P's range ends
+KERNEL_KIND: dict[int, int] = {
+    **{t: K_GO for t in FAST},
+    S.EvHeapAlloc: K_METRIC,
+    S.EvHeapGoal: K_METRIC,
+    S.EvGCMarkAssistBegin: K_G_BEGIN,
+    S.EvGCMarkAssistEnd: K_G_END,
+    S.EvGCSweepBegin: K_P_BEGIN,
+    S.EvGCSweepEnd: K_P_END,
+}
+
+
 def kernel_table() -> bytes:
-    """The rule for the compiled kernel: 8 rows of 256 bytes (fast, res_a0, w_from, w_to, seq,
-    ctx_g, req_p, req_g), in that order (see _korder.c configure)."""
-    rows = (G_FAST, G_RES_A0, W_FROM, W_TO, G_SEQ, G_CTX, REQ_P, REQ_G)
+    """The rule for the compiled kernel: 9 rows of 256 bytes (kind, res_a0, w_from, w_to, seq,
+    ctx_g, req_p, req_g, range), in that order (see _korder.c configure). `range` is the event
+    type that starts a range event's range (order.py keys ranges by (that type, 0))."""
+    kind = np.zeros(256, np.uint8)
+    rng = np.zeros(256, np.uint8)
+    for t, k in KERNEL_KIND.items():
+        kind[t] = k
+        if k >= K_G_BEGIN:
+            start = S.SPECS[t].start_ev
+            rng[t] = start if start != S.EvNone else t
+    rows = (kind, G_RES_A0, W_FROM, W_TO, G_SEQ, G_CTX, REQ_P, REQ_G, rng)
     return b"".join(np.ascontiguousarray(r, np.uint8).tobytes() for r in rows)
