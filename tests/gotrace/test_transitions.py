@@ -166,6 +166,7 @@ _GO_ADVANCE = {
     T.K_G_END: "advanceGoRangeEnd",
     T.K_P_BEGIN: "advanceGCSweepBegin",
     T.K_P_END: "advanceGCSweepEnd",
+    T.K_ANNOTATION: "advanceAnnotation",
 }
 _MINE = {
     T.K_METRIC: Ordering._heap_metric,
@@ -173,6 +174,7 @@ _MINE = {
     T.K_G_END: Ordering._go_range_end,
     T.K_P_BEGIN: Ordering._gc_sweep_begin,
     T.K_P_END: Ordering._gc_sweep_end,
+    T.K_ANNOTATION: Ordering._annotation,
 }
 _OTHER = {t: k for t, k in T.KERNEL_KIND.items() if k != T.K_GO}
 
@@ -226,7 +228,7 @@ def _full_snapshot(order: Ordering) -> tuple:
 
 
 def test_kernel_follows_the_orderer_on_other_events() -> None:
-    """For heap metrics and GC range events, in every context and with any ranges in flight: the
+    """For heap metrics, annotations and GC range events, in every context and with any ranges in flight: the
     compiled kernel advances exactly when order.py advances without error, with the same state
     (ranges in the same order) and the same row."""
     mod = reader._kernel()
@@ -253,8 +255,9 @@ def test_kernel_follows_the_orderer_on_other_events() -> None:
             assert cur.i == 1
         else:
             assert _full_snapshot(order) == before, case
-    # metrics 2 x 32 (a P), mark assist 4 + 4 (a P, G known, not in flight / in flight), sweep 12 + 4
-    assert advanced == 88
+    # metrics 2 x 32 (a P), mark assist 4 + 4 (a P, G known, not in flight / in flight), sweep 12 + 4,
+    # annotations 3 x 16 (a P and a G)
+    assert advanced == 136
 
 
 def test_decode_is_what_dump_prints() -> None:

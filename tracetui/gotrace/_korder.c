@@ -2,13 +2,14 @@
  *
  * It advances the head of the frontier while the head event is one the rule table gives a kind
  * (tracetui.gotrace.transitions: KERNEL_KIND) and the table's checks hold: a fast goroutine
- * transition (context, wire status, sequence number), a heap metric (context), a range of the
- * M's goroutine or P beginning or ending (context, the ranges in flight); at anything else it
- * returns, and Python takes the next step with order.py's rules. The rule itself is not written
- * here: configure() receives it as transitions.kernel_table(). The state it touches is the
- * Python objects themselves (the frontier list of _Cursor, the g_states, p_states and m_states
- * dicts of GState/PState/MState, their ranges lists of (start event type, 0) tuples), through
- * their __slots__ offsets, so both paths share one state and give identical results.
+ * transition (context, wire status, sequence number), a heap metric or an annotation (context),
+ * a range of the M's goroutine or P beginning or ending (context, the ranges in flight); at
+ * anything else it returns, and Python takes the next step with order.py's rules. The rule itself
+ * is not written here: configure() receives it as transitions.kernel_table(). The state it
+ * touches is the Python objects themselves (the frontier list of _Cursor, the g_states, p_states
+ * and m_states dicts of GState/PState/MState, their ranges lists of (start event type, 0)
+ * tuples), through their __slots__ offsets, so both paths share one state and give identical
+ * results.
  *
  * Optional: without a C compiler tracetui runs the same loop in Python.
  */
@@ -20,7 +21,7 @@
 /* The rule, one row of 256 bytes (by event type) each, in transitions.kernel_table()'s order. */
 enum { R_KIND, R_RES_A0, R_W_FROM, R_W_TO, R_SEQ, R_CTX_G, R_REQ_P, R_REQ_G, R_RANGE, R_ROWS };
 /* transitions.K_*: what the kernel does with an event type (K_NONE: Python's). */
-enum { K_NONE, K_GO, K_METRIC, K_G_BEGIN, K_G_END, K_P_BEGIN, K_P_END, K_COUNT };
+enum { K_NONE, K_GO, K_METRIC, K_G_BEGIN, K_G_END, K_P_BEGIN, K_P_END, K_ANNOTATION, K_COUNT };
 enum { CTX_KEEP = 0, CTX_RES = 1, CTX_NONE = 2 };  /* transitions.KEEP, RES, NO_G */
 enum { REQ_MUST_NOT = 0, REQ_MAY = 1, REQ_MUST = 2 };
 static uint8_t rule[R_ROWS][256];
@@ -74,7 +75,7 @@ static PyObject *configure(PyObject *self, PyObject *args) {
             return NULL;
         }
         Py_CLEAR(range_key[t]);
-        if (kind >= K_G_BEGIN) {
+        if (kind >= K_G_BEGIN && kind <= K_P_END) {
             range_key[t] = Py_BuildValue("(ii)", (int)rule[R_RANGE][t], 0);
             if (range_key[t] == NULL) return NULL;
         }
@@ -406,10 +407,13 @@ static PyObject *run(PyObject *self, PyObject *args) {
             }
             Py_XDECREF(key);
         } else {
-            /* Every other kind needs an M and a P; a goroutine range also a G (order.go's
-             * userGoReqs), and a range the state of its goroutine or P (else Python's error). */
+            /* Every other kind needs an M and a P; an annotation and a goroutine range also a G
+             * (order.go's userGoReqs), and a range the state of its goroutine or P (else Python's
+             * error). */
             if (m == -1 || mp == -1) break;
-            if (kind != K_METRIC) {
+            if (kind == K_ANNOTATION) {
+                if (mg == -1) break;
+            } else if (kind != K_METRIC) {
                 int of_g = kind == K_G_BEGIN || kind == K_G_END;
                 if (of_g && mg == -1) break;
                 PyObject *owner = of_g ? PyDict_GetItemWithError(g_states, SLOT(ms, off_m_g))

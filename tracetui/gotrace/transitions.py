@@ -175,6 +175,7 @@ def decode(
 
 # The other events the compiled kernel takes whole: those order.go advances by checking the
 # context and, for a range, the set of ranges in flight of the M's goroutine or P (nothing else).
+# Each of these is emitted as read (its row is the source row).
 K_NONE = 0  # Python's (order.py)
 K_GO = 1  # a FAST goroutine transition: the rule above
 K_METRIC = 2  # HeapAlloc, HeapGoal (advanceHeapMetric): needs an M and a P
@@ -182,6 +183,7 @@ K_G_BEGIN = 3  # GCMarkAssistBegin (advanceGoRangeBegin): needs M, P and G; G's 
 K_G_END = 4  # GCMarkAssistEnd (advanceGoRangeEnd): G's range ends
 K_P_BEGIN = 5  # GCSweepBegin (advanceGCSweepBegin): needs M and P; P's range starts
 K_P_END = 6  # GCSweepEnd (advanceGCSweepEnd): P's range ends
+K_ANNOTATION = 7  # ProcsChange, GoLabel, UserLog (advanceAnnotation): needs M, P and G
 KERNEL_KIND: dict[int, int] = {
     **{t: K_GO for t in FAST},
     S.EvHeapAlloc: K_METRIC,
@@ -190,6 +192,9 @@ KERNEL_KIND: dict[int, int] = {
     S.EvGCMarkAssistEnd: K_G_END,
     S.EvGCSweepBegin: K_P_BEGIN,
     S.EvGCSweepEnd: K_P_END,
+    S.EvProcsChange: K_ANNOTATION,
+    S.EvGoLabel: K_ANNOTATION,
+    S.EvUserLog: K_ANNOTATION,
 }
 
 
@@ -201,7 +206,7 @@ def kernel_table() -> bytes:
     rng = np.zeros(256, np.uint8)
     for t, k in KERNEL_KIND.items():
         kind[t] = k
-        if k >= K_G_BEGIN:
+        if K_G_BEGIN <= k <= K_P_END:
             start = S.SPECS[t].start_ev
             rng[t] = start if start != S.EvNone else t
     rows = (kind, G_RES_A0, W_FROM, W_TO, G_SEQ, G_CTX, REQ_P, REQ_G, rng)
