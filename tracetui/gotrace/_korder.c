@@ -142,7 +142,33 @@ typedef struct {
     const int64_t *times;
     const uint64_t *a0, *a1;
     Py_buffer b_typ, b_times, b_a0, b_a1;
+    int ready; /* the buffers are held (taken when the cursor first heads the frontier) */
 } CursorData;
+
+/* Take cursor cid's column buffers from columns[cid], a tuple (typ, times, a0, a1). */
+static int cursor_data(PyObject *columns, CursorData *d, Py_ssize_t cid) {
+    PyObject *t = PyList_GET_ITEM(columns, cid);
+    if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) != 4) {
+        PyErr_SetString(PyExc_TypeError, "columns: tuples of 4 buffers");
+        return -1;
+    }
+    Py_buffer *b[4] = {&d->b_typ, &d->b_times, &d->b_a0, &d->b_a1};
+    for (int j = 0; j < 4; j++)
+        if (PyObject_GetBuffer(PyTuple_GET_ITEM(t, j), b[j], PyBUF_SIMPLE)) {
+            while (j-- > 0) PyBuffer_Release(b[j]);
+            return -1;
+        }
+    d->typ = d->b_typ.buf;
+    d->times = d->b_times.buf;
+    d->a0 = d->b_a0.buf;
+    d->a1 = d->b_a1.buf;
+    Py_ssize_t len = d->b_typ.len;
+    for (int j = 1; j < 4; j++)
+        if (b[j]->len / 8 < len) len = b[j]->len / 8;
+    d->len = len;
+    d->ready = 1;
+    return 0;
+}
 
 static int cursor_time(PyObject *c, int64_t *t) {
     int err = 0;
@@ -261,43 +287,8 @@ static PyObject *run(PyObject *self, PyObject *args) {
         PyBuffer_Release(&outbuf);
         return PyErr_NoMemory();
     }
-    Py_ssize_t got = 0, done = 0;
+    Py_ssize_t done = 0;
     PyObject *result = NULL;
-    for (; got < ncur; got++) {
-        PyObject *t = PyList_GET_ITEM(columns, got);
-        if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) != 4) {
-            PyErr_SetString(PyExc_TypeError, "columns: tuples of 4 buffers");
-            goto fail;
-        }
-        if (PyObject_GetBuffer(PyTuple_GET_ITEM(t, 0), &cd[got].b_typ, PyBUF_SIMPLE)) goto fail;
-        if (PyObject_GetBuffer(PyTuple_GET_ITEM(t, 1), &cd[got].b_times, PyBUF_SIMPLE)) {
-            PyBuffer_Release(&cd[got].b_typ);
-            goto fail;
-        }
-        if (PyObject_GetBuffer(PyTuple_GET_ITEM(t, 2), &cd[got].b_a0, PyBUF_SIMPLE)) {
-            PyBuffer_Release(&cd[got].b_typ);
-            PyBuffer_Release(&cd[got].b_times);
-            goto fail;
-        }
-        if (PyObject_GetBuffer(PyTuple_GET_ITEM(t, 3), &cd[got].b_a1, PyBUF_SIMPLE)) {
-            PyBuffer_Release(&cd[got].b_typ);
-            PyBuffer_Release(&cd[got].b_times);
-            PyBuffer_Release(&cd[got].b_a0);
-            goto fail;
-        }
-        cd[got].typ = cd[got].b_typ.buf;
-        cd[got].times = cd[got].b_times.buf;
-        cd[got].a0 = cd[got].b_a0.buf;
-        cd[got].a1 = cd[got].b_a1.buf;
-        Py_ssize_t len = cd[got].b_typ.len;
-        Py_ssize_t l8 = cd[got].b_times.len / 8;
-        if (l8 < len) len = l8;
-        l8 = cd[got].b_a0.len / 8;
-        if (l8 < len) len = l8;
-        l8 = cd[got].b_a1.len / 8;
-        if (l8 < len) len = l8;
-        cd[got].len = len;
-    }
 
     PyObject *small[5];
     for (int s = 0; s < 5; s++) small[s] = PyLong_FromLong(s); /* cached small ints */
@@ -323,6 +314,7 @@ static PyObject *run(PyObject *self, PyObject *args) {
             if (err) goto fail_small;
             if (cid < 0 || cid >= ncur) break;
             c = &cd[cid];
+            if (!c->ready && cursor_data(columns, &cd[cid], cid)) goto fail_small;
             ms = PyDict_GetItemWithError(m_states, m_obj);
             if (ms == NULL) {
                 if (PyErr_Occurred()) goto fail_small;
@@ -449,8 +441,8 @@ static PyObject *run(PyObject *self, PyObject *args) {
 fail_small:
     for (int s = 0; s < 5; s++) Py_XDECREF(small[s]);
     Py_XDECREF(minus_one);
-fail:
-    for (Py_ssize_t j = 0; j < got; j++) {
+    for (Py_ssize_t j = 0; j < ncur; j++) {
+        if (!cd[j].ready) continue;
         PyBuffer_Release(&cd[j].b_typ);
         PyBuffer_Release(&cd[j].b_times);
         PyBuffer_Release(&cd[j].b_a0);
