@@ -364,8 +364,10 @@ class GoTraceReader:
     def _order_generation(self, gen: Generation, frontier: list[_Cursor]) -> Iterator[None]:
         """Merge the Ms of one generation in Go's order, validating every step.
 
-        The common goroutine transitions (start, unblock, stop, block) take an inlined path
-        with the same checks as order.py; anything else, or any doubt, takes order.py.
+        The compiled kernel (_korder.c) takes the events transitions.KERNEL_KIND names (the
+        common goroutine transitions, heap metrics, annotations, GC assist and sweep ranges);
+        without it the goroutine transitions (start, unblock, stop, block) take an inlined path.
+        Both make order.py's checks and keep its state; anything else, or any doubt, takes order.py.
         Yields whenever FLUSH_EVERY events are pending, so the caller can turn them into
         columns and memory stays bounded.
         """
