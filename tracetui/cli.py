@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from tracetui import __version__
-from tracetui.errors import TracetuiError, UsageError
+from tracetui.errors import TraceFormatError, TracetuiError, UsageError
 
 if TYPE_CHECKING:
     from tracetui.load import LoadStep
@@ -215,10 +215,21 @@ def color_system(choice: str, environ: dict[str, str] | os._Environ[str] = os.en
     return "256"
 
 
-def _cmd_view(args: argparse.Namespace) -> int:
-    from tracetui.load import check_readable
+def _check_trace_head(path: str) -> None:
+    """Raise a one-line error unless the file starts as a trace we read (a Go trace of a
+    supported version, or a Perfetto trace): the viewer checks before the screen opens."""
+    from tracetui.gotrace.reader import GoTraceReader
+    from tracetui.load import _head, _perfetto_reader
 
-    check_readable(args.trace)  # fail before the screen opens
+    head = _head(path)
+    if not head:
+        raise TraceFormatError("empty file, not a trace", path=path)
+    if _perfetto_reader(head) is None:
+        GoTraceReader(head, path)  # the header's checks: not a Go trace, or a version we do not read
+
+
+def _cmd_view(args: argparse.Namespace) -> int:
+    _check_trace_head(args.trace)  # fail before the screen opens
     system = color_system(args.color)
     # Textual reads its colour system from the environment when it is imported.
     os.environ["TEXTUAL_COLOR_SYSTEM"] = {"16": "standard", "none": "standard"}.get(system, system)

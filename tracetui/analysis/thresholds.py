@@ -3,6 +3,7 @@ and on the MMU at a window (`mmu.10ms<0.5`, `mmu_sweep.1ms<40%`)."""
 
 from __future__ import annotations
 
+import difflib
 import operator
 import re
 from collections.abc import Callable, Mapping
@@ -19,6 +20,9 @@ _STATS = {"count": "count", "total": "total_ns", "p50": "p50_ns", "p90": "p90_ns
           "p999": "p999_ns", "max": "max_ns"}  # fmt: skip
 _RULE = re.compile(r"^\s*([A-Za-z0-9_ ().*/-]+?)\.(\w+)\s*(>=|<=|==|>|<)\s*([0-9.]+)\s*(ns|us|µs|ms|s)?\s*$")
 _UNIT = {"ns": 1.0, "us": 1e3, "µs": 1e3, "ms": 1e6, "s": 1e9}
+_NAMES = ("sched_latency", "syscall", "gc", "stw", "region", "task")  # as latency_histograms names them
+_PREFIXES = ("stw_", "block_")  # stw_<kind>, block_<reason>: the names the trace's strings give
+VALID_NAMES = "sched_latency, syscall, gc, stw, stw_<kind>, block_<reason>, region, task, mmu.WINDOW, mmu_sweep.WINDOW"
 _MMU_RULE = re.compile(r"^\s*(mmu|mmu_sweep)\.([0-9.]+)(ns|us|µs|ms|s)\s*(>=|<=|==|>|<)\s*([0-9.]+)\s*(%)?\s*$")
 
 
@@ -48,9 +52,14 @@ def parse_rule(text: str) -> Rule:
     if not m or m.group(2) not in _STATS:
         raise UsageError(
             f"bad --fail-on {text!r}: want NAME.STAT OP VALUE, STAT one of {', '.join(_STATS)}, "
-            "OP one of > >= < <= ==, VALUE a number with ns/us/ms/s for times (e.g. 'stw.max>1ms')"
+            "OP one of > >= < <= ==, VALUE a number with ns/us/ms/s for times (e.g. 'stw.max>1ms'); "
+            f"NAME one of {VALID_NAMES}"
         )
     name, stat, op, number, unit = m.groups()
+    if name not in _NAMES and not any(name.startswith(p) and len(name) > len(p) for p in _PREFIXES):
+        near = difflib.get_close_matches(name, [*_NAMES, "mmu", "mmu_sweep"], n=1)
+        hint = f" (did you mean {near[0]!r}?)" if near else ""
+        raise UsageError(f"unknown --fail-on metric {name!r} in {text!r}{hint}: names are {VALID_NAMES}")
     if stat == "count" and unit:
         raise UsageError(f"bad --fail-on {text!r}: a count has no unit")
     return Rule(text.strip(), name, stat, op, float(number) * _UNIT[unit or "ns"])
