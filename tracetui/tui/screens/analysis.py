@@ -23,7 +23,7 @@ from textual.widgets import DataTable, Footer, OptionList, Static, Tree
 from tracetui.analysis.blocking import PROFILES, Samples, by_stack, reason_profile, samples
 from tracetui.analysis.goroutines import GoroutineStats, Group, goroutine_stats, groups
 from tracetui.analysis.histograms import Histogram, Occurrences, latency_histograms, occurrences
-from tracetui.model.trace import Trace
+from tracetui.model.trace import Trace, TrackKind
 from tracetui.sanitize import safe_text
 from tracetui.tui.timefmt import format_duration, format_time
 from tracetui.tui.widgets.flame import FlameGraph, build_flame
@@ -195,9 +195,80 @@ class GoroutinesScreen(AnalysisScreen):
             self.fill()
 
 
+def _shown_ns(d: np.ndarray) -> np.ndarray:
+    """Durations rounded to what format_duration shows (3 significant digits, whole units
+    from 100 up; halves to even): events alike by duration have the same key."""
+    ns = d.astype(np.float64)
+    out = ns.copy()
+    for scale in (1e3, 1e6, 1e9):  # the largest unit that fits wins
+        m = ns >= scale
+        v = ns[m] / scale
+        step = np.where(v >= 100, 1.0, np.where(v >= 10, 0.1, 0.01))
+        out[m] = np.round(v / step) * step * scale
+    return np.round(out)
+
+
+@dataclass(frozen=True)
+class EventLine:
+    """One line of a bucket's event list: `count` events alike (same duration as shown,
+    same goroutine group or row), `row` the longest of them (the one Enter shows)."""
+
+    row: int
+    duration: str  # as shown: the line's events round to it
+    count: int
+    tracks: int  # distinct rows they are on
+    where: str
+
+
+def collapse(occ: Occurrences, rows: np.ndarray, trace: Trace, limit: int = 1000) -> list[EventLine]:
+    """The events `rows` (longest first) as lines, slowest first: events with the same
+    duration as shown and on the same goroutine group (start function) or other row make
+    one line. At most `limit` lines."""
+    if not len(rows):
+        return []
+    track = occ.track[rows]
+    utracks, tinv = np.unique(track, return_inverse=True)
+    names: dict[str, int] = {}
+    group_of = np.array(
+        [names.setdefault(_where_group(trace, int(k)), len(names)) for k in utracks.tolist()], np.int64
+    )[tinv]
+    ukeys, kinv = np.unique(_shown_ns(occ.duration[rows]), return_inverse=True)
+    line = kinv.astype(np.int64) * max(len(names), 1) + group_of
+    ulines, first, inv, counts = np.unique(line, return_index=True, return_inverse=True, return_counts=True)
+    pairs = np.unique(inv.astype(np.int64) * (len(utracks) + 1) + tinv)
+    ntracks = np.bincount(pairs // (len(utracks) + 1), minlength=len(ulines))
+    by_name = {v: k for k, v in names.items()}
+    out: dict[tuple[str, str], EventLine] = {}  # merges keys that round apart but print alike
+    for j in np.argsort(first, kind="stable").tolist():
+        i = int(rows[first[j]])
+        group = by_name[int(group_of[first[j]])]
+        key = (format_duration(float(ukeys[kinv[first[j]]])), group)
+        k = int(occ.track[i])
+        if key in out:
+            e = out[key]
+            out[key] = EventLine(e.row, e.duration, e.count + int(counts[j]), e.tracks + int(ntracks[j]), e.where)
+            continue
+        if len(out) >= limit:
+            break
+        out[key] = EventLine(i, key[0], int(counts[j]), int(ntracks[j]), trace.tracks[k].name if k >= 0 else group)
+    return [
+        e if e.tracks <= 1 else EventLine(e.row, e.duration, e.count, e.tracks, f"{k[1]} ({e.tracks} goroutines)")
+        for k, e in out.items()
+    ]
+
+
+def _where_group(trace: Trace, k: int) -> str:
+    """What makes events alike by place: a goroutine's group, another row's name."""
+    if k < 0:
+        return "-"
+    t = trace.tracks[k]
+    return (t.group or t.name) if t.kind == TrackKind.GOROUTINE else t.name
+
+
 class HistogramsScreen(AnalysisScreen):
     """Latency histograms: pick one on the left; ←/→ pick a bucket, p the bucket of the
-    p99; Enter lists the bucket's events (longest first); Enter again shows one."""
+    p99; Enter lists the bucket's events (slowest first, events alike as one line xN: see
+    `collapse`); Enter again shows one (the longest of a line)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("left,h", "bucket(-1)", "Bucket left", id="hist-bucket-left"),
@@ -217,6 +288,7 @@ class HistogramsScreen(AnalysisScreen):
         self.hist_name = "sched_latency"
         self.bucket = -1
         self.rows: np.ndarray = np.zeros(0, np.int64)
+        self.lines: list[EventLine] = []
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -301,15 +373,14 @@ class HistogramsScreen(AnalysisScreen):
         lo, hi, _ = h.buckets[self.bucket]
         occ = a.occurrences[self.hist_name]
         self.rows = occ.in_bucket(lo, hi)
+        self.lines = collapse(occ, self.rows, a.trace)
         table = self.query_one("#events", DataTable)
         table.clear(columns=True)
-        table.add_columns("duration", "at", "where")
-        tracks = a.trace.tracks
-        for i in self.rows[:1000].tolist():
-            k = int(occ.track[i])
-            where = _s(tracks[k].name) if k >= 0 else "-"
-            table.add_row(format_duration(int(occ.duration[i])), format_time(int(occ.start[i]), a.trace.duration),
-                          Text(where), key=str(i))  # fmt: skip
+        table.add_columns("duration", "events", "at", "where")
+        for e in self.lines:
+            i = e.row
+            table.add_row(e.duration, f"×{e.count:,}" if e.count > 1 else "",
+                          format_time(int(occ.start[i]), a.trace.duration), Text(_s(e.where)), key=str(i))  # fmt: skip
         table.focus()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
