@@ -79,3 +79,9 @@ def test_fail_on_suggests_the_near_name(capsys: pytest.CaptureFixture[str]) -> N
 @pytest.mark.parametrize("rule", ["block_select.count>=1000000", "stw_GC mark termination.max>1s", "task.count>9999"])
 def test_fail_on_known_names_pass(capsys: pytest.CaptureFixture[str], rule: str) -> None:
     assert main(["summary", "--json", str(GCSTW), "--fail-on", rule]) == 0
+
+
+def test_fail_on_a_reason_the_trace_lacks_warns(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["summary", "--json", str(GCSTW), "--fail-on", "block_selct.count>=1"]) == 0
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1 and "warning" in lines[0] and "block_selct" in lines[0]

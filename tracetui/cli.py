@@ -258,6 +258,15 @@ def _cmd_summary(args: argparse.Namespace) -> int:
         from tracetui.sanitize import safe_text
 
         hist = latency_histograms(trace, show_injected=args.show_injected)
+        for r in rules:  # a block reason or STW kind this trace lacks counts as empty: say so (a misspelling?)
+            if r.stat != "window" and r.histogram not in hist and r.histogram.startswith(("stw_", "block_")):
+                alike = sorted(n for n in hist if n.startswith(r.histogram.split("_")[0] + "_"))
+                print(
+                    f"tracetui: warning: --fail-on {safe_text(r.text, keep_newlines=False)!r}: no "
+                    f"{safe_text(r.histogram, keep_newlines=False)} in this trace (counted as empty; it has "
+                    f"{safe_text(', '.join(alike), keep_newlines=False) or 'none'})",
+                    file=sys.stderr,
+                )
         failed = breaches(rules, hist, lambda name, w: mmu(series(trace, name == "mmu_sweep"), w))
         if failed:
             print(
