@@ -23,6 +23,9 @@ KINDS = tuple(PROFILES)
 CORPUS = [p for p in committed_traces() if p.parent.name == "go1.27.3"] + [
     p for p in committed_traces() if p.parent.name != "go1.27.3" and p.stem in ("channels", "nethttp")
 ]
+# cgo callbacks reusing a goroutine id (Go counts its last lifetime only): see cgoreuse/README.md.
+CGO_REUSE = sorted((Path(__file__).parent / "cgoreuse").glob("*.trace"))
+CORPUS += CGO_REUSE
 
 Stacks = Counter[tuple[tuple[str, int], ...]]
 
@@ -126,3 +129,16 @@ def test_summary_json_block_and_pprof_command(tmp_path: Path, capsys, go: str) -
     assert main(["pprof", str(tmp_path / "missing.trace"), "--type", "net"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2 and "invalid choice" in err[0] and "missing.trace: no such file" in err[1]
+
+
+def test_a_reused_goroutine_id_counts_its_last_lifetime_only() -> None:
+    """Go's figures for cgocallback-go1.27.3.trace (go tool trace -pprof=TYPE, count and
+    ns): goroutine 17 lives four times; the earlier lifetimes' blocking is not counted."""
+    path = Path(__file__).parent / "cgoreuse" / "cgocallback-go1.27.3.trace"
+    trace = open_model(str(path)).trace
+    g17 = trace.goroutine_track(17)
+    assert g17 is not None and g17.spans is not None
+    sp = g17.spans.flat
+    assert int(np.count_nonzero(sp.start[1:] != sp.end[:-1])) == 3, "four lifetimes, three gaps"
+    got = {k: (len(s), s.total) for k in ("sync", "syscall", "sched") for s in [samples(trace, PROFILES[k])]}
+    assert got == {"sync": (1, 3828736), "syscall": (11, 19982593), "sched": (12, 54272)}

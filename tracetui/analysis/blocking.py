@@ -171,7 +171,10 @@ def _batch_samples(
         keep &= ~overlay[sp.stack[first]]
     if not keep.any():
         return None
-    run0 = b.first_where(sp.state == State.RUNNING)
+    # Go's summary keeps one GoroutineSummary per id, replaced at each creation (a reused id:
+    # GoCreateSyscall after GoDestroySyscall, cgo callbacks on extra Ms), so the life is the
+    # LAST lifetime's: from its first start of running (none: from the trace start).
+    run0 = b.first_where((sp.state == State.RUNNING) & b.in_last_life)
     life0 = np.where(run0 >= 0, sp.start[np.maximum(run0, 0)], np.iinfo(I64).min)
     life1 = np.where(ended >= 0, ended, int(trace.duration))
     owner, first = owner[keep], first[keep]

@@ -146,7 +146,9 @@ def _batch_stats(
     """GoroutineSummary's figures for a batch of goroutines, into `cols` at `out_rows`."""
     sp = b.spans
     st, start, stop = sp.state, sp.start, sp.end
-    creation = start[b.offsets[:-1]]
+    # A reused id (cgo callbacks on extra Ms): Go's summary is of its last lifetime only.
+    head = b.last_life_head
+    creation = start[head]
     ended = trace.goroutines.ended[b.rows].astype(I64)
     # A wait "forever" is the goroutine's end: its spans stop there.
     cut = b.offsets[1:].copy()
@@ -155,7 +157,7 @@ def _batch_stats(
         cut = np.where(fw >= 0, fw, cut)
         ended = np.where(fw >= 0, start[np.maximum(fw, 0)], ended)
     idx = np.arange(len(sp))
-    valid = idx < cut[b.owner]
+    valid = (idx < cut[b.owner]) & (idx >= head[b.owner])
     total = np.where(ended >= 0, ended, int(trace.duration)) - creation
     dur = stop - start
     st = np.where(valid, st, np.uint8(255))
@@ -217,11 +219,13 @@ def _range_times(trace: Trace, stats: GoroutineStats, overlay: np.ndarray | None
     if len(a):
         rows = np.searchsorted(stats.id, a.arg)
         ok = (rows < n) & (stats.id[np.minimum(rows, n - 1)] == a.arg)
+        ok &= a.start >= stats.creation[np.minimum(rows, n - 1)]  # in its last lifetime
         out[ASSIST] = np.bincount(rows[ok], weights=(a.end - a.start)[ok], minlength=n).astype(I64)
     stw = trace.stw  # the goroutine that stopped the world is in the range
     if len(stw) and n:
         rows = np.searchsorted(stats.id, stw.arg)
         ok = (rows < n) & (stats.id[np.minimum(rows, n - 1)] == stw.arg)
+        ok &= stw.start >= stats.creation[np.minimum(rows, n - 1)]  # in its last lifetime
         if overlay is not None:  # the recorder's trace.Start
             ok &= ~overlay[stw.stack]
         for r in np.unique(stw.reason[ok]).tolist():
@@ -243,6 +247,7 @@ def _range_times(trace: Trace, stats: GoroutineStats, overlay: np.ndarray | None
             who[sel[run]] = flat.arg[np.maximum(i, 0)][run]
         rows = np.searchsorted(stats.id, who)
         ok = (who >= 0) & (rows < n) & (stats.id[np.minimum(rows, n - 1)] == who)
+        ok &= s.start >= stats.creation[np.minimum(rows, n - 1)]  # in its last lifetime
         if ok.any():
             out[SWEEP] = np.bincount(rows[ok], weights=(s.end - s.start)[ok], minlength=n).astype(I64)
     return out

@@ -42,6 +42,24 @@ class SpanBatch:
         out[:-1] = self.owner[:-1] != self.owner[1:]
         return out
 
+    @property
+    def in_last_life(self) -> np.ndarray:
+        """Per span: is it in its goroutine's last lifetime? An id reused after it ended
+        (NotExist, then created again: cgo callbacks on extra Ms) has a gap in its spans
+        where it did not exist; the last lifetime is from the span after the last gap."""
+        return np.arange(len(self)) >= self.last_life_head[self.owner]
+
+    @property
+    def last_life_head(self) -> np.ndarray:
+        """Per goroutine of the batch: the index of its last lifetime's first span."""
+        sp = self.spans
+        born = np.zeros(len(self), bool)  # span i begins a lifetime after a gap
+        born[1:] = (sp.start[1:] != sp.end[:-1]) & (self.owner[1:] == self.owner[:-1])
+        head = self.offsets[:-1].copy()
+        k = np.flatnonzero(born)
+        np.maximum.at(head, self.owner[k], k)
+        return head
+
     def first_where(self, mask: np.ndarray) -> np.ndarray:
         """Per goroutine of the batch: the index of its first span where `mask`, else -1."""
         hit = np.flatnonzero(mask)
