@@ -18,6 +18,8 @@ _NOT_TRACES = {
     "random.bin": bytes((i * 97 + 13) % 251 + 1 for i in range(4096)),  # no 0x0a at its head
     "empty.trace": b"",
     "old.trace": b"go 1.19 trace\x00\x00\x00" + bytes(64),
+    "notes.txt": b"\n# Notes\n\nA text file that starts with a blank line (0x0A, as a Perfetto trace).\n" * 20,
+    "newline.bin": b"\x0a" + bytes((i * 97 + 13) % 251 + 1 for i in range(4096)),
 }
 
 
@@ -46,8 +48,11 @@ def test_view_of_a_non_trace_is_one_plain_line_before_the_screen(tmp_path: Path,
 def test_the_head_check_lets_traces_through(tmp_path: Path) -> None:
     _check_trace_head(str(GCSTW))
     pf = tmp_path / "x.pftrace"
-    pf.write_bytes(b"\x0a\x02\x08\x01" + bytes(60))  # a Trace.packet record's head
+    pf.write_bytes(b"\x0a\x02\x08\x01" * 16)  # Trace.packet records
     _check_trace_head(str(pf))
+    exported = tmp_path / "gcstw.pftrace"  # a real one, of ours
+    assert main(["export", str(GCSTW), "-o", str(exported)]) == 0
+    _check_trace_head(str(exported))
 
 
 @pytest.mark.parametrize(

@@ -91,3 +91,31 @@ def compressed_payload(pkt: memoryview) -> memoryview | None:
     if len(fields) == 1 and fields[0][0] == COMPRESSED_PACKETS and isinstance(fields[0][2], memoryview):
         return fields[0][2]
     return None
+
+
+def plausible_start(head: bytes, size: int) -> bool:
+    """Whether a file of `size` bytes starting with `head` (its first 64 KB, say) can be an
+    uncompressed Perfetto trace: `Trace.packet` records that fit in the file, the ones
+    wholly in `head` well-formed messages, each followed by the next record's key. Catches
+    other files that merely start with 0x0A (a newline)."""
+    pos = 0
+    while pos < len(head):
+        if head[pos] != 0x0A:
+            return False
+        try:
+            length, start = read_varint(head, pos + 1)
+        except ValueError:
+            return pos > 0  # cut by the end of `head`, after a whole record
+        end = start + length
+        if end > size:
+            return False
+        if end > len(head):
+            return True  # a record longer than the head: its key and length are all we see
+        try:
+            for number, _, _ in iter_fields(head[start:end]):
+                if number < 1:
+                    return False
+        except ValueError:
+            return False
+        pos = end
+    return True
