@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from functools import partial
 from typing import ClassVar
 
+import numpy as np
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import BindingType
@@ -24,7 +25,8 @@ from tracetui.sanitize import safe_text
 from tracetui.tui.details import describe
 from tracetui.tui.keymap import APP_BINDINGS, keys_file, load_keymap
 from tracetui.tui.loadthread import LoadThread
-from tracetui.tui.navigate import goroutine_matches, parse_target
+from tracetui.tui.logs import search
+from tracetui.tui.navigate import parse_target
 from tracetui.tui.palette import Palette
 from tracetui.tui.rows import RowKind, RowSet
 from tracetui.tui.screens.analysis import Analysis, GoroutinesScreen, HistogramsScreen, JumpTo, ProfilesScreen
@@ -112,7 +114,8 @@ class TraceApp(App[int]):
         self.loading = True
         self.load_fraction = 0.0
         self.note = ""
-        self.matches: list[int] = []
+        self.matches: list[int] = []  # goroutine ids, then ...
+        self.log_matches = np.zeros(0, np.int64)  # ... logs (LogIndex positions, by time)
         self.user_keys: dict[str, str] = {}
         self.analyses: dict[int, Analysis] = {}  # per model (by id), computed on first use
         self.match_at = -1
@@ -305,7 +308,7 @@ class TraceApp(App[int]):
         tl = self.timeline
         if tl is None:
             return
-        lines = describe(tl.rows, tl.current_row, tl.cursor_t, tl.flows)
+        lines = describe(tl.rows, tl.current_row, tl.cursor_t, tl.flows, tl.cursor_cell())
         self.query_one("#details-text", Static).update(Text("\n".join(lines)))
 
     # --- actions ---------------------------------------------------------------------------
@@ -360,7 +363,9 @@ class TraceApp(App[int]):
         prompt.ask(purpose, placeholder)
 
     def action_search(self) -> None:
-        self._open_prompt("search", "search goroutines: id (G12) or start function (regex); Esc cancels", "/")
+        self._open_prompt(
+            "search", "search: goroutine id (G12) or start function, log text (log:...), label:...; Esc cancels", "/"
+        )
 
     def action_goto(self) -> None:
         self._open_prompt("goto", "go to: a time (1.5ms, 2s), a goroutine (G12 or 12), P3, M7 or host", "")
@@ -372,10 +377,11 @@ class TraceApp(App[int]):
         if message.text is None or not message.text.strip():
             return
         if message.purpose == "search":
-            self.matches = goroutine_matches(tl.trace, message.text)
+            self.matches, self.log_matches = search(tl.trace, tl.rows.logs, tl.rows.labels, message.text)
             self.match_at = -1
-            if not self.matches:
-                self.note = f"no goroutine matches {safe_text(message.text, keep_newlines=False)!r}"
+            if not self.matches and not len(self.log_matches):
+                what = "goroutine or log" if len(tl.trace.logs) else "goroutine"
+                self.note = f"no {what} matches {safe_text(message.text, keep_newlines=False)!r}"
                 self.update_status()
                 return
             self.action_search_next(1)
@@ -397,14 +403,32 @@ class TraceApp(App[int]):
 
     def action_search_next(self, direction: int) -> None:
         tl = self.timeline
-        if tl is None or not self.matches:
-            self.note = "no search (/ searches goroutines)"
+        total = len(self.matches) + len(self.log_matches)
+        if tl is None or not total:
+            self.note = "no search (/ searches goroutines, logs and labels)"
             self.update_status()
             return
-        self.match_at = (self.match_at + direction) % len(self.matches)
-        gid = self.matches[self.match_at]
-        tl.go_to_track(TrackKind.GOROUTINE, gid)
+        self.match_at = (self.match_at + direction) % total
+        if self.match_at < len(self.matches):
+            tl.go_to_track(TrackKind.GOROUTINE, self.matches[self.match_at])
+        else:
+            self._go_to_log(int(self.log_matches[self.match_at - len(self.matches)]))
         self.update_status()
+
+    def _go_to_log(self, i: int) -> None:
+        """The cursor on log i: its goroutine's row (else its category's) at its time."""
+        tl = self.timeline
+        assert tl is not None
+        lg = tl.rows.logs
+        t = int(lg.ts[i])
+        gid = lg.goroutine(i)
+        if gid >= 0 and tl.go_to_track(TrackKind.GOROUTINE, gid, t):
+            return
+        idx = tl.rows.index_of(("logs", int(lg.cat[i])))
+        tl.remember()
+        if idx >= 0:
+            tl.set_row(idx)
+        tl.centre_on(t)
 
     def action_escape(self) -> None:
         if self.timeline is None:  # nothing to show yet: Esc stops the load and leaves

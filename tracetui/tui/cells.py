@@ -20,12 +20,12 @@ import numpy as np
 from rich.segment import Segment
 
 from tracetui.model.trace import Counter, Spans
-from tracetui.tui.palette import BUSY_FEW, BUSY_MANY, LEFT_EIGHTHS, LOWER_EIGHTHS, Look, Palette
+from tracetui.tui.palette import BUSY_FEW, BUSY_MANY, LEFT_EIGHTHS, LOG_MARKS, LOWER_EIGHTHS, Look, Palette
 
 I64 = np.int64
 
 # Cell kinds (bits 16.. of a cell code); bits 0-7 = fg look, 8-15 = bg look.
-SOLID, EDGE, EDGE_REV, BUSY, TEXT, BAR, BAR_REV = 0, 1, 2, 3, 4, 5, 6
+SOLID, EDGE, EDGE_REV, BUSY, TEXT, BAR, BAR_REV, MARK = 0, 1, 2, 3, 4, 5, 6, 7
 _KIND_SHIFT = 16
 _GLYPH_SHIFT = 20  # bits 20..: glyph index for EDGE/BAR cells, shade for BUSY
 
@@ -322,7 +322,20 @@ def encode(runs: Runs, palette: Palette, chars: list[str] | None = None) -> list
             segs.append(Segment(glyph * n, palette.cell(fg, bg)))
         elif kind == BAR_REV:
             segs.append(Segment(_GOAL_GLYPHS[gi] * n, palette.cell(fg, 0)))
+        elif kind == MARK:
+            segs.append(Segment(LOG_MARKS[gi] * n, palette.cell(fg, bg)))
     return segs
+
+
+def mark_cells(code: np.ndarray, counts: np.ndarray, look: int = Look.LOG) -> np.ndarray:
+    """`code` with a mark (in `look`, over the cell's own colour) where `counts` > 0: one
+    glyph for one event in the cell, another for several."""
+    has = counts > 0
+    if not has.any():
+        return code
+    under = code & 0xFF
+    m = look | (under << 8) | (MARK << _KIND_SHIFT) | (np.where(counts > 1, 1, 0) << _GLYPH_SHIFT)
+    return np.where(has, m, code)
 
 
 def counter_cells(counter: Counter, edges: np.ndarray, how: str = "mean") -> np.ndarray:

@@ -29,6 +29,7 @@ _STATE_NAMES = {
 # or the runtime's wait reason for a GODEBUG goroutine).
 _HOST_STATE_NAMES = {State.IDLE: "idle or sleeping", State.WAITING: "waiting"}
 MAX_FRAMES = 32
+MAX_LOGS = 5  # logs described at once
 
 
 def format_value(value: float, unit: str) -> str:
@@ -59,8 +60,74 @@ def stack_lines(trace: Trace, stack: int, indent: str = "  ") -> list[str]:
     return out
 
 
-def describe(rows: RowSet, row: Row, t: int, flows: FlowIndex | None = None) -> list[str]:
-    """Lines describing row `row` at time `t`."""
+def log_lines(rows: RowSet, row: Row, cell: tuple[int, int]) -> list[str]:
+    """The logs a row shows in the cell [a, b): category, message, goroutine, task, time, stack."""
+    key = rows.log_key(row)
+    if key is None:
+        return []
+    lg = rows.logs
+    hit = lg.between(*key, *cell)
+    tr = rows.trace
+    out: list[str] = []
+    for i in hit[:MAX_LOGS].tolist():
+        cat, msg = lg.text(i)
+        first, *more = msg.split("\n")
+        out.append(f"log [{cat}] {first}")
+        out.extend("    " + m for m in more)
+        gid = lg.goroutine(i)
+        task = int(lg.task[i])
+        where = [f"at {format_time(int(lg.ts[i]), tr.duration)}"]
+        if gid >= 0:
+            where.append(f"on {_goroutine_name(tr, gid)}")
+        if task > 0:
+            where.append(f"in task {task}{_task_name(tr, task)}")
+        out.append("  " + ", ".join(where))
+        stack = stack_lines(tr, int(lg.stack[i]), "    ")
+        if stack:
+            out.append("  stack:")
+            out.extend(stack)
+    if hit.size > MAX_LOGS:
+        out.append(f"... {hit.size - MAX_LOGS} more logs in this cell (zoom in with w)")
+    return out
+
+
+def _task_name(trace: Trace, task: int) -> str:
+    k = np.flatnonzero(trace.tasks.id == task)
+    return f" ({_s(trace.string(int(trace.tasks.name[k[0]])))})" if k.size else ""
+
+
+def label_lines(rows: RowSet, track: int, t: int) -> list[str]:
+    """A goroutine's labels (GoLabel: the runtime's GC worker modes): the one in force at t
+    and how many times each was set."""
+    ts, ids = rows.labels.of_track(track)
+    if not len(ts):
+        return []
+    tr = rows.trace
+    i = int(np.searchsorted(ts, t, "right")) - 1
+    out = []
+    if i >= 0:
+        out.append(f"  label {_s(tr.string(int(ids[i])))!r} since {format_time(int(ts[i]), tr.duration)}")
+    u, n = np.unique(ids, return_counts=True)
+    out.append("  labels: " + ", ".join(f"{_s(tr.string(int(a)))} ×{int(c)}" for a, c in zip(u, n)))
+    return out
+
+
+def describe(
+    rows: RowSet, row: Row, t: int, flows: FlowIndex | None = None, cell: tuple[int, int] | None = None
+) -> list[str]:
+    """Lines describing row `row` at time `t`; `cell` ([a, b) ns, the cursor's cell) adds the
+    logs drawn there first."""
+    logs = log_lines(rows, row, cell) if cell is not None else []
+    if row.kind == RowKind.MARKS:
+        if logs:
+            return logs
+        n = rows.logs.times(*rows.log_key(row) or ("cat", -1)).size
+        return [f"{row.label}: {n} logs; none in this cell (, and . go to the previous and next)"]
+    lines = _describe(rows, row, t, flows)
+    return [*logs, *([""] if logs and lines else []), *lines]
+
+
+def _describe(rows: RowSet, row: Row, t: int, flows: FlowIndex | None) -> list[str]:
     tr = rows.trace
     at = f"at {format_time(t, tr.duration)}"
     if row.kind == RowKind.GROUP:
@@ -140,6 +207,7 @@ def describe(rows: RowSet, row: Row, t: int, flows: FlowIndex | None = None) -> 
                 )
         if g >= 0 and int(tr.goroutines.created[g]) >= 0:
             lines.append(f"  created at {format_time(int(tr.goroutines.created[g]), tr.duration)}")
+        lines.extend(label_lines(rows, row.track, t))
     elif track.kind in (TrackKind.PROC, TrackKind.THREAD) and arg >= 0:
         if track.kind == TrackKind.PROC and st in (State.RUNNING, State.SYSCALL):
             lines.append(f"  goroutine {_goroutine_name(tr, arg)}")

@@ -34,9 +34,10 @@ class Look(IntEnum):
     TASK = 17  # user tasks; slices of other Perfetto files
     REGION = 18  # user regions
     COUNTER = 19  # a counter of another Perfetto file
+    LOG = 20  # a user log (runtime/trace.Log): a mark drawn over the row
 
 
-N_LOOKS = 20
+N_LOOKS = 21
 
 # (name for the legend, glyph without colour, truecolor, 256-colour, 16-colour)
 _TABLE: dict[Look, tuple[str, str, str, str, str]] = {
@@ -60,6 +61,7 @@ _TABLE: dict[Look, tuple[str, str, str, str, str]] = {
     Look.TASK: ("task", "T", "#2a9d8f", "color(30)", "cyan"),
     Look.REGION: ("region", "R", "#8ab17d", "color(108)", "bright_cyan"),
     Look.COUNTER: ("counter", "█", "#6d8bd1", "color(68)", "bright_blue"),
+    Look.LOG: ("log", "◆", "#ff5fd7", "color(206)", "bright_white"),
 }
 LEGEND = (
     Look.RUNNING, Look.RUNNABLE, Look.BLOCK_SYNC, Look.BLOCK_NET, Look.BLOCK_SLEEP, Look.BLOCK_GC,
@@ -73,6 +75,7 @@ _DARK_TEXT = {
 LEFT_EIGHTHS = " ▏▎▍▌▋▊▉█"  # k/8 of the cell filled from the left
 LOWER_EIGHTHS = " ▁▂▃▄▅▆▇█"  # k/8 filled from the bottom
 BUSY_FEW, BUSY_MANY = "░", "▒"  # a cell with several state changes
+LOG_MARKS = "◆◈"  # one log in a cell, several
 
 
 def look_name(look: int) -> str:

@@ -20,6 +20,7 @@ import numpy as np
 from tracetui.model.trace import Counter, Spans, State, Trace, Track, TrackKind
 from tracetui.sanitize import safe_text
 from tracetui.tui.cells import SpanRow
+from tracetui.tui.logs import LabelIndex, LogIndex
 from tracetui.tui.navigate import FlowIndex
 from tracetui.tui.palette import N_LOOKS, Look
 
@@ -33,6 +34,7 @@ class RowKind(Enum):
     SPANS = "spans"  # a track of spans: P, M, goroutine, GC, STW, assists
     CHART = "chart"  # one line of a counter chart
     GROUP = "group"  # a goroutine group or host section header
+    MARKS = "marks"  # marks only: the logs of one category (key ("logs", category index))
 
 
 @dataclass(eq=False)
@@ -84,6 +86,8 @@ class RowSet:
         self._gc_workers: np.ndarray | None = None
         self._assists_by_g: dict[int, Spans] | None = None
         self._flows: FlowIndex | None = None
+        self._logs: LogIndex | None = None
+        self._labels: LabelIndex | None = None
         self.groups = self._groups()
         self.host_groups = self._host_groups()
         self.rows: list[Row] = []
@@ -226,12 +230,47 @@ class RowSet:
         for i, t in enumerate(tr.tracks):
             if t.kind == TrackKind.TASK and t.spans is not None and len(t.spans):
                 rows.append(Row(("track", int(TrackKind.TASK), t.id), RowKind.SPANS, _s(t.name), track=i))
+        rows.extend(self._log_rows())
         for kind in (TrackKind.PROC, TrackKind.THREAD):
             ks = [i for i, t in enumerate(tr.tracks) if t.kind == kind]
             ks.sort(key=lambda i: tr.tracks[i].id)
             for i in ks:
                 rows.append(Row(("track", int(kind), tr.tracks[i].id), RowKind.SPANS, tr.tracks[i].name, track=i))
         return rows
+
+    def _log_rows(self) -> list[Row]:
+        """A row of marks per log category (with the task lanes)."""
+        if not len(self.trace.logs):
+            return []
+        names = self.logs.categories
+        return [Row(("logs", k), RowKind.MARKS, _s(f"Log: {self.logs.category_name(k)}")) for k in range(len(names))]
+
+    @property
+    def logs(self) -> LogIndex:
+        """The trace's logs, indexed for drawing and search (built once)."""
+        if self._logs is None:
+            self._logs = LogIndex(self.trace)
+        return self._logs
+
+    @property
+    def labels(self) -> LabelIndex:
+        """The goroutines' labels (built once)."""
+        if self._labels is None:
+            self._labels = LabelIndex(self.trace)
+        return self._labels
+
+    def log_key(self, row: Row) -> tuple[str, int] | None:
+        """Which logs a row marks: ("track", goroutine track), ("lane", task lane) or
+        ("cat", category); None for a row without logs."""
+        if self.generic or not len(self.trace.logs):
+            return None
+        if row.kind == RowKind.MARKS:
+            return "cat", int(row.key[1])  # type: ignore[call-overload]
+        if row.gid >= 0 and row.key[:2] == ("track", int(TrackKind.GOROUTINE)):
+            return "track", row.track
+        if row.key[:2] == ("track", int(TrackKind.TASK)):
+            return "lane", int(self.trace.tracks[row.track].id)
+        return None
 
     def index_of(self, key: tuple[object, ...]) -> int:
         return self._index.get(key, -1)

@@ -23,6 +23,7 @@ from tracetui.model.trace import Trace, TrackKind
 from tracetui.sanitize import safe_text
 from tracetui.tui import cells as C
 from tracetui.tui.keymap import TIMELINE_BINDINGS
+from tracetui.tui.logs import mark_counts
 from tracetui.tui.navigate import FlowIndex, Hop
 from tracetui.tui.palette import Look, Palette
 from tracetui.tui.rows import CHART_STATES, Row, RowKind, RowSet
@@ -273,6 +274,11 @@ class Timeline(ScrollView, can_focus=True):
         sr = self.rows.span_row(row)
         if sr is not None:
             return sr.boundaries(t, forward)
+        if row.kind == RowKind.MARKS:
+            key = self.rows.log_key(row)
+            ts = self.rows.logs.times(*key) if key is not None else np.zeros(0, np.int64)
+            i = int(np.searchsorted(ts, t, "right")) if forward else int(np.searchsorted(ts, t, "left")) - 1
+            return int(ts[i]) if 0 <= i < len(ts) else None
         if row.kind == RowKind.CHART:
             counters = self.rows.chart_counters(row)
             ts = np.unique(np.concatenate([c.ts for c in counters])) if counters else np.zeros(0, np.int64)
@@ -500,6 +506,9 @@ class Timeline(ScrollView, can_focus=True):
             assert sr is not None
             code = C.span_cells(sr, edges, self.palette.colour)
             chars = C.label_cells(sr, edges, code)
+            code = self._with_logs(row, edges, code)
+        elif row.kind == RowKind.MARKS:
+            code = self._with_logs(row, edges, np.zeros(cells, np.int64))
         elif row.kind == RowKind.CHART:
             code = self._chart_codes(row, edges)[row.line]
         else:
@@ -513,6 +522,21 @@ class Timeline(ScrollView, can_focus=True):
         strip = Strip(segs, cells)
         self._cache[key] = (strip, chars)
         return strip, chars
+
+    def _with_logs(self, row: Row, edges: np.ndarray, code: np.ndarray) -> np.ndarray:
+        """The row's cells with a mark where it has logs."""
+        key = self.rows.log_key(row)
+        if key is None:
+            return code
+        ts = self.rows.logs.times(*key)
+        return C.mark_cells(code, mark_counts(ts, edges, int(edges[-1]) >= self.total))
+
+    def cursor_cell(self) -> tuple[int, int]:
+        """[a, b) ns of the cell under the cursor."""
+        col = min(max(self.column_of(self.cursor_t), 0), self.cells - 1)
+        e = self.edges()
+        b = int(e[col + 1]) + (1 if col + 1 == self.cells and int(e[-1]) >= self.total else 0)
+        return int(e[col]), max(b, int(e[col]) + 1)
 
     def _chart_series(
         self, chart: str, edges: np.ndarray
