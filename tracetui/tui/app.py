@@ -296,8 +296,9 @@ class TraceApp(App[int]):
             parts.append(f"A→B {format_duration(abs(tl.marks[1] - tl.marks[0]))}")
         elif len(tl.marks) == 1:
             parts.append(f"A {format_time(tl.marks[0], tl.span)} (m: set B)")
-        if self.matches:
-            parts.append(f"match {self.match_at + 1}/{len(self.matches)}")
+        found = len(self.matches) + len(self.log_matches)
+        if found:
+            parts.append(f"match {self.match_at + 1}/{found}")
         if self.loading:
             parts.append(f"loading {self.load_fraction:.0%} (Esc stops)")
         if self.note:

@@ -76,7 +76,7 @@ def log_lines(rows: RowSet, row: Row, cell: tuple[int, int]) -> list[str]:
         out.extend("    " + m for m in more)
         gid = lg.goroutine(i)
         task = int(lg.task[i])
-        where = [f"at {format_time(int(lg.ts[i]), tr.duration)}"]
+        where = [f"at {format_time(int(lg.ts[i]), 100)}"]  # to the ns
         if gid >= 0:
             where.append(f"on {_goroutine_name(tr, gid)}")
         if task > 0:

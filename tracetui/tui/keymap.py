@@ -55,7 +55,7 @@ _APP = (
     ("5", "view(5)", "MMU", "view-mmu", False,
      "minimum mutator utilization by window (←/→ window, s: sweeping too, Enter: the worst window on the timeline)"),
     ("question_mark,f1", "help", "Help", "help", True, "this help"),
-    ("slash", "search", "Search", "search", True, "search goroutines by id or start function"),
+    ("slash", "search", "Search", "search", True, "search goroutines (id, start function), logs, label:X"),
     ("n", "search_next(1)", "Next match", "search-next", False, "next search match"),
     ("N", "search_next(-1)", "Prev match", "search-prev", False, "previous search match"),
     ("ctrl+g", "goto", "Go to", "goto", False,

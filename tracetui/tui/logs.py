@@ -25,13 +25,14 @@ NO_CATEGORY = "(no category)"
 
 
 def matcher(query: str) -> Callable[[str], bool]:
-    """Case-insensitive: the query as a regular expression, or as a substring if it is none."""
+    """Case-insensitive: the query as a substring, or as a regular expression if it is one
+    (`GC (idle)` finds the label as written; `id=\\d` is a pattern)."""
+    low = query.lower()
     try:
         rx = re.compile(query, re.IGNORECASE)
     except re.error:
-        low = query.lower()
         return lambda s: low in s.lower()
-    return lambda s: rx.search(s) is not None
+    return lambda s: low in s.lower() or rx.search(s) is not None
 
 
 class _Grouped:
