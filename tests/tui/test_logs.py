@@ -96,6 +96,7 @@ def test_log_rows_marks_details_and_search() -> None:
         assert "log [request] id=0" in details
         assert "on G1 main.main" in details and "in task 2 (request)" in details
         assert "main.handle" in details  # the stack
+        assert "log [request] id=0" in status(app)
         await pilot.press("escape")
         # `/` finds logs: the cursor goes to each one's goroutine row and time; n to the next.
         await pilot.press("slash", *"log:rows", "enter")
@@ -192,3 +193,18 @@ def test_many_logs_are_columnar_and_fast() -> None:
     assert counts.sum() == n and np.array_equal(counts, np.histogram(ts, edges)[0])
     assert took < 0.5, f"{took:.3f} s"
     assert search(trace, idx, LabelIndex(trace), "log:bulk")[1].size == n
+
+
+def test_mark_cells_draw_one_or_several_over_the_spans_colour() -> None:
+    from tracetui.tui import cells as C
+    from tracetui.tui.palette import Look, Palette
+
+    code = np.array([Look.RUNNING | (Look.RUNNING << 8)] * 3 + [0], np.int64)
+    marked = C.mark_cells(code, np.array([0, 1, 2, 1]))
+    assert marked[0] == code[0]
+    for pal in (Palette("256"), Palette("none")):
+        text = "".join(s.text for s in C.encode(C.runs_of(marked), pal))
+        assert text[1:] == LOG_MARKS[0] + LOG_MARKS[1] + LOG_MARKS[0]  # NO_COLOR reads too
+    segs = C.encode(C.runs_of(marked), Palette("256"))
+    assert segs[1].style is not None and segs[1].style.bgcolor == Palette("256").cell(0, Look.RUNNING).bgcolor
+    assert segs[1].style.color is not None and segs[1].style.color.name == "color(206)"

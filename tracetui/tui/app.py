@@ -291,6 +291,13 @@ class TraceApp(App[int]):
             lines = describe(tl.rows, row, tl.cursor_t)
             if lines and ": " in lines[0]:
                 parts.append(lines[0].rsplit(": ", 1)[1])
+        key = tl.rows.log_key(row)
+        if key is not None:  # the log(s) in the cursor's cell
+            hit = tl.rows.logs.between(*key, *tl.cursor_cell())
+            if hit.size:
+                cat, msg = tl.rows.logs.text(int(hit[0]))
+                more = f" (+{hit.size - 1})" if hit.size > 1 else ""
+                parts.append(f"log [{cat}] {msg.splitlines()[0] if msg else ''}{more}")
         parts.append(f"view {format_duration(tl.span)}")
         if len(tl.marks) == 2:
             parts.append(f"A→B {format_duration(abs(tl.marks[1] - tl.marks[0]))}")
@@ -425,7 +432,7 @@ class TraceApp(App[int]):
         gid = lg.goroutine(i)
         if gid >= 0 and tl.go_to_track(TrackKind.GOROUTINE, gid, t):
             return
-        idx = tl.rows.index_of(("logs", int(lg.cat[i])))
+        idx = tl.rows.index_of(("logs", lg.categories[int(lg.cat[i])]))
         tl.remember()
         if idx >= 0:
             tl.set_row(idx)

@@ -67,7 +67,7 @@ class LogIndex:
         ids = np.unique(raw)
         names = [strings[int(i)] if 0 < int(i) < len(strings) else "" for i in ids.tolist()]
         self.categories: list[str] = sorted(set(names), key=lambda s: (s == "", s))
-        code = {name: k for k, name in enumerate(self.categories)}
+        code = self._cat_index = {name: k for k, name in enumerate(self.categories)}
         per_id = np.array([code[n] for n in names] or [0], I64)
         self.cat = per_id[np.searchsorted(ids, raw)] if len(raw) else np.zeros(0, I64)
         self.lane = self._lanes()
@@ -87,6 +87,10 @@ class LogIndex:
         j = np.minimum(np.searchsorted(sid, self.task), len(sid) - 1)
         found = (sid[j] == self.task) & (self.task > 0)
         return np.where(found, tasks.lane[o][j], -1).astype(I64)
+
+    def category_index(self, name: str) -> int:
+        """The index of a category (-1 if the trace has none of that name)."""
+        return self._cat_index.get(name, -1)
 
     def category_name(self, k: int) -> str:
         return self.categories[k] or NO_CATEGORY

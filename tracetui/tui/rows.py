@@ -34,7 +34,7 @@ class RowKind(Enum):
     SPANS = "spans"  # a track of spans: P, M, goroutine, GC, STW, assists
     CHART = "chart"  # one line of a counter chart
     GROUP = "group"  # a goroutine group or host section header
-    MARKS = "marks"  # marks only: the logs of one category (key ("logs", category index))
+    MARKS = "marks"  # marks only: the logs of one category (key ("logs", category))
 
 
 @dataclass(eq=False)
@@ -242,8 +242,11 @@ class RowSet:
         """A row of marks per log category (with the task lanes)."""
         if not len(self.trace.logs):
             return []
-        names = self.logs.categories
-        return [Row(("logs", k), RowKind.MARKS, _s(f"Log: {self.logs.category_name(k)}")) for k in range(len(names))]
+        lg = self.logs
+        return [
+            Row(("logs", name), RowKind.MARKS, _s(f"Log: {lg.category_name(k)}"))
+            for k, name in enumerate(lg.categories)
+        ]
 
     @property
     def logs(self) -> LogIndex:
@@ -265,7 +268,7 @@ class RowSet:
         if self.generic or not len(self.trace.logs):
             return None
         if row.kind == RowKind.MARKS:
-            return "cat", int(row.key[1])  # type: ignore[call-overload]
+            return "cat", self.logs.category_index(str(row.key[1]))
         if row.gid >= 0 and row.key[:2] == ("track", int(TrackKind.GOROUTINE)):
             return "track", row.track
         if row.key[:2] == ("track", int(TrackKind.TASK)):
