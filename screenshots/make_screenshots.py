@@ -108,6 +108,8 @@ def main() -> None:
         # A blocked goroutine with its details and stack; ] would jump to its unblocker.
         view("traces/go1.27.3/channels.trace", "view-details.svg", ("ctrl+g", *"G1", "enter", "x", "enter")),
         view("traces/go1.27.3/gcstw.trace", "view-80x24.svg", size=(80, 24)),
+        # User logs: the Log rows, / finds a log (the cursor on its goroutine), Enter shows it.
+        view("traces/go1.27.3/annotations.trace", "view-logs.svg", ("slash", *"log:rows", "enter", "enter"), (120, 40)),
         # Screen 4: the scheduler-latency histogram, p for the p99 bucket's events.
         view("traces/go1.27.3/channels.trace", "view-histograms.svg", ("4", "p")),
         # Screen 3: where goroutines block, as a callers tree.

@@ -205,6 +205,10 @@ def test_mark_cells_draw_one_or_several_over_the_spans_colour() -> None:
     for pal in (Palette("256"), Palette("none")):
         text = "".join(s.text for s in C.encode(C.runs_of(marked), pal))
         assert text[1:] == LOG_MARKS[0] + LOG_MARKS[1] + LOG_MARKS[0]  # NO_COLOR reads too
-    segs = C.encode(C.runs_of(marked), Palette("256"))
-    assert segs[1].style is not None and segs[1].style.bgcolor == Palette("256").cell(0, Look.RUNNING).bgcolor
-    assert segs[1].style.color is not None and segs[1].style.color.name == "color(206)"
+    pal = Palette("256")
+    segs = C.encode(C.runs_of(marked), pal)
+    assert segs[1].style == pal.cell(Look.LOG, Look.RUNNING)  # over a span: its colour on the span's
+    clash = C.encode(C.runs_of(C.mark_cells(code * 0 + (Look.SYSCALL | Look.SYSCALL << 8), np.ones(4))), pal)
+    assert clash[0].style == pal.text_on(Look.SYSCALL)  # not pink on magenta: the text colour there
+    assert segs[-1].style is not None and segs[-1].style.bgcolor is None  # on an empty cell: the log colour
+    assert segs[-1].style.color is not None and segs[-1].style.color.name == "color(206)"

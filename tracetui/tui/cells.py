@@ -323,13 +323,13 @@ def encode(runs: Runs, palette: Palette, chars: list[str] | None = None) -> list
         elif kind == BAR_REV:
             segs.append(Segment(_GOAL_GLYPHS[gi] * n, palette.cell(fg, 0)))
         elif kind == MARK:
-            segs.append(Segment(LOG_MARKS[gi] * n, palette.cell(fg, bg)))
+            segs.append(Segment(LOG_MARKS[gi] * n, palette.mark(fg, bg)))
     return segs
 
 
 def mark_cells(code: np.ndarray, counts: np.ndarray, look: int = Look.LOG) -> np.ndarray:
-    """`code` with a mark (in `look`, over the cell's own colour) where `counts` > 0: one
-    glyph for one event in the cell, another for several."""
+    """`code` with a mark in `look` over the cell's own colour where `counts` > 0: one glyph
+    for one event in the cell, another for several."""
     has = counts > 0
     if not has.any():
         return code

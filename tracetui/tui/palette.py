@@ -72,6 +72,9 @@ _DARK_TEXT = {
     Look.RUNNING, Look.RUNNABLE, Look.BLOCK_NET, Look.ASSIST, Look.HEAP, Look.GOAL, Look.BLOCK_GC, Look.REGION,
 }  # fmt: skip
 
+# Looks on which a log's mark takes the text colour instead of its own (too close to it).
+_MARK_CLASH = {Look.SYSCALL, Look.BLOCK_GC, Look.GC, Look.STW, Look.LOG}
+
 LEFT_EIGHTHS = " ▏▎▍▌▋▊▉█"  # k/8 of the cell filled from the left
 LOWER_EIGHTHS = " ▁▂▃▄▅▆▇█"  # k/8 filled from the bottom
 BUSY_FEW, BUSY_MANY = "░", "▒"  # a cell with several state changes
@@ -124,6 +127,15 @@ class Palette:
         if not self.colour:
             return Style.null()
         return Style(color="black", bgcolor=self._colours[look])
+
+    def mark(self, look: int, under: int) -> Style:
+        """A mark (a log) in `look` over a cell of `under`: in its own colour, unless that
+        colour does not stand out on `under` (reds, magentas); then the text colour there."""
+        if not self.colour or not self._colours[under]:
+            return self.cell(look, 0)
+        if under in _MARK_CLASH:
+            return self.text_on(under)
+        return self.cell(look, under)
 
     def swatch(self, look: int) -> tuple[str, Style]:
         """The legend's sample of a look: two cells."""
