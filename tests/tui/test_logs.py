@@ -111,6 +111,18 @@ def test_log_rows_marks_details_and_search() -> None:
         assert not app.matches and len(app.log_matches) == 5
         await pilot.press("slash", *"nosuchthing", "enter")
         assert "no goroutine or log matches" in status(app)
+        # pprof.Do labels are not in the execution trace: `label:` says so.
+        assert not len(tl.trace.labels)
+        await pilot.press("slash", *"label:shard=0", "enter")
+        assert "pprof labels are not in execution traces" in app.note
+        # A task lane marks the logs of the tasks drawn on it.
+        lane = row_index(tl, "Tasks (3)")
+        lane_id = tl.trace.tracks[tl.rows.rows[lane].track].id
+        in_lane = np.isin(lg.task, tl.trace.tasks.id[tl.trace.tasks.lane == lane_id])
+        assert in_lane.any()
+        lane_text = _body(row_text(tl, lane), lw)
+        want = _columns(lg.ts[in_lane], tl.t0, tl.span, cells)
+        assert {i for i, ch in enumerate(lane_text) if ch in LOG_MARKS} == want
 
     run_app(body, path=str(ANNOTATIONS), size=(140, 50))
 

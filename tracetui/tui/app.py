@@ -40,6 +40,9 @@ from tracetui.tui.widgets.timeline import Timeline
 Loader = Callable[[str, Callable[[], bool]], Iterator[LoadStep]]  # see tracetui.load.load_progressively
 
 
+NO_LABELS = "this trace has no goroutine labels (Go records only its GC workers' labels; pprof labels are not in execution traces)"
+
+
 class Progress(Message):
     """How far the load is and what it is doing (coalesced: only the newest matters)."""
 
@@ -390,6 +393,8 @@ class TraceApp(App[int]):
             if not self.matches and not len(self.log_matches):
                 what = "goroutine or log" if len(tl.trace.logs) else "goroutine"
                 self.note = f"no {what} matches {safe_text(message.text, keep_newlines=False)!r}"
+                if message.text.strip().startswith("label:") and not len(tl.trace.labels):
+                    self.note = NO_LABELS
                 self.update_status()
                 return
             self.action_search_next(1)
