@@ -123,6 +123,7 @@ def test_log_rows_marks_details_and_search() -> None:
         lane_text = _body(row_text(tl, lane), lw)
         want = _columns(lg.ts[in_lane], tl.t0, tl.span, cells)
         assert {i for i, ch in enumerate(lane_text) if ch in LOG_MARKS} == want
+        assert "◆request" in _body(row_text(tl, row_index(tl, "Tasks (2)")), lw)  # labels go around marks
 
     run_app(body, path=str(ANNOTATIONS), size=(140, 50))
 

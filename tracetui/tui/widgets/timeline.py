@@ -504,9 +504,8 @@ class Timeline(ScrollView, can_focus=True):
         if row.kind == RowKind.SPANS:
             sr = self.rows.span_row(row)
             assert sr is not None
-            code = C.span_cells(sr, edges, self.palette.colour)
-            chars = C.label_cells(sr, edges, code)
-            code = self._with_logs(row, edges, code)
+            code = self._with_logs(row, edges, C.span_cells(sr, edges, self.palette.colour))
+            chars = C.label_cells(sr, edges, code)  # labels go around the marks
         elif row.kind == RowKind.MARKS:
             code = self._with_logs(row, edges, np.zeros(cells, np.int64))
         elif row.kind == RowKind.CHART:
