@@ -25,9 +25,17 @@ from tracetui.tui.palette import BUSY_FEW, BUSY_MANY, LEFT_EIGHTHS, LOG_MARKS, L
 I64 = np.int64
 
 # Cell kinds (bits 16.. of a cell code); bits 0-7 = fg look, 8-15 = bg look.
-SOLID, EDGE, EDGE_REV, BUSY, TEXT, BAR, BAR_REV, MARK = 0, 1, 2, 3, 4, 5, 6, 7
+SOLID, EDGE, EDGE_REV, BUSY, TEXT, BAR, BAR_REV, MARK, DENSITY = 0, 1, 2, 3, 4, 5, 6, 7, 8
 _KIND_SHIFT = 16
-_GLYPH_SHIFT = 20  # bits 20..: glyph index for EDGE/BAR cells, shade for BUSY
+_GLYPH_SHIFT = 20  # bits 20..: glyph index for EDGE/BAR/DENSITY cells, shade for BUSY
+# DENSITY cells (a goroutine group's header): a bar of k/8 (k = 1..8) or a shade, in colour or not.
+DENSITY_GLYPHS = LOWER_EIGHTHS + BUSY_MANY + BUSY_FEW
+DENSITY_RUNNABLE, DENSITY_BLOCKED = len(LOWER_EIGHTHS), len(LOWER_EIGHTHS) + 1
+
+
+def density_code(fg: np.ndarray | int, bg: np.ndarray | int, glyph: np.ndarray | int) -> np.ndarray:
+    """Codes of DENSITY cells: DENSITY_GLYPHS[glyph] in look `fg` over look `bg`."""
+    return np.asarray(fg | (np.asarray(bg, I64) << 8) | (DENSITY << _KIND_SHIFT) | (np.asarray(glyph, I64) << _GLYPH_SHIFT), I64)
 
 
 @dataclass(eq=False)
@@ -324,6 +332,8 @@ def encode(runs: Runs, palette: Palette, chars: list[str] | None = None) -> list
             segs.append(Segment(_GOAL_GLYPHS[gi] * n, palette.cell(fg, 0)))
         elif kind == MARK:
             segs.append(Segment(LOG_MARKS[gi] * n, palette.mark(fg, bg)))
+        elif kind == DENSITY:
+            segs.append(Segment(DENSITY_GLYPHS[gi] * n, palette.cell(fg, bg)))
     return segs
 
 

@@ -134,7 +134,13 @@ def _describe(rows: RowSet, row: Row, t: int, flows: FlowIndex | None) -> list[s
         if row.host:
             return [f"host section {_s(row.group_name)}: {row.count} rows (space to fold or unfold)"]
         noun = "tracks" if rows.generic else "goroutines"
-        return [f"group {_s(row.group)}: {row.count} {noun} (space to fold or unfold)"]
+        out = [f"group {_s(row.group)}: {row.count} {noun} (space to fold or unfold)"]
+        act = rows.activity(row.group)
+        if act is not None:
+            run, ready, blocked = act.at(t)
+            out.append(f"{at}: {run} running, {ready} runnable, {blocked} blocked or in syscall")
+            out.append(f"running time in all: {format_duration(rows.running_time(row.group))}")
+        return out
     if row.kind == RowKind.CHART:
         if row.chart.startswith("track:"):
             counter = rows.chart_counters(row)[0]

@@ -39,6 +39,8 @@ _TIMELINE = (
      "fold or unfold the goroutine group or host section of this row"),
     ("c", "toggle_all_groups", "Fold all", "toggle-all-groups", False,
      "fold or unfold every goroutine group and host section"),
+    ("o", "cycle_order", "Order", "cycle-group-order", False,
+     "order goroutine groups by running time (runtime last), by first goroutine id, or by name (flame-style)"),
     ("i", "toggle_injected", "Record's code", "toggle-injected", False,
      "show or hide the goroutines of record's own injected code (hidden at first)"),
     ("ctrl+z", "undo", "Undo", "undo", False, "undo the last navigation (zoom, pan, jump)"),

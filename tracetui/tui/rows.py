@@ -2,7 +2,8 @@
 
 GC, STW and mark-assist rows; two-line charts of the heap and of goroutines by state; a
 row per P and per M; then the goroutines, one row each, under collapsible groups by start
-function (record's own injected goroutines hidden unless asked); then the host sections
+function (record's own injected goroutines hidden unless asked; big groups folded at
+first; ordered as `tracetui.tui.groups` says, and their headers drawn from it); then the host sections
 (a recording's sampler and GODEBUG rows, one foldable section per program). A model
 without a Go trace (GODEBUG) shows the runtime rows it has, then its host sections;
 another tool's Perfetto file shows its own tracks. A row's drawing data (`SpanRow`) is
@@ -21,12 +22,23 @@ from tracetui.model.trace import Counter, Spans, State, Trace, Track, TrackKind
 from tracetui.sanitize import safe_text
 from tracetui.tui.cells import SpanRow
 from tracetui.tui.logs import LabelIndex, LogIndex
+from tracetui.tui.groups import (
+    FOLD_ABOVE,
+    FOLD_SECTION_ABOVE,
+    UNKNOWN_GROUP,
+    Activity,
+    group_activity,
+    next_order,
+    order_groups,
+    procs_of,
+    running_times,
+)
 from tracetui.tui.navigate import FlowIndex
 from tracetui.tui.palette import N_LOOKS, Look
 
 CHART_LINES = 2
 CHART_STATES = (State.RUNNING, State.RUNNABLE, State.WAITING)  # the goroutines chart, bottom up
-UNKNOWN_GROUP = "(unknown start function)"
+PREPARED_HEADERS = 300  # prepare() draws the group headers among the first rows ahead
 HOST_KEY = "host:"  # prefix of a host section's group key: apart from goroutine groups of the same name
 
 
@@ -77,10 +89,15 @@ def _block_category(reason: str) -> Look:
 class RowSet:
     """The rows of one trace and their drawing data."""
 
-    def __init__(self, trace: Trace, collapsed: set[str] | None = None, show_injected: bool = False) -> None:
+    def __init__(
+        self, trace: Trace, collapsed: set[str] | None = None, show_injected: bool = False, order: str = "running"
+    ) -> None:
+        """`collapsed` None: the big groups start folded (see `auto_folded`)."""
         self.trace = trace
-        self.collapsed: set[str] = set(collapsed or ())
         self.show_injected = show_injected
+        self.order = order
+        self._running: dict[str, int] = {}
+        self._activity: dict[str, Activity] = {}
         self._span_rows: dict[tuple[object, ...], SpanRow] = {}
         self._reason_look: np.ndarray | None = None
         self._gc_workers: np.ndarray | None = None
@@ -90,6 +107,7 @@ class RowSet:
         self._labels: LabelIndex | None = None
         self.groups = self._groups()
         self.host_groups = self._host_groups()
+        self.collapsed: set[str] = self.auto_folded() if collapsed is None else set(collapsed)
         self.rows: list[Row] = []
         self.rebuild()
 
@@ -126,8 +144,8 @@ class RowSet:
             self.rebuild()
 
     def _groups(self) -> list[tuple[str, list[int]]]:
-        """(group, track indices): goroutines by start function (sorted by id, groups by
-        their lowest id); for another tool's file, its tracks by parent track."""
+        """(group, track indices): goroutines by start function (sorted by id, the groups
+        in `order`); for another tool's file, its tracks by parent track."""
         tracks = self.trace.tracks
         by: dict[str, list[int]] = {}
         if self.generic:
@@ -141,7 +159,60 @@ class RowSet:
                 by.setdefault(t.group or UNKNOWN_GROUP, []).append(i)
         for members in by.values():
             members.sort(key=lambda i: tracks[i].id)
-        return sorted(by.items(), key=lambda kv: tracks[kv[1][0]].id)
+        groups = list(by.items())
+        self._running = running_times(tracks, groups)
+        self._activity.clear()
+        return order_groups(groups, tracks, self.order, self._running)
+
+    def auto_folded(self) -> set[str]:
+        """The groups that start folded: goroutine groups of more than FOLD_ABOVE goroutines,
+        host sections and another tool's track groups only when huge."""
+        limit = FOLD_SECTION_ABOVE if self.generic else FOLD_ABOVE
+        out = {g for g, m in self.groups if len(m) > limit}
+        return out | {g for g, m in self.host_groups if len(m) > FOLD_SECTION_ABOVE}
+
+    def carry(self, old: RowSet) -> None:
+        """Take the folding and order of the rows of an older model of the same file (it
+        grew while loading): groups new since then fold by size."""
+        known = {g for g, _ in (*old.groups, *old.host_groups)}
+        self.collapsed = set(old.collapsed) | (self.auto_folded() - known)
+        if old.show_injected != self.show_injected:
+            self.show_injected = old.show_injected
+        self.order = old.order
+        self.groups = self._groups()
+        self.rebuild()
+
+    def cycle_order(self) -> str:
+        """The goroutine groups in the next order (running time, first id, name); it."""
+        self.order = next_order(self.order)
+        if not self.generic:
+            self.groups = order_groups(self.groups, self.trace.tracks, self.order, self._running)
+            self.rebuild()
+        return self.order
+
+    def running_time(self, group: str) -> int:
+        """Total running time (ns) of a goroutine group."""
+        return self._running.get(group, 0)
+
+    def activity(self, group: str) -> Activity | None:
+        """How many of a goroutine group's goroutines run, wait to run, are blocked over
+        time (computed once per group); None for other groups."""
+        act = self._activity.get(group)
+        if act is None and not self.generic:
+            members = next((m for g, m in self.groups if g == group), None)
+            if members is None:
+                return None
+            act = group_activity(self.trace.tracks, members)
+            self._activity[group] = act
+        return act
+
+    def procs(self) -> int:
+        """The Ps a group's header bar is measured against."""
+        return procs_of(self.trace.gomaxprocs, len(self.trace.proc_ids))
+
+    def any_open(self) -> bool:
+        """Whether some group or section is unfolded."""
+        return any(g not in self.collapsed for g, _ in (*self.groups, *self.host_groups))
 
     def _host_groups(self) -> list[tuple[str, list[int]]]:
         """(section key, track indices): the HOST tracks by program, in the model's order."""
@@ -442,6 +513,11 @@ class RowSet:
         for row in self.rows:
             if row.kind == RowKind.CHART and row.track >= 0:
                 for c in self.chart_counters(row):
+                    c.mean_between(probe, probe + 1)
+        for row in self.rows[:PREPARED_HEADERS]:  # the group headers of the first screens
+            act = self.activity(row.group) if row.kind == RowKind.GROUP and not row.host else None
+            if act is not None:
+                for c in (act.running, act.runnable, act.blocked):
                     c.mean_between(probe, probe + 1)
         self.reason_looks()
         self.flows  # noqa: B018 - built and kept

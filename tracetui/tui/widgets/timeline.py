@@ -25,6 +25,8 @@ from tracetui.tui import cells as C
 from tracetui.tui.keymap import TIMELINE_BINDINGS
 from tracetui.tui.logs import mark_counts
 from tracetui.tui.navigate import FlowIndex, Hop
+from tracetui.tui.groups import activity_cells as group_cells
+from tracetui.tui.groups import order_text
 from tracetui.tui.palette import Look, Palette
 from tracetui.tui.rows import CHART_STATES, Row, RowKind, RowSet
 from tracetui.units import format_bytes
@@ -90,14 +92,9 @@ class Timeline(ScrollView, can_focus=True):
     def set_trace(self, trace: Trace, rows: RowSet | None = None) -> None:
         """Show a newer model of the same file (it grew while loading); keep the place."""
         key = self.current_row.key if self.rows.rows else None
-        collapsed = self.rows.collapsed
-        show_injected = self.rows.show_injected
+        old = self.rows
         self.rows = rows or RowSet(trace)
-        if show_injected != self.rows.show_injected:
-            self.rows.set_show_injected(show_injected)
-        if collapsed:
-            self.rows.collapsed = set(collapsed)
-            self.rows.rebuild()
+        self.rows.carry(old)
         self.trace = trace
         self._cache.clear()
         self._charts.clear()
@@ -398,11 +395,19 @@ class Timeline(ScrollView, can_focus=True):
         return self.rows.injected_count()
 
     def toggle_all_groups(self) -> None:
-        """Fold every group (the cursor goes to its row's group) or unfold them all."""
+        """Fold every group (the cursor goes to its row's group) or, when all are folded,
+        unfold them all."""
         row = self.current_row
-        closing = not self.rows.collapsed
+        closing = self.rows.any_open()
         self.rows.set_all_collapsed(closing)
         self._after_relayout(("group", row.group) if closing and row.group else row.key)
+
+    def cycle_order(self) -> str:
+        """The goroutine groups in the next order; the cursor stays on its row."""
+        key = self.current_row.key if self.rows.rows else ()
+        order = self.rows.cycle_order()
+        self._after_relayout(key)
+        return order
 
     def _after_relayout(self, key: tuple[object, ...]) -> None:
         self._update_size()
@@ -511,6 +516,8 @@ class Timeline(ScrollView, can_focus=True):
         elif row.kind == RowKind.CHART:
             code = self._chart_codes(row, edges)[row.line]
         else:
+            code = self._group_codes(row, edges)
+        if code is None:  # a host section, another tool's group, or nothing in view: its name
             noun = "host row" if row.host else "track" if self.rows.generic else "goroutine"
             name = safe_text(row.group_name, keep_newlines=False)
             text = f" {row.count} {noun}{'s' if row.count != 1 else ''} · {name}"
@@ -536,6 +543,14 @@ class Timeline(ScrollView, can_focus=True):
         e = self.edges()
         b = int(e[col + 1]) + (1 if col + 1 == self.cells and int(e[-1]) >= self.total else 0)
         return int(e[col]), max(b, int(e[col]) + 1)
+
+    def _group_codes(self, row: Row, edges: np.ndarray) -> np.ndarray | None:
+        """A goroutine group's header: how many of its goroutines run, wait, are blocked."""
+        act = None if row.host else self.rows.activity(row.group)
+        if act is None:
+            return None
+        code = group_cells(act, edges, self.rows.procs())
+        return code if code.any() else None
 
     def _chart_series(
         self, chart: str, edges: np.ndarray
@@ -684,6 +699,12 @@ class Timeline(ScrollView, can_focus=True):
 
     def action_toggle_all_groups(self) -> None:
         self.toggle_all_groups()
+
+    def action_cycle_order(self) -> None:
+        if self.rows.generic:
+            self._note("the order key sorts goroutine groups: this file has none")
+            return
+        self._note(f"goroutine groups {order_text(self.cycle_order())} (o: next order)")
 
     def action_undo(self) -> None:
         if not self.undo():
