@@ -290,6 +290,10 @@ class TraceApp(App[int]):
             lines = describe(tl.rows, row, tl.cursor_t)
             what = lines[0].split(": ", 1)[1] if lines and ": " in lines[0] else ""
             parts.append(f"{what} {format_duration(sp[1] - sp[0])}".strip())
+        elif row.kind == RowKind.GROUP and not row.host:  # a goroutine group: its counts at the cursor
+            lines = describe(tl.rows, row, tl.cursor_t)
+            if len(lines) > 1:
+                parts.append(lines[1].split(": ", 1)[1])
         elif row.kind == RowKind.CHART and row.host:  # a host counter: its value with its unit
             lines = describe(tl.rows, row, tl.cursor_t)
             if lines and ": " in lines[0]:

@@ -35,7 +35,9 @@ DENSITY_RUNNABLE, DENSITY_BLOCKED = len(LOWER_EIGHTHS), len(LOWER_EIGHTHS) + 1
 
 def density_code(fg: np.ndarray | int, bg: np.ndarray | int, glyph: np.ndarray | int) -> np.ndarray:
     """Codes of DENSITY cells: DENSITY_GLYPHS[glyph] in look `fg` over look `bg`."""
-    return np.asarray(fg | (np.asarray(bg, I64) << 8) | (DENSITY << _KIND_SHIFT) | (np.asarray(glyph, I64) << _GLYPH_SHIFT), I64)
+    return np.asarray(
+        fg | (np.asarray(bg, I64) << 8) | (DENSITY << _KIND_SHIFT) | (np.asarray(glyph, I64) << _GLYPH_SHIFT), I64
+    )
 
 
 @dataclass(eq=False)

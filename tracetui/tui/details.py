@@ -138,7 +138,7 @@ def _describe(rows: RowSet, row: Row, t: int, flows: FlowIndex | None) -> list[s
         act = rows.activity(row.group)
         if act is not None:
             run, ready, blocked = act.at(t)
-            out.append(f"{at}: {run} running, {ready} runnable, {blocked} blocked or in syscall")
+            out.append(f"{at}: {run} running, {ready} runnable, {blocked} blocked")
             out.append(f"running time in all: {format_duration(rows.running_time(row.group))}")
         return out
     if row.kind == RowKind.CHART:

@@ -128,9 +128,7 @@ def group_activity(tracks: Sequence[Track], members: Sequence[int]) -> Activity:
     run = state == State.RUNNING
     ready = state == State.RUNNABLE
     blocked = (state == State.WAITING) | (state == State.SYSCALL)
-    return Activity(
-        _step(start[run], end[run]), _step(start[ready], end[ready]), _step(start[blocked], end[blocked])
-    )
+    return Activity(_step(start[run], end[run]), _step(start[ready], end[ready]), _step(start[blocked], end[blocked]))
 
 
 def activity_cells(act: Activity, edges: np.ndarray, procs: int) -> np.ndarray:

@@ -38,7 +38,7 @@ _TIMELINE = (
     ("space", "toggle_group", "Fold", "toggle-group", False,
      "fold or unfold the goroutine group or host section of this row"),
     ("c", "toggle_all_groups", "Fold all", "toggle-all-groups", False,
-     "fold or unfold every goroutine group and host section"),
+     "fold every goroutine group and host section (all folded already: unfold them all)"),
     ("o", "cycle_order", "Order", "cycle-group-order", False,
      "order goroutine groups by running time (runtime last), by first goroutine id, or by name (flame-style)"),
     ("i", "toggle_injected", "Record's code", "toggle-injected", False,

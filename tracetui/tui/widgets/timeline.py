@@ -22,11 +22,11 @@ from textual.strip import Strip
 from tracetui.model.trace import Trace, TrackKind
 from tracetui.sanitize import safe_text
 from tracetui.tui import cells as C
+from tracetui.tui.groups import activity_cells as group_cells
+from tracetui.tui.groups import order_text
 from tracetui.tui.keymap import TIMELINE_BINDINGS
 from tracetui.tui.logs import mark_counts
 from tracetui.tui.navigate import FlowIndex, Hop
-from tracetui.tui.groups import activity_cells as group_cells
-from tracetui.tui.groups import order_text
 from tracetui.tui.palette import Look, Palette
 from tracetui.tui.rows import CHART_STATES, Row, RowKind, RowSet
 from tracetui.units import format_bytes
@@ -506,6 +506,7 @@ class Timeline(ScrollView, can_focus=True):
             return hit
         edges = self.edges(cells)
         chars: list[str] | None = None
+        code: np.ndarray | None
         if row.kind == RowKind.SPANS:
             sr = self.rows.span_row(row)
             assert sr is not None
