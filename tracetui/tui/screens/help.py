@@ -15,14 +15,12 @@ from textual.widgets import Static
 from tracetui.tui.keymap import help_rows, keys_file
 
 ROWS_HELP = (
-    "Rows: GC (mark phases), STW (stop-the-world pauses; Enter shows the kind), Assists (mark "
-    "assists), Heap (in use, with the goal as a line), Goroutines (running / runnable / blocked, "
-    "stacked), P<n> (the goroutine running on each P), M<n> (threads), then one row per goroutine "
-    "under its start function (Space folds a group; the goroutines of record's own code are hidden, i shows "
-    "them). A recording's host rows follow in a section per program (Space folds it): counters (CPU, memory, "
-    "...; Enter shows the value with its unit) and each thread's sampled state (running, sleeping, waiting; "
-    "Enter shows the kernel's state name). A cell with one state change shows where it falls (a partial block "
-    "in two colours); a shaded cell holds several changes."
+    "Rows: GC, STW (Enter: its kind), Assists, Heap (the goal as a line), Goroutines (running / runnable / "
+    "blocked, stacked), P<n> (the goroutine on each P), M<n> (threads), then the goroutines by start function; "
+    "a group's header shows how many run (a bar: their share of the Ps), wait to run (▒) or are blocked (░); "
+    "big groups start folded (Space folds, o orders them; record's own goroutines: i). A recording's host "
+    "rows follow, a section per program: counters and each thread's sampled state. A cell with one state "
+    "change shows where it falls (a partial block in two colours); a shaded cell holds several changes."
 )
 
 
