@@ -49,22 +49,25 @@ def is_runtime(name: str) -> bool:
 
 def running_times(tracks: Sequence[Track], groups: Sequence[tuple[str, list[int]]]) -> dict[str, int]:
     """Total running time (ns) of each group's goroutines, in one vectorised pass."""
-    durs, states, owner = [], [], []
+    owner: list[int] = []
+    starts, ends, states = [], [], []
     for g, (_, members) in enumerate(groups):
         for i in members:
             sp = tracks[i].spans
-            if sp is None or not len(sp):
-                continue
-            flat = sp.flat
-            durs.append(flat.end - flat.start)
-            states.append(flat.state)
-            owner.append(np.full(len(flat), g, np.int32))
+            if sp is not None:
+                flat = sp.flat
+                owner.append(g)
+                starts.append(flat.start)
+                ends.append(flat.end)
+                states.append(flat.state)
     out = dict.fromkeys((name for name, _ in groups), 0)
-    if not durs:
+    if not owner:
         return out
-    d, s, o = np.concatenate(durs), np.concatenate(states), np.concatenate(owner)
-    run = s == State.RUNNING
-    tot = np.bincount(o[run], weights=d[run], minlength=len(groups))
+    lens = np.fromiter((a.shape[0] for a in starts), np.int64, len(starts))
+    run = np.concatenate(states) == State.RUNNING
+    o = np.repeat(np.asarray(owner, np.int64), lens)[run]
+    d = (np.concatenate(ends) - np.concatenate(starts))[run]
+    tot = np.bincount(o, weights=d, minlength=len(groups))
     for g, (name, _) in enumerate(groups):
         out[name] = int(tot[g])
     return out
