@@ -96,6 +96,12 @@ def test_many_goroutines_group_folded_at_start() -> None:
     assert big == ["main.work.func2"] and rows.collapsed == set(big)
     assert _names(rows)[0] == "main.main"  # the user's code first, by running time
     assert all(is_runtime(g) for g in _names(rows)[3:]) and not any(is_runtime(g) for g in _names(rows)[:3])
+    # The runtime rows above the groups (GC, STW, charts, Ps, Ms) stay as they are, in any order.
+    top = [r.key for r in rows.rows[: next(i for i, r in enumerate(rows.rows) if r.kind == RowKind.GROUP)]]
+    assert top == [r.key for r in rows._go_rows()] and top[0] == ("gc", "GC")
+    for _ in range(3):
+        rows.cycle_order()
+        assert [r.key for r in rows.rows[: len(top)]] == top and rows.rows[len(top)].kind == RowKind.GROUP
 
 
 def test_group_activity_is_the_sum_over_its_goroutines() -> None:

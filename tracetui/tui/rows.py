@@ -3,7 +3,7 @@
 GC, STW and mark-assist rows; two-line charts of the heap and of goroutines by state; a
 row per P and per M; then the goroutines, one row each, under collapsible groups by start
 function (record's own injected goroutines hidden unless asked; big groups folded at
-first; ordered as `tracetui.tui.groups` says, and their headers drawn from it); then the host sections
+first; their order and their header's drawing from `tracetui.tui.groups`); then the host sections
 (a recording's sampler and GODEBUG rows, one foldable section per program). A model
 without a Go trace (GODEBUG) shows the runtime rows it has, then its host sections;
 another tool's Perfetto file shows its own tracks. A row's drawing data (`SpanRow`) is
@@ -174,12 +174,15 @@ class RowSet:
     def carry(self, old: RowSet) -> None:
         """Take the folding and order of the rows of an older model of the same file (it
         grew while loading): groups new since then fold by size."""
-        known = {g for g, _ in (*old.groups, *old.host_groups)}
-        self.collapsed = set(old.collapsed) | (self.auto_folded() - known)
         if old.show_injected != self.show_injected:
             self.show_injected = old.show_injected
-        self.order = old.order
-        self.groups = self._groups()
+            self.groups = self._groups()
+        if old.order != self.order:
+            self.order = old.order
+            if not self.generic:
+                self.groups = order_groups(self.groups, self.trace.tracks, self.order, self._running)
+        known = {g for g, _ in (*old.groups, *old.host_groups)}
+        self.collapsed = set(old.collapsed) | (self.auto_folded() - known)
         self.rebuild()
 
     def cycle_order(self) -> str:
