@@ -143,7 +143,7 @@ def activity_cells(act: Activity, edges: np.ndarray, procs: int) -> np.ndarray:
     k = np.clip(np.ceil(r * 8 / max(procs, 1)), 1, 8).astype(I64)
     bar = density_code(int(Look.RUNNING), np.where(q > 0, int(Look.RUNNABLE), 0), k)
     ready = density_code(int(Look.RUNNABLE), 0, DENSITY_RUNNABLE)
-    blocked = density_code(int(Look.BLOCK_SYNC), 0, DENSITY_BLOCKED)
+    blocked = density_code(int(Look.BLOCK_OTHER), 0, DENSITY_BLOCKED)
     return np.where(r > 0, bar, np.where(q > 0, ready, np.where(w > 0, blocked, 0))).astype(I64)
 
 
