@@ -212,3 +212,22 @@ def test_o_cycles_the_order_and_space_unfolds_a_big_group() -> None:
         assert tl.current_row.gid == gid
 
     run_app(body, path=MANY)
+
+
+def test_unblocker_in_a_folded_group_unfolds_it() -> None:
+    async def body(app, pilot, tl) -> None:  # type: ignore[no-untyped-def]
+        # The collector (main.work.func1) is woken by the workers (main.work.func2, folded).
+        workers = set(dict(tl.rows.groups)["main.work.func2"])
+        collector = dict(tl.rows.groups)["main.work.func1"][0]
+        flat = tl.trace.tracks[collector].spans.flat
+        t = next(
+            int(s)
+            for s, st in zip(flat.start.tolist(), flat.state.tolist())
+            if st == R and (h := tl.flows.cause(collector, int(s))) is not None and h.from_track in workers
+        )
+        assert "main.work.func2" in tl.rows.collapsed
+        tl.go_to_track(TrackKind.GOROUTINE, tl.trace.tracks[collector].id, t)
+        await pilot.press("right_square_bracket")
+        assert tl.current_row.track in workers and "main.work.func2" not in tl.rows.collapsed
+
+    run_app(body, path=MANY)
