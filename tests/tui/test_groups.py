@@ -14,7 +14,7 @@ from tracetui.load import open_model
 from tracetui.model.trace import Spans, State, Trace, Track, TrackKind
 from tracetui.tui.cells import encode, runs_of
 from tracetui.tui.details import describe
-from tracetui.tui.groups import FOLD_ABOVE, activity_cells, is_runtime
+from tracetui.tui.groups import FOLD_ABOVE, FOLD_SECTION_ABOVE, activity_cells, is_runtime
 from tracetui.tui.palette import LOWER_EIGHTHS, Palette
 from tracetui.tui.rows import UNKNOWN_GROUP, RowKind, RowSet
 from tracetui.tui.timefmt import format_duration
@@ -88,6 +88,17 @@ def test_big_groups_start_folded_small_ones_and_host_sections_not() -> None:
     rows2.cycle_order()
     rows2.carry(rows)
     assert rows2.collapsed == {"main.new"} and rows2.order == "running"
+
+
+def test_another_tools_track_groups_fold_only_when_huge() -> None:
+    sp = _spans([(0, 10, State.REGION)])
+    tracks = [Track(TrackKind.REGION, i, f"t{i}", "huge", spans=sp) for i in range(FOLD_SECTION_ABOVE + 1)]
+    tracks += [Track(TrackKind.REGION, 10**6 + i, f"s{i}", "small", spans=sp) for i in range(FOLD_ABOVE + 1)]
+    tr = Trace.bare(base_time=0, duration=100, strings=StringTable(), tracks=tracks, source="perfetto", events=1)
+    rows = RowSet(tr)
+    assert rows.generic and rows.collapsed == {"huge"} and _names(rows) == ["huge", "small"]
+    assert rows.cycle_order() == "id" and _names(rows) == ["huge", "small"]  # their own order, always
+    assert rows.activity("small") is None
 
 
 def test_many_goroutines_group_folded_at_start() -> None:
