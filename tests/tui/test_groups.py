@@ -242,3 +242,18 @@ def test_unblocker_in_a_folded_group_unfolds_it() -> None:
         assert tl.current_row.track in workers and "main.work.func2" not in tl.rows.collapsed
 
     run_app(body, path=MANY)
+
+
+def test_next_and_previous_change_on_a_folded_group() -> None:
+    async def body(app, pilot, tl) -> None:  # type: ignore[no-untyped-def]
+        tl.set_row(row_index(tl, "▸ main.work.func2"))
+        act = tl.rows.activity("main.work.func2")
+        changes = np.unique(np.concatenate([act.running.ts, act.runnable.ts, act.blocked.ts]))
+        t = int(changes[len(changes) // 2])
+        tl.set_cursor_time(t)
+        await pilot.press("full_stop")
+        assert tl.cursor_t == int(changes[len(changes) // 2 + 1])
+        await pilot.press("comma", "comma")
+        assert tl.cursor_t == int(changes[len(changes) // 2 - 1])
+
+    run_app(body, path=MANY)

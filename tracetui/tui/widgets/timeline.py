@@ -278,13 +278,16 @@ class Timeline(ScrollView, can_focus=True):
             return int(ts[i]) if 0 <= i < len(ts) else None
         if row.kind == RowKind.CHART:
             counters = self.rows.chart_counters(row)
-            ts = np.unique(np.concatenate([c.ts for c in counters])) if counters else np.zeros(0, np.int64)
-            if forward:
-                i = int(np.searchsorted(ts, t, "right"))
-            else:
-                i = int(np.searchsorted(ts, t, "left")) - 1
-            return int(ts[i]) if 0 <= i < len(ts) else None
-        return None
+        elif row.kind == RowKind.GROUP and (act := self.rows.activity(row.group)) is not None:
+            counters = [act.running, act.runnable, act.blocked]  # a change in a group's counts
+        else:
+            return None
+        found = []
+        for ts in (c.ts for c in counters):
+            i = int(np.searchsorted(ts, t, "right")) if forward else int(np.searchsorted(ts, t, "left")) - 1
+            if 0 <= i < len(ts):
+                found.append(int(ts[i]))
+        return (min(found) if forward else max(found)) if found else None
 
     def span_under_cursor(self) -> tuple[int, int] | None:
         """[start, end) of the span under the cursor on the current row."""
