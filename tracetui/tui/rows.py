@@ -21,7 +21,6 @@ import numpy as np
 from tracetui.model.trace import Counter, Spans, State, Trace, Track, TrackKind
 from tracetui.sanitize import safe_text
 from tracetui.tui.cells import SpanRow
-from tracetui.tui.logs import LabelIndex, LogIndex
 from tracetui.tui.groups import (
     FOLD_ABOVE,
     FOLD_SECTION_ABOVE,
@@ -33,6 +32,7 @@ from tracetui.tui.groups import (
     procs_of,
     running_times,
 )
+from tracetui.tui.logs import LabelIndex, LogIndex
 from tracetui.tui.navigate import FlowIndex
 from tracetui.tui.palette import N_LOOKS, Look
 
