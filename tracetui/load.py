@@ -12,11 +12,14 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from tracetui.errors import TraceFormatError, TracetuiError
 from tracetui.gotrace.events import EventTable
 from tracetui.model.trace import Trace, Track
+
+if TYPE_CHECKING:
+    from tracetui.live.loader import LiveStatus
 
 ExtraTracks = Callable[[Trace], list[Track]]  # tracks to add to a model (a recording's host rows)
 
@@ -34,6 +37,7 @@ class LoadStep:
     done: bool = False
     warning: str | None = None  # set on the last step of a truncated or corrupted trace
     phase: str = ""  # what the load is doing, for the loading screen ("Reading x.trace", "Building the model")
+    live: LiveStatus | None = None  # a live view's figures (the trace is still being written)
 
 
 def check_readable(path: str) -> None:

@@ -1,0 +1,92 @@
+"""The viewer's loader for a trace that is still being written: a model of the live window
+after each refresh, with the figures of the LIVE indicator, until the tracer stops."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from tracetui.live.window import LiveModel, LiveWindow
+from tracetui.load import LoadStep
+from tracetui.model.trace import Trace
+
+POLL_S = 0.2  # how often the file is looked at
+REFRESH_S = 1.0  # a new model at most this often (Go ends a generation about every second)
+
+
+@dataclass(frozen=True)
+class LiveStatus:
+    """What the LIVE indicator shows (figures of the window modelled last)."""
+
+    elapsed_s: float  # the recording's time at the window's end
+    events_per_s: float  # events of the window over its time span
+    goroutines: int  # alive at the window's end
+    gc_cycles: int  # GC cycles in the window
+    sched_p99_ns: int  # scheduling latency p99 in the window (0: none)
+    offset_ns: int  # where the window starts on the recording's clock
+    skipped: int  # generations left out to keep up (0: the whole window)
+    dropped: int  # generations that left the window (--keep)
+    ended: bool  # the tracer stopped: the model is the final one
+
+
+def status_of(live: LiveModel, window: LiveWindow) -> LiveStatus:
+    """The indicator's figures for one model of the window."""
+    from tracetui.analysis.histograms import histogram, occurrences
+
+    tr = live.trace
+    g = tr.goroutines
+    end = tr.duration
+    alive = int(np.count_nonzero((g.created <= end) & ((g.ended < 0) | (g.ended > end)))) if len(g.id) else 0
+    try:
+        p99 = histogram(occurrences(tr)["sched_latency"].duration).p99_ns
+    except (KeyError, ValueError):
+        p99 = 0
+    span_s = max(tr.duration, 1) / 1e9
+    return LiveStatus(
+        elapsed_s=(tr.base_time - live.origin_ns + tr.duration) / 1e9,
+        events_per_s=tr.events / span_s,
+        goroutines=alive,
+        gc_cycles=len(tr.gc),
+        sched_p99_ns=p99,
+        offset_ns=tr.base_time - live.origin_ns,
+        skipped=live.skipped,
+        dropped=window.dropped,
+        ended=window.ended,
+    )
+
+
+def live_steps(
+    window: LiveWindow,
+    finished: Callable[[], bool],
+    cancelled: Callable[[], bool] = lambda: False,
+    refresh_s: float = REFRESH_S,
+    poll_s: float = POLL_S,
+    extra: Callable[[Trace], None] | None = None,
+) -> Iterator[LoadStep]:
+    """Steps for the viewer: a waiting step, then a model of the window each time one or
+    more generations have completed (at most every `refresh_s`), and when `finished()` says
+    the tracer stopped, the final model (done). `extra(model)` adds tracks to each model."""
+    yield LoadStep(0.0, 0, phase=f"Waiting for the first generation of {window.path}")
+    last = 0.0
+    fresh = 0
+    while not cancelled():
+        ended = finished()
+        fresh += window.finish() if ended else window.poll()
+        now = time.monotonic()
+        if ended or (fresh and now - last >= refresh_s):
+            live = window.model()
+            last, fresh = time.monotonic(), 0
+            if live is not None:
+                if extra is not None:
+                    extra(live.trace)
+                step = LoadStep(1.0, live.trace.events, live.trace, done=ended, phase="Live")
+                step.live = status_of(live, window)
+                yield step
+            elif ended:
+                yield LoadStep(1.0, 0, done=True, warning="the program ended before its trace had a whole generation")
+        if ended:
+            return
+        time.sleep(poll_s)
