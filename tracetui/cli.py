@@ -13,6 +13,7 @@ from tracetui.errors import TraceFormatError, TracetuiError, UsageError
 
 if TYPE_CHECKING:
     from tracetui.load import LoadStep
+    from tracetui.tui.app import LiveControl
 
     Loader = Callable[[str, Callable[[], bool]], Iterator[LoadStep]]
 
@@ -105,6 +106,14 @@ def _build_parser() -> argparse.ArgumentParser:
         help="keep the program in tracetui's process group (for programs that read the terminal)",
     )
     p.add_argument("--no-view", action="store_true", help="do not open the viewer afterwards")
+    p.add_argument(
+        "--live",
+        action="store_true",
+        help="watch the trace while the program runs (go run, a package directory); q stops the recording",
+    )
+    p.add_argument(
+        "--keep", metavar="D", default="5m", help="--live: the time the view holds (default 5m); the files keep all"
+    )
     p.add_argument(
         "--color",
         choices=("auto", "truecolor", "256", "16", "none"),
@@ -332,6 +341,11 @@ def _cmd_record(args: argparse.Namespace) -> int:
         godebug_period_ms=args.schedtrace,
         scheddetail=args.scheddetail,
     )
+    if args.live:
+        from tracetui.live.command import run_live
+
+        return run_live(args, command, opts, parse_duration(args.keep),
+                        lambda path, loader, rec: _view_live(args, path, loader, rec))  # fmt: skip
     view = not args.no_view and sys.stdout.isatty() and sys.stdin.isatty()
     session = Session(opts, view=view)
     status = record(opts, session)
@@ -346,12 +360,26 @@ def _cmd_record(args: argparse.Namespace) -> int:
     return status
 
 
-def _view_recording(path: str, args: argparse.Namespace, loader: Loader | None = None) -> None:
-    """record's viewer, on a file it wrote (a loader of its own: the host rows added)."""
+def _view_live(args: argparse.Namespace, path: str, loader: Loader, recording: LiveControl) -> int:
+    """record --live's viewer: follows the trace as it is written; its exit status."""
+    system = _set_colours(args)
+    from tracetui.tui.app import TraceApp
+
+    status = TraceApp(path, system, loader=loader, live=recording).run(mouse=not args.no_mouse)
+    return status if status is not None else 0
+
+
+def _set_colours(args: argparse.Namespace) -> str:
     system = color_system(args.color)
     os.environ["TEXTUAL_COLOR_SYSTEM"] = {"16": "standard", "none": "standard"}.get(system, system)
     if system == "none":
         os.environ["NO_COLOR"] = "1"
+    return system
+
+
+def _view_recording(path: str, args: argparse.Namespace, loader: Loader | None = None) -> None:
+    """record's viewer, on a file it wrote (a loader of its own: the host rows added)."""
+    system = _set_colours(args)
     from tracetui.tui.app import TraceApp
 
     TraceApp(path, system, loader=loader).run(mouse=not args.no_mouse)

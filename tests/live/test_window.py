@@ -36,6 +36,8 @@ def test_generations_found_in_pieces_of_any_size(version: str) -> None:
     done += idx.finish()
     assert idx.error is None
     assert [s.gen for s in done] == [1, 2, 3]  # the program runs 2.5 s: three generations
+    assert all(s.ticks_per_s > 0 for s in done)
+    assert 1.0 < done[0].seconds_to(done[2]) < 3.0  # on the trace's clock
     assert done[0].start == len(idx.header) and done[-1].end == len(data)
     assert all(a.end == b.start for a, b in itertools.pairwise(done))
     # Any run of whole generations after the header is a trace the reader takes whole.
@@ -63,14 +65,6 @@ def test_not_a_trace_is_an_error() -> None:
     assert idx.error and "not a Go execution trace" in idx.error
 
 
-class _Clock:
-    def __init__(self) -> None:
-        self.t = 0.0
-
-    def __call__(self) -> float:
-        return self.t
-
-
 def _grow(path: Path, data: bytes, upto: int) -> None:
     with open(path, "ab") as f:
         f.write(data[path.stat().st_size if path.exists() else 0 : upto])
@@ -83,8 +77,7 @@ def test_window_follows_a_growing_file_and_drops_old_generations(tmp_path: Path)
     idx.finish()
     ends = [s.end for s in idx.spans]
     path = tmp_path / "live.gotrace"
-    clock = _Clock()
-    w = LiveWindow(str(path), keep_s=1.5, clock=clock)
+    w = LiveWindow(str(path), keep_s=1.2)  # the program runs 2.5 s, a generation a second
     assert w.poll() == 0 and w.model() is None  # no file yet
     path.write_bytes(b"")
     _grow(path, data, ends[0] - 5)
@@ -93,15 +86,14 @@ def test_window_follows_a_growing_file_and_drops_old_generations(tmp_path: Path)
     assert w.poll() == 1
     m1 = w.model()
     assert m1 is not None and m1.generations == 1 and m1.first_gen == 1
-    clock.t = 1.0
     _grow(path, data, ends[1] + 40)
     assert w.poll() == 1
     m2 = w.model()
     assert m2 is not None and m2.generations == 2 and m2.trace.events > m1.trace.events
-    clock.t = 2.0  # generation 1 arrived 2 s ago, keep is 1.5 s: it leaves the window
+    # Generation 3 ends about 2 s after generation 1, more than keep: 1 leaves the window.
     _grow(path, data, len(data))
     assert w.finish() == 1
-    assert w.dropped == 1 and [a.span.gen for a in w.window] == [2, 3]
+    assert w.dropped == 1 and [s.gen for s in w.window] == [2, 3]
     m3 = w.model()
     assert m3 is not None and m3.first_gen == 2 and m3.generations == 2
     assert m3.origin_ns == m1.trace.base_time  # one clock for every model of the recording
@@ -114,16 +106,16 @@ def test_window_bounded_by_bytes(tmp_path: Path) -> None:
     data = _trace("1.27.3")
     path = tmp_path / "live.gotrace"
     path.write_bytes(data)
-    w = LiveWindow(str(path), max_bytes=1, clock=_Clock())
+    w = LiveWindow(str(path), max_bytes=1)
     w.finish()
-    assert [a.span.gen for a in w.window] == [3]  # the newest generation is always kept
+    assert [s.gen for s in w.window] == [3]  # the newest generation is always kept
     w.close()
 
 
 def test_too_slow_models_fewer_generations(tmp_path: Path) -> None:
     path = tmp_path / "live.gotrace"
     path.write_bytes(_trace("1.27.3"))
-    w = LiveWindow(str(path), budget_s=0.0, clock=_Clock())  # no time at all: always too slow
+    w = LiveWindow(str(path), budget_s=0.0)  # no time at all: always too slow
     w.finish()
     first = w.model()
     assert first is not None and first.generations == 3 and first.skipped == 0
@@ -137,7 +129,7 @@ def test_corrupt_growing_file_is_one_error(tmp_path: Path) -> None:
     data[20] = 0x7F  # the first batch's header byte no longer says "batch"
     path = tmp_path / "bad.gotrace"
     path.write_bytes(bytes(data))
-    w = LiveWindow(str(path), clock=_Clock())
+    w = LiveWindow(str(path))
     with pytest.raises(TraceFormatError) as e:
         w.poll()
     assert e.value.one_line() == f"tracetui: {path}: invalid batch size 24575436819, maximum is 65536 (at byte 16)"

@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tracetui.gotrace import spec
-from tracetui.gotrace.wire import HEADER_SIZE, EndOfData, WireError, header_length, read_batch, read_header
+from tracetui.gotrace.generation import is_sync_batch
+from tracetui.gotrace.wire import HEADER_SIZE, EndOfData, WireError, header_length, read_batch, read_header, uvarint
 
 
 @dataclass(slots=True)
@@ -22,6 +23,14 @@ class GenerationSpan:
     gen: int
     start: int
     end: int = -1
+    first_tick: int = 0  # the earliest and latest batch timestamps (the trace's raw clock)
+    last_tick: int = 0
+    ticks_per_s: int = 0  # the clock's frequency, from the generation's sync batch (0: not seen)
+
+    def seconds_to(self, later: GenerationSpan) -> float:
+        """Seconds from this generation's end to a later one's, on the trace's clock."""
+        f = later.ticks_per_s or self.ticks_per_s
+        return (later.last_tick - self.last_tick) / f if f else 0.0
 
     @property
     def complete(self) -> bool:
@@ -78,11 +87,17 @@ class GenerationIndex:
                 if cur is not None and not cur.complete:
                     cur.end = base + nxt
                     done.append(cur)
-            elif cur is None or cur.complete or batch.gen != cur.gen:
-                if cur is not None and not cur.complete:
-                    cur.end = base + at
-                    done.append(cur)
-                self.spans.append(GenerationSpan(batch.gen, base + at))
+            else:
+                if cur is None or cur.complete or batch.gen != cur.gen:
+                    if cur is not None and not cur.complete:
+                        cur.end = base + at
+                        done.append(cur)
+                    cur = GenerationSpan(batch.gen, base + at, first_tick=batch.time, last_tick=batch.time)
+                    self.spans.append(cur)
+                cur.first_tick = min(cur.first_tick, batch.time)
+                cur.last_tick = max(cur.last_tick, batch.time)
+                if batch.exp == spec.NO_EXPERIMENT and is_sync_batch(batch, buf, self.version):
+                    cur.ticks_per_s = _frequency(buf, batch.start, batch.end) or cur.ticks_per_s
             at = nxt
         self.pos = base + at
         self._pending = bytes(buf[at:])
@@ -108,3 +123,23 @@ def _still_arriving(e: WireError) -> bool:
     """Whether a wire error only means that the batch has not fully arrived yet."""
     msg = e.message
     return "failed to read full batch" in msg or msg.endswith("EOF")
+
+
+def _frequency(buf: bytes, start: int, end: int) -> int:
+    """Ticks per second from a sync batch's Frequency event (0 if it has none)."""
+    pos = start
+    if pos < end and buf[pos] == spec.EvSync:
+        pos += 1
+    try:
+        while pos < end:
+            ev = buf[pos]
+            pos += 1
+            if ev == spec.EvFrequency:
+                return uvarint(buf, pos, end)[0]
+            if ev != spec.EvClockSnapshot:
+                return 0
+            for _ in range(4):  # time delta, monotonic, seconds, nanoseconds
+                pos = uvarint(buf, pos, end)[1]
+    except WireError:
+        return 0
+    return 0

@@ -1,8 +1,9 @@
 """A rolling window over a Go trace file that is still being written, modelled on demand.
 
 `LiveWindow.poll()` reads what the tracer appended since the last poll and notes each
-generation it completes, with the time it arrived. Generations older than `keep_s` (or
-beyond `max_bytes` in all) leave the window; they stay in the file, which the recording
+generation it completes. Generations that ended more than `keep_s` before the newest one
+(on the trace's own clock, so a slow reader keeps the same span of time), or beyond
+`max_bytes` in all, leave the window; they stay in the file, which the recording
 keeps whole. `model()` builds the model of the generations in the window: the header and
 their bytes, read back from the file, form a trace the reader takes whole (like a flight
 recorder's snapshot), so memory holds the window and never the whole recording.
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from tracetui.errors import TraceFormatError
@@ -24,12 +24,6 @@ from tracetui.live.generations import GenerationIndex, GenerationSpan
 from tracetui.model.trace import Trace
 
 READ_CHUNK = 8 << 20  # bytes read per call while catching up
-
-
-@dataclass(slots=True)
-class _Arrived:
-    span: GenerationSpan
-    at: float  # clock() when it was completed
 
 
 @dataclass
@@ -53,15 +47,13 @@ class LiveWindow:
         keep_s: float = 300.0,
         max_bytes: int | None = None,
         budget_s: float = 1.0,
-        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.path = path
         self.keep_s = keep_s
         self.max_bytes = max_bytes
         self.budget_s = budget_s
-        self.clock = clock
         self.index = GenerationIndex()
-        self.window: list[_Arrived] = []
+        self.window: list[GenerationSpan] = []  # complete generations held, oldest first
         self.ended = False  # the file is whole: the tracer stopped
         self.dropped = 0  # generations that left the window
         self.span_limit: int | None = None  # at most this many generations per model (set when too slow)
@@ -97,40 +89,41 @@ class LiveWindow:
                 raise TraceFormatError(self.index.error, path=self.path, offset=self.index.error_offset)
             if len(data) < READ_CHUNK:
                 break
-        now = self.clock()
-        self.window.extend(_Arrived(s, now) for s in completed)
-        self._trim(now)
+        self.window.extend(completed)
+        self._trim()
         return len(completed)
 
     def finish(self) -> int:
         """The tracer stopped and the file is whole: read the rest, close the last generation."""
         n = self.poll()
         last = self.index.finish()
-        now = self.clock()
-        self.window.extend(_Arrived(s, now) for s in last)
+        self.window.extend(last)
         self.ended = True
-        self._trim(now)
+        self._trim()
         return n + len(last)
 
-    def _trim(self, now: float) -> None:
+    def _trim(self) -> None:
         k = 0
-        while k < len(self.window) - 1 and now - self.window[k].at > self.keep_s:
+        if not self.window:
+            return
+        newest = self.window[-1]
+        while k < len(self.window) - 1 and self.window[k].seconds_to(newest) > self.keep_s:
             k += 1
         if self.max_bytes is not None:
-            total = self.bytes_held() - sum(a.span.end - a.span.start for a in self.window[:k])
+            total = self.bytes_held() - sum(s.end - s.start for s in self.window[:k])
             while k < len(self.window) - 1 and total > self.max_bytes:
-                total -= self.window[k].span.end - self.window[k].span.start
+                total -= self.window[k].end - self.window[k].start
                 k += 1
         if k:
             del self.window[:k]
             self.dropped += k
-            first = self.window[0].span.start
+            first = self.window[0].start
             done = sum(1 for s in self.index.spans if s.complete and s.end <= first)
             self.index.drop_first(done)
 
     def bytes_held(self) -> int:
         """Bytes of trace the window covers."""
-        return sum(a.span.end - a.span.start for a in self.window)
+        return sum(s.end - s.start for s in self.window)
 
     @property
     def version(self) -> int:
@@ -140,7 +133,7 @@ class LiveWindow:
 
     def window_bytes(self, last: int | None = None) -> bytes:
         """The header and the window's generations (only the newest `last` if given)."""
-        spans = [a.span for a in self.window]
+        spans = list(self.window)
         if last is not None:
             spans = spans[-last:]
         if not spans or self._fd is None:
@@ -169,7 +162,7 @@ class LiveWindow:
             self.span_limit = max(1, int(n * self.budget_s / took))  # keep up: fewer next time
         elif self.span_limit is not None and took < self.budget_s / 2:
             self.span_limit += 1  # room again: grow back towards the whole window
-        return LiveModel(trace, n, self.window[-n].span.gen, took, skipped, self.origin_ns)
+        return LiveModel(trace, n, self.window[-n].gen, took, skipped, self.origin_ns)
 
     def close(self) -> None:
         if self._fd is not None:

@@ -8,7 +8,7 @@ import gc
 import time
 from collections.abc import Callable, Iterator
 from functools import partial
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 import numpy as np
 from rich.text import Text
@@ -37,6 +37,18 @@ from tracetui.tui.widgets.panels import Legend, Ruler, StatusLine
 from tracetui.tui.widgets.prompt import Prompt
 from tracetui.tui.widgets.timeline import Timeline
 
+if TYPE_CHECKING:
+    from tracetui.live.loader import LiveStatus
+
+
+class LiveControl(Protocol):
+    """The recording behind a live view (tracetui.live.recording.LiveRecording)."""
+
+    def finished(self) -> bool: ...
+    def stop(self) -> None: ...
+    def exit_status(self) -> int: ...
+
+
 Loader = Callable[[str, Callable[[], bool]], Iterator[LoadStep]]  # see tracetui.load.load_progressively
 
 
@@ -57,12 +69,15 @@ class Progress(Message):
 
 
 class ModelReady(Message):
-    def __init__(self, trace: Trace, rows: RowSet, done: bool, warning: str | None) -> None:
+    def __init__(
+        self, trace: Trace, rows: RowSet, done: bool, warning: str | None, live: LiveStatus | None = None
+    ) -> None:
         super().__init__()
         self.trace = trace
         self.rows = rows
         self.done = done
         self.warning = warning
+        self.live = live
 
 
 class LoadFailed(Message):
@@ -78,6 +93,18 @@ def count_text(n: int) -> str:
     if n < 1_000_000:
         return f"{n / 1000:.1f} k"
     return f"{n / 1e6:.1f} M"
+
+
+def live_text(live: LiveStatus, stopping: bool = False) -> str:
+    """The LIVE indicator: `● LIVE 12.3 s  38.2 k ev/s  13 G  GC 4  sched p99 17.7µs`."""
+    head = "■ ENDED" if live.ended else "◼ STOPPING" if stopping else "● LIVE"
+    parts = [f"{head} {live.elapsed_s:.1f} s", f"{count_text(int(live.events_per_s))} ev/s", f"{live.goroutines} G",
+             f"GC {live.gc_cycles}"]  # fmt: skip
+    if live.sched_p99_ns:
+        parts.append(f"sched p99 {format_duration(live.sched_p99_ns)}")
+    if live.skipped:
+        parts.append(f"skipping ahead: {live.skipped} generations not drawn")
+    return "  ".join(parts)
 
 
 def phase_text(phase: str, fraction: float, events: int, elapsed: float) -> str:
@@ -107,7 +134,9 @@ class TraceApp(App[int]):
     """
     BINDINGS: ClassVar[list[BindingType]] = list(APP_BINDINGS)
 
-    def __init__(self, path: str, color_system: str = "256", loader: Loader | None = None) -> None:
+    def __init__(
+        self, path: str, color_system: str = "256", loader: Loader | None = None, live: LiveControl | None = None
+    ) -> None:
         # Our palettes pick colours per system: no ANSI-to-RGB filter pass over every line.
         super().__init__(ansi_color=True)
         self.path = path
@@ -127,6 +156,9 @@ class TraceApp(App[int]):
         self.phase_since = time.monotonic()
         self.load_events = 0
         self._phase_timer: Timer | None = None
+        self.live = live  # a live view: the recording it watches
+        self.live_status: LiveStatus | None = None
+        self.quitting = False  # live: q was pressed, the recording is being stopped
 
     def compose(self) -> ComposeResult:
         with Vertical(id="loading"):
@@ -184,7 +216,7 @@ class TraceApp(App[int]):
                     return
                 self.post_message(Progress(step.fraction, step.events, step.phase))
                 if step.trace is not None and rows is not None:
-                    self.post_message(ModelReady(step.trace, rows, step.done, step.warning))
+                    self.post_message(ModelReady(step.trace, rows, step.done, step.warning, step.live))
                 del step, rows  # the app holds the model now; the thread holds nothing
         except TracetuiError as e:
             self.post_message(LoadFailed(e.one_line()))
@@ -232,9 +264,13 @@ class TraceApp(App[int]):
     def on_model_ready(self, message: ModelReady) -> None:
         if message.done:
             self.loading = False
+        if message.live is not None:
+            self.live_status = message.live
         if self.timeline is None:
             self.query_one("#loading").remove()
             self.timeline = Timeline(message.trace, self.palette, message.rows, id="timeline")
+            if message.live is not None:
+                self.timeline.live = self.timeline.following = True
             ruler = self.query_one(Ruler)
             ruler.timeline = self.timeline
             ruler.display = True
@@ -242,12 +278,17 @@ class TraceApp(App[int]):
             self.timeline.focus()
         else:
             self.timeline.set_trace(message.trace, message.rows)
+        if message.live is not None:
+            self.timeline.time_offset = message.live.offset_ns
         # The model's objects live as long as the view: keep the cyclic GC from scanning
         # them again and again (its full passes were the slowest frames, 30-40 ms).
         gc.freeze()
         if message.warning:
             self.note = message.warning.removeprefix("tracetui: ")
             self.notify(message.warning, severity="warning", timeout=10, markup=False)
+        if message.done and self.quitting and self.live is not None:
+            self.exit(return_code=self.live.exit_status())
+            return
         self.refresh_panels()
 
     def on_load_failed(self, message: LoadFailed) -> None:
@@ -284,7 +325,7 @@ class TraceApp(App[int]):
         if tl is None or not tl.rows.rows or not self._panels_alive():
             return
         row = tl.current_row
-        parts = [row.label.strip() or row.chart, format_time(tl.cursor_t, tl.span)]
+        parts = [row.label.strip() or row.chart, format_time(tl.cursor_t + tl.time_offset, tl.span)]
         sp = tl.span_under_cursor()
         if sp is not None:
             lines = describe(tl.rows, row, tl.cursor_t)
@@ -313,7 +354,9 @@ class TraceApp(App[int]):
         found = len(self.matches) + len(self.log_matches)
         if found:
             parts.append(f"match {self.match_at + 1}/{found}")
-        if self.loading:
+        if self.live_status is not None:
+            parts.insert(0, live_text(self.live_status, self.quitting))
+        elif self.loading:
             parts.append(f"loading {self.load_fraction:.0%} (Esc stops)")
         if self.note:
             parts.append(self.note)
@@ -455,12 +498,21 @@ class TraceApp(App[int]):
         if details.display:
             details.display = False
             return
-        if self.loading:
+        if self.loading and self.live is None:  # a live view goes on until q
             self.stop_loading()
             self.note = f"loading stopped at {self.load_fraction:.0%}: showing the part read"
             self.update_status()
 
     def action_quit(self) -> None:  # type: ignore[override]
-        """Quit at once: the load (if any) is stopped, not waited for."""
+        """Quit at once: the load (if any) is stopped, not waited for. A live view first stops
+        the recording and quits once its files are written (q again: at once)."""
+        live = self.live
+        if live is not None and not self.quitting and not live.finished() and self.loader_thread is not None:
+            self.quitting = True
+            live.stop()
+            self.note = "stopping the recording: the trace is flushed and written (q again: quit now)"
+            self.update_status()
+            return
         self.stop_loading()
-        self.exit(return_code=0)
+        status = live.exit_status() if live is not None and live.finished() else 0
+        self.exit(return_code=status)

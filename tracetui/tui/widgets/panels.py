@@ -49,7 +49,7 @@ class Ruler(Widget):
         ccol = int((tl.cursor_t - t0) * cells // span)
         if 0 <= ccol < cells:
             marks[ccol] = "▼"
-        head = format_time(first, span)[: lw - 1].ljust(lw)
+        head = format_time(first + tl.time_offset, span)[: lw - 1].ljust(lw)
         out = Text(no_wrap=True, overflow="crop")
         out.append(head, Style(bold=True))
         out.append("".join(top))

@@ -33,6 +33,10 @@ from tracetui.units import format_bytes
 
 MIN_SPAN = 1000  # ns: the deepest zoom (a few ns per cell)
 UNDO_DEPTH = 256
+# Keys that leave a live view following: the follow keys themselves and those that do not navigate.
+_KEEP_FOLLOWING = frozenset(
+    {"F", "end", "q", "ctrl+c", "escape", "question_mark", "f1", "enter", "1", "2", "3", "4", "5"}
+)
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,9 @@ class Timeline(ScrollView, can_focus=True):
         self.cursor_row = 0
         self.marks: list[int] = []
         self.fitted = True  # the view shows the whole trace (kept so while loading)
+        self.live = False  # the trace is still being written: each model is a newer window of it
+        self.following = False  # live: the view keeps to the newest data (any navigation stops it)
+        self.time_offset = 0  # live: where the model's time 0 lies on the recording's clock (ns)
         self._undo: list[Place] = []
         self._follow: list[Place] = []
         self._cache: LRUCache[tuple[object, ...], tuple[Strip, list[str] | None]] = LRUCache(2048)
@@ -93,13 +100,16 @@ class Timeline(ScrollView, can_focus=True):
         """Show a newer model of the same file (it grew while loading); keep the place."""
         key = self.current_row.key if self.rows.rows else None
         old = self.rows
+        shift = trace.base_time - self.trace.base_time  # live: how far the window moved on
         self.rows = rows or RowSet(trace)
         self.rows.carry(old)
         self.trace = trace
         self._cache.clear()
         self._charts.clear()
         self._chart_tops.clear()
-        if self.fitted:
+        if self.live:
+            self._slide(shift)
+        elif self.fitted:
             self.t0, self.span = 0, self.total
         if key is not None:
             idx = self.rows.index_of(key)
@@ -109,6 +119,39 @@ class Timeline(ScrollView, can_focus=True):
         self._update_size()
         self.refresh()
         self.post_message(self.Moved())
+
+    def _slide(self, shift: int) -> None:
+        """A newer live window arrived, starting `shift` ns later: keep to the live edge when
+        following, else stay on the same moments (as far as they are still in the window)."""
+        total = self.total
+        if self.following:
+            span = total if self.fitted else min(self.span, total)
+            self.t0, self.span = total - span, span
+            self.cursor_t = total - 1
+        else:
+            self.span = min(self.span, total)
+            self.t0 = min(max(self.t0 - shift, 0), total - self.span)
+            self.cursor_t = min(max(self.cursor_t - shift, self.t0), self.t0 + self.span - 1)
+            self.marks = [m - shift for m in self.marks if m - shift >= 0]
+            moved = [Place(p.t0 - shift, p.span, p.cursor_t - shift, p.row_key) for p in self._undo]
+            self._undo = [p for p in moved if p.t0 >= 0]
+        self.fitted = (self.t0, self.span) == (0, total)
+
+    def follow_live(self) -> bool:
+        """Keep to the live edge again (the newest data at the right); False if not live."""
+        if not self.live:
+            return False
+        self.following = True
+        self.remember()
+        self._slide(0)
+        self.refresh()
+        self.post_message(self.Moved())
+        return True
+
+    def on_key(self, event: events.Key) -> None:
+        """Live: a navigation key stops following the live edge (F or End resumes it)."""
+        if self.following and event.key not in _KEEP_FOLLOWING:
+            self.following = False
 
     def _update_size(self) -> None:
         self.virtual_size = Size(0, len(self.rows.rows))
@@ -436,6 +479,7 @@ class Timeline(ScrollView, can_focus=True):
         return self.time_of_column(min(col, self.cells - 1))
 
     def on_click(self, event: events.Click) -> None:
+        self.following = False
         idx = event.y + int(self.scroll_offset.y)
         if 0 <= idx < len(self.rows.rows):
             self.set_row(idx)
@@ -445,10 +489,12 @@ class Timeline(ScrollView, can_focus=True):
 
     def _on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
         event.stop()
+        self.following = False
         self.zoom_at(0.8, self._time_at_x(event.x) or self.cursor_t)
 
     def _on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
         event.stop()
+        self.following = False
         self.zoom_at(1.25, self._time_at_x(event.x) or self.cursor_t)
 
     # --- drawing -------------------------------------------------------------------------
@@ -645,7 +691,16 @@ class Timeline(ScrollView, can_focus=True):
         self.set_row(0)
 
     def action_last_row(self) -> None:
+        if self.live and not self.following:  # live: End goes to the newest data and follows it
+            self.action_follow_live()
+            return
         self.set_row(len(self.rows.rows) - 1)
+
+    def action_follow_live(self) -> None:
+        if self.follow_live():
+            self._note("following the live edge (any navigation key stops it)")
+        else:
+            self._note("F follows the live edge of `tracetui record --live`: this trace is not live")
 
     def action_fit(self) -> None:
         self.fit()

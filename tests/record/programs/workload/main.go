@@ -10,6 +10,7 @@
 //	stdio        copy stdin to stdout upper-cased, write "err line" to stderr, exit 0
 //	stderr N     write N numbered lines to stderr while goroutines churn
 //	serve        serve net/http/pprof on 127.0.0.1 (a free port), print "port N", block
+//	steady MS    a steady light load for MS milliseconds: ping-pong rounds with short sleeps
 //
 // For the benchmark: with WORKLOAD_ELAPSED=1, cpu and chan print "elapsed_ns N" (main's
 // own time) last; with WORKLOAD_SELFTRACE=FILE, main runs runtime/trace into FILE itself.
@@ -103,6 +104,13 @@ func main() {
 	case "cpu":
 		fmt.Println(cpu(arg(2, 100)))
 		elapsed()
+	case "steady":
+		end := time.Now().Add(time.Duration(arg(2, 3000)) * time.Millisecond)
+		for time.Now().Before(end) {
+			pingpong(200)
+			time.Sleep(200 * time.Microsecond)
+		}
+		fmt.Println("done")
 	case "chan":
 		pingpong(arg(2, 100000))
 		fmt.Println("done")
