@@ -15,7 +15,7 @@ import pytest
 from tests.record.conftest import PROGRAMS, Recorder
 from tests.tui.test_tmux import Tmux
 
-LIVE = re.compile(r"● LIVE (\d+\.\d) s")
+LIVE = re.compile(r"● LIVE (\d+(?:\.\d+)?) s ")
 
 
 @pytest.mark.slow

@@ -14,7 +14,7 @@ from tracetui.live.window import LiveWindow
 from tracetui.load import LoadStep
 from tracetui.record.options import RecordOptions
 
-LIVE_MODES = ("source",)  # modes whose Go trace is written where the viewer can follow it
+LIVE_MODES = ("source", "test")  # modes whose Go trace is written where the viewer can follow it
 
 
 def record_args(args: argparse.Namespace, command: list[str]) -> list[str]:
@@ -47,11 +47,21 @@ def check_live(opts: RecordOptions, args: argparse.Namespace) -> None:
     mode = choose_mode(opts)
     if mode not in LIVE_MODES:
         raise UsageError(
-            f"--live follows a Go program built from source (`go run PKG`, a package directory); "
+            f"--live follows a Go program built from source (`go run PKG`, a package directory, `go test PKG`); "
             f"this command records in {mode} mode: record it without --live"
         )
+    if mode == "test" and _several_packages(opts.command):
+        raise UsageError("--live follows one trace: give `go test` one package (several make one trace each)")
     if not (sys.stdout.isatty() and sys.stdin.isatty()):
         raise UsageError("--live needs a terminal to show the view in")
+
+
+def _several_packages(command: list[str]) -> bool:
+    """Whether `go test ...` names several packages (a pattern with ..., or more than one)."""
+    from tracetui.record.gotest import split_test_args
+
+    pkgs = split_test_args(command[2:]).packages
+    return len(pkgs) > 1 or any("..." in p for p in pkgs)
 
 
 def run_live(

@@ -89,8 +89,8 @@ def record_test(opts: RecordOptions, go: str, args: list[str], session: Session)
     run_env["GODEBUG"] = merge_godebug(GODEBUG, env)
     work = tempfile.mkdtemp(prefix=".tracetui-test-", dir=os.path.dirname(os.path.abspath(out)))
     try:
-        if single:
-            gotrace = os.path.join(work, "1.gotrace")
+        if single:  # written in place, as it runs (record --live follows it there)
+            gotrace = os.path.abspath(sidecar(out, ".gotrace"))
             argv = [go, "test", *ta.flags, f"-trace={gotrace}", *ta.packages]
         else:
             shim = os.path.join(work, "tracetui-test-shim")
@@ -104,7 +104,7 @@ def record_test(opts: RecordOptions, go: str, args: list[str], session: Session)
         tracing = Tracing(size=lambda: _dir_size(work))
         result = run_child(argv, run_env, opts, tracing, on_start=session.started)
         if single:
-            traces = [(out, _keep(os.path.join(work, "1.gotrace"), sidecar(out, ".gotrace")))]
+            traces = [(out, gotrace if os.path.exists(gotrace) else None)]
         else:
             traces = _collect(work, out, paths)
         session.finish(result, [(p, g) for p, g in traces if g is not None])
