@@ -1,0 +1,3 @@
+module liverate
+
+go 1.22
