@@ -1,3 +1,3 @@
 """Fixtures of the live tests: record's, reused."""
 
-from tests.record.conftest import recorder  # noqa: F401 - the fixture
+from tests.record.conftest import recorder, workload_bin  # noqa: F401 - the fixtures

@@ -8,13 +8,14 @@ import sys
 from collections.abc import Callable, Iterator
 
 from tracetui.errors import UsageError
-from tracetui.live.loader import live_steps
+from tracetui.live.godebugtail import GodebugTail, section_of
+from tracetui.live.loader import LiveSource, live_steps
 from tracetui.live.recording import LiveRecording, live_output
 from tracetui.live.window import LiveWindow
 from tracetui.load import LoadStep
 from tracetui.record.options import RecordOptions
 
-LIVE_MODES = ("source", "test")  # modes whose Go trace is written where the viewer can follow it
+LIVE_MODES = ("source", "test", "binary")  # modes whose trace (or GODEBUG log) the viewer can follow
 
 
 def record_args(args: argparse.Namespace, command: list[str]) -> list[str]:
@@ -47,7 +48,7 @@ def check_live(opts: RecordOptions, args: argparse.Namespace) -> None:
     mode = choose_mode(opts)
     if mode not in LIVE_MODES:
         raise UsageError(
-            f"--live follows a Go program built from source (`go run PKG`, a package directory, `go test PKG`); "
+            f"--live follows a Go program (`go run PKG`, a package directory, `go test PKG`, a Go binary); "
             f"this command records in {mode} mode: record it without --live"
         )
     if mode == "test" and _several_packages(opts.command):
@@ -73,16 +74,23 @@ def run_live(
 ) -> int:
     """Start the recording, show it live with `view(path, loader, recording)`, and return
     the exit status: the program's if it ended by itself, 0 if the user stopped it."""
+    from tracetui.record.output import sidecar
+    from tracetui.record.recorder import choose_mode
+
     check_live(opts, args)
     pftrace = live_output(command, args.output)
     recording = LiveRecording(record_args(args, command), pftrace)
-    window = LiveWindow(recording.gotrace, keep_s=keep_s)
+    window: LiveSource
+    if choose_mode(opts) == "binary":  # no Go trace: the runtime's GODEBUG lines, as they come
+        window = GodebugTail(sidecar(pftrace, ".godebug.log"), section_of(command), args.schedtrace)
+    else:
+        window = LiveWindow(recording.gotrace, keep_s=keep_s)
 
     def loader(_path: str, cancelled: Callable[[], bool]) -> Iterator[LoadStep]:
         return live_steps(window, recording.finished, cancelled)
 
     try:
-        status = view(recording.gotrace, loader, recording)
+        status = view(window.path, loader, recording)
     finally:
         if not recording.finished():  # quit at once (q twice): the recorder still writes its files
             recording.stop()

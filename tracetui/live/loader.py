@@ -6,15 +6,29 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
-from tracetui.live.window import LiveModel, LiveWindow
+from tracetui.live.window import LiveModel
 from tracetui.load import LoadStep
 from tracetui.model.trace import Trace
 
 POLL_S = 0.2  # how often the file is looked at
 REFRESH_S = 1.0  # a new model at most this often (Go ends a generation about every second)
+
+
+class LiveSource(Protocol):
+    """What the live view reads: a Go trace's window (LiveWindow) or GODEBUG lines (GodebugTail)."""
+
+    path: str
+    ended: bool
+    dropped: int
+
+    def poll(self) -> int: ...
+    def finish(self) -> int: ...
+    def model(self) -> LiveModel | None: ...
+    def close(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -32,7 +46,7 @@ class LiveStatus:
     ended: bool  # the tracer stopped: the model is the final one
 
 
-def status_of(live: LiveModel, window: LiveWindow) -> LiveStatus:
+def status_of(live: LiveModel, window: LiveSource) -> LiveStatus:
     """The indicator's figures for one model of the window."""
     from tracetui.analysis.histograms import histogram, occurrences
 
@@ -59,7 +73,7 @@ def status_of(live: LiveModel, window: LiveWindow) -> LiveStatus:
 
 
 def live_steps(
-    window: LiveWindow,
+    window: LiveSource,
     finished: Callable[[], bool],
     cancelled: Callable[[], bool] = lambda: False,
     refresh_s: float = REFRESH_S,

@@ -255,6 +255,7 @@ class Demux:
                     else:
                         self._write(tail)
                         in_app_line = True
+                self._file.flush()  # line by line on disk: `record --live` follows the log
             if self._open:
                 self._mangled(self._open, self._open_ts)
             if held:

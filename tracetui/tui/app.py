@@ -98,8 +98,10 @@ def count_text(n: int) -> str:
 def live_text(live: LiveStatus, stopping: bool = False) -> str:
     """The LIVE indicator: `● LIVE 12.3 s  38.2 k ev/s  13 G  GC 4  sched p99 17.7µs`."""
     head = "■ ENDED" if live.ended else "◼ STOPPING" if stopping else "● LIVE"
-    parts = [f"{head} {format_duration(int(live.elapsed_s * 1e9))}", f"{count_text(int(live.events_per_s))} ev/s", f"{live.goroutines} G",
-             f"GC {live.gc_cycles}"]  # fmt: skip
+    parts = [f"{head} {format_duration(int(live.elapsed_s * 1e9))}", f"{count_text(int(live.events_per_s))} ev/s"]  # fmt: skip
+    if live.goroutines:  # (a GODEBUG recording has no goroutine table)
+        parts.append(f"{live.goroutines} G")
+    parts.append(f"GC {live.gc_cycles}")
     if live.sched_p99_ns:
         parts.append(f"sched p99 {format_duration(live.sched_p99_ns)}")
     if live.skipped:
