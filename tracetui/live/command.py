@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 
 from tracetui.errors import UsageError
 from tracetui.live.godebugtail import GodebugTail, section_of
+from tracetui.live.host import LiveHost
 from tracetui.live.loader import LiveSource, live_steps
 from tracetui.live.recording import LiveRecording, live_output
 from tracetui.live.window import LiveWindow
@@ -86,12 +87,16 @@ def run_live(
     else:
         window = LiveWindow(recording.gotrace, keep_s=keep_s)
 
+    host = LiveHost(recording.proc.pid, opts.sample_hz) if opts.sample else None
+
     def loader(_path: str, cancelled: Callable[[], bool]) -> Iterator[LoadStep]:
-        return live_steps(window, recording.finished, cancelled)
+        return live_steps(window, recording.finished, cancelled, extra=host.add_tracks if host else None)
 
     try:
         status = view(window.path, loader, recording)
     finally:
+        if host is not None:
+            host.stop()
         if not recording.finished():  # quit at once (q twice): the recorder still writes its files
             recording.stop()
         status_now = recording.exit_status()

@@ -84,9 +84,11 @@ class _Files:
 class Sampler:
     """A thread sampling pid and its descendants until `stop`."""
 
-    def __init__(self, pid: int, hz: float = 25.0) -> None:
+    def __init__(self, pid: int, hz: float = 25.0, include_root: bool = True) -> None:
         self.root = pid
         self.hz = hz
+        self.include_root = include_root  # False: only its descendants (the root is a recorder)
+        self._lock = threading.Lock()  # a sample's rows are appended whole (snapshot reads them)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="tracetui-sampler", daemon=True)
         self._cols = {k: array("q") for k in ("ts", "pid", "tid", "state", "cpu", "wait", "slices")}
@@ -111,8 +113,19 @@ class Sampler:
         self._thread.join()
         self._files.close()
         self.end_ns = time.monotonic_ns()
-        c, p = self._cols, self._pcols
+        return self._samples(self._cols, self._pcols)
 
+    def snapshot(self) -> Samples:
+        """The samples taken so far, while sampling goes on (a copy)."""
+        with self._lock:
+            c = {k: array("q", a) for k, a in self._cols.items()}
+            p = {k: array("q", a) for k, a in self._pcols.items()}
+            names, tnames = dict(self._pnames), dict(self._tnames)
+        s = self._samples(c, p)
+        s.process_names, s.thread_names, s.end_ns = names, tnames, time.monotonic_ns()
+        return s
+
+    def _samples(self, c: dict[str, array], p: dict[str, array]) -> Samples:
         def arr(a: array, dtype: type = np.int64) -> np.ndarray:
             return np.frombuffer(a, np.int64).astype(dtype) if len(a) else np.zeros(0, dtype)
 
@@ -139,7 +152,9 @@ class Sampler:
             procs = [root, *root.children(recursive=True)]
         except psutil.Error:
             procs = []
-        self._pids = [p.pid for p in procs] or [self.root]
+        if not self.include_root:
+            procs = procs[1:]
+        self._pids = [p.pid for p in procs] or ([self.root] if self.include_root else [])
         for p in procs:
             if p.pid not in self._pnames:
                 try:
@@ -148,6 +163,10 @@ class Sampler:
                     pass
 
     def _sample(self) -> int:
+        with self._lock:
+            return self._sample_all()
+
+    def _sample_all(self) -> int:
         c, pc, files = self._cols, self._pcols, self._files
         live: set[str] = set()
         n = 0
