@@ -365,8 +365,9 @@ def _view_live(args: argparse.Namespace, path: str, loader: Loader, recording: L
     system = _set_colours(args)
     from tracetui.tui.app import TraceApp
 
-    status = TraceApp(path, system, loader=loader, live=recording).run(mouse=not args.no_mouse)
-    return status if status is not None else 0
+    app = TraceApp(path, system, loader=loader, live=recording)
+    app.run(mouse=not args.no_mouse)
+    return int(app.return_code or 0)
 
 
 def _set_colours(args: argparse.Namespace) -> str:

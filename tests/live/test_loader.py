@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from tracetui.errors import TracetuiError
 from tracetui.gotrace.reader import read_buffer
 from tracetui.live.generations import GenerationIndex
 from tracetui.live.loader import live_steps
@@ -55,3 +58,13 @@ def test_cancel_stops_at_once(tmp_path: Path) -> None:
     path.write_bytes(TRACE.read_bytes())
     steps = list(live_steps(LiveWindow(str(path)), lambda: False, cancelled=lambda: True))
     assert len(steps) == 1 and steps[0].trace is None
+
+
+def test_a_recording_without_a_trace_is_one_error(tmp_path: Path) -> None:
+    steps = live_steps(
+        LiveWindow(str(tmp_path / "never.gotrace")), lambda: True, nothing=lambda: "no trace: build failed"
+    )
+    next(steps)  # waiting
+    with pytest.raises(TracetuiError) as e:
+        next(steps)
+    assert e.value.one_line() == f"tracetui: {tmp_path / 'never.gotrace'}: no trace: build failed"

@@ -90,7 +90,8 @@ def run_live(
     host = LiveHost(recording.proc.pid, opts.sample_hz) if opts.sample else None
 
     def loader(_path: str, cancelled: Callable[[], bool]) -> Iterator[LoadStep]:
-        return live_steps(window, recording.finished, cancelled, extra=host.add_tracks if host else None)
+        return live_steps(window, recording.finished, cancelled, extra=host.add_tracks if host else None,
+                          nothing=recording.why_no_trace)  # fmt: skip
 
     try:
         status = view(window.path, loader, recording)
@@ -99,10 +100,11 @@ def run_live(
             host.stop()
         if not recording.finished():  # quit at once (q twice): the recorder still writes its files
             recording.stop()
-        status_now = recording.exit_status()
+        recording.exit_status()  # the recorder has written its files
         window.close()
-    for line in recording.last_lines(3):
-        if line.startswith("tracetui:"):
-            print(line, file=sys.stderr)
+    if status != 2:  # (2: the viewer already said what went wrong, in one line)
+        for line in recording.last_lines(3):
+            if line.startswith("tracetui:"):
+                print(line, file=sys.stderr)
     print(f"tracetui: the program's output is in {os.path.relpath(recording.log_path)}", file=sys.stderr)
-    return status if status is not None else status_now
+    return status

@@ -10,6 +10,7 @@ from typing import Protocol
 
 import numpy as np
 
+from tracetui.errors import TracetuiError
 from tracetui.live.window import LiveModel
 from tracetui.load import LoadStep
 from tracetui.model.trace import Trace
@@ -79,10 +80,12 @@ def live_steps(
     refresh_s: float = REFRESH_S,
     poll_s: float = POLL_S,
     extra: Callable[[Trace], None] | None = None,
+    nothing: Callable[[], str] | None = None,
 ) -> Iterator[LoadStep]:
     """Steps for the viewer: a waiting step, then a model of the window each time one or
     more generations have completed (at most every `refresh_s`), and when `finished()` says
-    the tracer stopped, the final model (done). `extra(model)` adds tracks to each model."""
+    the tracer stopped, the final model (done). `extra(model)` adds tracks to each model.
+    A recording that ends with no trace at all raises TracetuiError with `nothing()`."""
     yield LoadStep(0.0, 0, phase=f"Waiting for the first generation of {window.path}")
     last = 0.0
     fresh = 0
@@ -100,7 +103,7 @@ def live_steps(
                 step.live = status_of(live, window)
                 yield step
             elif ended:
-                yield LoadStep(1.0, 0, done=True, warning="the program ended before its trace had a whole generation")
+                raise TracetuiError(nothing() if nothing else "the recording ended without a trace", path=window.path)
         if ended:
             return
         time.sleep(poll_s)

@@ -66,6 +66,13 @@ class LiveRecording:
         status = self.proc.wait()
         return 0 if self.stopped_by_user else status
 
+    def why_no_trace(self) -> str:
+        """Why the recording wrote no trace: the recorder's last one-line error, else a guess."""
+        errors = [ln.removeprefix("tracetui: ") for ln in self.last_lines(20) if ln.startswith("tracetui: ")]
+        if errors:
+            return f"no trace: {errors[-1]}"
+        return f"no trace: the program ended before it was traced (its output is in {self.log_path})"
+
     def last_lines(self, n: int = 5) -> list[str]:
         """The end of the recorder's log (its one-line messages, the program's output)."""
         try:
