@@ -18,9 +18,9 @@ ROWS_HELP = (
     "Rows: GC, STW (Enter: its kind), Assists, Heap (the goal as a line), Goroutines (running / runnable / "
     "blocked, stacked), P<n> (the goroutine on each P), M<n> (threads), then the goroutines by start function; "
     "a group's header shows how many run (a bar: their share of the Ps), wait to run (▒) or are blocked (░); "
-    "big groups start folded (Space folds, o orders them; record's own goroutines: i). A recording's host "
-    "rows follow, a section per program: counters and each thread's sampled state. A cell with one state "
-    "change shows where it falls (a partial block in two colours); a shaded cell holds several changes."
+    "big groups start folded (Space folds, o orders them; record's own goroutines: i). Host rows follow, a "
+    "section per program. A cell with one state change shows where it falls (a partial block in two "
+    "colours); a shaded cell holds several."
 )
 
 
