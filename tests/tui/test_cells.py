@@ -10,7 +10,16 @@ from tests.tui.helpers import GCSTW
 from tracetui.load import open_model
 from tracetui.model.trace import Counter, State, TrackKind
 from tracetui.tui import cells as C
-from tracetui.tui.palette import LEFT_EIGHTHS, LEGEND, Look, Palette
+from tracetui.tui.palette import (
+    BUSY_FEW,
+    BUSY_MANY,
+    LEFT_EIGHTHS,
+    LEGEND,
+    LOWER_EIGHTHS,
+    PLACES,
+    Look,
+    Palette,
+)
 from tracetui.tui.rows import RowKind, RowSet
 
 R, W = Look.RUNNING, Look.BLOCK_SYNC
@@ -73,8 +82,6 @@ def test_busy_cells_show_the_dominant_state() -> None:
 
 def test_without_colour_states_differ_by_glyph() -> None:
     pal = Palette("none")
-    glyphs = {pal.glyph(k) for k in LEGEND}
-    assert len(glyphs) == len(LEGEND)
     row = _row((0, 430, R), (430, 1000, W))
     code = C.span_cells(row, _edges(10, 100), colour=False)
     text = "".join(s.text for s in C.encode(C.runs_of(code), pal))
@@ -82,11 +89,42 @@ def test_without_colour_states_differ_by_glyph() -> None:
     assert all(s.style is None or not s.style.color for s in C.encode(C.runs_of(code), pal))
 
 
-@pytest.mark.parametrize("system", ["truecolor", "256", "16"])
-def test_each_palette_tells_the_states_apart(system: str) -> None:
+def test_every_look_has_a_place() -> None:
+    placed = {k for looks in PLACES.values() for k in looks}
+    assert placed == set(Look)
+    assert set(LEGEND) == set(Look) - {Look.NONE}  # the legend can name every look
+
+
+@pytest.mark.parametrize("system", ["truecolor", "256", "16", "none"])
+def test_looks_that_meet_look_different(system: str) -> None:
+    """Within each place (span rows, each chart) no two looks are drawn alike (character,
+    colour and background): in colour, a background of its own (or a coloured glyph);
+    without, a glyph of its own. Checked over every look, so new looks are too."""
     pal = Palette(system)
-    colours = [pal.colour_of(k) for k in LEGEND]
-    assert all(colours) and len(set(colours)) == len(colours)
+    for place, looks in PLACES.items():
+        drawn: dict[tuple[str, object, object], Look] = {}
+        for look in looks:
+            glyph, style = pal.solid(look)
+            key = (glyph, style.color, style.bgcolor)
+            assert key not in drawn, f"{system}, {place}: {look.name} is drawn as {drawn[key].name}"
+            drawn[key] = look
+
+
+def test_glyphs_mean_one_thing() -> None:
+    """Each look's glyph is its own, and no partial-cell or busy mark is a look's glyph."""
+    pal = Palette("none")
+    glyphs = [pal.glyph(k) for k in Look]
+    assert len(set(glyphs)) == len(glyphs)
+    marks = set(LEFT_EIGHTHS[1:8]) | set(LOWER_EIGHTHS[1:8]) | {BUSY_FEW, BUSY_MANY}
+    assert not marks & set(glyphs), marks & set(glyphs)
+    assert len({BUSY_FEW, BUSY_MANY}) == 2
+
+
+def test_idle_differs_from_nothing_in_colour() -> None:
+    row = _row((0, 500, Look.IDLE))
+    pal = Palette("16")
+    text = "".join(s.text for s in C.encode(C.runs_of(C.span_cells(row, _edges(10, 100))), pal))
+    assert text == pal.glyph(Look.IDLE) * 5 + " " * 5
 
 
 def test_labels_are_written_where_they_fit() -> None:

@@ -33,7 +33,7 @@ from tracetui.tui.screens.analysis import Analysis, GoroutinesScreen, Histograms
 from tracetui.tui.screens.help import HelpScreen
 from tracetui.tui.screens.mmu import MMUScreen
 from tracetui.tui.timefmt import format_duration, format_time
-from tracetui.tui.widgets.panels import Legend, Ruler, StatusLine
+from tracetui.tui.widgets.panels import Legend, Ruler, StatusLine, legend_looks
 from tracetui.tui.widgets.prompt import Prompt
 from tracetui.tui.widgets.timeline import Timeline
 
@@ -282,6 +282,7 @@ class TraceApp(App[int]):
             self.timeline.set_trace(message.trace, message.rows)
         if message.live is not None:
             self.timeline.time_offset = message.live.offset_ns
+        self.query_one(Legend).set_looks(legend_looks(message.rows))
         # The model's objects live as long as the view: keep the cyclic GC from scanning
         # them again and again (its full passes were the slowest frames, 30-40 ms).
         gc.freeze()

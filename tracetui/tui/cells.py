@@ -159,9 +159,6 @@ def span_cells(row: SpanRow, edges: np.ndarray, colour: bool = True) -> np.ndarr
 
     left = look_of(ia, a)
     right = look_of(ib, b - 1)
-    if colour:  # idle has no colour: at an edge it is drawn like nothing at all
-        left[left == Look.IDLE] = 0
-        right[right == Look.IDLE] = 0
     code = left | (left << 8)  # SOLID, fg = bg = look
     one = changes == 1
     if one.any():
@@ -181,15 +178,21 @@ def span_cells(row: SpanRow, edges: np.ndarray, colour: bool = True) -> np.ndarr
         k = np.clip(((pos - aa) * 8 + (bb - aa) // 2) // np.maximum(bb - aa, 1), 0, 8)
         lf, rt = left[idx], right[idx]
         if colour:
+            same = lf == rt
+            solid_l, solid_r = lf | (lf << 8), rt | (rt << 8)
+            # Idle has no background: at an edge it is drawn like nothing at all.
+            lf = np.where(lf == Look.IDLE, 0, lf)
+            rt = np.where(rt == Look.IDLE, 0, rt)
             kind = np.where(lf == 0, EDGE_REV, EDGE)
             # EDGE: glyph k/8 in fg = left over bg = right. EDGE_REV (left is empty): the
             # reversed glyph, so the left part shows the terminal's own background.
             fg = np.where(lf == 0, rt, lf)
             bg = np.where(lf == 0, 0, rt)
             c = fg | (bg << 8) | (kind << _KIND_SHIFT) | (k << _GLYPH_SHIFT)
-            c = np.where(k == 0, rt | (rt << 8), c)
-            c = np.where(k == 8, lf | (lf << 8), c)
-            c = np.where(lf == rt, lf | (lf << 8), c)
+            c = np.where(k == 0, solid_r, c)
+            c = np.where(k == 8, solid_l, c)
+            c = np.where((lf == 0) & (rt == 0), np.where(k >= 4, solid_l, solid_r), c)  # idle | nothing
+            c = np.where(same, solid_l, c)
         else:
             dom = np.where(k >= 4, lf, rt)
             c = dom | (dom << 8)
@@ -314,10 +317,8 @@ def encode(runs: Runs, palette: Palette, chars: list[str] | None = None) -> list
         n = e - s
         fg, bg, kind, gi = c & 0xFF, (c >> 8) & 0xFF, (c >> _KIND_SHIFT) & 0xF, c >> _GLYPH_SHIFT
         if kind == SOLID:
-            if colour or fg == 0:
-                segs.append(Segment(" " * n, palette.cell(0, fg)))
-            else:
-                segs.append(Segment(palette.glyph(fg) * n, palette.cell(fg, fg)))
+            glyph, style = palette.solid(fg)
+            segs.append(Segment(glyph * n, style))
         elif kind == EDGE:
             segs.append(Segment(LEFT_EIGHTHS[gi] * n, palette.cell(fg, bg)))
         elif kind == EDGE_REV:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from rich.style import Style
 from rich.text import Text
+from textual.geometry import Size
 from textual.widget import Widget
 from textual.widgets import Static
 
-from tracetui.tui.palette import LEGEND, Palette, look_name
+from tracetui.model.trace import TrackKind
+from tracetui.tui.palette import BUSY_FEW, BUSY_MANY, CHART_LOOKS, LEFT_EIGHTHS, LEGEND, Look, Palette, look_name
+from tracetui.tui.rows import RowSet
 from tracetui.tui.timefmt import format_offset, format_time, tick_step
 from tracetui.tui.widgets.timeline import Timeline
 
@@ -69,20 +72,78 @@ class StatusLine(Static):
     DEFAULT_CSS = "StatusLine { height: 1; background: $boost; }"
 
 
-class Legend(Static):
-    """One line: the look of each state."""
+def legend_looks(rows: RowSet | None) -> list[Look]:
+    """The looks this trace's rows can show, in the legend's order (all of them before a
+    model is there)."""
+    if rows is None:
+        return list(LEGEND)
+    tr = rows.trace
+    kinds = {t.kind for t in tr.tracks if (t.spans is not None and len(t.spans)) or t.counter is not None}
+    can: set[Look] = set()
+    if not rows.generic or TrackKind.HOST in kinds:  # Go's rows, or a recording's sampled threads
+        can |= set(LEGEND) - CHART_LOOKS - {Look.TASK, Look.REGION}
+    if any(r.chart == "heap" for r in rows.rows):
+        can |= {Look.HEAP, Look.GOAL}
+    if TrackKind.TASK in kinds:
+        can.add(Look.TASK)
+    if TrackKind.REGION in kinds:
+        can.add(Look.REGION)
+    if any(r.chart.startswith("track:") for r in rows.rows) or (rows.generic and TrackKind.COUNTER in kinds):
+        can.add(Look.COUNTER)
+    if not rows.generic and len(tr.logs):
+        can.add(Look.LOG)
+    return [k for k in LEGEND if k in can]
 
-    DEFAULT_CSS = "Legend { height: 1; }"
+
+class Legend(Widget):
+    """The look of each state this trace can show (its colour, or its glyph without colour),
+    and the marks inside cells; wrapped over as many lines as the width needs."""
+
+    DEFAULT_CSS = "Legend { height: auto; }"
 
     def __init__(self, palette: Palette, **kwargs: object) -> None:
-        super().__init__(self.legend_text(palette), markup=False, **kwargs)  # type: ignore[arg-type]
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.palette = palette
+        self.looks: list[Look] = list(LEGEND)
 
-    @staticmethod
-    def legend_text(palette: Palette) -> Text:
-        out = Text(no_wrap=True, overflow="crop")
-        for look in LEGEND:
-            glyph, style = palette.swatch(look)
-            out.append(glyph, style)
-            out.append(f" {look_name(look)} ")
-        out.append(" ▌ one change  ░▒ several", Style(dim=True))
+    def set_looks(self, looks: list[Look]) -> None:
+        if looks != self.looks:
+            self.looks = looks
+            self.refresh(layout=True)
+
+    def entries(self) -> list[Text]:
+        out = []
+        for look in self.looks:
+            glyph, style = self.palette.swatch(look)
+            entry = Text()
+            entry.append(glyph, style)
+            entry.append(f" {look_name(look)}")
+            out.append(entry)
+        if self.palette.colour:  # without colour a cell shows the state that fills most of it
+            out.append(Text(f"{LEFT_EIGHTHS[4]} one change", Style(dim=True)))
+            out.append(Text(f"{BUSY_FEW}{BUSY_MANY} several", Style(dim=True)))
+        return out
+
+    def lines(self, width: int) -> list[Text]:
+        """The entries packed into lines of `width` cells: a space apart in colour (each
+        starts with its coloured cell), two without."""
+        gap = " " if self.palette.colour else "  "
+        lines: list[Text] = []
+        line = Text()
+        for entry in self.entries():
+            if line.cell_len and line.cell_len + len(gap) + entry.cell_len > width:
+                lines.append(line)
+                line = Text()
+            if line.cell_len:
+                line.append(gap)
+            line.append_text(entry)
+        lines.append(line)
+        return lines
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self.lines(max(width, 1)))
+
+    def render(self) -> Text:
+        out = Text("\n").join(self.lines(max(self.size.width, 1)))
+        out.no_wrap, out.overflow = True, "crop"
         return out
