@@ -133,8 +133,29 @@ def test_labels_are_written_where_they_fit() -> None:
     edges = _edges(12, 100)
     code = C.span_cells(row, edges)
     chars = C.label_cells(row, edges, code)
-    assert chars is not None and "".join(chars[:10]) == "G7 main.wo"
-    assert (_kind(code)[:10] == C.TEXT).all() and _kind(code)[10] == C.SOLID
+    assert chars is not None and "".join(chars[:9]) == "G7 main.…"  # cut, and the span's last cell free
+    assert (_kind(code)[:9] == C.TEXT).all() and (_kind(code)[9:] == C.SOLID).all()
+
+
+@pytest.mark.parametrize("system", ["256", "16", "none"])
+def test_labels_of_adjacent_spans_never_run_together(system: str) -> None:
+    """Two spans side by side, both labelled (a P running G1 then G2 at once): a cell
+    without text between the labels, in every colour system."""
+    row = _row((0, 600, R), (600, 1400, R), (1400, 1800, R))
+    names = {0: "G1 main.worker", 1: "G2 fmt", 2: "G3 main.x"}
+    row.labels = lambda idx: [names[i] for i in idx]
+    edges = _edges(18, 100)
+    pal = Palette(system)
+    code = C.span_cells(row, edges, pal.colour)
+    chars = C.label_cells(row, edges, code)
+    assert chars is not None
+    text = "".join(chars)
+    assert text.startswith("G1 m…") and "G2 fmt" in text and "G3…" in text  # cut with "…" where they must be
+    drawn = "".join(s.text for s in C.encode(C.runs_of(code), pal, chars))
+    for a, b in (("m…", "G2"), ("fmt", "G3")):  # the first label ends, a free cell, the next begins
+        gap = drawn[drawn.index(a) + len(a) : drawn.index(b)]
+        assert len(gap) >= 1 and not any(c.isalnum() or c in "…" for c in gap), (drawn, gap)
+    assert (_kind(code)[[5, 13, 17]] != C.TEXT).all()  # the last cell of each span has no text
 
 
 def test_chart_cells_stack_series_in_eighths() -> None:

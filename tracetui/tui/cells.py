@@ -220,7 +220,9 @@ def span_cells(row: SpanRow, edges: np.ndarray, colour: bool = True) -> np.ndarr
 
 def label_cells(row: SpanRow, edges: np.ndarray, code: np.ndarray, min_cells: int = 4) -> list[str] | None:
     """Write span labels into the solid cells a span covers where at least `min_cells` fit;
-    those cells become TEXT. Returns the per-cell characters, or None if no label fits."""
+    those cells become TEXT. A label leaves the span's last cell free, so that labels of
+    adjacent spans never run together, and ends in "…" where it is cut. Returns the
+    per-cell characters, or None if no label fits."""
     if row.labels is None or len(row) == 0:
         return None
     cells = len(edges) - 1
@@ -240,11 +242,13 @@ def label_cells(row: SpanRow, edges: np.ndarray, code: np.ndarray, min_cells: in
     for s, e, text in zip(starts, ends, texts):
         if not text:
             continue
-        text = text[: e - s]
+        room = e - s - 1  # the last cell parts it from what follows
+        if len(text) > room:
+            text = text[: room - 1] + "…"
         if chars is None:
             chars = [" "] * cells
         chars[s : s + len(text)] = text
-        code[s:e] = (code[s:e] & 0xFFFF) | (TEXT << _KIND_SHIFT)
+        code[s : s + len(text)] = (code[s : s + len(text)] & 0xFFFF) | (TEXT << _KIND_SHIFT)
     return chars
 
 
