@@ -86,8 +86,7 @@ class Timeline(ScrollView, can_focus=True):
         self._undo: list[Place] = []
         self._follow: list[Place] = []
         self._cache: LRUCache[tuple[object, ...], tuple[Strip, list[str] | None]] = LRUCache(2048)
-        self._charts: LRUCache[tuple[object, ...], list[np.ndarray]] = LRUCache(64)
-        self._chart_tops: dict[str, float] = {}
+        self._charts: LRUCache[tuple[object, ...], tuple[list[np.ndarray], float]] = LRUCache(64)
         self._update_size()
 
     # --- model ---------------------------------------------------------------------------
@@ -106,7 +105,6 @@ class Timeline(ScrollView, can_focus=True):
         self.trace = trace
         self._cache.clear()
         self._charts.clear()
-        self._chart_tops.clear()
         if self.live:
             self._slide(shift)
         elif self.fitted:
@@ -629,6 +627,11 @@ class Timeline(ScrollView, can_focus=True):
         return series, looks, None, top
 
     def _chart_codes(self, row: Row, edges: np.ndarray) -> list[np.ndarray]:
+        return self._chart(row, edges)[0]
+
+    def _chart(self, row: Row, edges: np.ndarray) -> tuple[list[np.ndarray], float]:
+        """The chart's lines of cell codes in this view, and its top (the largest value in
+        view: the scale follows the zoom)."""
         key = (row.chart, self.t0, self.span, len(edges))
         hit = self._charts.get(key)
         if hit is not None:
@@ -637,9 +640,8 @@ class Timeline(ScrollView, can_focus=True):
         scale = 8 * row.lines / top
         tops = [np.round(np.maximum(s, 0) * scale).astype(np.int64) for s in series]
         g = None if goal is None else np.floor(goal * scale).astype(np.int64)
-        out = [C.chart_cells(tops, looks, row.lines, line, g) for line in range(row.lines)]
+        out = ([C.chart_cells(tops, looks, row.lines, line, g) for line in range(row.lines)], top)
         self._charts[key] = out
-        self._chart_tops[row.chart] = top
         return out
 
     def _unit_suffix(self, row: Row) -> str:
@@ -651,8 +653,9 @@ class Timeline(ScrollView, can_focus=True):
         return safe_text(unit if unit.startswith("/") else " " + unit, keep_newlines=False)
 
     def _chart_scale(self, row: Row) -> str:
-        self._chart_codes(row, self.edges())
-        top = self._chart_tops.get(row.chart, 0.0)
+        """The label of the chart's top: its largest value in view (the same view's, not the
+        last one drawn)."""
+        top = self._chart(row, self.edges())[1]
         track = self.rows.track_of(row)
         if row.chart == "heap" or (track is not None and track.unit == "bytes"):
             return f" ≤{format_bytes(int(top))}"
