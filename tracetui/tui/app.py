@@ -22,7 +22,7 @@ from textual.widgets import Footer, Label, ProgressBar, Static
 from tracetui.load import LoadStep
 from tracetui.model.trace import Trace, TrackKind
 from tracetui.sanitize import safe_text
-from tracetui.tui.details import describe
+from tracetui.tui.details import describe, span_at
 from tracetui.tui.keymap import APP_BINDINGS, keys_file, load_keymap
 from tracetui.tui.loadthread import LoadThread
 from tracetui.tui.logs import search
@@ -32,7 +32,7 @@ from tracetui.tui.rows import RowKind, RowSet
 from tracetui.tui.screens.analysis import Analysis, GoroutinesScreen, HistogramsScreen, JumpTo, ProfilesScreen
 from tracetui.tui.screens.help import HelpScreen
 from tracetui.tui.screens.mmu import MMUScreen
-from tracetui.tui.timefmt import format_duration, format_time
+from tracetui.tui.timefmt import duration_text, format_duration, format_time
 from tracetui.tui.widgets.panels import Legend, Ruler, StatusLine, legend_looks
 from tracetui.tui.widgets.prompt import Prompt
 from tracetui.tui.widgets.timeline import Timeline
@@ -329,11 +329,11 @@ class TraceApp(App[int]):
             return
         row = tl.current_row
         parts = [row.label.strip() or row.chart, format_time(tl.cursor_t + tl.time_offset, tl.span)]
-        sp = tl.span_under_cursor()
-        if sp is not None:
+        sp = span_at(tl.rows, row, tl.cursor_t)
+        if sp is not None:  # the span the details pane describes, its duration printed alike
             lines = describe(tl.rows, row, tl.cursor_t)
             what = lines[0].split(": ", 1)[1] if lines and ": " in lines[0] else ""
-            parts.append(f"{what} {format_duration(sp[1] - sp[0])}".strip())
+            parts.append(f"{what} {duration_text(sp[1] - sp[0], tl.resolution)}".strip())
         elif row.kind == RowKind.GROUP and not row.host:  # a goroutine group: its counts at the cursor
             lines = describe(tl.rows, row, tl.cursor_t)
             if len(lines) > 1:
@@ -369,7 +369,7 @@ class TraceApp(App[int]):
         tl = self.timeline
         if tl is None:
             return
-        lines = describe(tl.rows, tl.current_row, tl.cursor_t, tl.flows, tl.cursor_cell())
+        lines = describe(tl.rows, tl.current_row, tl.cursor_t, tl.flows, tl.cursor_cell(), tl.resolution)
         self.query_one("#details-text", Static).update(Text("\n".join(lines)))
 
     # --- actions ---------------------------------------------------------------------------

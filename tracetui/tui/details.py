@@ -9,7 +9,7 @@ from tracetui.model.trace import State, Trace, TrackKind
 from tracetui.sanitize import safe_text
 from tracetui.tui.navigate import FlowIndex, flow_label
 from tracetui.tui.rows import Row, RowKind, RowSet
-from tracetui.tui.timefmt import format_duration, format_time
+from tracetui.tui.timefmt import duration_text, format_duration, format_time
 from tracetui.units import format_bytes
 
 _STATE_NAMES = {
@@ -58,6 +58,20 @@ def stack_lines(trace: Trace, stack: int, indent: str = "  ") -> list[str]:
     if len(frames) > MAX_FRAMES:
         out.append(f"{indent}... {len(frames) - MAX_FRAMES} more frames")
     return out
+
+
+def span_at(rows: RowSet, row: Row, t: int) -> tuple[int, int] | None:
+    """[start, end) of the span `describe` reports at `t`: the track's span (a goroutine's
+    state, whole, not the piece an assist cuts out of it), or the drawn one for a row of
+    no track (assists)."""
+    track = rows.track_of(row)
+    if row.kind == RowKind.SPANS and track is not None and track.spans is not None:
+        flat = track.spans.flat
+        i = flat.index_at(t)
+        return (int(flat.start[i]), int(flat.end[i])) if i >= 0 else None
+    sr = rows.span_row(row)
+    i = sr.index_at(t) if sr is not None else -1
+    return (int(sr.start[i]), int(sr.end[i])) if sr is not None and i >= 0 else None
 
 
 def log_lines(rows: RowSet, row: Row, cell: tuple[int, int]) -> list[str]:
@@ -113,21 +127,27 @@ def label_lines(rows: RowSet, track: int, t: int) -> list[str]:
 
 
 def describe(
-    rows: RowSet, row: Row, t: int, flows: FlowIndex | None = None, cell: tuple[int, int] | None = None
+    rows: RowSet,
+    row: Row,
+    t: int,
+    flows: FlowIndex | None = None,
+    cell: tuple[int, int] | None = None,
+    resolution: float | None = None,
 ) -> list[str]:
     """Lines describing row `row` at time `t`; `cell` ([a, b) ns, the cursor's cell) adds the
-    logs drawn there first."""
+    logs drawn there first; durations as precise as a column of the view (`resolution` ns)
+    needs (see `duration_text`)."""
     logs = log_lines(rows, row, cell) if cell is not None else []
     if row.kind == RowKind.MARKS:
         if logs:
             return logs
         n = rows.logs.times(*rows.log_key(row) or ("cat", -1)).size
         return [f"{row.label}: {n} logs; none in this cell (, and . go to the previous and next)"]
-    lines = _describe(rows, row, t, flows)
+    lines = _describe(rows, row, t, flows, resolution)
     return [*logs, *([""] if logs and lines else []), *lines]
 
 
-def _describe(rows: RowSet, row: Row, t: int, flows: FlowIndex | None) -> list[str]:
+def _describe(rows: RowSet, row: Row, t: int, flows: FlowIndex | None, resolution: float | None) -> list[str]:
     tr = rows.trace
     at = f"at {format_time(t, tr.duration)}"
     if row.kind == RowKind.GROUP:
@@ -169,7 +189,9 @@ def _describe(rows: RowSet, row: Row, t: int, flows: FlowIndex | None) -> list[s
             return [f"Assists {at}: none"]
         out = [f"Mark assists {at}: {hit.size}"]
         for i in hit[:8].tolist():
-            out.append(f"  {_goroutine_name(tr, int(a.arg[i]))}  {format_duration(int(a.end[i] - a.start[i]))}")
+            out.append(
+                f"  {_goroutine_name(tr, int(a.arg[i]))}  {duration_text(int(a.end[i] - a.start[i]), resolution)}"
+            )
         return out
     track = rows.track_of(row)
     if track is None or track.spans is None:
@@ -194,7 +216,7 @@ def _describe(rows: RowSet, row: Row, t: int, flows: FlowIndex | None) -> list[s
         f"{head}: {what}",
         (
             f"  from {format_time(start, tr.duration)} to {format_time(end, tr.duration)}, "
-            f"duration {format_duration(end - start)}"
+            f"duration {duration_text(end - start, resolution)}"
         ),
     ]
     if track.kind == TrackKind.GOROUTINE:

@@ -172,6 +172,11 @@ class Timeline(ScrollView, can_focus=True):
     def cells(self) -> int:
         return max(self.scrollable_content_region.width - self.label_width, 1)
 
+    @property
+    def resolution(self) -> float:
+        """ns a column of the view covers."""
+        return self.span / self.cells
+
     def edges(self, cells: int | None = None) -> np.ndarray:
         n = cells or self.cells
         return self.t0 + (np.arange(n + 1, dtype=np.int64) * self.span) // n

@@ -1,0 +1,102 @@
+"""Readable everywhere: chart scales that follow the zoom, one duration text for a span,
+every legend entry and the histogram bars at 80x24, the Go version as the trace knows it."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+from textual.widgets import Static
+
+from tests.tui.helpers import GCSTW, row_index, run_app, status
+from tracetui.model.trace import Counter, TrackKind
+from tracetui.tui.timefmt import duration_text, format_duration
+from tracetui.units import format_bytes
+
+
+def _max_in(c: Counter, t0: int, t1: int) -> int:
+    """The largest value a step counter takes in [t0, t1) (the one in force at t0 included)."""
+    ts, v = np.asarray(c.ts), np.asarray(c.value)
+    i = max(int(np.searchsorted(ts, t0, "right")) - 1, 0)
+    j = int(np.searchsorted(ts, t1, "left"))
+    return int(v[i:max(j, i + 1)].max())
+
+
+def test_the_heap_scale_follows_the_zoom() -> None:
+    """The heap chart's label is the largest heap (or goal) in view: zoomed where the heap
+    is small it is small, back at the whole trace it is the whole trace's again."""
+
+    async def body(app, pilot, tl) -> None:  # type: ignore[no-untyped-def]
+        tr = tl.trace
+        heap = row_index(tl, "Heap")
+        scale_row = heap + 1
+
+        def label() -> str:
+            tl.refresh()
+            return tl._label(tl.rows.rows[scale_row], tl.label_width, False).text.strip()
+
+        def expected(t0: int, t1: int) -> str:
+            return f"≤{format_bytes(max(_max_in(tr.heap_alloc, t0, t1), _max_in(tr.heap_goal, t0, t1)))}"
+
+        whole = expected(0, tr.duration)
+        assert label() == whole
+        # Where the heap is smallest: the first 1/50 of the trace.
+        span = tr.duration // 50
+        tl.set_view(0, span)
+        await pilot.pause()
+        small = expected(0, span)
+        assert small != whole and label() == small
+        await pilot.press("0")  # fit: drawn before, so its chart comes from the cache
+        assert label() == whole
+        tl.set_view(0, span)
+        assert label() == small
+
+    run_app(body, GCSTW)
+
+
+def test_a_duration_is_as_precise_as_a_column() -> None:
+    assert duration_text(12_345_678) == format_duration(12_345_678) == "12.3 ms"
+    assert duration_text(12_345_678, 100_000) == "12.3 ms"  # a column of 0.1 ms: three digits do
+    assert duration_text(12_345_678, 1_000) == "12.346 ms"
+    assert duration_text(2_500_000_000, 10_000_000) == "2.50 s"
+    rng = np.random.default_rng(7)
+    for resolution in (1.0, 37.0, 1_000.0, 250_000.0, 3e7):
+        a = rng.integers(1, 10**10, 500)
+        b = a + np.ceil(resolution).astype(np.int64) * rng.integers(1, 4, 500)  # a column or more apart
+        for x, y in zip(a.tolist(), b.tolist()):
+            assert duration_text(x, resolution) != duration_text(y, resolution), (x, y, resolution)
+
+
+def _details_duration(app) -> str:  # type: ignore[no-untyped-def]
+    text = str(app.query_one("#details-text", Static).render())
+    m = re.search(r"duration (\S+ \S+)", text)
+    assert m, text
+    return m.group(1)
+
+
+def test_status_and_details_print_one_duration() -> None:
+    """The status line and the details pane print the same duration for the span under the
+    cursor, at the whole trace and zoomed in (where it has more digits); also inside a mark
+    assist, which cuts the drawn goroutine span but not the state span both describe."""
+
+    async def body(app, pilot, tl) -> None:  # type: ignore[no-untyped-def]
+        tr = tl.trace
+        a = tr.assists
+        k = int(np.argmax(a.end - a.start))
+        gid, t = int(a.arg[k]), int((a.start[k] + a.end[k]) // 2)
+        assert tl.go_to_track(TrackKind.GOROUTINE, gid, t)
+        await pilot.press("enter")
+        await pilot.pause()
+        flat = tr.goroutine_track(gid).spans.flat
+        i = flat.index_at(tl.cursor_t)
+        texts = []
+        for zoom in ("", "wwwwwwww"):
+            await pilot.press(*zoom)
+            await pilot.pause()
+            dur = _details_duration(app)
+            assert dur == duration_text(int(flat.end[i] - flat.start[i]), tl.span / tl.cells)
+            assert f" {dur}" in status(app), (dur, status(app))
+            texts.append(dur)
+        assert len(texts[1]) > len(texts[0])  # more digits where a column is finer
+
+    run_app(body, GCSTW)
