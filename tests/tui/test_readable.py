@@ -3,14 +3,20 @@ every legend entry and the histogram bars at 80x24, the Go version as the trace 
 
 from __future__ import annotations
 
+import io
 import re
 
 import numpy as np
+import pytest
+from rich.console import Console
 from textual.widgets import Static
 
 from tests.tui.helpers import GCSTW, row_index, run_app, status
 from tracetui.model.trace import Counter, TrackKind
+from tracetui.tui.palette import Look, Palette, look_name
+from tracetui.tui.screens.analysis import HistogramsScreen
 from tracetui.tui.timefmt import duration_text, format_duration
+from tracetui.tui.widgets.panels import Legend, legend_looks
 from tracetui.units import format_bytes
 
 
@@ -100,3 +106,58 @@ def test_status_and_details_print_one_duration() -> None:
         assert len(texts[1]) > len(texts[0])  # more digits where a column is finer
 
     run_app(body, GCSTW)
+
+
+def screen_lines(app) -> list[str]:  # type: ignore[no-untyped-def]
+    """The screen as lines of plain text (what export_screenshot draws, without the SVG)."""
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), record=True, legacy_windows=False)
+    console.print(app.screen._compositor.render_update(full=True))
+    return console.export_text().splitlines()
+
+
+@pytest.mark.parametrize("system", ["256", "none"])
+def test_the_whole_legend_shows_at_80x24(system: str) -> None:
+    """Every look the trace can show is in the legend (its glyph without colour), above the
+    footer, at 80 columns; with the marks of partial and busy cells in colour."""
+
+    async def body(app, pilot, tl) -> None:  # type: ignore[no-untyped-def]
+        lines = screen_lines(app)
+        assert len(lines) == 24
+        legend = app.query_one(Legend)
+        looks = legend_looks(tl.rows)
+        assert {Look.RUNNING, Look.IDLE, Look.STW, Look.HEAP, Look.GOAL} <= set(looks)
+        shown = lines[legend.region.y : legend.region.bottom]
+        assert legend.region.bottom <= 23 and len(shown) == 2  # two lines, the footer below
+        text = "\n".join(shown)
+        pal = Palette(system)
+        for look in looks:
+            entry = f"{pal.glyph(look)} {look_name(look)}" if system == "none" else f" {look_name(look)}"
+            assert entry in text, (look.name, text)
+        assert ("one change" in text and "several" in text) == (system != "none")
+
+    run_app(body, GCSTW, size=(80, 24), color_system=system)
+
+
+def test_histogram_bars_fit_80x24() -> None:
+    """Screen 4 at 80x24: each bucket on one screen line (range, count and bar), all of them."""
+
+    async def body(app, pilot, tl) -> None:  # type: ignore[no-untyped-def]
+        await pilot.press("4")
+        for _ in range(200):
+            await pilot.pause(0.02)
+            if isinstance(app.screen, HistogramsScreen) and app.screen.analysis is not None:
+                break
+        await pilot.pause(0.1)
+        screen = app.screen
+        assert isinstance(screen, HistogramsScreen)
+        h = screen.hist()
+        assert h is not None and len(h.buckets) > 10
+        lines = screen_lines(app)
+        for lo, hi, c in h.buckets:
+            where = [s for s in lines if f"{format_duration(lo)}–{format_duration(hi)}" in s]
+            assert len(where) == 1, (lo, hi, lines)
+            rest = where[0].split(f"{format_duration(lo)}–{format_duration(hi)}", 1)[1]
+            assert rest.split()[0] == f"{c:,}" and "█" in rest
+
+    run_app(body, GCSTW, size=(80, 24))

@@ -15,7 +15,8 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.geometry import Region
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, OptionList, Static, Tree
@@ -265,6 +266,17 @@ def _where_group(trace: Trace, k: int) -> str:
     return (t.group or t.name) if t.kind == TrackKind.GOROUTINE else t.name
 
 
+def _fill(words: list[str], width: int) -> str:
+    """Words (phrases) joined by spaces, in lines of at most `width` cells where they fit."""
+    lines: list[str] = []
+    for w in words:
+        if lines and len(lines[-1]) + 1 + len(w) <= width:
+            lines[-1] += " " + w
+        else:
+            lines.append(w)
+    return "\n".join(lines)
+
+
 class HistogramsScreen(AnalysisScreen):
     """Latency histograms: pick one on the left; ←/→ pick a bucket, p the bucket of the
     p99; Enter lists the bucket's events (slowest first, events alike as one line xN: see
@@ -278,9 +290,11 @@ class HistogramsScreen(AnalysisScreen):
         Binding("escape", "back", "Back", id="hist-back"),
     ]
     DEFAULT_CSS = """
-    HistogramsScreen #names { width: 34; }
-    HistogramsScreen #bars { height: auto; max-height: 60%; padding: 0 1; }
-    HistogramsScreen #events { height: 1fr; }
+    HistogramsScreen #names { width: 34; max-width: 40%; }
+    HistogramsScreen #bars-box { height: auto; max-height: 100%; }
+    HistogramsScreen #bars-box.with-events { max-height: 60%; }
+    HistogramsScreen #bars { height: auto; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    HistogramsScreen #events { height: 1fr; display: none; }
     """
 
     def __init__(self, trace: Trace, cache: dict[int, Analysis]) -> None:
@@ -294,7 +308,8 @@ class HistogramsScreen(AnalysisScreen):
         with Horizontal():
             yield OptionList(id="names")
             with Vertical():
-                yield Static("", id="bars")
+                with VerticalScroll(id="bars-box"):
+                    yield Static("", id="bars")
                 yield DataTable(id="events", cursor_type="row")
         yield from super().compose()
 
@@ -332,21 +347,32 @@ class HistogramsScreen(AnalysisScreen):
             bars.update(Text("(no events)"))
             return
         top = max(c for _, _, c in h.buckets)
+        box = self.query_one("#bars-box", VerticalScroll)
+        width = max(box.scrollable_content_region.width - 2, 20) if box.size.width else 80
         out = Text(no_wrap=True)
-        out.append(
-            f"{_s(self.hist_name)}: {h.count:,} events, p50 {format_duration(h.p50_ns)}, p90 {format_duration(h.p90_ns)}, "
-            f"p99 {format_duration(h.p99_ns)}, p99.9 {format_duration(h.p999_ns)}, max {format_duration(h.max_ns)}\n",
-            style="bold",
-        )
-        for k, (lo, hi, c) in enumerate(h.buckets):
-            width = max(int(40 * c / top), 1)
+        head = [f"{_s(self.hist_name)}: {h.count:,} events", f"p50 {format_duration(h.p50_ns)}",
+                f"p90 {format_duration(h.p90_ns)}", f"p99 {format_duration(h.p99_ns)}",
+                f"p99.9 {format_duration(h.p999_ns)}", f"max {format_duration(h.max_ns)}"]  # fmt: skip
+        out.append(_fill(head, width) + "\n", style="bold")
+        # Each bucket on one line: its range and count, then a bar in the width left.
+        los = [format_duration(lo) for lo, _, _ in h.buckets]
+        his = [format_duration(hi) for _, hi, _ in h.buckets]
+        counts = [f"{c:,}" for _, _, c in h.buckets]
+        wl, wh, wc = (max(map(len, x)) for x in (los, his, counts))
+        room = max(min(40, width - (wl + wh + wc + 6)), 1)
+        for k, (_, _, c) in enumerate(h.buckets):
             mark = "▶" if k == self.bucket else " "
             style = "reverse" if k == self.bucket else ""
-            label = f"{mark} {format_duration(lo):>9} – {format_duration(hi):<9} {c:>8,} "
-            out.append(label, style=style)
-            out.append("█" * width + "\n", style="cyan")
-        out.append("←/→ bucket, p the p99 bucket, Enter its events, Esc back", style="dim")
+            out.append(f"{mark}{los[k]:>{wl}}–{his[k]:<{wh}} {counts[k]:>{wc}} ", style=style)
+            out.append("█" * max(int(room * c / top), 1) + "\n", style="cyan")
+        out.append(_fill(["←/→ bucket,", "p the p99 bucket,", "Enter its events,", "Esc back"], width), style="dim")
         bars.update(out)
+        if self.bucket >= 0:  # the chosen bucket in view (the box scrolls when the events take room)
+            line = len(out.plain.split("\n")) - 1 - len(h.buckets) + self.bucket
+            self.call_after_refresh(box.scroll_to_region, Region(0, line, 1, 1), animate=False)
+
+    def on_resize(self) -> None:
+        self.draw()
 
     def action_bucket(self, delta: int) -> None:
         h = self.hist()
@@ -375,6 +401,8 @@ class HistogramsScreen(AnalysisScreen):
         self.rows = occ.in_bucket(lo, hi)
         self.lines = collapse(occ, self.rows, a.trace)
         table = self.query_one("#events", DataTable)
+        table.display = True
+        self.query_one("#bars-box").add_class("with-events")
         table.clear(columns=True)
         table.add_columns("duration", "events", "at", "where")
         for e in self.lines:
