@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tracetui.gotrace.events import EventTable
+from tracetui.goversion import go_version_text
 from tracetui.model.trace import Trace, TrackKind
 from tracetui.sanitize import safe_text
 from tracetui.units import format_bytes, format_duration
@@ -195,11 +196,9 @@ def print_summary(
     grid.add_column()
     stw = s["stw"]
     godebug = trace.source == "godebug"
-    version = "unknown (not a Go trace)"
+    version = go_version_text(trace)
     if trace.go_version:
-        version = f"{safe_text(trace.go_version, keep_newlines=False)} (the binary's build info)"
-    elif trace.version:
-        version = f"go{s['go_version']} trace format"
+        version += " (the program's build)"
     rows = [
         ("Trace", Text(safe_text(path, keep_newlines=False))),
         ("Go version", Text(version)),

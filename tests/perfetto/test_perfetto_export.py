@@ -61,7 +61,7 @@ def test_summary_of_export_is_the_summary_of_the_trace(
     assert err.count("\n") == 1 and str(out) in err and "packets" in err
     assert _summary(out, capfd) == _summary(src, capfd)
     assert main(["summary", str(out)]) == 0
-    assert "go1.26 trace format" in capfd.readouterr().out
+    assert "Go 1.26+ trace format" in capfd.readouterr().out
 
 
 def test_export_of_an_export_is_the_same_file(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import GO_VERSION
 from tests.record.conftest import PROGRAMS, Recorder
 from tracetui.gotrace.reader import read_trace
 from tracetui.perfetto.reader import read_model
@@ -33,7 +34,9 @@ def test_one_package(recorder: Recorder, gotool, tmp_path: Path) -> None:
     assert accepted(gotool, gotrace)
     table = read_trace(str(gotrace))
     assert table.error is None
-    assert read_model(str(pf)).events == len(table)
+    model = read_model(str(pf))
+    assert model.events == len(table)
+    assert model.go_version == f"go{GO_VERSION}"  # the toolchain that built the test binary
 
 
 def test_several_packages(recorder: Recorder, gotool, tmp_path: Path) -> None:

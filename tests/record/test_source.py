@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import GO_VERSION
 from tests.record.conftest import PROGRAMS, Recorder, go_run
 from tracetui.gotrace.reader import read_trace
 from tracetui.model.from_gotrace import build_model
@@ -37,6 +38,7 @@ def test_exit_code_output_and_files(recorder: Recorder, gotool, tmp_path: Path, 
     assert_go_accepts(gotool, tmp_path / "run.gotrace")
     trace = read_model(str(out))
     assert trace.events == model_of(tmp_path / "run.gotrace").events > 50
+    assert trace.go_version == f"go{GO_VERSION}"  # from the binary record built: the trace cannot tell
     assert b"wrote" in p.stderr and b"run.gotrace" in p.stderr
 
 

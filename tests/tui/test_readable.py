@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,7 +13,12 @@ from rich.console import Console
 from textual.widgets import Static
 
 from tests.tui.helpers import GCSTW, row_index, run_app, status
+from tracetui.cli import main
+from tracetui.load import open_model
 from tracetui.model.trace import Counter, TrackKind
+from tracetui.perfetto.writer import write_trace
+from tracetui.record.options import RecordOptions
+from tracetui.record.session import Session
 from tracetui.tui.palette import Look, Palette, look_name
 from tracetui.tui.screens.analysis import HistogramsScreen
 from tracetui.tui.timefmt import duration_text, format_duration
@@ -161,3 +167,35 @@ def test_histogram_bars_fit_80x24() -> None:
             assert rest.split()[0] == f"{c:,}" and "█" in rest
 
     run_app(body, GCSTW, size=(80, 24))
+
+
+def test_a_raw_trace_says_its_format_not_a_release(capfd: pytest.CaptureFixture[str]) -> None:
+    """A Go 1.27 trace carries format 26, as Go 1.26's: the status line and the summary say
+    `Go 1.26+`, never a release the trace cannot know."""
+
+    async def body(app, pilot, tl) -> None:  # type: ignore[no-untyped-def]
+        assert tl.trace.version == 26 and not tl.trace.go_version
+        assert status(app).endswith("│ Go 1.26+ trace"), status(app)
+
+    run_app(body, GCSTW, size=(200, 30))
+    assert main(["summary", GCSTW]) == 0
+    out = capfd.readouterr().out
+    assert "Go 1.26+ trace format (the trace does not say which release)" in out and "go1.26" not in out
+
+
+def test_a_known_release_is_shown_exactly(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    """A recording knows what built the program (record puts it in the model, and its
+    Perfetto file keeps it): the status line and the summary show that release."""
+    trace = open_model(GCSTW).trace
+    session = Session(RecordOptions(["prog"], sample=False), go_version="go1.27.3")
+    assert session._extra(trace) == [] and trace.go_version == "go1.27.3"
+    out = tmp_path / "rec.pftrace"
+    write_trace(trace, str(out))
+
+    async def body(app, pilot, tl) -> None:  # type: ignore[no-untyped-def]
+        assert status(app).endswith("│ go1.27.3"), status(app)
+
+    run_app(body, str(out), size=(200, 30))
+    assert main(["summary", str(out)]) == 0
+    text = capfd.readouterr().out
+    assert "go1.27.3 (the program's build)" in text and "trace format" not in text

@@ -30,6 +30,7 @@ class Toolchain:
     go: str  # path of the go command
     env: dict[str, str]
     minor: int  # 27 for go1.27.3
+    version: str = ""  # "go1.27.3": what it builds with (`go env GOVERSION`)
 
 
 def find_go(name: str, env: dict[str, str]) -> Toolchain:
@@ -38,11 +39,11 @@ def find_go(name: str, env: dict[str, str]) -> Toolchain:
     if not path or not os.access(path, os.X_OK):
         raise GoError(f"{name}: no Go toolchain found (install Go 1.22 or newer, or put `go` on PATH)")
     out = _run([path, "env", "GOVERSION"], env, "go env GOVERSION")
-    m = re.search(r"go1\.(\d+)", out)
+    m = re.search(r"go1\.(\d+)[^\s]*", out)
     minor = int(m.group(1)) if m else 99
     if minor < OLDEST_MINOR:
         raise GoError(f"{out.strip()}: tracetui record needs Go 1.22 or newer to build the program")
-    return Toolchain(path, env, minor)
+    return Toolchain(path, env, minor, m.group(0) if m else "")
 
 
 def _run(argv: list[str], env: dict[str, str], what: str, cwd: str | None = None) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 
+from tracetui.record.buildinfo import go_version_of
 from tracetui.record.control import Control
 from tracetui.record.gobuild import build_traced, find_go, list_main, split_build_args
 from tracetui.record.options import RecordOptions
@@ -38,6 +39,7 @@ def record_source(opts: RecordOptions, go: str, build_args: list[str], session: 
     gotrace = sidecar(out, ".gotrace")
     with tempfile.TemporaryDirectory(prefix="tracetui-build-") as work:
         binary = build_traced(tc, flags, targets, pkg, work)
+        session.go_version = go_version_of(binary) or tc.version
         ctl = Control()
         run_env = dict(env)
         run_env[TRACE_ENV] = os.path.abspath(gotrace)

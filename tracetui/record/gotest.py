@@ -78,6 +78,7 @@ def record_test(opts: RecordOptions, go: str, args: list[str], session: Session)
     """Run `go test ARGS` with traces; returns go test's exit status."""
     env = dict(os.environ)
     tc = find_go(go, env)
+    session.go_version = tc.version  # the test binaries are go test's: built by this toolchain
     ta = split_test_args(args)
     rows = go_list(tc, _build_flags(ta.flags), ta.packages or ["."], "{{.ImportPath}}\t{{.Dir}}")
     paths = {d: p for p, d in rows}

@@ -24,6 +24,7 @@ class Session:
     written: list[str] = field(default_factory=list)  # Perfetto files, in order
     deferred: list[BackgroundWrite] = field(default_factory=list)
     ended_ns: int | None = None  # CLOCK_MONOTONIC when the child's exit was seen
+    go_version: str = ""  # "go1.27.3" when the mode knows what built the program (a Go trace cannot tell)
     _sampler: Sampler | None = None
     _samples: Samples | None = None
 
@@ -40,9 +41,12 @@ class Session:
         return self._samples
 
     def _extra(self, model: Trace) -> list[Track]:
-        """The sampler's HOST tracks for this model (its clock, within its span)."""
+        """The sampler's HOST tracks for this model (its clock, within its span); the model
+        takes the Go version the recording knows, if it has none."""
         from tracetui.record.hosttracks import host_tracks, next_host_id
 
+        if self.go_version and not model.go_version:
+            model.go_version = self.go_version
         s = self.samples()
         if s is None:
             return []

@@ -19,6 +19,7 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Footer, Label, ProgressBar, Static
 
+from tracetui.goversion import go_version_text
 from tracetui.load import LoadStep
 from tracetui.model.trace import Trace, TrackKind
 from tracetui.sanitize import safe_text
@@ -357,6 +358,9 @@ class TraceApp(App[int]):
         found = len(self.matches) + len(self.log_matches)
         if found:
             parts.append(f"match {self.match_at + 1}/{found}")
+        version = go_version_text(tl.trace, short=True)
+        if version:  # which Go wrote it: the exact release where known, else the trace format's
+            parts.append(version)
         if self.live_status is not None:
             parts.insert(0, live_text(self.live_status, self.quitting))
         elif self.loading:
