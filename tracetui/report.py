@@ -198,7 +198,7 @@ def print_summary(
     godebug = trace.source == "godebug"
     version = go_version_text(trace)
     if trace.go_version:
-        version += " (the program's build)"
+        version += " (the binary's build info)"
     rows = [
         ("Trace", Text(safe_text(path, keep_newlines=False))),
         ("Go version", Text(version)),

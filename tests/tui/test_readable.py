@@ -198,4 +198,4 @@ def test_a_known_release_is_shown_exactly(tmp_path: Path, capfd: pytest.CaptureF
     run_app(body, str(out), size=(200, 30))
     assert main(["summary", str(out)]) == 0
     text = capfd.readouterr().out
-    assert "go1.27.3 (the program's build)" in text and "trace format" not in text
+    assert "go1.27.3 (the binary's build info)" in text and "trace format" not in text
