@@ -31,7 +31,7 @@ def _max_in(c: Counter, t0: int, t1: int) -> int:
     ts, v = np.asarray(c.ts), np.asarray(c.value)
     i = max(int(np.searchsorted(ts, t0, "right")) - 1, 0)
     j = int(np.searchsorted(ts, t1, "left"))
-    return int(v[i:max(j, i + 1)].max())
+    return int(v[i : max(j, i + 1)].max())
 
 
 def test_the_heap_scale_follows_the_zoom() -> None:
