@@ -488,7 +488,7 @@ class Trace:
     # prebuilt binary: GC/STW/heap from gctrace, counters from schedtrace), "perfetto" (another
     # tool's Perfetto file). Our Perfetto files keep the source they were written from.
     source: str = "gotrace"
-    go_version: str = ""  # e.g. "go1.27.3" when known (a binary's build info); "" otherwise
+    go_version: str = ""  # e.g. "go1.27.3" when known (a binary's build info, record's toolchain); "" otherwise
     # Goroutine ids of record's own injected code (the overlay that starts the trace and serves
     # its control socket): analyses and the first screen leave them out unless asked.
     injected: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
