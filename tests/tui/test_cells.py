@@ -203,3 +203,17 @@ def test_real_rows_agree_with_the_model() -> None:
         assert (alive[code == 0] <= width[code == 0] // 16).all()  # at most a rounding of 1/16 cell
         checked += 1
     assert checked == sum(1 for t in trace.tracks if t.kind == TrackKind.GOROUTINE)
+
+
+def test_without_colour_charts_draw_the_legend_glyphs() -> None:
+    """Bars and the goal line draw each series' own glyph (no eighth blocks that could be
+    read as another look)."""
+    tops = [np.array([3, 12, 0])]
+    goal = np.array([14, 13, 1])
+    pal = Palette("none")
+    drawn = ""
+    for line in (0, 1):
+        code = C.chart_cells(tops, [Look.HEAP], 2, line, goal)
+        drawn += "".join(s.text for s in C.encode(C.runs_of(code), pal))
+    assert set(drawn) <= {pal.glyph(Look.HEAP), pal.glyph(Look.GOAL), " "}
+    assert pal.glyph(Look.HEAP) in drawn and pal.glyph(Look.GOAL) in drawn

@@ -336,7 +336,8 @@ def encode(runs: Runs, palette: Palette, chars: list[str] | None = None) -> list
             glyph = LOWER_EIGHTHS[gi] if colour else palette.glyph(fg)
             segs.append(Segment(glyph * n, palette.cell(fg, bg)))
         elif kind == BAR_REV:
-            segs.append(Segment(_GOAL_GLYPHS[gi] * n, palette.cell(fg, 0)))
+            glyph = _GOAL_GLYPHS[gi] if colour else palette.glyph(fg)  # without colour: the legend's glyph
+            segs.append(Segment(glyph * n, palette.cell(fg, 0)))
         elif kind == MARK:
             segs.append(Segment(LOG_MARKS[gi] * n, palette.mark(fg, bg)))
         elif kind == DENSITY:

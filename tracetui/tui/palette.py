@@ -9,8 +9,9 @@ One meaning per look, in every colour system, wherever two looks can meet. A *pl
 kind of row whose cells may show any of its looks side by side (`PLACES`):
 
 - span rows (goroutines, Ps, Ms, GC, STW, assists, tasks, regions, host threads): every
-  look but the chart series, each with its own colour and glyph (all 16-colour names but
-  black are in use here, so a new span look needs a place of its own or a rethink);
+  look but the chart series, each with its own colour and glyph. All 16-colour backgrounds
+  but black are in use here: a new look drawn on these rows is a glyph in its colour over
+  no background (`_INKED`, as idle), or goes on rows of its own (a new place);
 - the heap chart (in use, goal), the goroutines chart (running, runnable, blocked) and
   counter charts are rows of their own: their series differ from each other, and may share
   a 16-colour name with a span look (16 colours are too few for more).
