@@ -12,6 +12,7 @@ import pytest
 from rich.console import Console
 from textual.widgets import Static
 
+from tests.conftest import TRACES
 from tests.tui.helpers import GCSTW, row_index, run_app, status
 from tracetui.cli import main
 from tracetui.load import open_model
@@ -24,6 +25,8 @@ from tracetui.tui.screens.analysis import HistogramsScreen
 from tracetui.tui.timefmt import duration_text, format_duration
 from tracetui.tui.widgets.panels import Legend, legend_looks
 from tracetui.units import format_bytes
+
+ANNOTATIONS = str(TRACES / "go1.27.3" / "annotations.trace")
 
 
 def _max_in(c: Counter, t0: int, t1: int) -> int:
@@ -122,10 +125,12 @@ def screen_lines(app) -> list[str]:  # type: ignore[no-untyped-def]
     return console.export_text().splitlines()
 
 
-@pytest.mark.parametrize("system", ["256", "none"])
-def test_the_whole_legend_shows_at_80x24(system: str) -> None:
+@pytest.mark.parametrize("system", ["256", "16", "none"])
+@pytest.mark.parametrize("path", [GCSTW, ANNOTATIONS], ids=["gcstw", "annotations"])
+def test_the_whole_legend_shows_at_80x24(system: str, path: str) -> None:
     """Every look the trace can show is in the legend (its glyph without colour), above the
-    footer, at 80 columns; with the marks of partial and busy cells in colour."""
+    footer, at 80 columns, in two lines (three with tasks, regions and logs); with the marks
+    of partial and busy cells in colour; and no look the trace cannot show."""
 
     async def body(app, pilot, tl) -> None:  # type: ignore[no-untyped-def]
         lines = screen_lines(app)
@@ -133,16 +138,18 @@ def test_the_whole_legend_shows_at_80x24(system: str) -> None:
         legend = app.query_one(Legend)
         looks = legend_looks(tl.rows)
         assert {Look.RUNNING, Look.IDLE, Look.STW, Look.HEAP, Look.GOAL} <= set(looks)
+        extra = {Look.TASK, Look.REGION, Look.LOG}
+        assert (extra <= set(looks)) == (path == ANNOTATIONS) and (extra & set(looks) == set()) == (path == GCSTW)
         shown = lines[legend.region.y : legend.region.bottom]
-        assert legend.region.bottom <= 23 and len(shown) == 2  # two lines, the footer below
+        assert legend.region.bottom <= 23 and 2 <= len(shown) <= (2 if path == GCSTW else 3)  # the footer below
         text = "\n".join(shown)
         pal = Palette(system)
         for look in looks:
-            entry = f"{pal.glyph(look)} {look_name(look)}" if system == "none" else f" {look_name(look)}"
-            assert entry in text, (look.name, text)
+            name = look_name(look)
+            assert f"{pal.glyph(look)} {name}" in text if system == "none" else name in text, (look.name, text)
         assert ("one change" in text and "several" in text) == (system != "none")
 
-    run_app(body, GCSTW, size=(80, 24), color_system=system)
+    run_app(body, path, size=(80, 24), color_system=system)
 
 
 def test_histogram_bars_fit_80x24() -> None:

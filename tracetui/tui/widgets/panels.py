@@ -81,7 +81,7 @@ def legend_looks(rows: RowSet | None) -> list[Look]:
     kinds = {t.kind for t in tr.tracks if (t.spans is not None and len(t.spans)) or t.counter is not None}
     can: set[Look] = set()
     if not rows.generic or TrackKind.HOST in kinds:  # Go's rows, or a recording's sampled threads
-        can |= set(LEGEND) - CHART_LOOKS - {Look.TASK, Look.REGION}
+        can |= set(LEGEND) - CHART_LOOKS - {Look.TASK, Look.REGION, Look.LOG}
     if any(r.chart == "heap" for r in rows.rows):
         can |= {Look.HEAP, Look.GOAL}
     if TrackKind.TASK in kinds:
@@ -111,26 +111,32 @@ class Legend(Widget):
             self.looks = looks
             self.refresh(layout=True)
 
-    def entries(self) -> list[Text]:
+    def entries(self, join: str = " ") -> list[Text]:
+        """Each look's sample and name (`join` between them), then the marks inside cells."""
         out = []
         for look in self.looks:
             glyph, style = self.palette.swatch(look)
             entry = Text()
             entry.append(glyph, style)
-            entry.append(f" {look_name(look)}")
+            entry.append(f"{join}{look_name(look)}")
             out.append(entry)
         if self.palette.colour:  # without colour a cell shows the state that fills most of it
-            out.append(Text(f"{LEFT_EIGHTHS[4]} one change", Style(dim=True)))
-            out.append(Text(f"{BUSY_FEW}{BUSY_MANY} several", Style(dim=True)))
+            out.append(Text(f"{LEFT_EIGHTHS[4]}{join}one change", Style(dim=True)))
+            out.append(Text(f"{BUSY_FEW}{BUSY_MANY}{join}several", Style(dim=True)))
         return out
 
     def lines(self, width: int) -> list[Text]:
-        """The entries packed into lines of `width` cells: a space apart in colour (each
-        starts with its coloured cell), two without."""
-        gap = " " if self.palette.colour else "  "
+        """The entries packed into lines of `width` cells, as airy as the fewest lines allow:
+        two spaces apart, else one, else with each sample against its name."""
+        packed = [self._pack(self.entries(join), gap, width) for gap, join in (("  ", " "), (" ", " "), (" ", ""))]
+        fewest = min(len(p) for p in packed)
+        return next(p for p in packed if len(p) == fewest)
+
+    @staticmethod
+    def _pack(entries: list[Text], gap: str, width: int) -> list[Text]:
         lines: list[Text] = []
         line = Text()
-        for entry in self.entries():
+        for entry in entries:
             if line.cell_len and line.cell_len + len(gap) + entry.cell_len > width:
                 lines.append(line)
                 line = Text()
