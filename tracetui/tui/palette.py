@@ -14,7 +14,9 @@ kind of row whose cells may show any of its looks side by side (`PLACES`):
   no background (`_INKED`, as idle), or goes on rows of its own (a new place);
 - the heap chart (in use, goal), the goroutines chart (running, runnable, blocked) and
   counter charts are rows of their own: their series differ from each other, and may share
-  a 16-colour name with a span look (16 colours are too few for more).
+  a 16-colour name with a span look (16 colours are too few for more);
+- goroutine group headers are rows of their own too: counts drawn as a running bar and
+  the busy shades (runnable, blocked; see cells.DENSITY_GLYPHS), in the states' colours.
 
 Glyphs are unique over all looks, and differ from the marks drawn inside cells: the
 left/lower eighth blocks of partial cells and the busy shades of cells with several state
