@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 from collections.abc import Callable, Iterator
 
@@ -14,6 +15,7 @@ from tracetui.live.loader import LiveSource, live_steps
 from tracetui.live.recording import LiveRecording, live_output
 from tracetui.live.window import LiveWindow
 from tracetui.load import LoadStep
+from tracetui.model.trace import Trace
 from tracetui.record.options import RecordOptions
 
 LIVE_MODES = ("source", "test", "binary")  # modes whose trace (or GODEBUG log) the viewer can follow
@@ -58,6 +60,25 @@ def check_live(opts: RecordOptions, args: argparse.Namespace) -> None:
         raise UsageError("--live needs a terminal to show the view in")
 
 
+def go_version(opts: RecordOptions, command: list[str]) -> str:
+    """The Go release the program runs on, as record knows it: the binary's build info, or
+    the toolchain that builds it (`go env GOVERSION`); "" when that cannot be found (the
+    recorder then says why, in one line)."""
+    from tracetui.errors import TracetuiError
+    from tracetui.record.buildinfo import go_version_of
+    from tracetui.record.gobuild import find_go
+    from tracetui.record.recorder import choose_mode
+
+    if choose_mode(opts) == "binary":
+        exe = command[0] if os.sep in command[0] else shutil.which(command[0]) or command[0]
+        return go_version_of(exe) or ""
+    go = command[0] if command[:1] and os.path.basename(command[0]) == "go" else "go"
+    try:
+        return find_go(go, dict(os.environ)).version
+    except (TracetuiError, OSError):
+        return ""
+
+
 def _several_packages(command: list[str]) -> bool:
     """Whether `go test ...` names several packages (a pattern with ..., or more than one)."""
     from tracetui.record.gotest import split_test_args
@@ -88,10 +109,15 @@ def run_live(
         window = LiveWindow(recording.gotrace, keep_s=keep_s)
 
     host = LiveHost(recording.proc.pid, opts.sample_hz) if opts.sample else None
+    version = go_version(opts, command)
+
+    def extra(model: Trace) -> None:
+        model.go_version = model.go_version or version
+        if host is not None:
+            host.add_tracks(model)
 
     def loader(_path: str, cancelled: Callable[[], bool]) -> Iterator[LoadStep]:
-        return live_steps(window, recording.finished, cancelled, extra=host.add_tracks if host else None,
-                          nothing=recording.why_no_trace)  # fmt: skip
+        return live_steps(window, recording.finished, cancelled, extra=extra, nothing=recording.why_no_trace)
 
     try:
         status = view(window.path, loader, recording)
