@@ -101,6 +101,12 @@ def _build_parser() -> argparse.ArgumentParser:
         "--scheddetail", action="store_true", help="Go binaries: per-P/M/G rows (costly with 10k+ goroutines)"
     )
     p.add_argument(
+        "--cpu-profile",
+        action="store_true",
+        help="run Go's CPU profiler during the trace, so that it holds CPU samples (go run and go test modes; "
+        "not for a program that starts the CPU profiler itself)",
+    )
+    p.add_argument(
         "--foreground",
         action="store_true",
         help="keep the program in tracetui's process group (for programs that read the terminal)",
@@ -123,14 +129,15 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-mouse", action="store_true", help="leave the mouse to the terminal in the viewer")
     p.set_defaults(func=_cmd_record)
 
-    p = sub.add_parser("pprof", help="write a block profile that `go tool pprof` reads")
+    p = sub.add_parser("pprof", help="write a block or CPU profile that `go tool pprof` reads")
     p.add_argument("trace", metavar="TRACE", help="a Go execution trace (or a Perfetto trace tracetui wrote)")
     p.add_argument(
         "--type",
         required=True,
-        choices=("net", "sync", "syscall", "sched"),
+        choices=("net", "sync", "syscall", "sched", "cpu"),
         dest="kind",
-        help="network, synchronization or syscall blocking, or scheduler latency",
+        help="network, synchronization or syscall blocking, scheduler latency, or the CPU profile samples "
+        "the trace holds (when the CPU profiler ran during it, e.g. `record --cpu-profile`)",
     )
     p.add_argument("-o", "--output", metavar="FILE", help="the profile to write (default TRACE-TYPE.pb.gz)")
     p.add_argument("--show-injected", action="store_true", help="include the code tracetui record added to it")
@@ -340,6 +347,7 @@ def _cmd_record(args: argparse.Namespace) -> int:
         foreground=args.foreground,
         godebug_period_ms=args.schedtrace,
         scheddetail=args.scheddetail,
+        cpu_profile=args.cpu_profile,
     )
     if args.live:
         from tracetui.live.command import run_live
@@ -394,14 +402,29 @@ def _cmd_pprof(args: argparse.Namespace) -> int:
 
     trace, _ = _load_model(args.trace)
     out = args.output or f"{os.path.splitext(os.path.basename(args.trace))[0]}-{args.kind}.pb.gz"
-    s = samples(trace, PROFILES[args.kind], args.show_injected)
+    if args.kind == "cpu":
+        from tracetui.analysis.cpu import PERIOD_NS, RATE_HZ, cpu_samples
+        from tracetui.analysis.pprof import CPU_TYPES
+
+        if not len(trace.cpu_samples):
+            raise TracetuiError(
+                "no CPU profile samples in this trace (the CPU profiler did not run during it; "
+                "record with `tracetui record --cpu-profile`)",
+                path=args.trace,
+            )
+        s = cpu_samples(trace, args.show_injected)
+        data = profile_bytes(trace, s, CPU_TYPES, ("cpu", "nanoseconds", PERIOD_NS))
+        what = f"CPU samples: {len(s):,}, about {format_duration(s.total)} at {RATE_HZ} Hz"
+    else:
+        s = samples(trace, PROFILES[args.kind], args.show_injected)
+        data = profile_bytes(trace, s)
+        what = f"{PROFILES[args.kind].description}: {len(s):,} samples, {format_duration(s.total)} in all"
     try:
         with open(out, "wb") as f:
-            f.write(profile_bytes(trace, s))
+            f.write(data)
     except OSError as e:
         raise TracetuiError(f"cannot write: {e.strerror or e}", path=out) from None
-    print(f"tracetui: wrote {safe_text(out, keep_newlines=False)} ({PROFILES[args.kind].description}: "
-          f"{len(s):,} samples, {format_duration(s.total)} in all)", file=sys.stderr)  # fmt: skip
+    print(f"tracetui: wrote {safe_text(out, keep_newlines=False)} ({what})", file=sys.stderr)
     return EXIT_OK
 
 

@@ -140,7 +140,7 @@ def _joined(trace: Trace, parts: list[tuple[np.ndarray, ...]]) -> Samples:
         z = np.zeros(0, I64)
         return Samples(z, z.copy(), z.copy(), np.zeros(0, np.int32), np.zeros(0, np.int32))
     cols = [np.concatenate(c) for c in zip(*parts)]
-    return Samples(cols[0], cols[1], cols[2].astype(I64), _known_stacks(trace, cols[3]), cols[4])
+    return Samples(cols[0], cols[1], cols[2].astype(I64), known_stacks(trace, cols[3]), cols[4])
 
 
 def _batch_samples(
@@ -190,7 +190,7 @@ def _batch_samples(
     return gid, s[counted], delay[counted], sp.stack[first[counted]], sp.reason[first[counted]]
 
 
-def _known_stacks(trace: Trace, stack: np.ndarray) -> np.ndarray:
+def known_stacks(trace: Trace, stack: np.ndarray) -> np.ndarray:
     """Stack ids with a stack of only unknown frames (PC 0) as no stack: Go's profiles key
     stacks by their PCs, so such a stack and no stack are one."""
     st = trace.stacks

@@ -1,6 +1,8 @@
 """A block profile as a pprof profile (gzipped profile.proto) that `go tool pprof` reads,
 laid out as `go tool trace -pprof=TYPE` writes it: sample types contentions/count and
-delay/nanoseconds, one sample per stack, locations innermost first."""
+delay/nanoseconds, one sample per stack, locations innermost first. A CPU profile
+(`CPU_TYPES`) has samples/count and cpu/nanoseconds (count x the sampling period) and the
+period, as runtime/pprof writes one."""
 
 from __future__ import annotations
 
@@ -9,6 +11,9 @@ import gzip
 from tracetui.analysis.blocking import Samples, by_stack
 from tracetui.model.trace import Trace
 from tracetui.protobuf import field_bytes, field_varint, packed
+
+BLOCK_TYPES = (("contentions", "count"), ("delay", "nanoseconds"))
+CPU_TYPES = (("samples", "count"), ("cpu", "nanoseconds"))
 
 
 class _Strings:
@@ -25,13 +30,19 @@ class _Strings:
         return b"".join(field_bytes(6, s.encode("utf-8", "surrogateescape")) for s in self.index)
 
 
-def profile_bytes(trace: Trace, samples: Samples) -> bytes:
-    """The gzipped pprof profile of the samples."""
+def profile_bytes(
+    trace: Trace,
+    samples: Samples,
+    types: tuple[tuple[str, str], ...] = BLOCK_TYPES,
+    period: tuple[str, str, int] = ("trace", "count", 1),
+) -> bytes:
+    """The gzipped pprof profile of the samples: values (count, total delay) per stack,
+    named by `types`; `period` is the period type and value."""
     st = _Strings()
     functions: dict[tuple[str, str], int] = {}
     locations: dict[tuple[str, str, int], int] = {}
     out = bytearray()
-    for t, u in (("contentions", "count"), ("delay", "nanoseconds")):
+    for t, u in types:
         out += field_bytes(1, field_varint(1, st(t)) + field_varint(2, st(u)))
     for total in by_stack(samples):
         ids = []
@@ -50,7 +61,7 @@ def profile_bytes(trace: Trace, samples: Samples) -> bytes:
         out += field_bytes(
             5, field_varint(1, fid) + field_varint(2, st(fn)) + field_varint(3, st(fn)) + field_varint(4, st(file))
         )
-    out += field_bytes(11, field_varint(1, st("trace")) + field_varint(2, st("count")))
-    out += field_varint(12, 1)
+    out += field_bytes(11, field_varint(1, st(period[0])) + field_varint(2, st(period[1])))
+    out += field_varint(12, period[2])
     out += st.encoded()
     return gzip.compress(bytes(out), mtime=0)

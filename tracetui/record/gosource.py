@@ -38,7 +38,7 @@ def record_source(opts: RecordOptions, go: str, build_args: list[str], session: 
     check_writable(out)
     gotrace = sidecar(out, ".gotrace")
     with tempfile.TemporaryDirectory(prefix="tracetui-build-") as work:
-        binary = build_traced(tc, flags, targets, pkg, work)
+        binary = build_traced(tc, flags, targets, pkg, work, opts.cpu_profile)
         session.go_version = go_version_of(binary) or tc.version
         ctl = Control()
         run_env = dict(env)

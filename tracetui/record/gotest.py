@@ -1,5 +1,8 @@
 """`go test` mode: one package through `-trace`, several through an exec shim that gives
-each test binary `-test.trace`, one trace per package (and per run, with -count)."""
+each test binary `-test.trace`, one trace per package (and per run, with -count). With
+`record --cpu-profile` each test binary also gets `-test.cpuprofile` (a file in the work
+directory, deleted after), so its trace holds CPU samples; passed to the binary itself, not
+as go test's `-cpuprofile`, which would leave a copy of the test binary behind."""
 
 from __future__ import annotations
 
@@ -22,11 +25,15 @@ TEST_VALUE_FLAGS = VALUE_FLAGS | {"run", "bench", "benchtime", "count", "cpu", "
                                   "fuzztime", "fuzzminimizetime", "fuzzcachedir", "shuffle", "vet", "json.output",
                                   "test.run"}  # fmt: skip
 TRACES_ENV = "TRACETUI_TEST_TRACES"
+CPU_ENV = "TRACETUI_TEST_CPU"
 SHIM = """#!/bin/sh
 # tracetui record: run one test binary with an execution trace of its own.
 bin="$1"
 shift
 printf '%s\\t%s\\n' "$$" "$PWD" >> "$TRACETUI_TEST_TRACES/index"
+if [ -n "$TRACETUI_TEST_CPU" ]; then
+    exec "$bin" -test.trace="$TRACETUI_TEST_TRACES/$$.gotrace" -test.cpuprofile="$TRACETUI_TEST_TRACES/$$.cpuprof" "$@"
+fi
 exec "$bin" -test.trace="$TRACETUI_TEST_TRACES/$$.gotrace" "$@"
 """
 
@@ -74,6 +81,11 @@ def _build_flags(flags: list[str]) -> list[str]:
     return out
 
 
+def _profiles_itself(flags: list[str]) -> bool:
+    """go test's flags ask for a CPU profile already (its samples go into the trace too)."""
+    return any(f.lstrip("-").split("=", 1)[0] in ("cpuprofile", "test.cpuprofile") for f in flags)
+
+
 def record_test(opts: RecordOptions, go: str, args: list[str], session: Session) -> int:
     """Run `go test ARGS` with traces; returns go test's exit status."""
     env = dict(os.environ)
@@ -89,19 +101,25 @@ def record_test(opts: RecordOptions, go: str, args: list[str], session: Session)
     run_env = dict(env)
     run_env["GODEBUG"] = merge_godebug(GODEBUG, env)
     work = tempfile.mkdtemp(prefix=".tracetui-test-", dir=os.path.dirname(os.path.abspath(out)))
+    cpu = opts.cpu_profile and not _profiles_itself(ta.flags)
+    binary_args = ta.binary_args
     try:
         if single:  # written in place, as it runs (record --live follows it there)
             gotrace = os.path.abspath(sidecar(out, ".gotrace"))
             argv = [go, "test", *ta.flags, f"-trace={gotrace}", *ta.packages]
+            if cpu:
+                binary_args = [f"-test.cpuprofile={os.path.join(work, 'cpu.prof')}", *binary_args]
         else:
             shim = os.path.join(work, "tracetui-test-shim")
             with open(shim, "w", encoding="utf-8") as f:
                 f.write(SHIM)
             os.chmod(shim, 0o755)
             run_env[TRACES_ENV] = work
+            if cpu:
+                run_env[CPU_ENV] = "1"
             argv = [go, "test", *ta.flags, "-exec", shim, *ta.packages]
-        if ta.binary_args:
-            argv += ["-args", *ta.binary_args]
+        if binary_args:
+            argv += ["-args", *binary_args]
         tracing = Tracing(size=lambda: _dir_size(work))
         result = run_child(argv, run_env, opts, tracing, on_start=session.started)
         if single:

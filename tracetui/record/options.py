@@ -27,6 +27,7 @@ class RecordOptions:
     foreground: bool = False
     godebug_period_ms: int = 100
     scheddetail: bool = False
+    cpu_profile: bool = False  # run the CPU profiler during the trace (its samples go into it)
     extra: dict[str, str] = field(default_factory=dict)
 
 

@@ -3,7 +3,9 @@
 They start runtime/trace into the file named by TRACETUI_TRACE_OUT, flush it from an exit
 hook (a `main` return and `os.Exit` both run it), and serve the control socket whose fd is
 TRACETUI_CTL_FD: `C` closes the current generation (a checkpoint), `S` or EOF stops the
-tracer; each is answered `K`. Go 1.22 to 1.27; from Go 1.23 on the exit hook is
+tracer; each is answered `K`. With `record --cpu-profile` a file more turns the CPU profiler
+on with the tracer (its samples go into the trace; the profile itself to io.Discard) and off
+before it stops. Go 1.22 to 1.27; from Go 1.23 on the exit hook is
 `internal/runtime/exithook.Add`, whose linkname needs `-ldflags=-checklinkname=0`.
 """
 
@@ -34,11 +36,21 @@ var tracetuiRecord struct {
 	file *os.File
 }
 
+// tracetuiRecordProfile starts (true) or stops (false) the CPU profiler; nil unless the
+// recorder's CPU profile file is built in (it sets it before any init function runs).
+var tracetuiRecordProfile func(start bool)
+
 // tracetuiRecordStop stops the tracer and closes its file, once, within 5 s.
 func tracetuiRecordStop() {
 	tracetuiRecord.once.Do(func() {
 		done := make(chan struct{})
-		go func() { trace.Stop(); close(done) }()
+		go func() {
+			if tracetuiRecordProfile != nil {
+				tracetuiRecordProfile(false)
+			}
+			trace.Stop()
+			close(done)
+		}()
 		select {
 		case <-done:
 		case <-time.After(5 * time.Second):
@@ -64,6 +76,9 @@ func init() {
 		return
 	}
 	tracetuiRecord.file = f
+	if tracetuiRecordProfile != nil {
+		tracetuiRecordProfile(true)
+	}
 	tracetuiRecordExitHook(tracetuiRecordStop)
 	if s := os.Getenv("TRACETUI_CTL_FD"); s != "" {
 		os.Unsetenv("TRACETUI_CTL_FD")
@@ -92,6 +107,30 @@ func tracetuiRecordServe(ctl *os.File) {
 		}
 	}
 }
+"""
+
+# `record --cpu-profile`: the CPU profiler runs while the tracer does, so the trace holds its
+# samples. A package variable's initialiser runs before every init function.
+CPU_PROFILE = """// Added by tracetui record --cpu-profile.
+
+package main
+
+import (
+	"io"
+	"os"
+	"runtime/pprof"
+)
+
+var tracetuiRecordCPU = func() bool {
+	tracetuiRecordProfile = func(start bool) {
+		if !start {
+			pprof.StopCPUProfile()
+		} else if err := pprof.StartCPUProfile(io.Discard); err != nil {
+			os.Stderr.WriteString("tracetui: cannot start the CPU profiler: " + err.Error() + "\\n")
+		}
+	}
+	return true
+}()
 """
 
 # runtime.traceAdvance ends the current generation and waits until it is written.
@@ -135,11 +174,14 @@ func tracetuiRecordExitHook(f func()) { tracetuiRecordAddExitHook(f, true) }
 """
 
 
-def write_overlay(pkg_dir: str, work_dir: str, minor: int) -> tuple[str, list[str]]:
-    """Write the Go files for Go 1.<minor> and the overlay JSON into work_dir; returns the
-    JSON's path and the (virtual) paths the files get in pkg_dir. (The exit hook is chosen
-    here, not by build tags: named .go files are built whatever their tags say.)"""
+def write_overlay(pkg_dir: str, work_dir: str, minor: int, cpu_profile: bool = False) -> tuple[str, list[str]]:
+    """Write the Go files for Go 1.<minor> (with the CPU profiler's if `cpu_profile`) and the
+    overlay JSON into work_dir; returns the JSON's path and the (virtual) paths the files get
+    in pkg_dir. (The exit hook is chosen here, not by build tags: named .go files are built
+    whatever their tags say.)"""
     files = {"main": MAIN, "advance": ADVANCE, "exithook": EXIT_HOOK_NEW if minor >= 23 else EXIT_HOOK_OLD}
+    if cpu_profile:
+        files["cpu"] = CPU_PROFILE
     replace: dict[str, str] = {}
     for name, text in files.items():
         real = os.path.join(work_dir, f"{PREFIX}_{name}.go")

@@ -44,6 +44,8 @@ def record(opts: RecordOptions, session: Session) -> int:
         raise UsageError("nothing to record: give a command after --, or --pprof URL")
     mode = choose_mode(opts)
     cmd = opts.command
+    if opts.cpu_profile and mode not in ("source", "test"):
+        raise UsageError(f"--cpu-profile needs `go run` or `go test` (source or test mode), not {mode} mode")
     if mode == "source":
         from tracetui.record.gosource import record_source
 

@@ -30,7 +30,14 @@ from tracetui.tui.logs import search
 from tracetui.tui.navigate import parse_target
 from tracetui.tui.palette import Palette
 from tracetui.tui.rows import RowKind, RowSet
-from tracetui.tui.screens.analysis import Analysis, GoroutinesScreen, HistogramsScreen, JumpTo, ProfilesScreen
+from tracetui.tui.screens.analysis import (
+    Analysis,
+    CPUScope,
+    GoroutinesScreen,
+    HistogramsScreen,
+    JumpTo,
+    ProfilesScreen,
+)
 from tracetui.tui.screens.help import HelpScreen
 from tracetui.tui.screens.mmu import MMUScreen
 from tracetui.tui.timefmt import duration_text, format_duration, format_time
@@ -339,6 +346,11 @@ class TraceApp(App[int]):
             lines = describe(tl.rows, row, tl.cursor_t)
             if len(lines) > 1:
                 parts.append(lines[1].split(": ", 1)[1])
+        elif row.kind == RowKind.SAMPLES:  # CPU samples in the cursor's column (or A→B)
+            a, b = tl.cursor_window()
+            ts = tl.rows.sample_times(row)
+            n = int(np.searchsorted(ts, b, "left") - np.searchsorted(ts, a, "left"))
+            parts.append(f"{n} CPU sample{'s' if n != 1 else ''}" + (" A→B" if len(tl.marks) == 2 else ""))
         elif row.kind == RowKind.CHART and row.host:  # a host counter: its value with its unit
             lines = describe(tl.rows, row, tl.cursor_t)
             if lines and ": " in lines[0]:
@@ -373,7 +385,9 @@ class TraceApp(App[int]):
         tl = self.timeline
         if tl is None:
             return
-        lines = describe(tl.rows, tl.current_row, tl.cursor_t, tl.flows, tl.cursor_cell(), tl.resolution)
+        row = tl.current_row
+        cell = tl.cursor_window() if row.kind == RowKind.SAMPLES else tl.cursor_cell()
+        lines = describe(tl.rows, row, tl.cursor_t, tl.flows, cell, tl.resolution)
         self.query_one("#details-text", Static).update(Text("\n".join(lines)))
 
     # --- actions ---------------------------------------------------------------------------
@@ -399,10 +413,29 @@ class TraceApp(App[int]):
         while len(self.screen_stack) > 1:
             self.pop_screen()
         screens = {2: GoroutinesScreen, 3: ProfilesScreen, 4: HistogramsScreen}
-        if n in screens:
+        if n == 3 and (scope := self._cpu_scope(tl)) is not None:
+            self.push_screen(ProfilesScreen(tl.trace, self.analyses, scope))
+        elif n in screens:
             self.push_screen(screens[n](tl.trace, self.analyses))
         elif n == 5:
             self.push_screen(MMUScreen(tl.trace))
+
+    @staticmethod
+    def _cpu_scope(tl: Timeline) -> CPUScope | None:
+        """Screen 3 opened from a CPU sample row: the CPU profile of that row's P or
+        goroutine (all samples for the top row), within marks A→B if both are set."""
+        row = tl.current_row
+        if row.kind != RowKind.SAMPLES:
+            return None
+        _, who, ident = row.key
+        t0, t1 = sorted(tl.marks) if len(tl.marks) == 2 else (None, None)
+        name = {"p": f"P{ident}", "g": f"G{ident}", "grp": f"group {ident}"}.get(str(who), "")
+        span = f"{format_time(t0, tl.span)} to {format_time(t1, tl.span)}" if t0 is not None and t1 is not None else ""
+        label = safe_text(" ".join(x for x in (name, span and f"from {span}") if x), keep_newlines=False)
+        if who == "grp":
+            return CPUScope(t0, t1, -1, tuple(tl.rows.group_gids(str(ident))), label)
+        k = int(ident)  # type: ignore[call-overload]
+        return CPUScope(t0, t1, k if who == "p" else -1, (k,) if who == "g" else (), label)
 
     def on_jump_to(self, message: JumpTo) -> None:
         tl = self.timeline

@@ -4,7 +4,7 @@ A row is cut into cells by `edges` (len cells + 1, ns). For a span row each cell
 the look at its left edge and at its right edge, the number of state changes inside, and
 where the first one falls in eighths; a cell with one change draws a left-eighth block in
 two colours, a cell with several a shade over its dominant look. Counter rows become
-stacked bar charts in lower-eighth blocks. Every query is a binary search on the row's
+stacked bar charts in lower-eighth blocks, CPU sample counts density bars (`density_cells`). Every query is a binary search on the row's
 arrays or its prefix sums: O(cells x log n), never O(events).
 
 `encode` turns per-cell codes into runs of equal cells (Rich segments), so a frame costs a
@@ -354,6 +354,13 @@ def mark_cells(code: np.ndarray, counts: np.ndarray, look: int = Look.LOG) -> np
     under = code & 0xFF
     m = look | (under << 8) | (MARK << _KIND_SHIFT) | (np.where(counts > 1, 1, 0) << _GLYPH_SHIFT)
     return np.where(has, m, code)
+
+
+def density_cells(eighths: np.ndarray, look: int) -> np.ndarray:
+    """Cell codes of a density row (CPU samples): a lower-eighth bar of `eighths[i]` (0..8)
+    in `look` over the terminal's background."""
+    k = np.clip(eighths.astype(I64), 0, 8)
+    return np.where(k > 0, density_code(look, 0, k), 0).astype(I64)
 
 
 def counter_cells(counter: Counter, edges: np.ndarray, how: str = "mean") -> np.ndarray:

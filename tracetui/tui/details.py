@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tracetui.analysis.cpu import PERIOD_NS, RATE_HZ, top_functions
 from tracetui.model.kinds import GCTrack
 from tracetui.model.trace import State, Trace, TrackKind
 from tracetui.sanitize import safe_text
@@ -136,7 +137,10 @@ def describe(
 ) -> list[str]:
     """Lines describing row `row` at time `t`; `cell` ([a, b) ns, the cursor's cell) adds the
     logs drawn there first; durations as precise as a column of the view (`resolution` ns)
-    needs (see `duration_text`)."""
+    needs (see `duration_text`). A CPU sample row counts its samples in `cell` (the app
+    passes the marked range A→B instead when both marks are set)."""
+    if row.kind == RowKind.SAMPLES:
+        return describe_samples(rows, row, cell or (t, t + 1))
     logs = log_lines(rows, row, cell) if cell is not None else []
     if row.kind == RowKind.MARKS:
         if logs:
@@ -255,3 +259,32 @@ def _describe(rows: RowSet, row: Row, t: int, flows: FlowIndex | None, resolutio
         )
         lines.extend("  " + s for s in stack)
     return lines
+
+
+def describe_samples(rows: RowSet, row: Row, window: tuple[int, int]) -> list[str]:
+    """A CPU sample row over [start, end): how many samples, about how much CPU time, and
+    the functions they were in."""
+    tr = rows.trace
+    a, b = window
+    sel = rows.sample_rows(row)
+    ts = rows.sample_times(row)
+    inside = sel[np.searchsorted(ts, a, "left") : np.searchsorted(ts, b, "left")]
+    _, who, ident = row.key
+    if who == "p":
+        whose = f"P{ident}"
+    elif who == "g":
+        whose = _goroutine_name(tr, int(ident))  # type: ignore[call-overload]
+    elif who == "grp":
+        whose = f"group {_s(str(ident))}"
+    else:
+        whose = "all"
+    n = len(inside)
+    span = f"{format_time(a, tr.duration)} to {format_time(b, tr.duration)} ({format_duration(b - a)})"
+    out = [
+        f"CPU samples ({whose}): {n:,} from {span}, about {format_duration(n * PERIOD_NS)} of CPU at {RATE_HZ} Hz",
+        f"  {len(sel):,} in the whole trace; m marks a range to count over it",
+    ]
+    if n:
+        out.append("  top functions (samples):")
+        out.extend(f"  {c:>7,}  {_s(fn)}" for fn, c in top_functions(tr, inside))
+    return out

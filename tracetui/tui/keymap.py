@@ -52,7 +52,7 @@ _APP = (
     ("2", "view(2)", "Goroutines", "view-goroutines", False,
      "goroutines by start function, with go tool trace's breakdown (Enter: a group, then one on the timeline)"),
     ("3", "view(3)", "Profiles", "view-profiles", False,
-     "block profiles as stack trees (r: sync, net, syscall, sched, per reason; Enter: the longest wait)"),
+     "block/CPU profiles as stack trees (r: sync, net, syscall, sched, per reason, cpu; Enter: the longest wait)"),
     ("4", "view(4)", "Histograms", "view-histograms", False,
      "latency histograms (←/→ bucket, p: the p99 bucket's events, Enter: one on the timeline)"),
     ("5", "view(5)", "MMU", "view-mmu", False,

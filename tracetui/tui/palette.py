@@ -16,7 +16,10 @@ kind of row whose cells may show any of its looks side by side (`PLACES`):
   counter charts are rows of their own: their series differ from each other, and may share
   a 16-colour name with a span look (16 colours are too few for more);
 - goroutine group headers are rows of their own too: counts drawn as a running bar and
-  the busy shades (runnable, blocked; see cells.DENSITY_GLYPHS), in the states' colours.
+  the busy shades (runnable, blocked; see cells.DENSITY_GLYPHS), in the states' colours;
+- CPU sample rows (the samples of all, a P, a goroutine or a folded group) are rows of
+  their own: bars of lower eighths in the CPU look's colour over no background (with or
+  without colour: the bar's height is the density).
 
 Glyphs are unique over all looks, and differ from the marks drawn inside cells: the
 left/lower eighth blocks of partial cells and the busy shades of cells with several state
@@ -55,6 +58,7 @@ class Look(IntEnum):
     REGION = 18  # user regions
     COUNTER = 19  # a counter of another Perfetto file
     LOG = 20  # a user log (runtime/trace.Log): a mark drawn over the row
+    CPU = 21  # CPU profile samples: density bars
 
 
 N_LOOKS = len(Look)
@@ -83,23 +87,25 @@ _TABLE: dict[Look, tuple[str, str, str, str, str]] = {
     Look.REGION: ("region", "R", "#8ab17d", "color(108)", "bright_white"),
     Look.COUNTER: ("counter", "*", "#6d8bd1", "color(68)", "bright_blue"),
     Look.LOG: ("log", "◆", "#ff5fd7", "color(206)", "bright_white"),
+    Look.CPU: ("CPU samples", "▮", "#e8590c", "color(202)", "bright_red"),
 }
 # Drawn as a glyph in their colour (a dot, the goal line, a log's mark over the row), not as a background.
-_INKED = {Look.IDLE, Look.GOAL, Look.LOG}
+_INKED = {Look.IDLE, Look.GOAL, Look.LOG, Look.CPU}
 
 # Where looks meet (see the module docstring). Span rows hold every look no chart is made of.
 CHART_LOOKS = frozenset({Look.HEAP, Look.GOAL, Look.COUNTER})
 PLACES: dict[str, tuple[Look, ...]] = {
-    "span rows": tuple(k for k in Look if k not in CHART_LOOKS),
+    "span rows": tuple(k for k in Look if k not in CHART_LOOKS and k != Look.CPU),
     "heap chart": (Look.NONE, Look.HEAP, Look.GOAL),
     "goroutines chart": (Look.NONE, Look.RUNNING, Look.RUNNABLE, Look.BLOCK_SYNC),
     "counter charts": (Look.NONE, Look.COUNTER),
+    "CPU sample rows": (Look.NONE, Look.CPU),
 }
 # Every look of the legend, in its order: goroutine states, then P/M/GC rows, then the rest.
 LEGEND = (
     Look.RUNNING, Look.RUNNABLE, Look.BLOCK_SYNC, Look.BLOCK_NET, Look.BLOCK_SLEEP, Look.BLOCK_GC,
     Look.BLOCK_OTHER, Look.SYSCALL, Look.ASSIST, Look.IDLE, Look.SCHED, Look.GC, Look.STW, Look.SWEEP,
-    Look.HEAP, Look.GOAL, Look.TASK, Look.REGION, Look.COUNTER, Look.LOG,
+    Look.HEAP, Look.GOAL, Look.TASK, Look.REGION, Look.COUNTER, Look.LOG, Look.CPU,
 )  # fmt: skip
 # Text on a coloured cell: dark on light backgrounds, light on dark ones.
 _DARK_TEXT = {

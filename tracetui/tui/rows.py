@@ -7,7 +7,9 @@ first; their order and their header's drawing from `tracetui.tui.groups`); then 
 (a recording's sampler and GODEBUG rows, one foldable section per program). A model
 without a Go trace (GODEBUG) shows the runtime rows it has, then its host sections;
 another tool's Perfetto file shows its own tracks. A row's drawing data (`SpanRow`) is
-prepared on first use and kept.
+prepared on first use and kept. A trace with CPU profile samples adds density rows: "CPU
+samples" under the charts, and a "cpu" row under each P and goroutine that samples name
+(under a folded group's header: its goroutines' samples together).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from enum import Enum
 
 import numpy as np
 
+from tracetui.analysis.cpu import SampleIndex, sample_index
 from tracetui.model.trace import Counter, Spans, State, Trace, Track, TrackKind
 from tracetui.sanitize import safe_text
 from tracetui.tui.cells import SpanRow
@@ -47,6 +50,7 @@ class RowKind(Enum):
     CHART = "chart"  # one line of a counter chart
     GROUP = "group"  # a goroutine group or host section header
     MARKS = "marks"  # marks only: the logs of one category (key ("logs", category))
+    SAMPLES = "samples"  # CPU profile sample density: key ("cpu", "all" | "p" | "g", id)
 
 
 @dataclass(eq=False)
@@ -105,6 +109,7 @@ class RowSet:
         self._flows: FlowIndex | None = None
         self._logs: LogIndex | None = None
         self._labels: LabelIndex | None = None
+        self._group_samples: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self.groups = self._groups()
         self.host_groups = self._host_groups()
         self.collapsed: set[str] = self.auto_folded() if collapsed is None else set(collapsed)
@@ -236,6 +241,7 @@ class RowSet:
             label = safe_text(f"{mark} {name} ({len(members)})", keep_newlines=False)
             rows.append(Row(("group", name), RowKind.GROUP, label, group=name, count=len(members)))
             if closed:
+                rows.extend(self._cpu_group_row(name, members))
                 continue
             for i in members:
                 t = tracks[i]
@@ -246,6 +252,7 @@ class RowSet:
                     if r is not None:
                         rows.append(Row(("track", int(TrackKind.REGION), t.id), RowKind.SPANS, "   regions", track=r,
                                         group=name))  # fmt: skip
+                    rows.extend(self._cpu_row("g", t.id, "   cpu", name))
                 elif t.kind == TrackKind.COUNTER:
                     rows.append(Row(("counter", i), RowKind.CHART, _s(" " + t.name), track=i, chart=f"track:{i}",
                                     group=name, lines=1))  # fmt: skip
@@ -297,6 +304,7 @@ class RowSet:
                 rows.append(
                     Row(("chart", chart, line), RowKind.CHART, title if line == 0 else "", chart=chart, line=line)
                 )
+        rows.extend(self._cpu_row("all", -1, "CPU samples"))
         if sparse:  # GODEBUG's counters of its own (GOMAXPROCS): one-line charts
             for i, t in enumerate(tr.tracks):
                 if t.kind == TrackKind.COUNTER and t.counter is not None and len(t.counter):
@@ -310,6 +318,8 @@ class RowSet:
             ks.sort(key=lambda i: tr.tracks[i].id)
             for i in ks:
                 rows.append(Row(("track", int(kind), tr.tracks[i].id), RowKind.SPANS, tr.tracks[i].name, track=i))
+                if kind == TrackKind.PROC:
+                    rows.extend(self._cpu_row("p", tr.tracks[i].id, "  cpu"))
         return rows
 
     def _log_rows(self) -> list[Row]:
@@ -348,6 +358,61 @@ class RowSet:
         if row.key[:2] == ("track", int(TrackKind.TASK)):
             return "lane", int(self.trace.tracks[row.track].id)
         return None
+
+    # --- CPU samples ---------------------------------------------------------------------
+
+    @property
+    def samples(self) -> SampleIndex | None:
+        """The trace's CPU samples by P and goroutine (None: it has none)."""
+        return sample_index(self.trace) if len(self.trace.cpu_samples) else None
+
+    def _cpu_row(self, who: str, ident: int, label: str, group: str = "") -> list[Row]:
+        """The density row of all samples or of a P's or goroutine's, if it has any."""
+        idx = self.samples
+        if idx is None or (who != "all" and not len(idx.rows(who, ident))):
+            return []
+        return [Row(("cpu", who, ident), RowKind.SAMPLES, label, group=group)]
+
+    def _cpu_group_row(self, name: str, members: list[int]) -> list[Row]:
+        """A folded group's density row: its goroutines' samples, if they have any."""
+        idx = self.samples
+        tracks = self.trace.tracks
+        if idx is None or not any(tracks[i].id in idx.by_g for i in members):
+            return []
+        return [Row(("cpu", "grp", name), RowKind.SAMPLES, "   cpu", group=name)]
+
+    def group_gids(self, name: str) -> list[int]:
+        """The goroutine ids of a goroutine group."""
+        members = dict(self.groups).get(name, [])
+        return [self.trace.tracks[i].id for i in members]
+
+    def _group_sampled(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        hit = self._group_samples.get(name)
+        idx = self.samples
+        if hit is None and idx is not None:
+            rows = idx.of_goroutines(self.group_gids(name))
+            hit = self._group_samples[name] = (rows, idx.ts[rows].astype(np.int64))
+        return hit or (np.zeros(0, np.int64), np.zeros(0, np.int64))
+
+    def sample_rows(self, row: Row) -> np.ndarray:
+        """The CPU sample rows (indices into `trace.cpu_samples`, time order) a SAMPLES row draws."""
+        idx = self.samples
+        if idx is None or row.kind != RowKind.SAMPLES:
+            return np.zeros(0, np.int64)
+        _, who, ident = row.key
+        if who == "grp":
+            return self._group_sampled(str(ident))[0]
+        return idx.rows(str(who), int(ident))  # type: ignore[call-overload]
+
+    def sample_times(self, row: Row) -> np.ndarray:
+        """The sorted times of `sample_rows(row)`."""
+        idx = self.samples
+        if idx is None or row.kind != RowKind.SAMPLES:
+            return np.zeros(0, np.int64)
+        _, who, ident = row.key
+        if who == "grp":
+            return self._group_sampled(str(ident))[1]
+        return idx.times(str(who), int(ident))  # type: ignore[call-overload]
 
     def index_of(self, key: tuple[object, ...]) -> int:
         return self._index.get(key, -1)

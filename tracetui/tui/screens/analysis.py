@@ -1,4 +1,4 @@
-"""The analysis screens: goroutine groups (2), block profiles (3), latency histograms (4);
+"""The analysis screens: goroutine groups (2), block and CPU profiles (3), latency histograms (4);
 the MMU (5) is screens/mmu.py.
 
 Each is computed once per model in a thread (tracetui.analysis), then drawn from tables.
@@ -22,6 +22,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, OptionList, Static, Tree
 
 from tracetui.analysis.blocking import PROFILES, Samples, by_stack, reason_profile, samples
+from tracetui.analysis.cpu import RATE_HZ, cpu_samples
 from tracetui.analysis.goroutines import GoroutineStats, Group, goroutine_stats, groups
 from tracetui.analysis.histograms import Histogram, Occurrences, latency_histograms, occurrences
 from tracetui.model.trace import Trace, TrackKind
@@ -30,6 +31,19 @@ from tracetui.tui.timefmt import format_duration, format_time
 from tracetui.tui.widgets.flame import FlameGraph, build_flame
 
 PROFILE_ORDER = ("sync", "net", "syscall", "sched", "chan send", "chan receive", "select")
+CPU = "cpu"  # the CPU profile: after the block profiles when the trace has CPU samples
+
+
+@dataclass(frozen=True)
+class CPUScope:
+    """What screen 3's CPU profile covers: [t0, t1) (None: the whole trace), one P (-1: all)
+    and some goroutines (empty: all), and how to say so."""
+
+    t0: int | None = None
+    t1: int | None = None
+    p: int = -1
+    goroutines: tuple[int, ...] = ()
+    label: str = ""
 
 
 @dataclass
@@ -430,7 +444,9 @@ class HistogramsScreen(AnalysisScreen):
 class ProfilesScreen(AnalysisScreen):
     """Block profiles as callers trees (the blocking frame, then who called it, with total
     delay and count) or as a flame graph (f); Space unfolds, r picks the profile, Enter
-    shows the longest wait through that frame on the timeline."""
+    shows the longest wait through that frame on the timeline. A trace with CPU samples
+    adds the CPU profile (samples x the sampling period), over `cpu_scope` (opened from a
+    CPU sample row: that P, goroutine or folded group; with marks A and B: that range)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "next_profile", "Profile", id="profile-next"),
@@ -438,9 +454,24 @@ class ProfilesScreen(AnalysisScreen):
         Binding("escape", "back", "Back", id="profile-back"),
     ]
 
-    def __init__(self, trace: Trace, cache: dict[int, Analysis]) -> None:
+    def __init__(self, trace: Trace, cache: dict[int, Analysis], cpu_scope: CPUScope | None = None) -> None:
         super().__init__(trace, cache)
-        self.kind = "sync"
+        self.cpu_scope = cpu_scope or CPUScope()
+        self.kinds = PROFILE_ORDER + ((CPU,) if len(trace.cpu_samples) else ())
+        self.kind = CPU if cpu_scope is not None and CPU in self.kinds else "sync"
+        self._cpu: Samples | None = None
+
+    def profile(self) -> Samples:
+        """The samples of the profile shown."""
+        a = self.analysis
+        assert a is not None
+        if self.kind != CPU:
+            return a.profiles[self.kind]
+        if self._cpu is None:
+            sc = self.cpu_scope
+            gs = np.array(sc.goroutines, np.int64) if sc.goroutines else None
+            self._cpu = cpu_samples(a.trace, t0=sc.t0, t1=sc.t1, goroutines=gs, proc=sc.p if sc.p >= 0 else None)
+        return self._cpu
 
     def compose(self) -> ComposeResult:
         yield Static("", id="title")
@@ -459,14 +490,16 @@ class ProfilesScreen(AnalysisScreen):
         a = self.analysis
         if a is None:
             return
-        s = a.profiles[self.kind]
-        desc = PROFILES[self.kind].description if self.kind in PROFILES else f"blocked in {self.kind}"
-        self.query_one("#title", Static).update(
-            Text(
-                f"{desc}: {len(s):,} waits, {format_duration(s.total)} in all  (Space: callers; f: flame graph; "
-                f"r: next profile, {' / '.join(PROFILE_ORDER)}; Enter on a stack: its longest wait)"
-            )
-        )
+        s = self.profile()
+        keys = f"(Space: callers; f: flame graph; r: next profile, {' / '.join(self.kinds)}; Enter on a stack: "
+        if self.kind == CPU:
+            where = f" of {self.cpu_scope.label}" if self.cpu_scope.label else ""
+            head = f"CPU samples{where}: {len(s):,}, about {format_duration(s.total)} of CPU at {RATE_HZ} Hz  "
+            title = head + keys + "a sample on the timeline)"
+        else:
+            desc = PROFILES[self.kind].description if self.kind in PROFILES else f"blocked in {self.kind}"
+            title = f"{desc}: {len(s):,} waits, {format_duration(s.total)} in all  " + keys + "its longest wait)"
+        self.query_one("#title", Static).update(Text(title))
         tree = self.query_one(Tree)
         tree.auto_expand = False  # Enter jumps to the timeline; Space unfolds the callers
         tree.clear()
@@ -509,7 +542,7 @@ class ProfilesScreen(AnalysisScreen):
             self._jump(event.stack)
 
     def action_next_profile(self) -> None:
-        self.kind = PROFILE_ORDER[(PROFILE_ORDER.index(self.kind) + 1) % len(PROFILE_ORDER)]
+        self.kind = self.kinds[(self.kinds.index(self.kind) + 1) % len(self.kinds)]
         self.fill()
 
     def on_tree_node_selected(self, event: Tree.NodeSelected) -> None:
@@ -521,8 +554,10 @@ class ProfilesScreen(AnalysisScreen):
     def _jump(self, stack: int) -> None:
         a = self.analysis
         assert a is not None
-        s = a.profiles[self.kind]
+        s = self.profile()
         sel = np.flatnonzero(s.stack == stack)
+        if self.kind == CPU and (s.goroutine[sel] >= 0).any():  # a sample on a goroutine's row
+            sel = sel[s.goroutine[sel] >= 0]
         if not sel.size:
             return
         i = int(sel[np.argmax(s.delay[sel])])

@@ -81,7 +81,7 @@ def legend_looks(rows: RowSet | None) -> list[Look]:
     kinds = {t.kind for t in tr.tracks if (t.spans is not None and len(t.spans)) or t.counter is not None}
     can: set[Look] = set()
     if not rows.generic or TrackKind.HOST in kinds:  # Go's rows, or a recording's sampled threads
-        can |= set(LEGEND) - CHART_LOOKS - {Look.TASK, Look.REGION, Look.LOG}
+        can |= set(LEGEND) - CHART_LOOKS - {Look.TASK, Look.REGION, Look.LOG, Look.CPU}
     if any(r.chart == "heap" for r in rows.rows):
         can |= {Look.HEAP, Look.GOAL}
     if TrackKind.TASK in kinds:
@@ -92,6 +92,8 @@ def legend_looks(rows: RowSet | None) -> list[Look]:
         can.add(Look.COUNTER)
     if not rows.generic and len(tr.logs):
         can.add(Look.LOG)
+    if not rows.generic and len(tr.cpu_samples):
+        can.add(Look.CPU)
     return [k for k in LEGEND if k in can]
 
 

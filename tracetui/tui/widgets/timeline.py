@@ -19,6 +19,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from tracetui.analysis import cpu as cpu_profile
 from tracetui.model.trace import Trace, TrackKind
 from tracetui.sanitize import safe_text
 from tracetui.tui import cells as C
@@ -322,6 +323,10 @@ class Timeline(ScrollView, can_focus=True):
             ts = self.rows.logs.times(*key) if key is not None else np.zeros(0, np.int64)
             i = int(np.searchsorted(ts, t, "right")) if forward else int(np.searchsorted(ts, t, "left")) - 1
             return int(ts[i]) if 0 <= i < len(ts) else None
+        if row.kind == RowKind.SAMPLES:
+            ts = self.rows.sample_times(row)
+            i = int(np.searchsorted(ts, t, "right")) if forward else int(np.searchsorted(ts, t, "left")) - 1
+            return int(ts[i]) if 0 <= i < len(ts) else None
         if row.kind == RowKind.CHART:
             counters = self.rows.chart_counters(row)
         elif row.kind == RowKind.GROUP and (act := self.rows.activity(row.group)) is not None:
@@ -344,6 +349,14 @@ class Timeline(ScrollView, can_focus=True):
         if i < 0:
             return None
         return int(sr.start[i]), int(sr.end[i])
+
+    def cursor_window(self) -> tuple[int, int]:
+        """[start, end) the details count over: the marked range A→B if both marks are set,
+        else the cursor's column."""
+        if len(self.marks) == 2:
+            a, b = sorted(self.marks)
+            return a, max(b, a + 1)
+        return self.cursor_cell()
 
     def focus_span(self) -> bool:
         """Zoom so that the span under the cursor fills most of the view."""
@@ -568,6 +581,8 @@ class Timeline(ScrollView, can_focus=True):
             code = self._with_logs(row, edges, np.zeros(cells, np.int64))
         elif row.kind == RowKind.CHART:
             code = self._chart_codes(row, edges)[row.line]
+        elif row.kind == RowKind.SAMPLES:
+            code = self._sample_codes(row, edges)
         else:
             code = self._group_codes(row, edges)
         if code is None:  # a host section, another tool's group, or nothing in view: its name
@@ -604,6 +619,18 @@ class Timeline(ScrollView, can_focus=True):
             return None
         code = group_cells(act, edges, self.rows.procs())
         return code if code.any() else None
+
+    def _sample_codes(self, row: Row, edges: np.ndarray) -> np.ndarray:
+        """A CPU sample row's density: samples per column as a share of one CPU (all the
+        Ps' CPUs for the row of all samples) at the profiler's rate."""
+        ts = self.rows.sample_times(row)
+        last = edges.copy()
+        if int(last[-1]) >= self.total:  # the trace's last instant is in the last column
+            last[-1] += 1
+        counts = cpu_profile.column_counts(ts, last)
+        idx = self.rows.samples
+        cpus = idx.cpus if idx is not None and row.key[1] == "all" else 1
+        return C.density_cells(cpu_profile.eighths(counts, edges, cpus), Look.CPU)
 
     def _chart_series(
         self, chart: str, edges: np.ndarray

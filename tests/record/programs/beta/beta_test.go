@@ -28,3 +28,25 @@ func TestWaitWhenAsked(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// burn keeps a CPU busy for about d (for the CPU profiler's samples).
+//
+//go:noinline
+func burn(d time.Duration) uint64 {
+	x := uint64(1)
+	for end := time.Now().Add(d); time.Now().Before(end); {
+		for i := 0; i < 10000; i++ {
+			x = x*6364136223846793005 + 1442695040888963407
+		}
+	}
+	return x
+}
+
+func TestBurnWhenAsked(t *testing.T) {
+	if os.Getenv("BETA_BURN") == "" {
+		return
+	}
+	if burn(300*time.Millisecond) == 0 {
+		t.Fatal("zero")
+	}
+}
