@@ -67,3 +67,13 @@ def test_cpu_profile_needs_go_run_or_go_test(recorder: Recorder, tmp_path: Path)
     p = recorder.run("--no-sample", "--cpu-profile", "--mode", "plain", "--", "true", cwd=tmp_path)
     assert p.returncode == 2
     assert p.stderr.count(b"\n") == 1 and b"--cpu-profile needs `go run` or `go test`" in p.stderr
+
+
+def test_live_passes_cpu_profile_on() -> None:
+    from tracetui.cli import _build_parser
+    from tracetui.live.command import record_args
+
+    args = _build_parser().parse_args(["record", "--live", "--cpu-profile", "--", "go", "run", "."])
+    assert "--cpu-profile" in record_args(args, ["go", "run", "."])
+    args = _build_parser().parse_args(["record", "--live", "--", "go", "run", "."])
+    assert "--cpu-profile" not in record_args(args, ["go", "run", "."])

@@ -33,12 +33,14 @@ def record_args(args: argparse.Namespace, command: list[str]) -> list[str]:
     out += ["--sample-hz", f"{args.sample_hz:g}", "--schedtrace", str(args.schedtrace)]
     if args.scheddetail:
         out.append("--scheddetail")
+    if args.cpu_profile:
+        out.append("--cpu-profile")
     return [*out, "--", *command]
 
 
 def check_live(opts: RecordOptions, args: argparse.Namespace) -> None:
     """Refuse, in one line, what a live view cannot do (yet)."""
-    from tracetui.record.recorder import choose_mode
+    from tracetui.record.recorder import check_cpu_profile, choose_mode
 
     if args.no_view:
         raise UsageError("--live shows the trace as it is written: it does not go with --no-view")
@@ -49,6 +51,7 @@ def check_live(opts: RecordOptions, args: argparse.Namespace) -> None:
     if not opts.command:
         raise UsageError("nothing to record: give a command after --")
     mode = choose_mode(opts)
+    check_cpu_profile(opts, mode)
     if mode not in LIVE_MODES:
         raise UsageError(
             f"--live follows a Go program (`go run PKG`, a package directory, `go test PKG`, a Go binary); "

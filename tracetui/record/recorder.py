@@ -36,6 +36,12 @@ def choose_mode(opts: RecordOptions) -> str:
     return "plain"
 
 
+def check_cpu_profile(opts: RecordOptions, mode: str) -> None:
+    """--cpu-profile works where tracetui starts the tracer: source and test modes."""
+    if opts.cpu_profile and mode not in ("source", "test"):
+        raise UsageError(f"--cpu-profile needs `go run` or `go test` (source or test mode), not {mode} mode")
+
+
 def record(opts: RecordOptions, session: Session) -> int:
     """Run the recording; returns the exit status to give (the program's)."""
     if opts.pprof and opts.command:
@@ -44,8 +50,7 @@ def record(opts: RecordOptions, session: Session) -> int:
         raise UsageError("nothing to record: give a command after --, or --pprof URL")
     mode = choose_mode(opts)
     cmd = opts.command
-    if opts.cpu_profile and mode not in ("source", "test"):
-        raise UsageError(f"--cpu-profile needs `go run` or `go test` (source or test mode), not {mode} mode")
+    check_cpu_profile(opts, mode)
     if mode == "source":
         from tracetui.record.gosource import record_source
 
