@@ -16,7 +16,7 @@ from tracetui.record.options import RecordOptions
 
 def _args(**kw: object) -> argparse.Namespace:
     ns = argparse.Namespace(no_view=False, foreground=False, mode="auto", duration=None, max_size=None,
-                            no_sample=False, sample_hz=25.0, schedtrace=100, scheddetail=False)  # fmt: skip
+                            no_sample=False, sample_hz=25.0, schedtrace=100, scheddetail=False, cpu_profile=False)  # fmt: skip
     for k, v in kw.items():
         setattr(ns, k, v)
     return ns
