@@ -90,6 +90,59 @@ def view(trace: str, out: str, keys: tuple[str, ...] = (), size: tuple[int, int]
     return target
 
 
+def view_live(trace: str, out: str, size: tuple[int, int] = (120, 36)) -> Path:
+    """The live view (`record --live`) on `trace` copied into a growing file, one generation
+    at a time, its last generation still being written when the shot is taken."""
+    import asyncio
+    import tempfile
+
+    from tracetui.live.generations import GenerationIndex
+    from tracetui.live.loader import live_steps
+    from tracetui.live.window import LiveWindow
+    from tracetui.tui.app import TraceApp
+
+    data = (ROOT / trace).read_bytes()
+    idx = GenerationIndex()
+    idx.feed(data)
+    ends = [g.end for g in idx.spans]
+
+    class Growing:  # the recording: a generation more each time the view looks
+        def __init__(self, path: Path) -> None:
+            self.path, self.k = path, 0
+            path.write_bytes(b"")
+
+        def finished(self) -> bool:
+            if self.k < len(ends) - 1:
+                with open(self.path, "ab") as f:
+                    f.write(data[self.path.stat().st_size : ends[self.k] + 1])
+                self.k += 1
+            return False
+
+        def stop(self) -> None: ...
+
+        def exit_status(self) -> int:
+            return 0
+
+    async def shoot(path: Path) -> str:
+        rec = Growing(path)
+        window = LiveWindow(str(path))
+        app = TraceApp(str(path), "256", loader=lambda _p, c: live_steps(window, rec.finished, c, poll_s=0.05,
+                                                                             refresh_s=0.1), live=rec)  # fmt: skip
+        async with app.run_test(size=size) as pilot:
+            for _ in range(400):
+                await pilot.pause(0.05)
+                if app.timeline is not None and rec.k >= len(ends) - 1:
+                    break
+            await pilot.pause(0.5)
+            return app.export_screenshot(title="tracetui record --live -- go run ./service")
+
+    with tempfile.TemporaryDirectory() as work:
+        svg = asyncio.run(shoot(Path(work) / "live.gotrace"))
+    target = HERE / out
+    target.write_text(svg)
+    return target
+
+
 def main() -> None:
     import tempfile
 
@@ -118,6 +171,7 @@ def main() -> None:
         view("traces/go1.27.3/nethttp.trace", "view-flame.svg", ("3", "f", "down", "down")),
         # Screen 5: the MMU curve of a GC-heavy program, the cursor at a 1 ms window.
         view("traces/go1.27.3/gcstw.trace", "view-mmu.svg", ("5",)),
+        view_live("traces/go1.27.3/generations.trace", "view-live.svg"),
     ):
         print(f"wrote {made.relative_to(ROOT)}")
 
