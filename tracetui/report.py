@@ -86,6 +86,9 @@ def summary_json(trace: Trace, partial: dict[str, Any] | None = None, show_injec
     # go tool trace's default definition (STW, background mark workers, assists), then with sweeping too
     data["mmu"] = [[w, u] for w, u in mmu_curve(series(trace), trace.duration)]
     data["mmu_sweep"] = [[w, u] for w, u in mmu_curve(series(trace, sweep=True), trace.duration)]
+    from tracetui.analysis.host import host_context
+
+    data["host"] = host_context(trace)  # null without a recording's sampler
     if partial is not None:
         data["partial"] = partial
     return json.dumps(data, indent=2, sort_keys=False)
@@ -178,6 +181,9 @@ def findings(trace: Trace, show_injected: bool = False) -> list[tuple[str, str]]
             t = top[0]
             waits = f"{t.count:,} wait{'s' if t.count != 1 else ''}"
             out.append((title, f"{format_duration(t.delay)} in {waits} at {_where(trace, t.stack)}"))
+    from tracetui.analysis.host import host_context, host_findings
+
+    out += host_findings(host_context(trace))
     return [(a, safe_text(b, keep_newlines=False)) for a, b in out]
 
 
@@ -220,6 +226,11 @@ def print_summary(
             ),
         ),
     ]
+    from tracetui.analysis.host import host_context, host_line
+
+    host = host_context(trace)
+    if host is not None:
+        rows.append(("Host", Text(host_line(host))))
     for k, v in rows:
         grid.add_row(k, v)
     found = findings(trace, show_injected)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -492,6 +493,9 @@ class Trace:
     # Goroutine ids of record's own injected code (the overlay that starts the trace and serves
     # its control socket): analyses and the first screen leave them out unless asked.
     injected: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    # What a recording's sampler read once of the host (JSON-able, see record/hostproc.py):
+    # CPUs, the MHz source, the governor per CPU, the NUMA nodes' CPUs; {} without a sampler.
+    host_facts: dict[str, Any] = field(default_factory=dict)
     _index: dict[tuple[int, int], int] = field(default_factory=dict, init=False, repr=False)
 
     @classmethod

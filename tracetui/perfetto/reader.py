@@ -433,7 +433,7 @@ class Ours:
             sync_times=np.array(m["sync_times"], I64), events=int(m["events"]), error=m.get("error"),
             utilization=utilization(m, "default"), utilization_sweep=utilization(m, "sweep"),
             source=str(m.get("source", "gotrace")), go_version=str(m.get("go_version", "")),
-            injected=self._injected(goroutines, strings, stacks),
+            injected=self._injected(goroutines, strings, stacks), host_facts=dict(m.get("host_facts") or {}),
         )  # fmt: skip
 
     def _injected(self, gs: Goroutines, strings: StringTable, stacks: StackTable) -> np.ndarray:

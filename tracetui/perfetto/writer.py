@@ -815,6 +815,7 @@ class _Writer:
             error=t.error,
             source=t.source,
             go_version=t.go_version,
+            host_facts=t.host_facts,
             injected=np.asarray(t.injected, np.int64).tolist(),
             sync_times=np.asarray(t.sync_times, np.int64).tolist(),
             names=[[k[0], k[1], k[2], k[3]] for k in self.names.keys],

@@ -1,9 +1,13 @@
 """The process sampler's data as HOST tracks of the model, on the trace's clock.
 
 Per process, a section named after the program (`pingpong (pid 4711)`) with counters (CPU
-and run-queue wait in cores, RSS in bytes, timeslices per second) and one span track per
+and run-queue wait in cores, RSS in bytes, timeslices per second; minor and major faults
+and bytes read from and written to disk, counted since the process began as /proc counts
+them; migrations and context switches of its threads per second) and one span track per
 thread holding its sampled states (RUNNING, IDLE = sleeping or idle, WAITING = disk wait,
-stopped, ...; reason = the kernel's state name). The sampler reads CLOCK_MONOTONIC, the
+stopped, ...; reason = the kernel's state name). Before them, a "Host (system)" section:
+the page cache, dirty and writeback bytes, each CPU's MHz, NUMA hits and misses since the
+recording began. Names are model/hostnames.py's. The sampler reads CLOCK_MONOTONIC, the
 clock of Go traces, so times are the samples' minus the trace's `base_time`.
 """
 
@@ -12,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from tracetui.gotrace.events import StringTable
+from tracetui.model import hostnames as H
 from tracetui.model.trace import (
     I64,
     Counter,
@@ -69,7 +74,7 @@ def host_tracks(s: Samples, base_time: int, strings: StringTable, *, duration: i
     """The samples as HOST tracks, times relative to base_time (CLOCK_MONOTONIC ns) and
     within [0, duration] when it is given; state names interned in `strings`; track ids
     from first_id on."""
-    if len(s) == 0 and not s.pts.size:
+    if len(s) == 0 and not s.pts.size and not s.yts.size:
         return []
     period = int(1e9 / s.hz)
     letters = [chr(c) for c in range(256)]
@@ -82,11 +87,14 @@ def host_tracks(s: Samples, base_time: int, strings: StringTable, *, duration: i
     def add(name: str, group: str, **kw: object) -> None:
         out.append(Track(TrackKind.HOST, first_id + len(out), name, group, **kw))  # type: ignore[arg-type]
 
+    for name, unit, ts, val in _system_counters(s):
+        add(name, H.SYSTEM, counter=clip_counter(ts - base_time, val, duration), unit=unit)
     for pid in np.unique(np.r_[s.pid, s.ppid]).tolist():
         group = section(s.process_names.get(pid, "process"), pid)
         prow = np.flatnonzero(s.ppid == pid)
         trow = np.flatnonzero(s.pid == pid)
-        for name, unit, ts, val in _process_counters(s, trow, prow):
+        counters = _process_counters(s, trow, prow) + _sched_counters(s, pid) + _node_counters(s, trow)
+        for name, unit, ts, val in counters:
             add(name, group, counter=clip_counter(ts - base_time, val, duration), unit=unit)
         tids = s.tid[trow]
         for tid in np.unique(tids).tolist():
@@ -119,6 +127,78 @@ def _process_counters(s: Samples, trow: np.ndarray, prow: np.ndarray) -> list[tu
                 out.append((name, unit, ticks[:-1], per_tick[1:] / dt * scale))  # ns per ns = cores
     if prow.size:
         out.append(("RSS", "bytes", s.pts[prow], s.rss[prow].astype(I64)))
+        for name, col, unit in ((H.MINOR_FAULTS, s.minflt, "count"), (H.MAJOR_FAULTS, s.majflt, "count"),
+                                (H.DISK_READ, s.read_bytes, "bytes"), (H.DISK_WRITE, s.write_bytes, "bytes")):  # fmt: skip
+            if col.size == s.pts.size:
+                keep = prow[col[prow] >= 0]  # -1: /proc/PID/io was not readable
+                if keep.size:
+                    out.append((name, unit, s.pts[keep], col[keep].astype(I64)))
+    return out
+
+
+Series = list[tuple[str, str, np.ndarray, np.ndarray]]  # (name, unit, absolute ts, values)
+
+
+def _rates(ts: np.ndarray, key: np.ndarray, cols: list[np.ndarray]) -> list[np.ndarray]:
+    """Per tick, the rate (/s) of each column's increase summed over the keys (threads), a
+    key's first sample counting 0; the rate over [tick i, tick i+1) holds from tick i, and
+    the last tick has 0 (so rate x time sums to the count). The ticks first."""
+    order = np.lexsort((ts, key))
+    first = np.r_[True, key[order][1:] != key[order][:-1]]
+    ticks, at = np.unique(ts, return_inverse=True)
+    dt = np.diff(ticks).astype(np.float64)
+    out = [ticks]
+    for col in cols:
+        v = col[order]
+        d = np.where(first, 0, np.r_[0, np.diff(v)])
+        per_tick = np.bincount(at[order], weights=d.astype(np.float64), minlength=ticks.size)
+        out.append(np.r_[per_tick[1:] / dt * 1e9, 0.0])
+    return out
+
+
+def _sched_counters(s: Samples, pid: int) -> Series:
+    """Migrations and context switches of a process's threads per second (their `sched`)."""
+    rows = np.flatnonzero(s.spid == pid)
+    if np.unique(s.sts[rows]).size < 2:
+        return []
+    ticks, *rates = _rates(s.sts[rows], s.stid[rows], [s.migrations[rows], s.switches[rows], s.involuntary[rows]])
+    return [(name, "/s", ticks, r) for name, r in zip((H.MIGRATIONS, H.SWITCHES, H.INVOLUNTARY), rates, strict=True)]
+
+
+def _node_counters(s: Samples, trow: np.ndarray) -> Series:
+    """On a host with several NUMA nodes: per node, how many of the process's sampled
+    threads last ran on one of its CPUs, per tick."""
+    nodes = s.facts.get("numa_nodes") or {}
+    if len(nodes) < 2 or s.last_cpu.size != s.ts.size or not trow.size:
+        return []
+    node_of = np.full(max(max(c, default=0) for c in nodes.values()) + 2, -1, I64)
+    for node, cpus in nodes.items():
+        node_of[np.asarray(cpus, I64)] = int(node)
+    cpu = s.last_cpu[trow]
+    node = node_of[np.where((cpu >= 0) & (cpu < node_of.size - 1), cpu, node_of.size - 1)]
+    ticks, at = np.unique(s.ts[trow], return_inverse=True)
+    return [(f"{H.THREADS_ON_NODE}{n}", "count", ticks, np.bincount(at, weights=node == int(n), minlength=ticks.size)
+             .astype(I64)) for n in sorted(nodes, key=int)]  # fmt: skip
+
+
+def _system_counters(s: Samples) -> Series:
+    """The system-wide series: page cache, dirty and writeback bytes, NUMA page allocations
+    since the first sample, each CPU's MHz (or their min, mean and max above 16 CPUs)."""
+    out: Series = []
+    if s.yts.size:
+        for name, col in ((H.PAGE_CACHE, s.cached), (H.DIRTY, s.dirty), (H.WRITEBACK, s.writeback)):
+            if (col >= 0).all():
+                out.append((name, "bytes", s.yts, col.astype(I64)))
+        for name, col in ((H.NUMA_HIT, s.numa_hit), (H.NUMA_MISS, s.numa_miss), (H.NUMA_FOREIGN, s.numa_foreign)):
+            if (col >= 0).all():
+                out.append((name, "pages", s.yts, (col - col[0]).astype(I64)))
+    if s.mts.size and s.mhz.ndim == 2 and s.mhz.shape[1]:
+        m = s.mhz.astype(np.float64)
+        if m.shape[1] <= 16:
+            out += [(H.cpu_frequency(c), H.MHZ_UNIT, s.mts, m[:, c].copy()) for c in range(m.shape[1])]
+        else:
+            out += [(H.cpu_frequency(k), H.MHZ_UNIT, s.mts, f(m, axis=1)) for k, f in
+                    (("min", np.min), ("mean", np.mean), ("max", np.max))]  # fmt: skip
     return out
 
 
@@ -135,6 +215,8 @@ def host_model(s: Samples, *, tracks: bool = True) -> Trace:
     strings = StringTable()
     base = int(s.start_ns)
     duration = max(int(s.end_ns) - base, 0)
-    return Trace.bare(base_time=base, duration=duration, strings=strings, source="host",
-                      tracks=host_tracks(s, base, strings, duration=duration) if tracks else [],
-                      events=len(s) + int(s.pts.size))  # fmt: skip
+    model = Trace.bare(base_time=base, duration=duration, strings=strings, source="host",
+                       tracks=host_tracks(s, base, strings, duration=duration) if tracks else [],
+                       events=len(s) + int(s.pts.size))  # fmt: skip
+    model.host_facts = dict(s.facts)
+    return model

@@ -1,8 +1,12 @@
 """Sample a process tree from /proc at 20-50 Hz on CLOCK_MONOTONIC, into numpy columns.
 
-Per thread: its state letter and `schedstat` (ns on CPU, ns waiting on a run queue,
-timeslices); per process: RSS. The tree (psutil) is re-read twice a second; the per-thread
-files are kept open and read with `pread`, which costs a few microseconds a thread.
+Per thread: its state letter, the CPU it last ran on and `schedstat` (ns on CPU, ns waiting
+on a run queue, timeslices); per process: RSS, minor and major faults, bytes read from and
+written to disk (/proc/PID/io). System-wide, once a tick: the page cache (Cached, Dirty,
+Writeback), NUMA hits and misses, and the MHz of each CPU (at the tree's rate above 8 CPUs).
+The tree (psutil) is re-read twice a second, and with it each thread's `sched` (migrations,
+context switches; a costlier file). The files are kept open and read with `pread`, which
+costs a few microseconds each; see hostproc.py for the system-wide ones.
 """
 
 from __future__ import annotations
@@ -11,20 +15,32 @@ import os
 import threading
 import time
 from array import array
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import psutil
 
+from tracetui.record.hostproc import SystemFiles, last_cpu, parse_faults, parse_io, parse_sched
+
 PAGE = os.sysconf("SC_PAGE_SIZE")
 TREE_EVERY = 0.5  # s between two reads of the process tree
 MANY_THREADS = 200  # above this, sample at 10 Hz at most
+MANY_CPUS = 8  # above this, the CPU MHz are read at the tree's rate (/proc/cpuinfo grows with the CPUs)
+
+
+def _none() -> np.ndarray:
+    return np.zeros(0, np.int64)
 
 
 @dataclass
 class Samples:
-    """Thread rows (ts, pid, tid, state, cpu_ns, wait_ns, slices), process rows
-    (pts, ppid, rss), names of processes and threads, and the rate."""
+    """Thread rows (ts, pid, tid, state, cpu_ns, wait_ns, slices, last_cpu), process rows
+    (pts, ppid, rss, minflt, majflt, read_bytes, write_bytes), names of processes and
+    threads, the rate; thread `sched` rows at the tree's rate (sts, spid, stid, migrations,
+    switches, involuntary); system rows (yts, cached, dirty, writeback bytes, numa_hit,
+    numa_miss, numa_foreign summed over the nodes), CPU MHz rows (mts, mhz[tick, cpu]) and
+    the host's `facts` (SystemFiles.facts). -1 = the kernel has no such file."""
 
     ts: np.ndarray
     pid: np.ndarray
@@ -41,6 +57,27 @@ class Samples:
     hz: float
     start_ns: int
     end_ns: int
+    last_cpu: np.ndarray = field(default_factory=_none)
+    minflt: np.ndarray = field(default_factory=_none)
+    majflt: np.ndarray = field(default_factory=_none)
+    read_bytes: np.ndarray = field(default_factory=_none)
+    write_bytes: np.ndarray = field(default_factory=_none)
+    sts: np.ndarray = field(default_factory=_none)
+    spid: np.ndarray = field(default_factory=_none)
+    stid: np.ndarray = field(default_factory=_none)
+    migrations: np.ndarray = field(default_factory=_none)
+    switches: np.ndarray = field(default_factory=_none)
+    involuntary: np.ndarray = field(default_factory=_none)
+    yts: np.ndarray = field(default_factory=_none)
+    cached: np.ndarray = field(default_factory=_none)
+    dirty: np.ndarray = field(default_factory=_none)
+    writeback: np.ndarray = field(default_factory=_none)
+    numa_hit: np.ndarray = field(default_factory=_none)
+    numa_miss: np.ndarray = field(default_factory=_none)
+    numa_foreign: np.ndarray = field(default_factory=_none)
+    mts: np.ndarray = field(default_factory=_none)
+    mhz: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    facts: dict[str, Any] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return int(self.ts.size)
@@ -52,12 +89,12 @@ class _Files:
     def __init__(self) -> None:
         self.fds: dict[str, int] = {}
 
-    def read(self, path: str) -> bytes | None:
+    def read(self, path: str, size: int = 1024) -> bytes | None:
         fd = self.fds.get(path)
         try:
             if fd is None:
                 fd = self.fds[path] = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-            data = os.pread(fd, 1024, 0)
+            data = os.pread(fd, size, 0)
         except OSError:
             self.forget(path)
             return None
@@ -84,15 +121,22 @@ class _Files:
 class Sampler:
     """A thread sampling pid and its descendants until `stop`."""
 
-    def __init__(self, pid: int, hz: float = 25.0, include_root: bool = True) -> None:
+    def __init__(self, pid: int, hz: float = 25.0, include_root: bool = True, proc: str = "/proc",
+                 sys: str = "/sys") -> None:  # fmt: skip
         self.root = pid
+        self.proc = proc
         self.hz = hz
         self.include_root = include_root  # False: only its descendants (the root is a recorder)
         self._lock = threading.Lock()  # a sample's rows are appended whole (snapshot reads them)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="tracetui-sampler", daemon=True)
-        self._cols = {k: array("q") for k in ("ts", "pid", "tid", "state", "cpu", "wait", "slices")}
-        self._pcols = {k: array("q") for k in ("ts", "pid", "rss")}
+        self._cols = {k: array("q") for k in ("ts", "pid", "tid", "state", "cpu", "wait", "slices", "lcpu")}
+        self._pcols = {k: array("q") for k in ("ts", "pid", "rss", "minflt", "majflt", "rbytes", "wbytes")}
+        self._scols = {k: array("q") for k in ("ts", "pid", "tid", "migr", "sw", "invol")}
+        self._ycols = {k: array("q") for k in ("ts", "cached", "dirty", "wb", "nhit", "nmiss", "nforeign")}
+        self._mts, self._mhz = array("q"), array("d")
+        self._system = SystemFiles(proc, sys)
+        self._ncpu = 0  # CPUs per MHz row (those of the first read)
         self._pnames: dict[int, str] = {}
         self._tnames: dict[int, str] = {}
         self._files = _Files()
@@ -104,7 +148,7 @@ class Sampler:
         in the thread."""
         self.start_ns = time.monotonic_ns()
         self._read_tree()
-        self._sample()
+        self._sample(slow=True)
         self._thread.start()
 
     def stop(self) -> Samples:
@@ -112,26 +156,39 @@ class Sampler:
         self._stop.set()
         self._thread.join()
         self._files.close()
+        self._system.close()
         self.end_ns = time.monotonic_ns()
-        return self._samples(self._cols, self._pcols)
+        return self._samples(self._cols, self._pcols, self._scols, self._ycols, self._mts, self._mhz)
 
     def snapshot(self) -> Samples:
         """The samples taken so far, while sampling goes on (a copy)."""
         with self._lock:
             c = {k: array("q", a) for k, a in self._cols.items()}
             p = {k: array("q", a) for k, a in self._pcols.items()}
+            sc = {k: array("q", a) for k, a in self._scols.items()}
+            y = {k: array("q", a) for k, a in self._ycols.items()}
+            mts, mhz = array("q", self._mts), array("d", self._mhz)
             names, tnames = dict(self._pnames), dict(self._tnames)
-        s = self._samples(c, p)
+        s = self._samples(c, p, sc, y, mts, mhz)
         s.process_names, s.thread_names, s.end_ns = names, tnames, time.monotonic_ns()
         return s
 
-    def _samples(self, c: dict[str, array], p: dict[str, array]) -> Samples:
+    def _samples(self, c: dict[str, array], p: dict[str, array], sc: dict[str, array], y: dict[str, array],
+                 mts: array, mhz: array) -> Samples:  # fmt: skip
         def arr(a: array, dtype: type = np.int64) -> np.ndarray:
             return np.frombuffer(a, np.int64).astype(dtype) if len(a) else np.zeros(0, dtype)
 
+        mhz_rows = np.frombuffer(mhz, np.float64).reshape(len(mts), self._ncpu) if len(mts) else np.zeros((0, 0))
         return Samples(arr(c["ts"]), arr(c["pid"]), arr(c["tid"]), arr(c["state"], np.uint8), arr(c["cpu"]),
                        arr(c["wait"]), arr(c["slices"]), arr(p["ts"]), arr(p["pid"]), arr(p["rss"]),
-                       dict(self._pnames), dict(self._tnames), self.hz, self.start_ns, self.end_ns)  # fmt: skip
+                       dict(self._pnames), dict(self._tnames), self.hz, self.start_ns, self.end_ns,
+                       last_cpu=arr(c["lcpu"]), minflt=arr(p["minflt"]), majflt=arr(p["majflt"]),
+                       read_bytes=arr(p["rbytes"]), write_bytes=arr(p["wbytes"]), sts=arr(sc["ts"]),
+                       spid=arr(sc["pid"]), stid=arr(sc["tid"]), migrations=arr(sc["migr"]), switches=arr(sc["sw"]),
+                       involuntary=arr(sc["invol"]), yts=arr(y["ts"]), cached=arr(y["cached"]),
+                       dirty=arr(y["dirty"]), writeback=arr(y["wb"]), numa_hit=arr(y["nhit"]),
+                       numa_miss=arr(y["nmiss"]), numa_foreign=arr(y["nforeign"]), mts=arr(mts),
+                       mhz=mhz_rows.copy(), facts=dict(self._system.facts))  # fmt: skip
 
     def _run(self) -> None:
         period = 1.0 / self.hz
@@ -139,10 +196,11 @@ class Sampler:
         due = time.monotonic() + period
         while not self._stop.wait(max(0.0, due - time.monotonic())):
             now = time.monotonic()
-            if now >= next_tree:
+            slow = now >= next_tree
+            if slow:
                 self._read_tree()
                 next_tree = now + TREE_EVERY
-            nthreads = self._sample()
+            nthreads = self._sample(slow)
             step = max(period, 0.1) if nthreads > MANY_THREADS else period
             due = max(due + step, time.monotonic())
 
@@ -162,27 +220,46 @@ class Sampler:
                 except psutil.Error:
                     pass
 
-    def _sample(self) -> int:
+    def _sample(self, slow: bool = False) -> int:
+        """One tick; `slow`: at the tree's rate (each thread's `sched` file too)."""
         with self._lock:
-            return self._sample_all()
+            self._sample_system(slow)
+            return self._sample_all(slow)
 
-    def _sample_all(self) -> int:
-        c, pc, files = self._cols, self._pcols, self._files
+    def _sample_system(self, slow: bool) -> None:
+        sysf, y = self._system, self._ycols
+        ts = time.monotonic_ns()
+        for k, v in zip(("ts", "cached", "dirty", "wb", "nhit", "nmiss", "nforeign"),
+                        (ts, *sysf.meminfo(), *sysf.numastat()), strict=True):  # fmt: skip
+            y[k].append(v)
+        if slow or self._system.facts["cpus"] <= MANY_CPUS:
+            mhz = sysf.mhz()
+            if mhz and (not self._ncpu or len(mhz) == self._ncpu):
+                self._ncpu = len(mhz)
+                self._mts.append(ts)
+                self._mhz.extend(mhz)
+
+    def _sample_all(self, slow: bool = False) -> int:
+        c, pc, sc, files = self._cols, self._pcols, self._scols, self._files
         live: set[str] = set()
         n = 0
         for pid in self._pids:
-            base = f"/proc/{pid}/task"
+            base = f"{self.proc}/{pid}/task"
             try:
                 tids = os.listdir(base)
             except OSError:
                 continue
             ts = time.monotonic_ns()
-            statm = files.read(f"/proc/{pid}/statm")
-            if statm is not None:
-                pc["ts"].append(ts)
-                pc["pid"].append(pid)
-                pc["rss"].append(int(statm.split()[1]) * PAGE)
-            live.add(f"/proc/{pid}")
+            statm = files.read(f"{self.proc}/{pid}/statm")
+            pstat = files.read(f"{self.proc}/{pid}/stat")
+            if statm is not None and pstat is not None:
+                io = files.read(f"{self.proc}/{pid}/io")
+                minflt, majflt = parse_faults(pstat)
+                rbytes, wbytes = parse_io(io) if io is not None else (-1, -1)
+                for k, v in zip(("ts", "pid", "rss", "minflt", "majflt", "rbytes", "wbytes"),
+                                (ts, pid, int(statm.split()[1]) * PAGE, minflt, majflt, rbytes, wbytes), strict=True):  # fmt: skip
+                    pc[k].append(v)
+            live.add(f"{self.proc}/{pid}")
             for t in tids:
                 d = f"{base}/{t}"
                 stat = files.read(f"{d}/stat")
@@ -202,6 +279,12 @@ class Sampler:
                 c["cpu"].append(int(run))
                 c["wait"].append(int(wait))
                 c["slices"].append(int(slices))
+                c["lcpu"].append(last_cpu(stat))
                 n += 1
+                if slow:
+                    counts = parse_sched(files.read(f"{d}/sched", 8192) or b"")
+                    if counts is not None:
+                        for k, v in zip(("ts", "pid", "tid", "migr", "sw", "invol"), (ts, pid, tid, *counts), strict=True):
+                            sc[k].append(v)
         files.forget_missing(live)
         return n

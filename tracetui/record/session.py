@@ -42,7 +42,7 @@ class Session:
 
     def _extra(self, model: Trace) -> list[Track]:
         """The sampler's HOST tracks for this model (its clock, within its span); the model
-        takes the Go version the recording knows, if it has none."""
+        takes the Go version the recording knows, if it has none, and the host's facts."""
         from tracetui.record.hosttracks import host_tracks, next_host_id
 
         if self.go_version and not model.go_version:
@@ -50,6 +50,7 @@ class Session:
         s = self.samples()
         if s is None:
             return []
+        model.host_facts = model.host_facts or dict(s.facts)
         return host_tracks(s, model.base_time, model.strings, duration=model.duration, first_id=next_host_id(model))
 
     def finish(self, result: ChildResult | None, traces: list[tuple[str, str | None]]) -> None:

@@ -11,6 +11,7 @@
 //	stderr N     write N numbered lines to stderr while goroutines churn
 //	serve        serve net/http/pprof on 127.0.0.1 (a free port), print "port N", block
 //	steady MS    a steady light load for MS milliseconds: ping-pong rounds with short sleeps
+//	readfile F   sleep 300 ms, read file F whole (printing its size), sleep 300 ms (the sampler sees before and after)
 //
 // For the benchmark: with WORKLOAD_ELAPSED=1, cpu and chan print "elapsed_ns N" (main's
 // own time) last; with WORKLOAD_SELFTRACE=FILE, main runs runtime/trace into FILE itself.
@@ -111,6 +112,15 @@ func main() {
 			time.Sleep(200 * time.Microsecond)
 		}
 		fmt.Println("done")
+	case "readfile":
+		time.Sleep(300 * time.Millisecond)
+		data, err := os.ReadFile(os.Args[2])
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		fmt.Println("read", len(data))
+		time.Sleep(300 * time.Millisecond)
 	case "chan":
 		pingpong(arg(2, 100000))
 		fmt.Println("done")
