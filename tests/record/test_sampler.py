@@ -103,7 +103,7 @@ def test_sampler_sees_cpu_and_threads(workload_bin: Path, tmp_path: Path) -> Non
     model = read_model(str(out))
     assert model.source == "host"
     host = [t for t in model.tracks if t.kind == TrackKind.HOST]
-    assert {t.group for t in host} == {f"workload (pid {child.pid})"}
+    assert {t.group for t in host} == {"Host (system)", f"workload (pid {child.pid})"}
     units = {t.name: t.unit for t in host}
     assert {"CPU": "cores", "RSS": "bytes", "Run-queue wait": "cores", "Timeslices": "/s"}.items() <= units.items()
     rows = [t for t in host if t.spans is not None]

@@ -33,7 +33,7 @@ def _increase(c: Counter) -> int:
 def _integral(c: Counter, duration: int) -> int:
     """A rate (/s) over the span: each value holds until the next point (the last until the end)."""
     ends = np.r_[c.ts[1:], max(duration, int(c.ts[-1]))]
-    return int(round(float(np.sum(np.asarray(c.value, np.float64) * (ends - c.ts)) / 1e9)))
+    return round(float(np.sum(np.asarray(c.value, np.float64) * (ends - c.ts)) / 1e9))
 
 
 def host_context(trace: Trace) -> dict[str, Any] | None:
@@ -68,7 +68,7 @@ def host_context(trace: Trace) -> dict[str, Any] | None:
                    "mean": round(float(np.mean(mean.value if mean is not None else allv)), 3),
                    "cpus": int(facts.get("cpus") or len(mhz))}  # fmt: skip
     governors = facts.get("governor")
-    numa = None
+    numa: dict[str, Any] | None = None
     if facts.get("numa_nodes"):
         numa = {"nodes": sorted(int(n) for n in facts["numa_nodes"])}
         for key, name in (("numa_hit", H.NUMA_HIT), ("numa_miss", H.NUMA_MISS), ("numa_foreign", H.NUMA_FOREIGN)):

@@ -3,9 +3,9 @@
 Per thread: its state letter, the CPU it last ran on and `schedstat` (ns on CPU, ns waiting
 on a run queue, timeslices); per process: RSS, minor and major faults, bytes read from and
 written to disk (/proc/PID/io). System-wide, once a tick: the page cache (Cached, Dirty,
-Writeback), NUMA hits and misses, and the MHz of each CPU (at the tree's rate above 8 CPUs).
-The tree (psutil) is re-read twice a second, and with it each thread's `sched` (migrations,
-context switches; a costlier file). The files are kept open and read with `pread`, which
+Writeback), NUMA hits and misses. The tree (psutil) is re-read twice a second, and with it
+each CPU's MHz (/proc/cpuinfo grows with the CPUs, and x86 kernels may wake each CPU to
+measure it) and each thread's `sched` (migrations, context switches; a costlier file). The files are kept open and read with `pread`, which
 costs a few microseconds each; see hostproc.py for the system-wide ones.
 """
 
@@ -26,7 +26,6 @@ from tracetui.record.hostproc import SystemFiles, last_cpu, parse_faults, parse_
 PAGE = os.sysconf("SC_PAGE_SIZE")
 TREE_EVERY = 0.5  # s between two reads of the process tree
 MANY_THREADS = 200  # above this, sample at 10 Hz at most
-MANY_CPUS = 8  # above this, the CPU MHz are read at the tree's rate (/proc/cpuinfo grows with the CPUs)
 
 
 def _none() -> np.ndarray:
@@ -232,7 +231,7 @@ class Sampler:
         for k, v in zip(("ts", "cached", "dirty", "wb", "nhit", "nmiss", "nforeign"),
                         (ts, *sysf.meminfo(), *sysf.numastat()), strict=True):  # fmt: skip
             y[k].append(v)
-        if slow or self._system.facts["cpus"] <= MANY_CPUS:
+        if slow:
             mhz = sysf.mhz()
             if mhz and (not self._ncpu or len(mhz) == self._ncpu):
                 self._ncpu = len(mhz)
@@ -284,7 +283,9 @@ class Sampler:
                 if slow:
                     counts = parse_sched(files.read(f"{d}/sched", 8192) or b"")
                     if counts is not None:
-                        for k, v in zip(("ts", "pid", "tid", "migr", "sw", "invol"), (ts, pid, tid, *counts), strict=True):
+                        for k, v in zip(
+                            ("ts", "pid", "tid", "migr", "sw", "invol"), (ts, pid, tid, *counts), strict=True
+                        ):
                             sc[k].append(v)
         files.forget_missing(live)
         return n
