@@ -31,7 +31,9 @@ def _fake_root(tmp_path: Path, cpufreq: bool = True, numa: bool = True) -> tuple
     """A /proc and /sys with two CPUs (1.2 and 3.4 GHz), two NUMA nodes (a CPU each)."""
     proc, sysd = tmp_path / "proc", tmp_path / "sys"
     proc.mkdir(parents=True)
-    (proc / "meminfo").write_text("MemTotal: 100 kB\nSwapCached: 7 kB\nCached:  2048 kB\nDirty: 12 kB\nWriteback:  4 kB\n")
+    (proc / "meminfo").write_text(
+        "MemTotal: 100 kB\nSwapCached: 7 kB\nCached:  2048 kB\nDirty: 12 kB\nWriteback:  4 kB\n"
+    )
     (proc / "cpuinfo").write_text("processor\t: 0\ncpu MHz\t\t: 1000.5\n\nprocessor\t: 1\ncpu MHz\t\t: 2000.25\n")
     for c, (khz, gov) in enumerate(((1200000, "powersave"), (3400000, "performance"))):
         d = sysd / "devices/system/cpu" / f"cpu{c}"
@@ -67,15 +69,16 @@ def test_system_files_from_a_fake_root(tmp_path: Path) -> None:
     assert parse_sched(sched) == (4, 30, 3) and parse_sched(b"nr_switches : 1\n") is None
 
 
-def _samples() -> Samples:
-    """Three ticks 40 ms apart of one process (threads 10 on CPU 0 and 11 on CPU 1) that
-    reads 24 MiB from disk; sched rows at the first and last tick; two CPUs, two nodes."""
-    t = np.array([T0 + 10_000_000, T0 + 50_000_000, T0 + 90_000_000])
+def host_samples(t0: int = T0, span: int = 100_000_000) -> Samples:
+    """Three ticks (at 10%, 50%, 90% of [t0, t0 + span]) of one process (threads 10 on CPU 0
+    and 11 on CPU 1) that reads 24 MiB from disk; sched rows at the first and last tick; two
+    CPUs (1.2 and 3.4 GHz, then 2.0 and 2.6), two NUMA nodes."""
+    t = t0 + np.array([1, 5, 9]) * (span // 10)
     ts, tid = np.repeat(t, 2), np.tile([10, 11], 3)
     z = np.zeros(6, np.int64)
     return Samples(
         ts, np.full(6, 10), tid, np.full(6, ord("R"), np.uint8), z, z, z, t, np.full(3, 10), np.full(3, 4096),
-        {10: "reader"}, {10: "reader", 11: "reader"}, 25.0, T0, T0 + 100_000_000,
+        {10: "reader"}, {10: "reader", 11: "reader"}, 25.0, t0, t0 + span,
         last_cpu=np.tile([0, 1], 3), minflt=np.array([100, 150, 400]), majflt=np.array([0, 2, 5]),
         read_bytes=np.array([0, 8 * MiB, 24 * MiB]), write_bytes=np.array([0, 0, 4096]),
         sts=t[[0, 0, 2, 2]], spid=np.full(4, 10), stid=np.array([10, 11, 10, 11]),
@@ -90,7 +93,7 @@ def _samples() -> Samples:
 
 def test_host_context_survives_the_perfetto_file(tmp_path: Path) -> None:
     path = tmp_path / "h.pftrace"
-    write_trace(host_model(_samples()), str(path))
+    write_trace(host_model(host_samples()), str(path))
     model = read_model(str(path))
     host = [t for t in model.tracks if t.kind == TrackKind.HOST]
     units = {(t.group, t.name): t.unit for t in host if t.counter is not None}
@@ -116,7 +119,7 @@ def test_host_context_survives_the_perfetto_file(tmp_path: Path) -> None:
         "numa": {"nodes": [0, 1], "numa_hit": 300, "numa_miss": 7, "numa_foreign": 0,
                  "threads_on_node": {"0": 0.5, "1": 0.5}},
     }  # fmt: skip
-    assert host_context(host_model(_samples())) == ctx  # the same straight from the recording
+    assert host_context(host_model(host_samples())) == ctx  # the same straight from the recording
     found = dict(host_findings(ctx))
     assert found["Page cache cold"] == "24.0 MiB read from disk, 5 major page faults"
     assert found["CPU frequency varied"] == "1.20-3.40 GHz"
@@ -148,7 +151,9 @@ def _meminfo_cached() -> int:
 
 
 def _cpuinfo_mhz() -> list[float]:
-    return [float(ln.split(":")[1]) for ln in Path("/proc/cpuinfo").read_text().splitlines() if ln.startswith("cpu MHz")]
+    return [
+        float(ln.split(":")[1]) for ln in Path("/proc/cpuinfo").read_text().splitlines() if ln.startswith("cpu MHz")
+    ]
 
 
 def _summary(path: Path) -> dict:  # type: ignore[type-arg]

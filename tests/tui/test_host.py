@@ -239,3 +239,39 @@ def test_goto_host_without_host_rows_says_so() -> None:
         assert tl.cursor_row == 0 and "no such row: host" in status(app)
 
     run_app(body, size=(120, 30))
+
+
+def test_host_context_rows_draw_over_time() -> None:
+    """A recording's host context: a "Host (system)" section (page cache, CPU MHz, NUMA) and
+    the program's faults, disk bytes and migrations, on the trace's clock, with their units."""
+    from tests.record.test_host import host_samples
+    from tracetui.record.hosttracks import host_tracks, next_host_id
+
+    trace = open_model(GCSTW).trace
+    s = host_samples(trace.base_time, trace.duration)
+    trace.tracks.extend(host_tracks(s, trace.base_time, trace.strings, duration=trace.duration,
+                                    first_id=next_host_id(trace)))  # fmt: skip
+
+    async def body(app, pilot, tl) -> None:  # type: ignore[no-untyped-def]
+        labels = [r.label.strip() for r in tl.rows.rows]
+        system = labels.index("▾ Host (system) (8)")
+        assert labels[system + 1 : system + 4] == ["Page cache", "Dirty", "Writeback"]
+        assert {"NUMA miss", "CPU0 frequency", "CPU1 frequency"} <= set(labels[system:])
+        prog = next(i for i, lab in enumerate(labels) if lab.startswith("▾ reader (pid 10)"))
+        assert {"Major faults", "Disk read", "Disk write", "Migrations", "Context switches"} <= set(labels[prog:])
+        # The disk bytes read so far, drawn as a chart with its scale in bytes.
+        read = labels.index("Disk read")
+        tl.set_row(read)
+        await pilot.pause()
+        assert "≤24.0 MiB" in row_text(tl, read) and any(ch in row_text(tl, read) for ch in "▁▂▃▄▅▆▇█")
+        # A CPU's MHz at the cursor, with the unit; the page cache in the details.
+        tl.set_row(labels.index("CPU1 frequency"))
+        tl.set_cursor_time(trace.duration // 2)
+        await pilot.pause()
+        assert "3400 MHz" in status(app)
+        tl.set_row(system + 1)
+        await pilot.press("enter")
+        assert "Page cache at " in _details(app) and "2.0 GiB" in _details(app)
+        assert "host counter of Host (system), in bytes" in _details(app)
+
+    run_app(body, size=(140, 80), loader=model_loader(trace))
