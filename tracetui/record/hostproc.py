@@ -71,10 +71,11 @@ def stat_fields(stat: bytes) -> list[bytes]:
     return stat[stat.rfind(b")") + 2 :].split()
 
 
-def parse_faults(stat: bytes) -> tuple[int, int]:
-    """(minflt, majflt) of /proc/PID/stat (fields 10 and 12): the process's, all threads'."""
+def parse_proc_stat(stat: bytes) -> tuple[int, int, int]:
+    """(minflt, majflt, rss in pages) of /proc/PID/stat (fields 10, 12, 24): the faults are
+    the process's, all its threads' (those that ended too)."""
     f = stat_fields(stat)
-    return int(f[7]), int(f[9])
+    return int(f[7]), int(f[9]), int(f[21])
 
 
 def last_cpu(stat: bytes) -> int:
@@ -83,15 +84,20 @@ def last_cpu(stat: bytes) -> int:
     return int(f[36]) if len(f) > 36 else -1
 
 
+def _sched_field(data: bytes, key: bytes) -> int:
+    """The value of a `key   :   12` line of a `sched` file (-1 without it)."""
+    at = data.find(b"\n" + key + b" ")
+    if at < 0:
+        return -1
+    colon = data.find(b":", at)
+    end = data.find(b"\n", colon)
+    return int(float(data[colon + 1 : end if end >= 0 else None]))
+
+
 def parse_sched(data: bytes) -> tuple[int, int, int] | None:
-    """(se.nr_migrations, nr_switches, nr_involuntary_switches) of a thread's `sched` file."""
-    want = {b"se.nr_migrations": 0, b"nr_switches": 1, b"nr_involuntary_switches": 2}
-    out = [-1, -1, -1]
-    for line in data.splitlines():
-        key, _, rest = line.partition(b":")
-        i = want.get(key.strip())
-        if i is not None:
-            out[i] = int(rest.strip().split(b".")[0])
+    """(se.nr_migrations, nr_switches, nr_involuntary_switches) of a thread's `sched` file
+    (its first line is the thread's name: every key follows a newline)."""
+    out = tuple(_sched_field(data, k) for k in (b"se.nr_migrations", b"nr_switches", b"nr_involuntary_switches"))
     return None if -1 in out else (out[0], out[1], out[2])
 
 

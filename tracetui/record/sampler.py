@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import psutil
 
-from tracetui.record.hostproc import SystemFiles, last_cpu, parse_faults, parse_io, parse_sched
+from tracetui.record.hostproc import SystemFiles, last_cpu, parse_io, parse_proc_stat, parse_sched
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 TREE_EVERY = 0.5  # s between two reads of the process tree
@@ -249,14 +249,13 @@ class Sampler:
             except OSError:
                 continue
             ts = time.monotonic_ns()
-            statm = files.read(f"{self.proc}/{pid}/statm")
             pstat = files.read(f"{self.proc}/{pid}/stat")
-            if statm is not None and pstat is not None:
+            if pstat is not None:
                 io = files.read(f"{self.proc}/{pid}/io")
-                minflt, majflt = parse_faults(pstat)
+                minflt, majflt, rss = parse_proc_stat(pstat)
                 rbytes, wbytes = parse_io(io) if io is not None else (-1, -1)
                 for k, v in zip(("ts", "pid", "rss", "minflt", "majflt", "rbytes", "wbytes"),
-                                (ts, pid, int(statm.split()[1]) * PAGE, minflt, majflt, rbytes, wbytes), strict=True):  # fmt: skip
+                                (ts, pid, rss * PAGE, minflt, majflt, rbytes, wbytes), strict=True):  # fmt: skip
                     pc[k].append(v)
             live.add(f"{self.proc}/{pid}")
             for t in tids:
