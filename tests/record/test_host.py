@@ -99,11 +99,11 @@ def test_host_context_survives_the_perfetto_file(tmp_path: Path) -> None:
     units = {(t.group, t.name): t.unit for t in host if t.counter is not None}
     system = {n: u for (g, n), u in units.items() if g == H.SYSTEM}
     assert system == {"Page cache": "bytes", "Dirty": "bytes", "Writeback": "bytes", "NUMA hit": "pages",
-                      "NUMA miss": "pages", "NUMA foreign": "pages", "CPU0 frequency": "MHz",
-                      "CPU1 frequency": "MHz"}  # fmt: skip
+                      "NUMA miss": "pages", "NUMA foreign": "pages", "CPU0": "MHz",
+                      "CPU1": "MHz"}  # fmt: skip
     proc = {n: u for (g, n), u in units.items() if g == "reader (pid 10)"}
     assert {"Major faults": "count", "Minor faults": "count", "Disk read": "bytes", "Disk write": "bytes",
-            "Migrations": "/s", "Context switches": "/s", "Involuntary switches": "/s",
+            "Migrations": "/s", "Switches": "/s", "Preempted": "/s",
             "Threads on node 0": "count", "Threads on node 1": "count"}.items() <= proc.items()  # fmt: skip
     assert model.host_facts["governor"] == ["powersave", "performance"]
     ctx = host_context(model)

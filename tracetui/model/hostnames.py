@@ -14,7 +14,7 @@ WRITEBACK: Final = "Writeback"
 NUMA_HIT: Final = "NUMA hit"
 NUMA_MISS: Final = "NUMA miss"
 NUMA_FOREIGN: Final = "NUMA foreign"
-MHZ_UNIT: Final = "MHz"  # the unit of the CPU frequency rows: "CPU0 frequency", or "CPU frequency (min)"...
+MHZ_UNIT: Final = "MHz"  # the unit of the CPU frequency rows: "CPU0", ..., or "CPU min", "CPU mean", "CPU max"
 # Per process (in the program's section): counts since the process began, as /proc keeps them.
 MINOR_FAULTS: Final = "Minor faults"
 MAJOR_FAULTS: Final = "Major faults"
@@ -22,11 +22,11 @@ DISK_READ: Final = "Disk read"
 DISK_WRITE: Final = "Disk write"
 # Per process, summed over its threads' `sched`: rates (/s), 0 after the last sample.
 MIGRATIONS: Final = "Migrations"
-SWITCHES: Final = "Context switches"
-INVOLUNTARY: Final = "Involuntary switches"
+SWITCHES: Final = "Switches"  # context switches
+INVOLUNTARY: Final = "Preempted"  # involuntary context switches
 THREADS_ON_NODE: Final = "Threads on node "  # + the node: sampled threads whose last CPU is on it (>1 node)
 
 
 def cpu_frequency(cpu: int | str) -> str:
-    """The row of one CPU's frequency (`CPU3 frequency`) or of a statistic over them (`min`)."""
-    return f"CPU{cpu} frequency" if isinstance(cpu, int) else f"CPU frequency ({cpu})"
+    """The row of one CPU's frequency (`CPU3`, in MHz) or of a statistic over them (`CPU min`)."""
+    return f"CPU{cpu}" if isinstance(cpu, int) else f"CPU {cpu}"
