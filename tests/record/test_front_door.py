@@ -64,7 +64,7 @@ def test_viewer_on_the_gotrace_with_host_rows_then_pftrace(
 
     asyncio.run(view())
     host = seen["host"]
-    assert host and all(t.group.startswith("workload (pid ") for t in host)
+    assert host and all(t.group.startswith("workload (pid ") or t.group == "Host (system)" for t in host)
     assert any(t.counter is not None for t in host) and any(t.spans is not None for t in host)
 
     session.write_deferred()  # after the viewer: from its model (no second read of the Go trace)
