@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -211,3 +212,40 @@ def test_cold_page_cache_shows_disk_reads(recorder: Recorder, workload_bin: Path
     assert p.returncode == 0, p.stderr
     warm = _summary(tmp_path / "warm.pftrace")["host"]
     assert warm["read_bytes"] < size // 4, warm
+
+
+def test_sampler_reads_the_fake_roots(tmp_path: Path) -> None:
+    """The sampler's columns from a fake /proc (a process of one thread) and /sys: faults,
+    RSS and the last CPU from stat, disk bytes from io, migrations and switches from sched."""
+    from tracetui.record.sampler import PAGE, Sampler
+
+    proc, sysd = _fake_root(tmp_path)
+    child = subprocess.Popen(["sleep", "5"])
+    try:
+        pid = child.pid
+        fields = [str(k) for k in range(4, 53)]  # fields 4.. (field k at index k - 4)
+        fields[10 - 4], fields[12 - 4], fields[24 - 4], fields[39 - 4] = "111", "7", "50", "1"
+        stat = f"{pid} (a) b) S {' '.join(fields)}\n"
+        task = Path(proc) / str(pid) / "task" / str(pid)
+        task.mkdir(parents=True)
+        (Path(proc) / str(pid) / "stat").write_text(stat)
+        (Path(proc) / str(pid) / "io").write_text("rchar: 99\nread_bytes: 8192\nwrite_bytes: 4096\n")
+        (task / "stat").write_text(stat)
+        (task / "schedstat").write_text("1000 20 3\n")
+        (task / "sched").write_text("a (1, #threads: 1)\n---\nse.nr_migrations : 4\nnr_switches : 30\n"
+                                    "nr_involuntary_switches : 3\n")  # fmt: skip
+        s = Sampler(pid, 50, proc=proc, sys=sysd)
+        s.start()
+        time.sleep(0.15)
+        got = s.stop()
+    finally:
+        child.kill()
+        child.wait()
+    assert len(got) >= 3 and set(got.last_cpu.tolist()) == {1} and set(got.cpu_ns.tolist()) == {1000}
+    assert (
+        set(got.minflt.tolist()) == {111} and set(got.majflt.tolist()) == {7} and set(got.rss.tolist()) == {50 * PAGE}
+    )
+    assert set(got.read_bytes.tolist()) == {8192} and set(got.write_bytes.tolist()) == {4096}
+    assert got.migrations.tolist()[:1] == [4] and got.switches[0] == 30 and got.involuntary[0] == 3
+    assert set(got.cached.tolist()) == {2048 * 1024} and set(got.numa_miss.tolist()) == {1}
+    assert got.mhz.tolist()[0] == [1200.0, 3400.0] and got.facts["governor"] == ["powersave", "performance"]
