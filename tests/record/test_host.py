@@ -18,7 +18,7 @@ from tests.record.conftest import Recorder, go_run
 from tracetui.analysis.host import host_context, host_findings
 from tracetui.model import hostnames as H
 from tracetui.model.trace import TrackKind
-from tracetui.perfetto.reader import read_model
+from tracetui.perfetto.reader import read_model, read_ours_fast
 from tracetui.perfetto.writer import write_trace
 from tracetui.record.hostproc import SystemFiles, parse_cpulist, parse_io, parse_sched
 from tracetui.record.hosttracks import host_model
@@ -121,6 +121,8 @@ def test_host_context_survives_the_perfetto_file(tmp_path: Path) -> None:
                  "threads_on_node": {"0": 0.5, "1": 0.5}},
     }  # fmt: skip
     assert host_context(host_model(host_samples())) == ctx  # the same straight from the recording
+    fast = read_ours_fast(path.read_bytes())  # the fast path reads the new rows and facts too
+    assert host_context(fast) == ctx and fast.host_facts == model.host_facts
     found = dict(host_findings(ctx))
     assert found["Page cache cold"] == "24.0 MiB read from disk, 5 major page faults"
     assert found["CPU frequency varied"] == "1.20-3.40 GHz"
