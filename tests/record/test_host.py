@@ -119,6 +119,9 @@ def test_host_context_survives_the_perfetto_file(tmp_path: Path) -> None:
         "migrations": 5, "context_switches": 30, "involuntary_switches": 3,  # summed over the threads
         "numa": {"nodes": [0, 1], "numa_hit": 300, "numa_miss": 7, "numa_foreign": 0,
                  "threads_on_node": {"0": 0.5, "1": 0.5}},
+        "processes": {"reader (pid 10)": {"major_faults": 5, "minor_faults": 400, "read_bytes": 24 * MiB,
+                                          "write_bytes": 4096, "migrations": 5, "context_switches": 30,
+                                          "involuntary_switches": 3}},
     }  # fmt: skip
     assert host_context(host_model(host_samples())) == ctx  # the same straight from the recording
     fast = read_ours_fast(path.read_bytes())  # the fast path reads the new rows and facts too
@@ -127,6 +130,8 @@ def test_host_context_survives_the_perfetto_file(tmp_path: Path) -> None:
     assert found["Page cache cold"] == "24.0 MiB read from disk, 5 major page faults"
     assert found["CPU frequency varied"] == "1.20-3.40 GHz"
     assert "7 pages" in found["NUMA misses"]
+    two = ctx | {"processes": {"go (pid 1)": {"read_bytes": 0}, "reader (pid 10)": {"read_bytes": 24 * MiB}}}
+    assert dict(host_findings(two))["Page cache cold"].endswith("(most by reader (pid 10))")
     # The text summary states them and the host line.
     out = subprocess.run([sys.executable, "-m", "tracetui", "summary", str(path)], capture_output=True, text=True,
                          env={**os.environ, "COLUMNS": "200"}, check=True).stdout  # fmt: skip
@@ -188,6 +193,8 @@ def test_cold_page_cache_shows_disk_reads(recorder: Recorder, workload_bin: Path
     assert cold["source"] == "gotrace"
     host = cold["host"]
     assert host["read_bytes"] >= size or host["major_faults"] > 0, host
+    prog = next(v for g, v in host["processes"].items() if g.startswith("workload (pid "))
+    assert prog["read_bytes"] >= size or prog["major_faults"] > 0, host  # the program read it, not `go run`
     assert host["minor_faults"] > 0 and host["write_bytes"] is not None
     # Against /proc and /sys read here.
     cache = host["page_cache_bytes"]

@@ -46,11 +46,18 @@ def host_context(trace: Trace) -> dict[str, Any] | None:
         return None
     procs = [t for t in tracks if t.group != H.SYSTEM]
 
-    def total(name: str, how: str = "count") -> int | None:
-        cs = [t.counter for t in procs if t.name == name and t.counter is not None]
+    def total(name: str, how: str = "count", section: str | None = None) -> int | None:
+        cs = [t.counter for t in procs if t.name == name and t.counter is not None and section in (None, t.group)]
         if not cs:
             return None
         return sum(_increase(c) if how == "count" else _integral(c, trace.duration) for c in cs)
+
+    fields = (("major_faults", H.MAJOR_FAULTS, "count"), ("minor_faults", H.MINOR_FAULTS, "count"),
+              ("read_bytes", H.DISK_READ, "count"), ("write_bytes", H.DISK_WRITE, "count"),
+              ("migrations", H.MIGRATIONS, "rate"), ("context_switches", H.SWITCHES, "rate"),
+              ("involuntary_switches", H.INVOLUNTARY, "rate"))  # fmt: skip
+    sections = sorted({t.group for t in procs if t.name in (H.MINOR_FAULTS, H.MIGRATIONS)})
+    by_process = {g: {key: total(name, how, g) for key, name, how in fields} for g in sections}
 
     def level(name: str) -> dict[str, int] | None:
         c = system.get(name)
@@ -81,14 +88,9 @@ def host_context(trace: Trace) -> dict[str, Any] | None:
         "page_cache_bytes": level(H.PAGE_CACHE),
         "dirty_bytes": level(H.DIRTY),
         "writeback_bytes": level(H.WRITEBACK),
-        "major_faults": total(H.MAJOR_FAULTS),
-        "minor_faults": total(H.MINOR_FAULTS),
-        "read_bytes": total(H.DISK_READ),
-        "write_bytes": total(H.DISK_WRITE),
-        "migrations": total(H.MIGRATIONS, "rate"),
-        "context_switches": total(H.SWITCHES, "rate"),
-        "involuntary_switches": total(H.INVOLUNTARY, "rate"),
+        **{key: total(name, how) for key, name, how in fields},
         "numa": numa,
+        "processes": by_process,  # the same counts per program's section ("pingpong (pid 4711)")
     }
 
 
@@ -115,7 +117,10 @@ def host_findings(host: dict[str, Any] | None) -> list[tuple[str, str]]:
     read, major = host.get("read_bytes") or 0, host.get("major_faults") or 0
     if read >= COLD_BYTES:
         faults = f", {major:,} major page fault{'s' if major != 1 else ''}" if major else ""
-        out.append(("Page cache cold", f"{format_bytes(read)} read from disk{faults}"))
+        procs = host.get("processes") or {}
+        most = max(procs, key=lambda g: procs[g].get("read_bytes") or 0, default=None)
+        by = f" (most by {most})" if len(procs) > 1 and most is not None else ""
+        out.append(("Page cache cold", f"{format_bytes(read)} read from disk{faults}{by}"))
     elif major >= 100:
         out.append(("Page cache cold", f"{major:,} major page faults"))
     mhz = host.get("cpu_mhz")
