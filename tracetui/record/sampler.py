@@ -5,8 +5,8 @@ on a run queue, timeslices); per process: RSS, minor and major faults, bytes rea
 written to disk (/proc/PID/io). System-wide, once a tick: the page cache (Cached, Dirty,
 Writeback), NUMA hits and misses. The tree (psutil) is re-read twice a second, and with it
 each CPU's MHz (/proc/cpuinfo grows with the CPUs, and x86 kernels may wake each CPU to
-measure it) and each thread's `sched` (migrations, context switches; a costlier file). The files are kept open and read with `pread`, which
-costs a few microseconds each; see hostproc.py for the system-wide ones.
+measure it) and each thread's `sched` (migrations, context switches; a costlier file). The
+files are kept open and read with `pread`, a few microseconds each; hostproc.py reads them.
 """
 
 from __future__ import annotations
