@@ -24,6 +24,7 @@ def test_host_rows_of_the_descendants_while_they_run() -> None:
         assert any(g.startswith("sleep (pid ") for g in sections), sections
         assert not any(g.startswith("sh (pid ") for g in sections)  # not the recorder itself
         assert all(len(t.counter if t.counter is not None else t.spans or ()) for t in model.tracks)
+        assert model.host_facts  # the host's facts (governor, NUMA) as a recording has them
         first = host.sampler.snapshot()
         time.sleep(0.3)
         later = host.sampler.snapshot()  # the sampling goes on behind the snapshots

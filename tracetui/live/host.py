@@ -21,6 +21,7 @@ class LiveHost:
         tracks = host_tracks(s, model.base_time, model.strings, duration=model.duration, first_id=next_host_id(model))
         # Processes that ended before the window (the build's) have nothing in it: left out.
         model.tracks.extend(t for t in tracks if len(t.counter if t.counter is not None else t.spans or ()))
+        model.host_facts = model.host_facts or dict(s.facts)  # the governor, NUMA nodes (summary's `host`)
 
     def stop(self) -> None:
         self.sampler.stop()
