@@ -43,6 +43,16 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--show-injected", action="store_true", help="include the code tracetui record added to it")
     p.set_defaults(func=_cmd_summary)
 
+    p = sub.add_parser("diff", help="compare two runs: what changed, and whether the host was the same")
+    p.add_argument("traces", nargs="+", metavar="TRACE", help="A B, or several per side: A1 A2 -- B1 B2")
+    p.add_argument("--then", nargs="+", default=None, help=argparse.SUPPRESS)  # B's traces (after `--`)
+    p.add_argument("--json", action="store_true", help='print {"a": SUMMARY, "b": SUMMARY, "delta": {...}}')
+    p.add_argument("--fail-on", action="append", default=[], metavar="RULE",
+                   help="exit 1 when a change breaches RULE: 'block.sync.total_ns>+10%%' (relative), "
+                        "'stw.max>+1ms' (B - A), 'sched_latency.p99>5ms' (B's value); paths as in the JSON's delta")  # fmt: skip
+    p.add_argument("--show-injected", action="store_true", help="include the code tracetui record added to them")
+    p.set_defaults(func=_cmd_diff)
+
     p = sub.add_parser("view", help="open the timeline (press ? inside for the keys)")
     p.add_argument("trace", metavar="TRACE", help="a Go execution trace")
     p.add_argument(
@@ -302,6 +312,70 @@ def _cmd_summary(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _diff_sides(args: argparse.Namespace) -> tuple[list[str], list[str]]:
+    if args.then is not None:
+        return list(args.traces), list(args.then)
+    if len(args.traces) != 2:
+        raise UsageError("diff: give two traces (A B), or several per side: A1 A2 -- B1 B2")
+    return [args.traces[0]], [args.traces[1]]
+
+
+def _cmd_diff(args: argparse.Namespace) -> int:
+    import json
+
+    from tracetui import report
+    from tracetui.analysis import diff
+    from tracetui.analysis.thresholds import (
+        diff_breach,
+        parse_diff_rule,
+        resolve_path,
+        unknown_path_error,
+        zero_when_missing,
+    )
+    from tracetui.sanitize import safe_text
+
+    a_paths, b_paths = _diff_sides(args)
+    rules = [parse_diff_rule(r) for r in args.fail_on]  # bad rules fail before the traces are read
+    sides: list[list[dict[str, object]]] = [[], []]
+    cpus: list[list[dict[str, int]]] = [[], []]
+    for side, paths in enumerate((a_paths, b_paths)):
+        for path in paths:
+            args.trace = path  # named by an internal error
+            trace, partial = _load_model(path)
+            sides[side].append(json.loads(report.summary_json(trace, partial, args.show_injected)))
+            cpus[side].append(diff.cpu_functions(trace, args.show_injected))
+    a, b = sides
+    changes = diff.compare(a, b, cpus[0], cpus[1])
+    warnings = diff.host_warnings(a, b)
+    if args.json:
+        out = {"a": a[0] if len(a) == 1 else a, "b": b[0] if len(b) == 1 else b,
+               "delta": diff.delta_json(changes, warnings)}  # fmt: skip
+        sys.stdout.write(json.dumps(out, indent=2) + "\n")
+    else:
+        from tracetui.diffreport import print_diff
+
+        print_diff(a_paths, b_paths, a, b, changes, warnings)
+    failed = []
+    for r in rules:
+        path = resolve_path(r.path, changes)
+        if path is None:
+            path = zero_when_missing(r.path)
+            if path is None:
+                raise unknown_path_error(r, changes)
+            print(f"tracetui: warning: --fail-on {safe_text(r.text, keep_newlines=False)!r}: no "
+                  f"{safe_text(path, keep_newlines=False)} on either side (counted as 0)", file=sys.stderr)  # fmt: skip
+            va = vb = 0.0
+        else:
+            va, vb = changes[path].a, changes[path].b
+        if (text := diff_breach(r, path, va, vb)) is not None:
+            failed.append(text)
+    if failed:
+        print("tracetui: diff: threshold breached: " + "; ".join(safe_text(f, keep_newlines=False) for f in failed),
+              file=sys.stderr)  # fmt: skip
+        return EXIT_FINDING
+    return EXIT_OK
+
+
 def _cmd_export(args: argparse.Namespace) -> int:
     from tracetui.perfetto.writer import write_trace
     from tracetui.sanitize import safe_text
@@ -428,11 +502,19 @@ def _cmd_pprof(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _diff_argv(argv: list[str]) -> list[str]:
+    """`diff A1 A2 -- B1 B2`: argparse drops a `--`, so B's side becomes `--then B1 B2`."""
+    if argv[:1] == ["diff"] and "--" in argv:
+        i = argv.index("--")
+        return [*argv[:i], "--then", *argv[i + 1 :]]
+    return argv
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run tracetui; returns the exit status."""
     parser = _build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(_diff_argv(list(sys.argv[1:] if argv is None else argv)))
         if not getattr(args, "func", None):
             parser.print_help()
             return EXIT_ERROR
