@@ -359,9 +359,10 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     for r in rules:
         path = resolve_path(r.path, changes)
         if path is None:
-            path = zero_when_missing(r.path)
-            if path is None:
+            zero = zero_when_missing(r.path)
+            if zero is None:
                 raise unknown_path_error(r, changes)
+            path = zero
             print(f"tracetui: warning: --fail-on {safe_text(r.text, keep_newlines=False)!r}: no "
                   f"{safe_text(path, keep_newlines=False)} on either side (counted as 0)", file=sys.stderr)  # fmt: skip
             va = vb = 0.0

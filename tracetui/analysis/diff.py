@@ -19,6 +19,7 @@ Ties go to the larger absolute change. Host figures are reported apart, not rank
 
 from __future__ import annotations
 
+import itertools
 import math
 import statistics
 from collections.abc import Mapping, Sequence
@@ -74,7 +75,7 @@ def mmu_at(curve: Sequence[Sequence[float]], window: int) -> float | None:
     curve; None outside the curve's windows."""
     if not curve or window < curve[0][0] or window > curve[-1][0]:
         return None
-    for (w0, u0), (w1, u1) in zip(curve, curve[1:], strict=False):
+    for (w0, u0), (w1, u1) in itertools.pairwise(curve):
         if w0 <= window <= w1:
             if w1 == w0:
                 return float(u1)
@@ -158,8 +159,8 @@ def compare(
     and CPU functions, which are compared only when both sides have them (CPU functions: when
     both sides have CPU samples)."""
     both_cpu = bool(cpu_a) and bool(cpu_b) and all(cpu_a or []) and all(cpu_b or [])
-    fa = [flatten(s, c if both_cpu else None) for s, c in zip(a, cpu_a or [None] * len(a), strict=True)]
-    fb = [flatten(s, c if both_cpu else None) for s, c in zip(b, cpu_b or [None] * len(b), strict=True)]
+    fa = [flatten(s, cpu_a[i] if both_cpu and cpu_a else None) for i, s in enumerate(a)]
+    fb = [flatten(s, cpu_b[i] if both_cpu and cpu_b else None) for i, s in enumerate(b)]
     paths = list(dict.fromkeys(p for f in (*fa, *fb) for p in f))
     out: dict[str, Change] = {}
     for p in paths:
@@ -181,8 +182,8 @@ def ranked(changes: Mapping[str, Change]) -> list[Change]:
 def host_warnings(a: Sequence[Summary], b: Sequence[Summary]) -> list[str]:
     """How the host conditions of A and B differ enough to explain a change (empty when they
     look alike or neither side has host context)."""
-    ha = [s.get("host") for s in a]
-    hb = [s.get("host") for s in b]
+    ha: list[Any] = [s.get("host") for s in a]
+    hb: list[Any] = [s.get("host") for s in b]
     if not any(ha) and not any(hb):
         return []
     if not all(ha) or not all(hb):

@@ -89,7 +89,9 @@ def breaches(
 # `tracetui diff --fail-on`: PATH OP VALUE on the diff's metrics (paths as in `delta.metrics`,
 # `histograms.` and a stat's `_ns` may be left out: `sched_latency.p99`). A signed VALUE is a
 # change from A to B: `+10%` relative, `+5ms` absolute; an unsigned one is B's value (as summary's).
-_DIFF_RULE = re.compile(r"^\s*(\S.*?)\s*(>=|<=|==|>|<)\s*([+-])?([0-9]*\.?[0-9]+)\s*(ns|us|µs|ms|s|%|B|KiB|MiB|GiB)?\s*$")
+_DIFF_RULE = re.compile(
+    r"^\s*(\S.*?)\s*(>=|<=|==|>|<)\s*([+-])?([0-9]*\.?[0-9]+)\s*(ns|us|µs|ms|s|%|B|KiB|MiB|GiB)?\s*$"
+)
 _BYTES = {"B": 1.0, "KiB": 1024.0, "MiB": 1024.0**2, "GiB": 1024.0**3}
 DIFF_PATHS = (
     "block.REASON.total_ns|count, histograms.NAME.STAT (or NAME.STAT: sched_latency.p99, stw.max), stw.*, "
@@ -151,7 +153,7 @@ def unknown_path_error(rule: DiffRule, known: Collection[str]) -> UsageError:
 def zero_when_missing(path: str) -> str | None:
     """The metric path a rule names when neither side has it but it is of a family that
     counts as 0 then (a block reason that never happened), else None."""
-    head, _, stat = path.rpartition(".")
+    stat = path.rpartition(".")[2]
     full = path if path.startswith(("histograms.", "goroutine_groups.", "cpu.")) else f"histograms.{path}"
     if full.startswith(("histograms.block_", "histograms.stw_")):
         return f"{full.rpartition('.')[0]}.{_STATS.get(stat, stat)}" if stat in _STATS or stat.endswith("_ns") else None
