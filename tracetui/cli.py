@@ -347,6 +347,21 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     a, b = sides
     changes = diff.compare(a, b, cpus[0], cpus[1])
     warnings = diff.host_warnings(a, b)
+    failed = []
+    for r in rules:
+        metric = resolve_path(r.path, changes)
+        if metric is None:
+            zero = zero_when_missing(r.path)
+            if zero is None:
+                raise unknown_path_error(r, changes)
+            metric = zero
+            print(f"tracetui: warning: --fail-on {safe_text(r.text, keep_newlines=False)!r}: no "
+                  f"{safe_text(metric, keep_newlines=False)} on either side (counted as 0)", file=sys.stderr)  # fmt: skip
+            va = vb = 0.0
+        else:
+            va, vb = changes[metric].a, changes[metric].b
+        if (text := diff_breach(r, metric, va, vb)) is not None:
+            failed.append(text)
     if args.json:
         out = {"a": a[0] if len(a) == 1 else a, "b": b[0] if len(b) == 1 else b,
                "delta": diff.delta_json(changes, warnings)}  # fmt: skip
@@ -355,21 +370,6 @@ def _cmd_diff(args: argparse.Namespace) -> int:
         from tracetui.diffreport import print_diff
 
         print_diff(a_paths, b_paths, a, b, changes, warnings)
-    failed = []
-    for r in rules:
-        path = resolve_path(r.path, changes)
-        if path is None:
-            zero = zero_when_missing(r.path)
-            if zero is None:
-                raise unknown_path_error(r, changes)
-            path = zero
-            print(f"tracetui: warning: --fail-on {safe_text(r.text, keep_newlines=False)!r}: no "
-                  f"{safe_text(path, keep_newlines=False)} on either side (counted as 0)", file=sys.stderr)  # fmt: skip
-            va = vb = 0.0
-        else:
-            va, vb = changes[path].a, changes[path].b
-        if (text := diff_breach(r, path, va, vb)) is not None:
-            failed.append(text)
     if failed:
         print("tracetui: diff: threshold breached: " + "; ".join(safe_text(f, keep_newlines=False) for f in failed),
               file=sys.stderr)  # fmt: skip
