@@ -90,7 +90,7 @@ def breaches(
 # `histograms.` and a stat's `_ns` may be left out: `sched_latency.p99`). A signed VALUE is a
 # change from A to B: `+10%` relative, `+5ms` absolute; an unsigned one is B's value (as summary's).
 _DIFF_RULE = re.compile(
-    r"^\s*(\S.*?)\s*(>=|<=|==|>|<)\s*([+-])?([0-9]*\.?[0-9]+)\s*(ns|us|µs|ms|s|%|B|KiB|MiB|GiB)?\s*$"
+    r"^\s*([^<>=\s][^<>=]*?)\s*(>=|<=|==|>|<)\s*([+-])?([0-9]*\.?[0-9]+)\s*(ns|us|µs|ms|s|%|B|KiB|MiB|GiB)?\s*$"
 )
 _BYTES = {"B": 1.0, "KiB": 1024.0, "MiB": 1024.0**2, "GiB": 1024.0**3}
 DIFF_PATHS = (
