@@ -56,8 +56,12 @@ def how_much(c: Change) -> str:
 
 
 def label(path: str) -> str:
-    """A metric's short name: `sched_latency.p99` for `histograms.sched_latency.p99_ns`."""
-    return path.removeprefix("histograms.").removeprefix("goroutine_groups.").removesuffix("_ns")
+    """A metric's short name: `sched_latency.p99` for `histograms.sched_latency.p99_ns`,
+    `group main.worker time` for `goroutine_groups.main.worker.total_ns`."""
+    if path.startswith("goroutine_groups."):
+        name, _, stat = path.removeprefix("goroutine_groups.").rpartition(".")
+        return f"group {name} {'time' if stat == 'total_ns' else stat}"
+    return path.removeprefix("histograms.").removesuffix("_ns")
 
 
 def _row(table: Table, section: str, c: Change) -> None:
@@ -115,8 +119,12 @@ def print_diff(
     table = Table(box=None, pad_edge=False, show_header=True, header_style="bold")
     for col in ("", "metric", "A -> B", "change", ""):
         table.add_column(col, overflow="fold")
-    for c in order[:TOP]:
-        _row(table, "Largest", c)
+    seen: set[tuple[str, float, float]] = set()
+    for c in order:  # p99, p999 and max of one histogram often move alike: the first of them stands for all
+        key = (c.path.rpartition(".")[0], c.a, c.b)
+        if key not in seen and len(seen) < TOP:
+            seen.add(key)
+            _row(table, "Largest", c)
     for section, paths in _SECTIONS:
         for p in paths:
             if p in changes:

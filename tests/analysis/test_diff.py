@@ -16,6 +16,7 @@ from tests.conftest import TRACES, go_env
 from tracetui.analysis.diff import compare, host_warnings, mmu_at, ranked
 from tracetui.analysis.thresholds import diff_breach, parse_diff_rule, parse_rule, resolve_path
 from tracetui.cli import main
+from tracetui.diffreport import label
 from tracetui.errors import UsageError
 
 NEW, OLD = TRACES / "go1.27.3", TRACES / "go1.26.6"
@@ -64,11 +65,13 @@ def test_text_report_leads_with_the_largest_change(capsys) -> None:  # type: ign
     code, text, _ = _run(capsys, "diff", str(a), str(b))
     assert code == 0
     first = text.splitlines()[0]
-    short = top.removeprefix("histograms.").removeprefix("goroutine_groups.").removesuffix("_ns")
+    short = label(top)
     assert first.startswith("Largest change: ") and short in first, (first, top)
     for section in ("Block time", "Sched latency", "Stop-the-world", "GC", "MMU", "Goroutine groups", "Host A"):
         assert section in text
     assert "\x1b" not in text
+    assert label("goroutine_groups.main.work.func1.total_ns") == "group main.work.func1 time"
+    assert label("histograms.sched_latency.p99_ns") == "sched_latency.p99"
 
 
 def test_several_traces_per_side_use_medians_and_spread(capsys) -> None:  # type: ignore[no-untyped-def]
@@ -206,3 +209,38 @@ def test_real_pairs_against_go_tool_trace_pprof(  # type: ignore[no-untyped-def]
     assert sync["beyond_spread"] is True and sync["change"] > 0
     code, text, _ = _run(capsys, "diff", str(fast[0]), str(slow[0]))
     assert code == 0 and text.startswith("Largest change: ")
+
+
+def test_report_escapes_trace_text() -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from tracetui.diffreport import print_diff
+
+    evil = "main.[bold red]x[/]\x1b]0;pwned\x07"
+
+    def summary(ns: int) -> dict:  # type: ignore[type-arg]
+        return {"duration_ns": 10**9, "goroutine_groups": [{"name": evil, "count": 1, "total_ns": ns}]}
+
+    a, b = [summary(10**6)], [summary(10**8)]
+    buf = StringIO()
+    print_diff(["a\x1b[2J"], ["b"], a, b, compare(a, b), host_warnings(a, b), Console(file=buf, width=200))
+    text = buf.getvalue()
+    assert "\x1b" not in text and "\x07" not in text and "[bold red]" in text
+    assert text.splitlines()[0].startswith("Largest change: group main.[bold red]x[/]")
+
+
+def test_cpu_samples_by_function_only_when_both_have_them(capsys) -> None:  # type: ignore[no-untyped-def]
+    from tracetui.analysis.diff import cpu_functions
+    from tracetui.load import open_model
+
+    a, b = NEW / "cpuprofile.trace", OLD / "cpuprofile.trace"
+    counts = cpu_functions(open_model(str(a)).trace)
+    assert counts and all(n > 0 for n in counts.values())
+    _, out, _ = _run(capsys, "diff", "--json", str(a), str(b))
+    m = json.loads(out)["delta"]["metrics"]
+    cpu = {p.removeprefix("cpu."): v["a"] for p, v in m.items() if p.startswith("cpu.")}
+    assert {f: n for f, n in cpu.items() if n} == counts
+    _, out, _ = _run(capsys, "diff", "--json", str(a), str(NEW / "channels.trace"))
+    assert not [p for p in json.loads(out)["delta"]["metrics"] if p.startswith("cpu.")]

@@ -12,8 +12,9 @@ min..max, and a change is "beyond the spread" when the two ranges do not overlap
 one trace on a side).
 
 "Largest change": the score of a metric is |log((b + f) / (a + f))|, the size of the change
-as a ratio, where f is a floor per kind of figure (10 µs for times, 1 MiB for bytes, 5 for
-counts, 0.05 for utilizations, 1 sample) so that tiny absolute changes do not rank high.
+as a ratio, where f is a floor per kind of figure (for times 0.1% of the longer trace's
+duration and at least 10 µs, 1 MiB for bytes, 5 for counts, 0.05 for utilizations, 1 CPU
+sample) so that changes small beside the run do not rank high (0 -> 1 ms is not "infinite").
 Ties go to the larger absolute change. Host figures are reported apart, not ranked.
 """
 
@@ -84,14 +85,15 @@ def mmu_at(curve: Sequence[Sequence[float]], window: int) -> float | None:
     return float(curve[-1][1])
 
 
-def floor(path: str) -> float:
-    """The change below which a metric's ratio does not count (see the module's doc)."""
+def floor(path: str, duration: float = 0.0) -> float:
+    """The change below which a metric's ratio does not count (see the module's doc);
+    `duration` is the longer trace's (ns)."""
     if path.startswith(("mmu", "mmu_sweep")):
         return 0.05
     if path.startswith("cpu."):
         return 1.0
     if path.endswith("_ns"):
-        return 10_000.0
+        return max(10_000.0, duration / 1000)
     if "bytes" in path:
         return float(1 << 20)
     if "cpu_mhz" in path:
@@ -99,8 +101,9 @@ def floor(path: str) -> float:
     return 5.0
 
 
-def score(path: str, a: float, b: float) -> float:
-    f = floor(path)
+def score(path: str, a: float, b: float, duration: float = 0.0) -> float:
+    """The size of a change A -> B as a ratio (see the module's doc)."""
+    f = floor(path, duration)
     if a + f <= 0 or b + f <= 0:
         return abs(b - a)
     return abs(math.log((b + f) / (a + f)))
@@ -114,6 +117,7 @@ class Change:
     a_range: tuple[float, float]
     b_range: tuple[float, float]
     n: tuple[int, int]  # traces per side
+    duration: float = 0.0  # the longer side's (median) duration, ns: scales the floor of times
 
     @property
     def change(self) -> float:
@@ -132,7 +136,7 @@ class Change:
 
     @property
     def score(self) -> float:
-        return score(self.path, self.a, self.b)
+        return score(self.path, self.a, self.b, self.duration)
 
     def as_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"a": _num(self.a), "b": _num(self.b), "change": _num(self.change)}
@@ -162,6 +166,7 @@ def compare(
     fa = [flatten(s, cpu_a[i] if both_cpu and cpu_a else None) for i, s in enumerate(a)]
     fb = [flatten(s, cpu_b[i] if both_cpu and cpu_b else None) for i, s in enumerate(b)]
     paths = list(dict.fromkeys(p for f in (*fa, *fb) for p in f))
+    duration = max(statistics.median(f.get("duration_ns", 0.0) for f in side) for side in (fa, fb))
     out: dict[str, Change] = {}
     for p in paths:
         if p.startswith(("mmu", "host.")) and not (all(p in f for f in fa) and all(p in f for f in fb)):
@@ -169,7 +174,7 @@ def compare(
         va = [f.get(p, 0.0) for f in fa]
         vb = [f.get(p, 0.0) for f in fb]
         out[p] = Change(p, statistics.median(va), statistics.median(vb), (min(va), max(va)), (min(vb), max(vb)),
-                        (len(va), len(vb)))  # fmt: skip
+                        (len(va), len(vb)), duration)  # fmt: skip
     return out
 
 
