@@ -244,3 +244,33 @@ def test_cpu_samples_by_function_only_when_both_have_them(capsys) -> None:  # ty
     assert {f: n for f, n in cpu.items() if n} == counts
     _, out, _ = _run(capsys, "diff", "--json", str(a), str(NEW / "channels.trace"))
     assert not [p for p in json.loads(out)["delta"]["metrics"] if p.startswith("cpu.")]
+
+
+@pytest.mark.slow
+def test_recordings_compare_host_context(go: str, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """Two `tracetui record` runs of diffprog: both sides carry the host object, its figures
+    are compared (not ranked), and the text report shows each side's host."""
+    import sys
+
+    from tests.record.conftest import record_env
+
+    out = {}
+    for kind in ("fast", "slow"):
+        out[kind] = tmp_path / f"{kind}.pftrace"
+        argv = [sys.executable, "-m", "tracetui", "record", "--no-view", "-o", str(out[kind]), "--", "go", "run", ".",
+                "-o", "", *(["-slow"] if kind == "slow" else [])]  # fmt: skip
+        done = subprocess.run(argv, cwd=PROG, env=record_env(go), capture_output=True, timeout=120, check=False)
+        assert done.returncode == 0, done.stderr.decode(errors="replace")
+    code, text, _ = _run(capsys, "diff", "--json", str(out["fast"]), str(out["slow"]))
+    assert code == 0
+    got = json.loads(text)
+    assert got["a"]["host"] and got["b"]["host"]
+    m = got["delta"]["metrics"]
+    assert m["host.read_bytes"]["a"] == got["a"]["host"]["read_bytes"]
+    assert m["host.major_faults"]["b"] == got["b"]["host"]["major_faults"]
+    assert not [p for p in got["delta"]["largest"] if p.startswith("host.")]
+    assert m["block.sync.total_ns"]["change"] > 0
+    code, text, _ = _run(capsys, "diff", str(out["fast"]), str(out["slow"]))
+    from tracetui.analysis.host import host_line
+
+    assert code == 0 and f"Host A  {host_line(got['a']['host'])[:20]}" in text and "Host B  " in text

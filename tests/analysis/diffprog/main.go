@@ -13,15 +13,18 @@ import (
 )
 
 func main() {
-	out := flag.String("o", "out.trace", "the trace to write")
+	out := flag.String("o", "out.trace", "the trace to write (\"\": none, when tracetui record traces it)")
 	slow := flag.Bool("slow", false, "hold the mutex 100 µs each time")
 	flag.Parse()
-	f, err := os.Create(*out)
-	if err != nil {
-		log.Fatal(err)
-	}
-	if err := trace.Start(f); err != nil {
-		log.Fatal(err)
+	var f *os.File
+	if *out != "" {
+		var err error
+		if f, err = os.Create(*out); err != nil {
+			log.Fatal(err)
+		}
+		if err := trace.Start(f); err != nil {
+			log.Fatal(err)
+		}
 	}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -43,9 +46,11 @@ func main() {
 		}()
 	}
 	wg.Wait()
-	trace.Stop()
-	if err := f.Close(); err != nil {
-		log.Fatal(err)
+	if f != nil {
+		trace.Stop()
+		if err := f.Close(); err != nil {
+			log.Fatal(err)
+		}
 	}
 	if sum == 42 {
 		log.Print("unlikely")
