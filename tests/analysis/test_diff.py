@@ -129,6 +129,10 @@ def test_gates_on_shipped_traces(capsys) -> None:  # type: ignore[no-untyped-def
     assert code == 2 and out == "" and "did you mean 'block.sync.total_ns'" in err and "block.REASON" in err
     code, _, err = _run(capsys, "diff", a, b, "--fail-on", "block_nowhere.p99>+1ms")  # a reason neither has: 0
     assert code == 0 and "counted as 0" in err
+    code, out, err = _run(capsys, "diff", a, "/nonexistent/b.trace")
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1 and "b.trace" in err
+    code, out, err = _run(capsys, "diff", a, "/nonexistent/b.trace", "--fail-on", "block.sync.total_ns>>1")
+    assert code == 2 and "bad --fail-on" in err and len(err.strip().splitlines()) == 1  # before reading
 
 
 def test_host_warning_when_the_host_differs() -> None:

@@ -15,7 +15,8 @@ one trace on a side).
 as a ratio, where f is a floor per kind of figure (for times 0.1% of the longer trace's
 duration and at least 10 µs, 1 MiB for bytes, 5 for counts, 0.05 for utilizations, 1 CPU
 sample) so that changes small beside the run do not rank high (0 -> 1 ms is not "infinite").
-Ties go to the larger absolute change. Host figures are reported apart, not ranked.
+Ties go to the larger absolute change. Host figures are reported apart, not ranked (nor is
+the event count).
 """
 
 from __future__ import annotations
@@ -179,8 +180,9 @@ def compare(
 
 
 def ranked(changes: Mapping[str, Change]) -> list[Change]:
-    """The changed metrics (host figures left out), largest change first."""
-    moved = [c for p, c in changes.items() if c.change != 0 and not p.startswith("host.")]
+    """The changed metrics, largest change first (host figures and the event count, which
+    says how big the trace is rather than how the program ran, left out)."""
+    moved = [c for p, c in changes.items() if c.change != 0 and not p.startswith("host.") and p != "events"]
     return sorted(moved, key=lambda c: (-c.score, -abs(c.change), c.path))
 
 
