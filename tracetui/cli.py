@@ -363,7 +363,8 @@ def _cmd_diff(args: argparse.Namespace) -> int:
         if (text := diff_breach(r, metric, va, vb)) is not None:
             failed.append(text)
     if args.json:
-        out = {"a": a[0] if len(a) == 1 else a, "b": b[0] if len(b) == 1 else b,
+        lists = args.then is not None  # `A1 A2 -- B1 B2`: each side a list of summaries, even of one
+        out = {"a": a if lists else a[0], "b": b if lists else b[0],
                "delta": diff.delta_json(changes, warnings)}  # fmt: skip
         sys.stdout.write(json.dumps(out, indent=2) + "\n")
     else:

@@ -91,6 +91,8 @@ def test_several_traces_per_side_use_medians_and_spread(capsys) -> None:  # type
     assert sync["beyond_spread"] is True
     code, text, _ = _run(capsys, "diff", *map(str, a), "--", *map(str, b))
     assert code == 0 and "medians of 3" in text and "beyond spread" in text
+    code, out, _ = _run(capsys, "diff", "--json", str(a[0]), "--", str(b[0]))
+    assert code == 0 and [len(x) for x in (json.loads(out)["a"], json.loads(out)["b"])] == [1, 1]
     code, _, err = _run(capsys, "diff", str(a[0]))
     assert code == 2 and len(err.strip().splitlines()) == 1 and "A1 A2 -- B1 B2" in err
 
@@ -270,8 +272,12 @@ def test_recordings_compare_host_context(go: str, tmp_path: Path, capsys) -> Non
     got = json.loads(text)
     assert got["a"]["host"] and got["b"]["host"]
     m = got["delta"]["metrics"]
-    assert m["host.read_bytes"]["a"] == got["a"]["host"]["read_bytes"]
-    assert m["host.major_faults"]["b"] == got["b"]["host"]["major_faults"]
+    for key in ("read_bytes", "major_faults", "minor_faults", "migrations"):  # None where a run was too short to sample
+        va, vb = got["a"]["host"][key], got["b"]["host"][key]
+        if va is None or vb is None:
+            assert f"host.{key}" not in m
+        else:
+            assert (m[f"host.{key}"]["a"], m[f"host.{key}"]["b"]) == (va, vb)
     assert not [p for p in got["delta"]["largest"] if p.startswith("host.")]
     assert m["block.sync.total_ns"]["change"] > 0
     code, text, _ = _run(capsys, "diff", str(out["fast"]), str(out["slow"]))
