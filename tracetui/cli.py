@@ -13,6 +13,7 @@ from tracetui.errors import TraceFormatError, TracetuiError, UsageError
 
 if TYPE_CHECKING:
     from tracetui.load import LoadStep
+    from tracetui.record.options import RecordOptions
     from tracetui.tui.app import LiveControl
 
     Loader = Callable[[str, Callable[[], bool]], Iterator[LoadStep]]
@@ -122,6 +123,22 @@ def _build_parser() -> argparse.ArgumentParser:
         help="keep the program in tracetui's process group (for programs that read the terminal)",
     )
     p.add_argument("--no-view", action="store_true", help="do not open the viewer afterwards")
+    p.add_argument(
+        "--flight",
+        action="store_true",
+        help="keep the last --window of trace in the program (Go 1.25+) and write it when a trigger fires",
+    )
+    p.add_argument("--window", metavar="D", default="10s", help="--flight: the time kept (default 10s)")
+    p.add_argument("--max-bytes", metavar="SIZE", default="64MB", help="--flight: at most this much kept (64MB)")
+    p.add_argument(
+        "--on",
+        metavar="RULE",
+        action="append",
+        default=[],
+        help="--flight: snapshot when RULE holds, e.g. 'sched_latency.p99>5ms', 'gc_pause.max>2ms', "
+        "'goroutines>10000', 'heap>2GB' (repeatable)",
+    )
+    p.add_argument("--cooldown", metavar="D", help="--flight: the least time between two rule snapshots (--window)")
     p.add_argument(
         "--live",
         action="store_true",
@@ -425,6 +442,7 @@ def _cmd_record(args: argparse.Namespace) -> int:
         scheddetail=args.scheddetail,
         cpu_profile=args.cpu_profile,
     )
+    opts = _with_flight(opts, args)
     if args.live:
         from tracetui.live.command import run_live
 
@@ -442,6 +460,30 @@ def _cmd_record(args: argparse.Namespace) -> int:
     elif session.written and view:
         _view_recording(session.written[0], args)
     return status
+
+
+def _with_flight(opts: RecordOptions, args: argparse.Namespace) -> RecordOptions:
+    """record's options with the flight recorder's, checked (their flags without --flight: one line)."""
+    import dataclasses
+
+    from tracetui.record.flight import parse_trigger
+    from tracetui.record.options import parse_duration, parse_size
+
+    if not args.flight:
+        if args.on or args.cooldown:
+            raise UsageError("--on and --cooldown go with --flight")
+        return opts
+    if args.live:
+        raise UsageError("--flight writes snapshots when a trigger fires: it does not go with --live")
+    window = parse_duration(args.window)
+    return dataclasses.replace(
+        opts,
+        flight=True,
+        flight_window=window,
+        flight_max_bytes=parse_size(args.max_bytes),
+        flight_cooldown=parse_duration(args.cooldown) if args.cooldown else window,
+        triggers=[parse_trigger(r) for r in args.on],
+    )
 
 
 def _view_live(args: argparse.Namespace, path: str, loader: Loader, recording: LiveControl) -> int:

@@ -89,6 +89,9 @@ def summary_json(trace: Trace, partial: dict[str, Any] | None = None, show_injec
     from tracetui.analysis.host import host_context
 
     data["host"] = host_context(trace)  # null without a recording's sampler
+    from tracetui.analysis.trigger import flight_trigger
+
+    data["trigger"] = flight_trigger(trace)  # a flight-recorder snapshot's reason and moment; null otherwise
     if partial is not None:
         data["partial"] = partial
     return json.dumps(data, indent=2, sort_keys=False)
@@ -231,6 +234,14 @@ def print_summary(
     host = host_context(trace)
     if host is not None:
         rows.append(("Host", Text(host_line(host))))
+    from tracetui.analysis.trigger import flight_trigger
+
+    trigger = flight_trigger(trace)
+    if trigger is not None:
+        what = safe_text(trigger["reason"], keep_newlines=False)
+        rows.insert(
+            1, ("Snapshot of", Text(f"a flight recorder, triggered by {what} at {format_duration(trigger['at_ns'])}"))
+        )
     for k, v in rows:
         grid.add_row(k, v)
     found = findings(trace, show_injected)

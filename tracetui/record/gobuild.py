@@ -147,11 +147,17 @@ def list_main(tc: Toolchain, flags: list[str], targets: list[str]) -> MainPackag
 
 
 def build_traced(
-    tc: Toolchain, flags: list[str], targets: list[str], pkg: MainPackage, work_dir: str, cpu_profile: bool = False
+    tc: Toolchain,
+    flags: list[str],
+    targets: list[str],
+    pkg: MainPackage,
+    work_dir: str,
+    cpu_profile: bool = False,
+    flight: bool = False,
 ) -> str:
     """Build the program with the tracing overlay (and the CPU profiler's, if asked) into
     work_dir; returns the binary's path."""
-    overlay, files = write_overlay(pkg.dir, work_dir, tc.minor, cpu_profile)
+    overlay, files = write_overlay(pkg.dir, work_dir, tc.minor, cpu_profile, flight)
     out = os.path.join(work_dir, pkg.name)
     build = _merge_ldflags(flags, tc.env, tc.minor)
     # Named .go files build only what is listed: list ours too.

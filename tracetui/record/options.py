@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from tracetui.errors import UsageError
+
+if TYPE_CHECKING:
+    from tracetui.record.flight import Trigger
 
 MODES = ("auto", "source", "test", "binary", "pprof", "plain")
 
@@ -28,6 +32,11 @@ class RecordOptions:
     godebug_period_ms: int = 100
     scheddetail: bool = False
     cpu_profile: bool = False  # run the CPU profiler during the trace (its samples go into it)
+    flight: bool = False  # a flight recorder: snapshots of the last `flight_window` s when a trigger fires
+    flight_window: float = 10.0
+    flight_max_bytes: int = 64_000_000
+    flight_cooldown: float = 10.0  # s between two snapshots by rules
+    triggers: list[Trigger] = field(default_factory=list)
     extra: dict[str, str] = field(default_factory=dict)
 
 

@@ -174,7 +174,9 @@ func tracetuiRecordExitHook(f func()) { tracetuiRecordAddExitHook(f, true) }
 """
 
 
-def write_overlay(pkg_dir: str, work_dir: str, minor: int, cpu_profile: bool = False) -> tuple[str, list[str]]:
+def write_overlay(
+    pkg_dir: str, work_dir: str, minor: int, cpu_profile: bool = False, flight: bool = False
+) -> tuple[str, list[str]]:
     """Write the Go files for Go 1.<minor> (with the CPU profiler's if `cpu_profile`) and the
     overlay JSON into work_dir; returns the JSON's path and the (virtual) paths the files get
     in pkg_dir. (The exit hook is chosen here, not by build tags: named .go files are built
@@ -182,6 +184,10 @@ def write_overlay(pkg_dir: str, work_dir: str, minor: int, cpu_profile: bool = F
     files = {"main": MAIN, "advance": ADVANCE, "exithook": EXIT_HOOK_NEW if minor >= 23 else EXIT_HOOK_OLD}
     if cpu_profile:
         files["cpu"] = CPU_PROFILE
+    if flight:  # Go 1.25+: the flight recorder (record --flight)
+        from tracetui.record.flightoverlay import FLIGHT
+
+        files["flight"] = FLIGHT
     replace: dict[str, str] = {}
     for name, text in files.items():
         real = os.path.join(work_dir, f"{PREFIX}_{name}.go")

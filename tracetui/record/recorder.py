@@ -50,6 +50,15 @@ def record(opts: RecordOptions, session: Session) -> int:
         raise UsageError("nothing to record: give a command after --, or --pprof URL")
     mode = choose_mode(opts)
     cmd = opts.command
+    if opts.flight:
+        if mode != "source":
+            raise UsageError(f"--flight builds the program with a flight recorder: give `go run PKG` or a package "
+                             f"directory (this command records in {mode} mode)")  # fmt: skip
+        from tracetui.record.flight import record_flight
+
+        if len(cmd) >= 2 and _is_go(cmd[0]) and cmd[1] == "run":
+            return record_flight(opts, cmd[0], cmd[2:], session)
+        return record_flight(opts, "go", cmd, session)
     check_cpu_profile(opts, mode)
     if mode == "source":
         from tracetui.record.gosource import record_source

@@ -169,6 +169,8 @@ class TraceApp(App[int]):
         self.live = live  # a live view: the recording it watches
         self.live_status: LiveStatus | None = None
         self.quitting = False  # live: q was pressed, the recording is being stopped
+        self._triggered = False  # a flight-recorder snapshot's cursor is on its trigger
+        self.trigger: tuple[int, str] | None = None  # (time, text): said while the cursor is there
 
     def compose(self) -> ComposeResult:
         with Vertical(id="loading"):
@@ -291,6 +293,8 @@ class TraceApp(App[int]):
         if message.live is not None:
             self.timeline.time_offset = message.live.offset_ns
         self.query_one(Legend).set_looks(legend_looks(message.rows))
+        if not self._triggered:  # (a snapshot's trigger is at its end: maybe not in a first part)
+            self._to_trigger(message.trace)
         # The model's objects live as long as the view: keep the cyclic GC from scanning
         # them again and again (its full passes were the slowest frames, 30-40 ms).
         gc.freeze()
@@ -301,6 +305,18 @@ class TraceApp(App[int]):
             self.exit(return_code=self.live.exit_status())
             return
         self.refresh_panels()
+
+    def _to_trigger(self, trace: Trace) -> None:
+        """A flight-recorder snapshot opens with the cursor on the moment its trigger fired."""
+        from tracetui.analysis.trigger import flight_trigger
+
+        trigger = flight_trigger(trace)
+        if trigger is None or self.timeline is None:
+            return
+        self._triggered = True
+        self.timeline.set_cursor_time(min(max(int(trigger["at_ns"]), 0), max(self.timeline.total - 1, 0)))
+        reason = safe_text(trigger["reason"], keep_newlines=False)
+        self.trigger = (self.timeline.cursor_t, f"flight recorder snapshot: triggered by {reason}")
 
     def on_load_failed(self, message: LoadFailed) -> None:
         self.exit(return_code=2, message=message.text)
@@ -377,6 +393,8 @@ class TraceApp(App[int]):
             parts.insert(0, live_text(self.live_status, self.quitting))
         elif self.loading:
             parts.append(f"loading {self.load_fraction:.0%} (Esc stops)")
+        if self.trigger is not None and tl.cursor_t == self.trigger[0]:
+            parts.append(self.trigger[1])
         if self.note:
             parts.append(self.note)
         self.query_one(StatusLine).update(Text(" │ ".join(parts), no_wrap=True, overflow="ellipsis"))

@@ -11,6 +11,7 @@
 //	stderr N     write N numbered lines to stderr while goroutines churn
 //	serve        serve net/http/pprof on 127.0.0.1 (a free port), print "port N", block
 //	steady MS    a steady light load for MS milliseconds: ping-pong rounds with short sleeps
+//	burst        some quiet work for 1.5 s, then 3000 goroutines at once (each sleeps 300 ms), then 0.5 s
 //	readfile F   sleep 300 ms, read file F whole (printing its size), sleep 300 ms (the sampler sees before and after)
 //
 // For the benchmark: with WORKLOAD_ELAPSED=1, cpu and chan print "elapsed_ns N" (main's
@@ -105,6 +106,20 @@ func main() {
 	case "cpu":
 		fmt.Println(cpu(arg(2, 100)))
 		elapsed()
+	case "burst":
+		quiet := time.Now().Add(1500 * time.Millisecond)
+		for time.Now().Before(quiet) {
+			pingpong(100)
+			time.Sleep(time.Millisecond)
+		}
+		var wg sync.WaitGroup
+		for i := 0; i < 3000; i++ {
+			wg.Add(1)
+			go func() { defer wg.Done(); time.Sleep(300 * time.Millisecond) }()
+		}
+		wg.Wait()
+		time.Sleep(500 * time.Millisecond)
+		fmt.Println("done")
 	case "steady":
 		end := time.Now().Add(time.Duration(arg(2, 3000)) * time.Millisecond)
 		for time.Now().Before(end) {

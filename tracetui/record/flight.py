@@ -1,0 +1,181 @@
+"""`tracetui record --flight`: a flight recorder in the program, snapshots when a trigger fires.
+
+The program is built as in source mode, with one more overlay file (record/flightoverlay.py)
+that keeps the last `--window` of trace in memory (runtime/trace.FlightRecorder, Go 1.25+)
+instead of writing a trace. A trigger writes the window out: a rule on the program's own
+runtime metrics (`--on 'sched_latency.p99>5ms'`), SIGUSR1 to tracetui (forwarded to the
+program), with a cool-down between two rule triggers. Each snapshot becomes
+`run.flight-NNN.gotrace` at once and `run.flight-NNN.pftrace` when the program has ended.
+A program that never trips a trigger leaves no file.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import shutil
+import tempfile
+import threading
+from dataclasses import dataclass
+
+from tracetui.errors import UsageError
+from tracetui.record.control import Control
+from tracetui.record.gobuild import build_traced, find_go, list_main, split_build_args
+from tracetui.record.options import RecordOptions
+from tracetui.record.output import check_writable, default_output, note, per_package, sidecar
+from tracetui.record.session import Session
+from tracetui.record.supervise import Tracing, run_child
+
+FLIGHT_MINOR = 25  # runtime/trace.FlightRecorder
+TRIGGER_LOG = "tracetui.flight"  # the category of the log event that marks a trigger in a snapshot
+POLL_S = 0.1
+
+# Trigger metric -> what its value is (as --fail-on names summary's metrics).
+METRICS = {
+    "sched_latency.p99": "time",  # over the last 100 ms, from /sched/latencies:seconds
+    "sched_latency.max": "time",
+    "gc_pause.max": "time",  # /sched/pauses/total/gc:seconds, over the last 100 ms
+    "goroutines": "count",  # /sched/goroutines:goroutines
+    "heap": "bytes",  # /memory/classes/heap/objects:bytes
+}
+_TIME = {"ns": 1.0, "us": 1e3, "µs": 1e3, "ms": 1e6, "s": 1e9}
+_BYTES = {"": 1.0, "b": 1.0, "kb": 1e3, "mb": 1e6, "gb": 1e9, "kib": 1024.0, "mib": 1024.0**2, "gib": 1024.0**3}
+_RULE = re.compile(r"\s*([a-z_][a-z0-9_.]*)\s*([<>])\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*([a-zA-Zµ]*)\s*")
+
+
+@dataclass(frozen=True)
+class Trigger:
+    name: str
+    op: str  # ">" or "<"
+    value: float  # ns, bytes or a count
+    text: str  # as given
+
+    def line(self) -> str:
+        """The rule as the overlay reads it: `name op value text`."""
+        return f"{self.name} {self.op} {self.value:.17g} {self.text}"
+
+
+def parse_trigger(text: str) -> Trigger:
+    """`sched_latency.p99>5ms`, `gc_pause.max>2ms`, `goroutines>10000`, `heap>2GB`."""
+    m = _RULE.fullmatch(text)
+    if m is None:
+        raise UsageError(f"--on {text!r}: say NAME>VALUE or NAME<VALUE, e.g. 'sched_latency.p99>5ms'")
+    name, op, number, unit = m.groups()
+    if name not in METRICS:
+        near = difflib.get_close_matches(name, list(METRICS), n=1)
+        hint = f" (did you mean {near[0]}?)" if near else ""
+        raise UsageError(f"--on {text!r}: unknown metric {name!r}{hint}; valid: {', '.join(METRICS)}")
+    kind = METRICS[name]
+    if kind == "time":
+        if unit not in _TIME:
+            raise UsageError(f"--on {text!r}: {name} is a time: give a unit (ns, us, ms, s)")
+        value = float(number) * _TIME[unit]
+    elif kind == "bytes":
+        if unit.lower() not in _BYTES:
+            raise UsageError(f"--on {text!r}: {name} is a size: say 512MB, 2GB or 1GiB")
+        value = float(number) * _BYTES[unit.lower()]
+    else:
+        if unit:
+            raise UsageError(f"--on {text!r}: {name} is a count: give a number without a unit")
+        value = float(number)
+    return Trigger(name, op, value, text.strip())
+
+
+def snapshot_paths(out: str, n: int) -> tuple[str, str]:
+    """(pftrace, gotrace) of snapshot n: `run.flight-001.pftrace`, `run.flight-001.gotrace`."""
+    pf = per_package(out, f"flight-{n:03d}")
+    return pf, sidecar(pf, ".gotrace")
+
+
+class _Collector:
+    """Moves each snapshot the program writes to its numbered name, saying so in one line."""
+
+    def __init__(self, work: str, out: str) -> None:
+        self.work, self.out = work, out
+        self.taken: list[tuple[str, str | None]] = []  # (pftrace, gotrace)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="tracetui-flight", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> list[tuple[str, str | None]]:
+        self._stop.set()
+        self._thread.join()
+        self._collect()  # written while stopping
+        return self.taken
+
+    def _run(self) -> None:
+        while not self._stop.wait(POLL_S):
+            self._collect()
+
+    def _collect(self) -> None:
+        try:
+            names = sorted(n for n in os.listdir(self.work) if n.endswith(".gotrace"))
+        except OSError:
+            return
+        for name in names:
+            src = os.path.join(self.work, name)
+            try:
+                with open(src[: -len(".gotrace")] + ".reason", encoding="utf-8", errors="replace") as f:
+                    reason = f.read().strip()
+            except OSError:
+                reason = "?"
+            pf, gt = snapshot_paths(self.out, len(self.taken) + 1)
+            shutil.move(src, gt)
+            self.taken.append((pf, gt))
+            note(f"snapshot {len(self.taken)}: {_plain(reason)} -> {gt}")
+
+
+def _plain(text: str) -> str:
+    from tracetui.sanitize import safe_text
+
+    return safe_text(text, keep_newlines=False)
+
+
+def record_flight(opts: RecordOptions, go: str, build_args: list[str], session: Session) -> int:
+    """`go run [flags] PKG args` with a flight recorder: returns the program's exit status."""
+    env = dict(os.environ)
+    tc = find_go(go, env)
+    if tc.minor < FLIGHT_MINOR:
+        raise UsageError(
+            f"--flight needs Go 1.{FLIGHT_MINOR} or later (runtime/trace.FlightRecorder); "
+            f"this toolchain is {tc.version or 'older'}"
+        )
+    flags, targets, args = split_build_args(build_args)
+    pkg = list_main(tc, flags, targets)
+    out = opts.output or default_output(pkg.name)
+    check_writable(out)
+    where = os.path.dirname(os.path.abspath(out))
+    with (
+        tempfile.TemporaryDirectory(prefix="tracetui-build-") as build,
+        tempfile.TemporaryDirectory(prefix=".tracetui-flight-", dir=where) as work,
+    ):
+        binary = build_traced(tc, flags, targets, pkg, build, opts.cpu_profile, flight=True)
+        session.go_version = tc.version
+        ctl = Control()
+        run_env = dict(env)
+        run_env.update(ctl.env)
+        run_env.update(
+            TRACETUI_FLIGHT_DIR=work,
+            TRACETUI_FLIGHT_WINDOW=f"{int(opts.flight_window * 1e9)}ns",
+            TRACETUI_FLIGHT_MAX_BYTES=str(opts.flight_max_bytes),
+            TRACETUI_FLIGHT_COOLDOWN=f"{int(opts.flight_cooldown * 1e9)}ns",
+            TRACETUI_FLIGHT_RULES="\n".join(t.line() for t in opts.triggers),
+        )
+        rules = ", ".join(t.text for t in opts.triggers) or "none (SIGUSR1 only)"
+        note(f"flight recorder: the last {opts.flight_window:g}s kept; triggers: {rules}; "
+             f"SIGUSR1 to tracetui (pid {os.getpid()}) snapshots now")  # fmt: skip
+        collector = _Collector(work, out)
+        collector.start()
+        try:
+            result = run_child([binary, *args], run_env, opts, Tracing([], ctl), on_start=session.started)
+        finally:
+            taken = collector.stop()
+    if not taken:
+        note("no trigger fired: nothing was written")
+        session.samples()
+        return result.exit_status
+    session.finish(result, taken)
+    return result.exit_status
