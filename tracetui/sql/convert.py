@@ -1,0 +1,122 @@
+"""One trace file -> its tables as Parquet files (one per table), cached.
+
+The cache holds a directory per trace under `$XDG_CACHE_HOME/tracetui/sql` (default
+~/.cache/tracetui/sql), named after the trace's absolute path, with a `key.json` of the
+trace's size, mtime and the schema version: reused while they match, rewritten when the
+trace changes (or tracetui's tables do). Writing happens in a temporary directory renamed
+into place, so a concurrent or interrupted conversion never leaves a half-written cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+
+from tracetui.errors import TracetuiError
+from tracetui.sql.tables import SCHEMA, SCHEMA_VERSION, Columns
+
+KEY = "key.json"
+
+
+@dataclass(frozen=True)
+class Converted:
+    """Where a trace's tables are (a directory of TABLE.parquet), and what to tell the user."""
+
+    path: str
+    directory: str
+    cached: bool  # reused from the cache
+    warning: str | None = None  # a partial trace's warning
+
+
+def cache_root() -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "tracetui", "sql")
+
+
+def _key(path: str) -> dict[str, object]:
+    st = os.stat(path)
+    return {"path": os.path.abspath(path), "size": st.st_size, "mtime_ns": st.st_mtime_ns, "schema": SCHEMA_VERSION}
+
+
+def cache_dir(path: str, root: str | None = None) -> str:
+    digest = hashlib.sha256(os.path.abspath(path).encode()).hexdigest()[:24]
+    return os.path.join(root or cache_root(), f"{os.path.basename(path)[:40]}-{digest}")
+
+
+def cached(path: str, root: str) -> tuple[str, str | None] | None:
+    """The cache directory of `path` and its warning if it is current, else None."""
+    d = cache_dir(path, root)
+    try:
+        with open(os.path.join(d, KEY)) as f:
+            meta = json.load(f)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(meta, dict) or meta.get("key") != _key(path):
+        return None
+    return d, meta.get("warning")
+
+
+def select_sql(table: str, source: str) -> str:
+    """SELECT the columns of `table` from a registered dict of arrays, typed as SCHEMA says,
+    with the `trace` column (parameter $trace) first."""
+    cols = []
+    for name, typ, _ in SCHEMA[table]:
+        expr = f'to_timestamp("{name}")' if name == "file_mtime" else f'"{name}"'
+        cols.append(f'CAST({expr} AS {typ}) AS "{name}"')
+    return f"SELECT CAST($trace AS VARCHAR) AS trace, {', '.join(cols)} FROM {source}"
+
+
+def write_parquet(con: object, tables: dict[str, Columns], name: str, out: str) -> None:
+    """Each table as out/TABLE.parquet, its `trace` column = name, the schema version in the
+    files' key-value metadata."""
+    import duckdb
+
+    assert isinstance(con, duckdb.DuckDBPyConnection)
+    for table, cols in tables.items():
+        con.register("_cols", cols)
+        try:
+            dest = os.path.join(out, f"{table}.parquet").replace("'", "''")
+            con.execute(
+                f"COPY ({select_sql(table, '_cols')}) TO '{dest}' "
+                f"(FORMAT parquet, KV_METADATA {{tracetui_schema: '{SCHEMA_VERSION}'}})",
+                {"trace": name},
+            )
+        finally:
+            con.unregister("_cols")
+
+
+def convert(path: str, root: str, reuse: bool = True) -> Converted:
+    """The Parquet tables of one trace file in its directory under `root`: reused if current
+    (and `reuse`), else read and written. Raises TracetuiError for a file that is not a trace."""
+    import duckdb
+
+    from tracetui.load import check_readable, open_model
+    from tracetui.sql.tables import tables
+
+    check_readable(path)
+    if reuse and (hit := cached(path, root)) is not None:
+        return Converted(path, hit[0], True, hit[1])
+    key = _key(path)
+    opened = open_model(path)
+    cols = tables(opened.trace, path, os.stat(path).st_mtime)
+    os.makedirs(root, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=".tmp-", dir=root)
+    try:
+        con = duckdb.connect()
+        try:
+            write_parquet(con, cols, os.path.basename(path), tmp)
+        finally:
+            con.close()
+        with open(os.path.join(tmp, KEY), "w") as f:
+            json.dump({"key": key, "warning": opened.warning}, f)
+        final = cache_dir(path, root)
+        shutil.rmtree(final, ignore_errors=True)
+        os.rename(tmp, final)
+    except OSError as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise TracetuiError(f"cannot write its tables: {e.strerror or e}", path=root) from None
+    return Converted(path, final, False, opened.warning)
