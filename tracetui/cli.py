@@ -65,8 +65,11 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-mouse", action="store_true", help="leave the mouse to the terminal")
     p.set_defaults(func=_cmd_view)
 
-    p = sub.add_parser("export", help="write the trace as a Perfetto trace (for ui.perfetto.dev)")
+    p = sub.add_parser("export", help="write the trace as a Perfetto trace (for ui.perfetto.dev), or traces as Parquet")
     p.add_argument("trace", metavar="TRACE", help="a Go execution trace (or a Perfetto trace tracetui wrote)")
+    p.add_argument("more", nargs="*", metavar="TRACE", help="more traces (with --parquet)")
+    p.add_argument("--parquet", metavar="DIR",
+                   help="write the `tracetui sql` tables of the traces as Parquet under DIR, partitioned by trace")  # fmt: skip
     p.add_argument(
         "-o", "--output", metavar="OUT", help="the Perfetto file to write (default: TRACE's name + .pftrace)"
     )
@@ -169,6 +172,17 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="FILE", help="the profile to write (default TRACE-TYPE.pb.gz)")
     p.add_argument("--show-injected", action="store_true", help="include the code tracetui record added to it")
     p.set_defaults(func=_cmd_pprof)
+
+    p = sub.add_parser("sql", help="run a SQL query (DuckDB) over the tables of one or many traces")
+    p.add_argument("query", metavar="QUERY", nargs="?", help="the query, e.g. 'SELECT trace, max(dur_ns) FROM stw GROUP BY trace'")
+    p.add_argument("traces", metavar="TRACE", nargs="*", help="Go execution traces or Perfetto traces tracetui wrote")
+    p.add_argument("--schema", action="store_true", help="list the tables and their columns")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--csv", action="store_true", help="print CSV")
+    out.add_argument("--json", action="store_true", help="print a JSON list of row objects")
+    p.add_argument("--no-cache", action="store_true", help="convert every trace afresh (and keep nothing)")
+    p.add_argument("-j", "--jobs", type=int, metavar="N", help="convert in N processes (default: one per core)")
+    p.set_defaults(func=_cmd_sql)
 
     p = sub.add_parser("dump", help="print every event as `go tool trace -d=parsed` does")
     p.add_argument("trace", metavar="TRACE", help="a Go execution trace")
@@ -399,6 +413,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from tracetui.perfetto.writer import write_trace
     from tracetui.sanitize import safe_text
 
+    if args.parquet:
+        return _export_parquet(args)
+    if args.more:
+        raise UsageError("one trace at a time (many only with --parquet)")
     out = args.output or os.path.splitext(os.path.basename(args.trace))[0] + ".pftrace"
     trace, _ = _load_model(args.trace)
     if os.path.abspath(out) == os.path.abspath(args.trace):
@@ -415,6 +433,80 @@ def _cmd_export(args: argparse.Namespace) -> int:
         from tracetui.perfetto.serve import serve
 
         serve(out)
+    return EXIT_OK
+
+
+def _sql_tables(traces: list[str], jobs: int | None, no_cache: bool):
+    """The traces' tables loaded (cached unless no_cache), warnings printed; a DuckDB
+    connection with a view per table, and the temporary directory to remove (or None)."""
+    import tempfile
+
+    from tracetui.sql.convert import cache_root
+    from tracetui.sql.engine import connect, load, warn
+
+    if not traces:
+        raise UsageError("no trace given (see 'tracetui sql --help')")
+    if jobs is not None and jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    tmp = tempfile.mkdtemp(prefix="tracetui-sql-") if no_cache else None
+    tty = sys.stderr.isatty()
+
+    def progress(done: int, total: int, path: str) -> None:
+        if tty and total > 1:
+            end = "\n" if done == total else ""
+            print(f"\r\x1b[Ktracetui: converted {done}/{total} traces", end=end, file=sys.stderr, flush=True)
+
+    loaded = load(traces, tmp or cache_root(), reuse=not no_cache, jobs=jobs, progress=progress)
+    warn(loaded.warnings)
+    if not loaded.converted:
+        raise TracetuiError("none of the files is a trace: nothing to query")
+    return connect(loaded), tmp
+
+
+def _cmd_sql(args: argparse.Namespace) -> int:
+    import shutil
+
+    from rich.console import Console
+
+    from tracetui.sql import output
+    from tracetui.sql.engine import run
+
+    if args.schema:
+        output.print_schema(Console(highlight=False))
+        return EXIT_OK
+    if not args.query:
+        raise UsageError("no query given (see 'tracetui sql --help'; 'tracetui sql --schema' lists the tables)")
+    con, tmp = _sql_tables(args.traces, args.jobs, args.no_cache)
+    try:
+        columns, rows = run(con, args.query)
+    finally:
+        con.close()
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+    if args.csv:
+        output.write_csv(sys.stdout, columns, rows, sanitize=sys.stdout.isatty())
+    elif args.json:
+        output.write_json(sys.stdout, columns, rows)
+    else:
+        output.rich_table(Console(highlight=False), columns, rows)
+    return EXIT_OK
+
+
+def _export_parquet(args: argparse.Namespace) -> int:
+    import shutil
+
+    from tracetui.sanitize import safe_text
+    from tracetui.sql.engine import export_parquet
+
+    con, tmp = _sql_tables([args.trace, *args.more], None, False)
+    try:
+        export_parquet(con, args.parquet)
+    finally:
+        con.close()
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+    print(f"tracetui: wrote the tables under {safe_text(args.parquet, keep_newlines=False)} (schema.json describes them)",
+          file=sys.stderr)  # fmt: skip
     return EXIT_OK
 
 

@@ -2,7 +2,7 @@
 
 The cache holds a directory per trace under `$XDG_CACHE_HOME/tracetui/sql` (default
 ~/.cache/tracetui/sql), named after the trace's absolute path, with a `key.json` of the
-trace's size, mtime and the schema version: reused while they match, rewritten when the
+trace's size, mtime, the schema version and tracetui's version: reused while they match, rewritten when the
 trace changes (or tracetui's tables do). Writing happens in a temporary directory renamed
 into place, so a concurrent or interrupted conversion never leaves a half-written cache.
 """
@@ -16,6 +16,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 
+from tracetui import __version__
 from tracetui.errors import TracetuiError
 from tracetui.sql.tables import SCHEMA, SCHEMA_VERSION, Columns
 
@@ -39,7 +40,7 @@ def cache_root() -> str:
 
 def _key(path: str) -> dict[str, object]:
     st = os.stat(path)
-    return {"path": os.path.abspath(path), "size": st.st_size, "mtime_ns": st.st_mtime_ns, "schema": SCHEMA_VERSION}
+    return {"path": os.path.abspath(path), "size": st.st_size, "mtime_ns": st.st_mtime_ns, "schema": SCHEMA_VERSION, "tracetui": __version__}
 
 
 def cache_dir(path: str, root: str | None = None) -> str:

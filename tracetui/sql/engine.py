@@ -103,6 +103,8 @@ def connect(loaded: Loaded) -> duckdb.DuckDBPyConnection:
 def query_error(e: Exception) -> TracetuiError:
     """DuckDB's message as one line (its hint, e.g. 'Did you mean', kept)."""
     lines = [ln.strip() for ln in str(e).splitlines() if ln.strip() and not ln.strip().startswith(("LINE ", "^"))]
+    if len(lines) > 1 and lines[1].startswith("Did you mean") and lines[1].split('"')[1:2] not in ([t] for t in SCHEMA):
+        lines[1] = "('tracetui sql --schema' lists the tables)"  # DuckDB suggests its own catalog's names
     return TracetuiError(" ".join(lines[:2]) or type(e).__name__)
 
 

@@ -30,7 +30,7 @@ SCHEMA: dict[str, list[tuple[str, str, str]]] = {
     "traces": [
         ("path", "VARCHAR", "the file as given"),
         ("source", "VARCHAR", "gotrace, godebug or perfetto"),
-        ("go_version", "VARCHAR", "e.g. go1.27.3 when known"),
+        ("go_version", "VARCHAR", "e.g. 1.27.3, or the trace format's 1.25 (as summary --json)"),
         ("wire_version", "INTEGER", "the Go trace format version (0: not a Go trace)"),
         ("base_time_ns", "BIGINT", "the trace clock at time 0 (not wall clock)"),
         ("file_mtime", "TIMESTAMP WITH TIME ZONE", "the file's modification time (wall clock, about its end)"),
@@ -204,7 +204,7 @@ def traces_row(trace: Trace, path: str, mtime_s: float) -> Columns:
     return {
         "path": one(path, object),
         "source": one(trace.source, object),
-        "go_version": one(trace.go_version or None, object),
+        "go_version": one(trace.go_version.removeprefix("go") or (f"1.{trace.version}" if trace.version else None), object),
         "wire_version": one(trace.version, np.int32),
         "base_time_ns": one(trace.base_time),
         "file_mtime": one(mtime_s, np.float64),  # the engine converts (to_timestamp)
