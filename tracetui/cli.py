@@ -174,7 +174,9 @@ def _build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_pprof)
 
     p = sub.add_parser("sql", help="run a SQL query (DuckDB) over the tables of one or many traces")
-    p.add_argument("query", metavar="QUERY", nargs="?", help="the query, e.g. 'SELECT trace, max(dur_ns) FROM stw GROUP BY trace'")
+    p.add_argument(
+        "query", metavar="QUERY", nargs="?", help="the query, e.g. 'SELECT trace, max(dur_ns) FROM stw GROUP BY trace'"
+    )
     p.add_argument("traces", metavar="TRACE", nargs="*", help="Go execution traces or Perfetto traces tracetui wrote")
     p.add_argument("--schema", action="store_true", help="list the tables and their columns")
     out = p.add_mutually_exclusive_group()

@@ -40,7 +40,13 @@ def cache_root() -> str:
 
 def _key(path: str) -> dict[str, object]:
     st = os.stat(path)
-    return {"path": os.path.abspath(path), "size": st.st_size, "mtime_ns": st.st_mtime_ns, "schema": SCHEMA_VERSION, "tracetui": __version__}
+    return {
+        "path": os.path.abspath(path),
+        "size": st.st_size,
+        "mtime_ns": st.st_mtime_ns,
+        "schema": SCHEMA_VERSION,
+        "tracetui": __version__,
+    }
 
 
 def cache_dir(path: str, root: str | None = None) -> str:

@@ -42,7 +42,7 @@ def _one(path: str, root: str, reuse: bool) -> Converted | str:
         return convert(path, root, reuse)
     except TracetuiError as e:
         return e.one_line()
-    except Exception as e:  # a bug: name it, keep the other files going
+    except Exception as e:  # noqa: BLE001 - a bug: name it, keep the other files going
         return f"tracetui: {path}: internal error: {type(e).__name__}: {e}"
 
 

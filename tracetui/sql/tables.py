@@ -195,16 +195,21 @@ def _spans(parts: Iterable[tuple[int, Spans]]) -> tuple[np.ndarray, Spans]:
     if not items:
         return np.zeros(0, I64), Spans.empty()
     owner = np.repeat(np.array([i for i, _ in items], I64), [len(sp) for _, sp in items])
-    cols = {n: np.concatenate([getattr(sp, n) for _, sp in items]) for n in ("start", "end", "state", "reason", "stack", "arg")}
+    cols = {
+        n: np.concatenate([getattr(sp, n) for _, sp in items])
+        for n in ("start", "end", "state", "reason", "stack", "arg")
+    }
     return owner, Spans(**cols)
 
 
 def traces_row(trace: Trace, path: str, mtime_s: float) -> Columns:
-    one = lambda v, dt=I64: np.array([v], dt)  # noqa: E731
+    one = lambda v, dt=I64: np.array([v], dt)
     return {
         "path": one(path, object),
         "source": one(trace.source, object),
-        "go_version": one(trace.go_version.removeprefix("go") or (f"1.{trace.version}" if trace.version else None), object),
+        "go_version": one(
+            trace.go_version.removeprefix("go") or (f"1.{trace.version}" if trace.version else None), object
+        ),
         "wire_version": one(trace.version, np.int32),
         "base_time_ns": one(trace.base_time),
         "file_mtime": one(mtime_s, np.float64),  # the engine converts (to_timestamp)
@@ -265,7 +270,7 @@ def states(trace: Trace) -> Columns:
     if not parts:
         parts, ids = [Spans.empty()], [_i64(0)]
     s = _strings(trace)
-    cat = lambda name: np.concatenate([getattr(p, name) for p in parts])  # noqa: E731
+    cat = lambda name: np.concatenate([getattr(p, name) for p in parts])
     return {
         "g": np.concatenate(ids).astype(I64),
         "start_ns": cat("start"),
@@ -288,7 +293,13 @@ def procs(trace: Trace) -> Columns:
 
 def threads(trace: Trace) -> Columns:
     owner, sp = _machine(trace, trace.thread_ids, trace.thread_tracks)
-    return {"m": owner, "start_ns": sp.start, "end_ns": sp.end, "state": STATE_NAMES[sp.state], "arg": sp.arg.astype(I64)}
+    return {
+        "m": owner,
+        "start_ns": sp.start,
+        "end_ns": sp.end,
+        "state": STATE_NAMES[sp.state],
+        "arg": sp.arg.astype(I64),
+    }
 
 
 def blocking(trace: Trace) -> Columns:
@@ -327,14 +338,20 @@ def stacks(trace: Trace) -> tuple[Columns, Columns]:
     st, s = trace.stacks, _strings(trace)
     func, file = np.array(st.frame_func, I64), np.array(st.frame_file, I64)
     line, pc = np.array(st.frame_line, I64), np.array(st.frame_pc, np.uint64)
-    frames = {"frame": np.arange(len(pc), dtype=np.int32), "pc": pc, "func": s[func], "file": s[file], "line": line}
+    frames: Columns = {
+        "frame": np.arange(len(pc), dtype=np.int32),
+        "pc": pc,
+        "func": s[func],
+        "file": s[file],
+        "line": line,
+    }
     sizes = np.fromiter((len(x) for x in st.stacks), I64, len(st.stacks))
     fid = np.fromiter((f for x in st.stacks for f in x), I64, int(sizes.sum()))
     sid = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
     starts = np.repeat(np.cumsum(sizes) - sizes, sizes)
     pos = (np.arange(fid.size) - starts).astype(np.int32)
-    rows = {"stack": sid, "pos": pos, "frame": fid.astype(np.int32), "func": s[func[fid]] if fid.size else
-            np.zeros(0, object), "file": s[file[fid]] if fid.size else np.zeros(0, object), "line": line[fid]}  # fmt: skip
+    f = fid.astype(np.int32)
+    rows: Columns = {"stack": sid, "pos": pos, "frame": f, "func": s[func[f]], "file": s[file[f]], "line": line[f]}
     return rows, frames
 
 
@@ -373,7 +390,9 @@ def _counters(trace: Trace, kinds: tuple[TrackKind, ...], host: bool) -> Columns
             ts, v = t.counter.points()
             if len(ts):
                 parts.append((t, ts, np.asarray(v, np.float64)))
-    rep = lambda f: np.concatenate([np.full(len(p[1]), f(p[0]), dtype=object) for p in parts]) if parts else np.zeros(0, object)  # noqa: E731
+    rep = lambda f: (
+        np.concatenate([np.full(len(p[1]), f(p[0]), dtype=object) for p in parts]) if parts else np.zeros(0, object)
+    )
     cols: Columns = {}
     if host:
         cols["section"] = rep(lambda t: t.group)
