@@ -231,6 +231,15 @@ class Opened(NamedTuple):
     trace: Trace
     warning: str | None  # one line for a truncated or corrupted Go trace, else None
     partial: dict[str, object] | None  # what was lost of it (for `summary --json`), else None
+    wall_start: int | None = None  # Unix ns of the trace's time 0 (a Go 1.25+ trace's clock snapshot), else None
+
+
+def wall_start(table: EventTable, base_time: int) -> int | None:
+    """The wall-clock time (Unix ns) of time 0, from the first clock snapshot (Go 1.25+)."""
+    for s in table.syncs:
+        if s.has_snapshot:
+            return s.sec * 1_000_000_000 + s.nsec - (s.trace_time - base_time)
+    return None
 
 
 def open_model(path: str, extra_tracks: ExtraTracks | None = None) -> Opened:
@@ -246,6 +255,7 @@ def open_model(path: str, extra_tracks: ExtraTracks | None = None) -> Opened:
     table = read_buffer(read_bytes(path), path)
     warning, partial = usable(path, table), partial_info(table)
     trace = build_model(table)
+    wall = wall_start(table, trace.base_time)
     del table
     gc.collect()  # the reader's objects hold the table in reference cycles: free its ~45 bytes/event now
-    return Opened(_with_extra(trace, extra_tracks), warning, partial)
+    return Opened(_with_extra(trace, extra_tracks), warning, partial, wall)

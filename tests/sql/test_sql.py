@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from tests.analysis.test_blocking import _go_profile, _raw
-from tests.conftest import TRACES
+from tests.conftest import TRACES, GoTool
 from tracetui.analysis.blocking import PROFILES
 from tracetui.cli import main
 from tracetui.sql.engine import load
@@ -195,3 +197,21 @@ def test_perfetto_files_and_their_host_rows(capsys: pytest.CaptureFixture[str], 
     assert {"section": GROUP, "name": "RSS", "unit": "bytes", "n": 30} in rows
     rc, rows, _ = _sql(capsys, "SELECT source, go_version FROM traces", pf)
     assert rows == [{"source": "gotrace", "go_version": "1.27.3"}]
+
+
+def test_wall_clock_start_is_the_clock_snapshot_go_prints(capsys: pytest.CaptureFixture[str], gotool: GoTool) -> None:
+    files = [TRACES / "go1.22.10" / "gcstw.trace", TRACES / "go1.27.3" / "gcstw.trace"]
+    rc, rows, err = _sql(
+        capsys, "SELECT start_unix_ns AS wall, base_time_ns, start_time FROM traces ORDER BY trace", *files
+    )
+    assert rc == 0, err
+    assert rows[0]["wall"] is None  # Go 1.22 traces have no clock snapshot
+    out = gotool.parsed(files[1]).stdout.decode()
+    m = re.search(r" Trace=(\d+) Mono=\d+ Wall=([\d-]+T[\d:]+)\.(\d+)(Z|[+-][\d:]+)", out)
+    assert m is not None
+    secs = int(datetime.fromisoformat(m.group(2) + m.group(4).replace("Z", "+00:00")).timestamp())
+    snap_ns = secs * 1_000_000_000 + int(m.group(3).ljust(9, "0"))
+    assert rows[1]["wall"] == snap_ns - (int(m.group(1)) - rows[1]["base_time_ns"])
+    assert str(rows[1]["start_time"]).startswith(
+        datetime.fromtimestamp(snap_ns // 10**9, UTC).strftime("%Y-%m-%dT%H:%M")
+    )

@@ -72,7 +72,9 @@ def select_sql(table: str, source: str) -> str:
     with the `trace` column (parameter $trace) first."""
     cols = []
     for name, typ, _ in SCHEMA[table]:
-        expr = f'to_timestamp("{name}")' if name == "file_mtime" else f'"{name}"'
+        expr = {"file_mtime": 'to_timestamp("file_mtime")', "start_time": 'make_timestamp_ns("start_time")'}.get(
+            name, f'"{name}"'
+        )
         cols.append(f'CAST({expr} AS {typ}) AS "{name}"')
     return f"SELECT CAST($trace AS VARCHAR) AS trace, {', '.join(cols)} FROM {source}"
 
@@ -109,7 +111,7 @@ def convert(path: str, root: str, reuse: bool = True) -> Converted:
         return Converted(path, hit[0], True, hit[1])
     key = _key(path)
     opened = open_model(path)
-    cols = tables(opened.trace, path, os.stat(path).st_mtime)
+    cols = tables(opened.trace, path, os.stat(path).st_mtime, opened.wall_start)
     os.makedirs(root, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix=".tmp-", dir=root)
     try:

@@ -32,7 +32,9 @@ SCHEMA: dict[str, list[tuple[str, str, str]]] = {
         ("source", "VARCHAR", "gotrace, godebug or perfetto"),
         ("go_version", "VARCHAR", "e.g. 1.27.3, or the trace format's 1.25 (as summary --json)"),
         ("wire_version", "INTEGER", "the Go trace format version (0: not a Go trace)"),
-        ("base_time_ns", "BIGINT", "the trace clock at time 0 (not wall clock)"),
+        ("start_time", "TIMESTAMP WITH TIME ZONE", "wall clock at time 0 (Go 1.25+ traces' clock snapshot; else NULL)"),
+        ("start_unix_ns", "BIGINT", "the same, exact: ns since 1970"),
+        ("base_time_ns", "BIGINT", "the trace clock at time 0"),
         ("file_mtime", "TIMESTAMP WITH TIME ZONE", "the file's modification time (wall clock, about its end)"),
         ("duration_ns", "BIGINT", "the last event's time"),
         ("events", "BIGINT", "events the model was built from"),
@@ -44,7 +46,7 @@ SCHEMA: dict[str, list[tuple[str, str, str]]] = {
     "goroutines": [
         ("g", "BIGINT", "goroutine id"),
         ("func", "VARCHAR", "start function"),
-        ("group", "VARCHAR", "the group it is shown in (start function)"),
+        ("group_name", "VARCHAR", "the group it is shown in (start function)"),
         ("created_ns", "BIGINT", "creation (or first seen)"),
         ("ended_ns", "BIGINT", "exit (-1: alive at the end)"),
         ("creator", "BIGINT", "creating goroutine (-1: none/unknown)"),
@@ -202,7 +204,7 @@ def _spans(parts: Iterable[tuple[int, Spans]]) -> tuple[np.ndarray, Spans]:
     return owner, Spans(**cols)
 
 
-def traces_row(trace: Trace, path: str, mtime_s: float) -> Columns:
+def traces_row(trace: Trace, path: str, mtime_s: float, wall_start: int | None) -> Columns:
     one = lambda v, dt=I64: np.array([v], dt)
     return {
         "path": one(path, object),
@@ -211,6 +213,8 @@ def traces_row(trace: Trace, path: str, mtime_s: float) -> Columns:
             trace.go_version.removeprefix("go") or (f"1.{trace.version}" if trace.version else None), object
         ),
         "wire_version": one(trace.version, np.int32),
+        "start_time": one(wall_start, object),  # Unix ns (the engine converts)
+        "start_unix_ns": one(wall_start, object),
         "base_time_ns": one(trace.base_time),
         "file_mtime": one(mtime_s, np.float64),  # the engine converts (to_timestamp)
         "duration_ns": one(trace.duration),
@@ -239,7 +243,7 @@ def goroutines(trace: Trace) -> tuple[Columns, Columns]:
     cols = {
         "g": st.id,
         "func": s[g.func[rows]],
-        "group": np.asarray(st.name, dtype=object),
+        "group_name": np.asarray(st.name, dtype=object),
         "created_ns": st.creation,
         "ended_ns": st.end,
         "creator": g.creator[rows],
@@ -404,12 +408,12 @@ def _counters(trace: Trace, kinds: tuple[TrackKind, ...], host: bool) -> Columns
     return cols
 
 
-def tables(trace: Trace, path: str, mtime_s: float) -> dict[str, Columns]:
+def tables(trace: Trace, path: str, mtime_s: float, wall_start: int | None = None) -> dict[str, Columns]:
     """Every table of SCHEMA for one trace (columns in SCHEMA's order, `trace` left out)."""
     gor, blocked = goroutines(trace)
     stk, frm = stacks(trace)
     out = {
-        "traces": traces_row(trace, path, mtime_s),
+        "traces": traces_row(trace, path, mtime_s, wall_start),
         "goroutines": gor,
         "goroutine_blocked": blocked,
         "states": states(trace),
