@@ -160,6 +160,7 @@ def test_parquet_export_reads_back_with_the_same_answers(capsys: pytest.CaptureF
     q = "SELECT profile, sum(delay_ns) FROM {} WHERE trace = 'syncprims.trace' GROUP BY ALL ORDER BY ALL"
     rc, want, _ = _sql(capsys, q.format("blocking").replace("sum(delay_ns)", "sum(delay_ns) AS s"), SYNC)
     assert [(r["profile"], r["s"]) for r in want] == con.sql(q.format(read("blocking"))).fetchall()
+    assert con.sql(f"SELECT count(*) FROM {read('host')}").fetchall() == [(0,)]  # no rows: still readable
     meta = con.sql(f"SELECT value FROM parquet_kv_metadata('{out}/stw/**/*.parquet') WHERE key = 'tracetui_schema'")
     assert {bytes(v).decode() for (v,) in meta.fetchall()} == {str(SCHEMA_VERSION)}
 

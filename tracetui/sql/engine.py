@@ -135,17 +135,27 @@ def schema_json() -> dict[str, Any]:
 
 
 def export_parquet(con: duckdb.DuckDBPyConnection, out: str) -> None:
-    """Every table under out/TABLE/trace=NAME/*.parquet (hive partitions), and schema.json."""
+    """Every table under out/TABLE/trace=NAME/*.parquet (hive partitions; a table without
+    rows: out/TABLE/empty.parquet), and schema.json."""
     import duckdb
 
     try:
         os.makedirs(out, exist_ok=True)
+        meta = f"KV_METADATA {{tracetui_schema: '{SCHEMA_VERSION}'}}"
         for table in SCHEMA:
             dest = os.path.join(out, table)
-            con.execute(
-                f'COPY (SELECT * FROM "{table}") TO {_literal(dest)} (FORMAT parquet, PARTITION_BY (trace), '
-                f"OVERWRITE_OR_IGNORE, KV_METADATA {{tracetui_schema: '{SCHEMA_VERSION}'}})"
-            )
+            rows = con.execute(f'SELECT count(*) FROM "{table}"').fetchall()[0][0]
+            if rows:
+                con.execute(
+                    f'COPY (SELECT * FROM "{table}") TO {_literal(dest)} '
+                    f"(FORMAT parquet, PARTITION_BY (trace), OVERWRITE_OR_IGNORE, {meta})"
+                )
+            else:  # no partition to write: one empty file, so that readers still find the table's columns
+                os.makedirs(dest, exist_ok=True)
+                con.execute(
+                    f'COPY (SELECT * FROM "{table}") TO {_literal(os.path.join(dest, "empty.parquet"))} '
+                    f"(FORMAT parquet, {meta})"
+                )
         with open(os.path.join(out, "schema.json"), "w") as f:
             json.dump(schema_json(), f, indent=1)
             f.write("\n")
