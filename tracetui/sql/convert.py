@@ -10,15 +10,22 @@ into place, so a concurrent or interrupted conversion never leaves a half-writte
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from tracetui import __version__
 from tracetui.errors import TracetuiError
 from tracetui.sql.tables import SCHEMA, SCHEMA_VERSION, Columns
+
+if TYPE_CHECKING:
+    import duckdb
 
 KEY = "key.json"
 
@@ -79,30 +86,64 @@ def select_sql(table: str, source: str) -> str:
     return f"SELECT CAST($trace AS VARCHAR) AS trace, {', '.join(cols)} FROM {source}"
 
 
-def write_parquet(con: object, tables: dict[str, Columns], name: str, out: str) -> None:
-    """Each table as out/TABLE.parquet, its `trace` column = name, the schema version in the
-    files' key-value metadata."""
+def connection() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB that prints no progress bar of its own."""
     import duckdb
 
-    assert isinstance(con, duckdb.DuckDBPyConnection)
-    for table, cols in tables.items():
-        con.register("_cols", cols)
-        try:
-            dest = os.path.join(out, f"{table}.parquet").replace("'", "''")
-            con.execute(
-                f"COPY ({select_sql(table, '_cols')}) TO '{dest}' "
-                f"(FORMAT parquet, KV_METADATA {{tracetui_schema: '{SCHEMA_VERSION}'}})",
-                {"trace": name},
-            )
-        finally:
-            con.unregister("_cols")
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    return con
+
+
+def write_parquet(
+    con: duckdb.DuckDBPyConnection, tables: Iterable[tuple[str, Iterator[Columns]]], name: str, out: str
+) -> None:
+    """Each table as out/TABLE.parquet, its `trace` column = name, the schema version in the
+    files' key-value metadata. A table in several parts is gathered in DuckDB first."""
+    meta = f"KV_METADATA {{tracetui_schema: '{SCHEMA_VERSION}'}}"
+    for table, parts in tables:
+        dest = literal(os.path.join(out, f"{table}.parquet"))
+        first = next(parts, None)
+        if first is None:
+            con.execute(f"COPY ({empty_sql(table)}) TO {dest} (FORMAT parquet, {meta})")
+            continue
+        second = next(parts, None)
+        if second is None:
+            with _registered(con, first):
+                con.execute(f"COPY ({select_sql(table, '_cols')}) TO {dest} (FORMAT parquet, {meta})", {"trace": name})
+            continue
+        for k, part in enumerate(itertools.chain([first, second], parts)):
+            with _registered(con, part):
+                verb = "CREATE TEMP TABLE _parts AS" if k == 0 else "INSERT INTO _parts"
+                con.execute(f"{verb} {select_sql(table, '_cols')}", {"trace": name})
+            del part
+        del first, second
+        con.execute(f"COPY _parts TO {dest} (FORMAT parquet, {meta})")
+        con.execute("DROP TABLE _parts")
+
+
+@contextmanager
+def _registered(con: duckdb.DuckDBPyConnection, cols: Columns) -> Iterator[None]:
+    con.register("_cols", cols)
+    try:
+        yield
+    finally:
+        con.unregister("_cols")
+
+
+def literal(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
+def empty_sql(table: str) -> str:
+    """SELECT no rows with the columns of `table` (trace first)."""
+    typed = ", ".join(f'CAST(NULL AS {t}) AS "{c}"' for c, t, _ in SCHEMA[table])
+    return f"SELECT CAST(NULL AS VARCHAR) AS trace, {typed} WHERE false"
 
 
 def convert(path: str, root: str, reuse: bool = True) -> Converted:
     """The Parquet tables of one trace file in its directory under `root`: reused if current
     (and `reuse`), else read and written. Raises TracetuiError for a file that is not a trace."""
-    import duckdb
-
     from tracetui.load import check_readable, open_model
     from tracetui.sql.tables import tables
 
@@ -115,7 +156,7 @@ def convert(path: str, root: str, reuse: bool = True) -> Converted:
     os.makedirs(root, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix=".tmp-", dir=root)
     try:
-        con = duckdb.connect()
+        con = connection()
         try:
             write_parquet(con, cols, os.path.basename(path), tmp)
         finally:

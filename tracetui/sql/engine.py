@@ -13,7 +13,7 @@ from multiprocessing import get_context
 from typing import TYPE_CHECKING, Any
 
 from tracetui.errors import TracetuiError
-from tracetui.sql.convert import Converted, convert
+from tracetui.sql.convert import Converted, connection, convert, empty_sql, literal
 from tracetui.sql.tables import SCHEMA, SCHEMA_VERSION
 
 if TYPE_CHECKING:
@@ -78,24 +78,17 @@ def load(paths: Sequence[str], root: str, reuse: bool = True, jobs: int | None =
     return out
 
 
-def _literal(s: str) -> str:
-    return "'" + s.replace("'", "''") + "'"
-
-
 def connect(loaded: Loaded) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with a view per table over every converted trace."""
-    import duckdb
-
-    con = duckdb.connect()
-    for table, cols in SCHEMA.items():
+    con = connection()
+    for table in SCHEMA:
         parts = [
-            f"SELECT * REPLACE ({_literal(name)} AS trace) "
-            f"FROM read_parquet({_literal(os.path.join(c.directory, table + '.parquet'))})"
+            f"SELECT * REPLACE ({literal(name)} AS trace) "
+            f"FROM read_parquet({literal(os.path.join(c.directory, table + '.parquet'))})"
             for name, c in loaded.converted.items()
         ]
         if not parts:
-            typed = ", ".join(f'CAST(NULL AS {t}) AS "{c}"' for c, t, _ in cols)
-            parts = [f"SELECT CAST(NULL AS VARCHAR) AS trace, {typed} WHERE false"]
+            parts = [empty_sql(table)]
         con.execute(f'CREATE VIEW "{table}" AS ' + " UNION ALL ".join(parts))
     return con
 
@@ -147,13 +140,13 @@ def export_parquet(con: duckdb.DuckDBPyConnection, out: str) -> None:
             rows = con.execute(f'SELECT count(*) FROM "{table}"').fetchall()[0][0]
             if rows:
                 con.execute(
-                    f'COPY (SELECT * FROM "{table}") TO {_literal(dest)} '
+                    f'COPY (SELECT * FROM "{table}") TO {literal(dest)} '
                     f"(FORMAT parquet, PARTITION_BY (trace), OVERWRITE_OR_IGNORE, {meta})"
                 )
             else:  # no partition to write: one empty file, so that readers still find the table's columns
                 os.makedirs(dest, exist_ok=True)
                 con.execute(
-                    f'COPY (SELECT * FROM "{table}") TO {_literal(os.path.join(dest, "empty.parquet"))} '
+                    f'COPY (SELECT * FROM "{table}") TO {literal(os.path.join(dest, "empty.parquet"))} '
                     f"(FORMAT parquet, {meta})"
                 )
         with open(os.path.join(out, "schema.json"), "w") as f:

@@ -11,7 +11,8 @@ code `tracetui record` injects, as the summary does.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -265,25 +266,20 @@ def goroutines(trace: Trace) -> tuple[Columns, Columns]:
     return cols, long
 
 
-def states(trace: Trace) -> Columns:
-    g = trace.goroutines
-    ids, parts = [], []
+def states(trace: Trace) -> Iterator[Columns]:
+    """The goroutines' state intervals, a batch of goroutines at a time."""
+    g, s = trace.goroutines, _strings(trace)
     for b in batches(trace, np.arange(len(g))):
-        ids.append(g.id[b.rows][b.owner])
-        parts.append(b.spans)
-    if not parts:
-        parts, ids = [Spans.empty()], [_i64(0)]
-    s = _strings(trace)
-    cat = lambda name: np.concatenate([getattr(p, name) for p in parts])
-    return {
-        "g": np.concatenate(ids).astype(I64),
-        "start_ns": cat("start"),
-        "end_ns": cat("end"),
-        "state": STATE_NAMES[cat("state")],
-        "reason": s[cat("reason")],
-        "stack": cat("stack"),
-        "arg": cat("arg").astype(I64),
-    }
+        sp = b.spans
+        yield {
+            "g": g.id[b.rows][b.owner].astype(I64),
+            "start_ns": sp.start,
+            "end_ns": sp.end,
+            "state": STATE_NAMES[sp.state],
+            "reason": s[sp.reason],
+            "stack": sp.stack,
+            "arg": sp.arg.astype(I64),
+        }
 
 
 def _machine(trace: Trace, ids: np.ndarray, track_rows: np.ndarray) -> tuple[np.ndarray, Spans]:
@@ -306,11 +302,10 @@ def threads(trace: Trace) -> Columns:
     }
 
 
-def blocking(trace: Trace) -> Columns:
+def blocking(trace: Trace) -> Iterator[Columns]:
     """Every closed run a block profile counts from (waiting for any reason, syscall,
     runnable), with the profile it counts in."""
     s = _strings(trace)
-    parts: list[tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
     every = {
         State.WAITING: ProfileKind("sql:waiting", State.WAITING, lambda r: True, "blocked, any reason"),
         State.SYSCALL: PROFILES["syscall"],
@@ -325,17 +320,15 @@ def blocking(trace: Trace) -> Columns:
                 profile[wants[sm.reason]] = name
         else:
             profile[:] = kind.name
-        name = STATE_NAMES[int(state)]
-        parts.append((name, sm.goroutine, sm.start, sm.delay, sm.reason, profile, sm.stack))
-    return {
-        "g": np.concatenate([p[1] for p in parts]).astype(I64),
-        "start_ns": np.concatenate([p[2] for p in parts]).astype(I64),
-        "delay_ns": np.concatenate([p[3] for p in parts]).astype(I64),
-        "state": np.concatenate([np.full(len(p[1]), p[0], dtype=object) for p in parts]),
-        "reason": s[np.concatenate([p[4] for p in parts])],
-        "profile": np.concatenate([p[5] for p in parts]),
-        "stack": np.concatenate([p[6] for p in parts]).astype(np.int32),
-    }
+        yield {
+            "g": sm.goroutine.astype(I64),
+            "start_ns": sm.start.astype(I64),
+            "delay_ns": sm.delay.astype(I64),
+            "state": np.full(len(sm), STATE_NAMES[int(state)], dtype=object),
+            "reason": s[sm.reason],
+            "profile": profile,
+            "stack": sm.stack.astype(np.int32),
+        }
 
 
 def stacks(trace: Trace) -> tuple[Columns, Columns]:
@@ -368,7 +361,7 @@ def _track_ids(trace: Trace, track: np.ndarray) -> np.ndarray:
 def misc(trace: Trace) -> dict[str, Columns]:
     s = _strings(trace)
     t, r, lg, c = trace.tasks, trace.regions, trace.logs, trace.cpu_samples
-    out: dict[str, Columns] = {
+    return {
         "gc": {"seq": trace.gc.arg.astype(I64), "start_ns": trace.gc.start, "end_ns": trace.gc.end,
                "dur_ns": trace.gc.end - trace.gc.start},
         "stw": {"start_ns": trace.stw.start, "end_ns": trace.stw.end, "dur_ns": trace.stw.end - trace.stw.start,
@@ -382,48 +375,49 @@ def misc(trace: Trace) -> dict[str, Columns]:
                  "message": s[lg.string], "task": lg.task, "stack": lg.stack},
         "cpu_samples": {"ts_ns": c.ts, "m": c.m, "p": c.p, "g": c.g, "stack": c.stack},
     }  # fmt: skip
-    out["metrics"] = _counters(trace, (TrackKind.HEAP, TrackKind.COUNTER), False)
-    out["host"] = _counters(trace, (TrackKind.HOST,), True)
-    return out
 
 
-def _counters(trace: Trace, kinds: tuple[TrackKind, ...], host: bool) -> Columns:
-    parts = []
+def counters(trace: Trace, kinds: tuple[TrackKind, ...], host: bool) -> Iterator[Columns]:
+    """A counter track at a time: its name (and for host rows section and unit) and points.
+    Lazy counters (goroutines and threads per state) are computed one at a time, not kept."""
     for t in trace.tracks:
-        if t.kind in kinds and t.counter is not None:
-            ts, v = t.counter.points()
-            if len(ts):
-                parts.append((t, ts, np.asarray(v, np.float64)))
-    rep = lambda f: (
-        np.concatenate([np.full(len(p[1]), f(p[0]), dtype=object) for p in parts]) if parts else np.zeros(0, object)
-    )
-    cols: Columns = {}
-    if host:
-        cols["section"] = rep(lambda t: t.group)
-    cols["name"] = rep(lambda t: t.name)
-    if host:
-        cols["unit"] = rep(lambda t: t.unit)
-    cols["ts_ns"] = np.concatenate([p[1] for p in parts]).astype(I64) if parts else _i64(0)
-    cols["value"] = np.concatenate([p[2] for p in parts]) if parts else np.zeros(0, np.float64)
-    return cols
+        if t.kind not in kinds or t.counter is None:
+            continue
+        ts, v = t.counter.points()
+        n = len(ts)
+        if not n:
+            continue
+        cols: Columns = {}
+        if host:
+            cols["section"] = np.full(n, t.group, dtype=object)
+        cols["name"] = np.full(n, t.name, dtype=object)
+        if host:
+            cols["unit"] = np.full(n, t.unit, dtype=object)
+        cols["ts_ns"] = np.asarray(ts, I64)
+        cols["value"] = np.asarray(v, np.float64)
+        yield cols
 
 
-def tables(trace: Trace, path: str, mtime_s: float, wall_start: int | None = None) -> dict[str, Columns]:
-    """Every table of SCHEMA for one trace (columns in SCHEMA's order, `trace` left out)."""
-    gor, blocked = goroutines(trace)
-    stk, frm = stacks(trace)
-    out = {
-        "traces": traces_row(trace, path, mtime_s, wall_start),
-        "goroutines": gor,
-        "goroutine_blocked": blocked,
-        "states": states(trace),
-        "procs": procs(trace),
-        "threads": threads(trace),
-        "blocking": blocking(trace),
-        "stacks": stk,
-        "frames": frm,
-        **misc(trace),
+def tables(
+    trace: Trace, path: str, mtime_s: float, wall_start: int | None = None
+) -> Iterator[tuple[str, Iterator[Columns]]]:
+    """Every table of SCHEMA for one trace, in SCHEMA's order, each as parts (columns in
+    SCHEMA's order, `trace` left out) built only when asked, so that one table at a time
+    is held in memory."""
+    builders: dict[str, Callable[[], Iterator[Columns]]] = {
+        "traces": lambda: iter([traces_row(trace, path, mtime_s, wall_start)]),
+        "goroutines": lambda: iter([goroutines(trace)[0]]),
+        "goroutine_blocked": lambda: iter([goroutines(trace)[1]]),
+        "states": lambda: states(trace),
+        "procs": lambda: iter([procs(trace)]),
+        "threads": lambda: iter([threads(trace)]),
+        "blocking": lambda: blocking(trace),
+        "stacks": lambda: iter([stacks(trace)[0]]),
+        "frames": lambda: iter([stacks(trace)[1]]),
+        **{name: functools.partial(iter, [cols]) for name, cols in misc(trace).items()},
+        "metrics": lambda: counters(trace, (TrackKind.HEAP, TrackKind.COUNTER), False),
+        "host": lambda: counters(trace, (TrackKind.HOST,), True),
     }
-    for name, cols in SCHEMA.items():
-        assert list(out[name]) == [c for c, _, _ in cols], name
-    return {name: out[name] for name in SCHEMA}
+    assert set(builders) == set(SCHEMA)
+    for name in SCHEMA:
+        yield name, builders[name]()
