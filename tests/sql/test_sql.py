@@ -182,7 +182,7 @@ def test_tables_are_cached_reused_and_invalidated_when_the_trace_changes(tmp_pat
     third = load([str(a), str(b)], root, jobs=1)
     assert [c.cached for c in third.converted.values()] == [False, True]
     con = duckdb.connect()
-    stw = os.path.join(third.converted["a.trace"].directory, "stw.parquet")
+    stw = os.path.join(third.converted["a.trace"].directory, "stw", "*.parquet")
     got = con.sql(f"SELECT count(*) FROM read_parquet('{stw}')").fetchall()
     assert got == [(24,)]
 

@@ -10,7 +10,6 @@ into place, so a concurrent or interrupted conversion never leaves a half-writte
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 import os
 import shutil
@@ -19,6 +18,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from tracetui import __version__
 from tracetui.errors import TracetuiError
@@ -32,7 +33,7 @@ KEY = "key.json"
 
 @dataclass(frozen=True)
 class Converted:
-    """Where a trace's tables are (a directory of TABLE.parquet), and what to tell the user."""
+    """Where a trace's tables are (a directory of TABLE/N.parquet), and what to tell the user."""
 
     path: str
     directory: str
@@ -74,14 +75,18 @@ def cached(path: str, root: str) -> tuple[str, str | None] | None:
     return d, meta.get("warning")
 
 
-def select_sql(table: str, source: str) -> str:
+def select_sql(table: str, source: str, constants: Iterable[str] = ()) -> str:
     """SELECT the columns of `table` from a registered dict of arrays, typed as SCHEMA says,
-    with the `trace` column (parameter $trace) first."""
+    with the `trace` column (parameter $trace) first; `constants` are columns given as
+    parameters ($c_NAME), the same on every row."""
+    const = set(constants)
     cols = []
     for name, typ, _ in SCHEMA[table]:
-        expr = {"file_mtime": 'to_timestamp("file_mtime")', "start_time": 'make_timestamp_ns("start_time")'}.get(
-            name, f'"{name}"'
-        )
+        expr = f"$c_{name}" if name in const else f'"{name}"'
+        if name == "file_mtime":
+            expr = f"to_timestamp({expr})"
+        elif name == "start_time":
+            expr = f"make_timestamp_ns({expr})"
         cols.append(f'CAST({expr} AS {typ}) AS "{name}"')
     return f"SELECT CAST($trace AS VARCHAR) AS trace, {', '.join(cols)} FROM {source}"
 
@@ -98,32 +103,26 @@ def connection() -> duckdb.DuckDBPyConnection:
 def write_parquet(
     con: duckdb.DuckDBPyConnection, tables: Iterable[tuple[str, Iterator[Columns]]], name: str, out: str
 ) -> None:
-    """Each table as out/TABLE.parquet, its `trace` column = name, the schema version in the
-    files' key-value metadata. A table in several parts is gathered in DuckDB first."""
+    """Each table as out/TABLE/N.parquet, a file per part (at least one), its `trace` column
+    = name, the schema version in the files' key-value metadata."""
     meta = f"KV_METADATA {{tracetui_schema: '{SCHEMA_VERSION}'}}"
     for table, parts in tables:
-        dest = literal(os.path.join(out, f"{table}.parquet"))
-        first = next(parts, None)
-        if first is None:
+        os.makedirs(os.path.join(out, table))
+        n = 0
+        for n, part in enumerate(parts, 1):
+            dest = literal(os.path.join(out, table, f"{n - 1}.parquet"))
+            arrays = {k: v for k, v in part.items() if isinstance(v, np.ndarray)}
+            params = {f"c_{k}": v for k, v in part.items() if k not in arrays}
+            with _registered(con, arrays):
+                sql = select_sql(table, "_cols", (k[2:] for k in params))
+                con.execute(f"COPY ({sql}) TO {dest} (FORMAT parquet, {meta})", {"trace": name, **params})
+        if not n:
+            dest = literal(os.path.join(out, table, "0.parquet"))
             con.execute(f"COPY ({empty_sql(table)}) TO {dest} (FORMAT parquet, {meta})")
-            continue
-        second = next(parts, None)
-        if second is None:
-            with _registered(con, first):
-                con.execute(f"COPY ({select_sql(table, '_cols')}) TO {dest} (FORMAT parquet, {meta})", {"trace": name})
-            continue
-        for k, part in enumerate(itertools.chain([first, second], parts)):
-            with _registered(con, part):
-                verb = "CREATE TEMP TABLE _parts AS" if k == 0 else "INSERT INTO _parts"
-                con.execute(f"{verb} {select_sql(table, '_cols')}", {"trace": name})
-            del part
-        del first, second
-        con.execute(f"COPY _parts TO {dest} (FORMAT parquet, {meta})")
-        con.execute("DROP TABLE _parts")
 
 
 @contextmanager
-def _registered(con: duckdb.DuckDBPyConnection, cols: Columns) -> Iterator[None]:
+def _registered(con: duckdb.DuckDBPyConnection, cols: dict[str, np.ndarray]) -> Iterator[None]:
     con.register("_cols", cols)
     try:
         yield

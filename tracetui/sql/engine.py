@@ -84,7 +84,7 @@ def connect(loaded: Loaded) -> duckdb.DuckDBPyConnection:
     for table in SCHEMA:
         parts = [
             f"SELECT * REPLACE ({literal(name)} AS trace) "
-            f"FROM read_parquet({literal(os.path.join(c.directory, table + '.parquet'))})"
+            f"FROM read_parquet({literal(os.path.join(c.directory, table, '*.parquet'))})"
             for name, c in loaded.converted.items()
         ]
         if not parts:

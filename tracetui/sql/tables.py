@@ -24,7 +24,7 @@ from tracetui.model.trace import Spans, Trace
 
 SCHEMA_VERSION = 1  # bump when a table or column changes (kept in the Parquet files and schema.json)
 
-Columns = dict[str, np.ndarray]
+Columns = dict[str, np.ndarray | str]  # a str: that value on every row
 
 # table -> [(column, DuckDB type, description)]; every table also begins with `trace VARCHAR`.
 SCHEMA: dict[str, list[tuple[str, str, str]]] = {
@@ -241,7 +241,7 @@ def goroutines(trace: Trace) -> tuple[Columns, Columns]:
         gs.append(st.id[k])
         reasons.append(np.full(k.size, reason, dtype=object))
         ns.append(v[k])
-    cols = {
+    cols: Columns = {
         "g": st.id,
         "func": s[g.func[rows]],
         "group_name": np.asarray(st.name, dtype=object),
@@ -258,7 +258,7 @@ def goroutines(trace: Trace) -> tuple[Columns, Columns]:
         "blocked_ns": blocked,
         "unknown_ns": st.unknown,
     }
-    long = {
+    long: Columns = {
         "g": np.concatenate(gs) if gs else _i64(0),
         "reason": np.concatenate(reasons) if reasons else np.zeros(0, object),
         "blocked_ns": np.concatenate(ns) if ns else _i64(0),
@@ -324,7 +324,7 @@ def blocking(trace: Trace) -> Iterator[Columns]:
             "g": sm.goroutine.astype(I64),
             "start_ns": sm.start.astype(I64),
             "delay_ns": sm.delay.astype(I64),
-            "state": np.full(len(sm), STATE_NAMES[int(state)], dtype=object),
+            "state": STATE_NAMES[int(state)],
             "reason": s[sm.reason],
             "profile": profile,
             "stack": sm.stack.astype(np.int32),
@@ -384,15 +384,9 @@ def counters(trace: Trace, kinds: tuple[TrackKind, ...], host: bool) -> Iterator
         if t.kind not in kinds or t.counter is None:
             continue
         ts, v = t.counter.points()
-        n = len(ts)
-        if not n:
+        if not len(ts):
             continue
-        cols: Columns = {}
-        if host:
-            cols["section"] = np.full(n, t.group, dtype=object)
-        cols["name"] = np.full(n, t.name, dtype=object)
-        if host:
-            cols["unit"] = np.full(n, t.unit, dtype=object)
+        cols: Columns = {"section": t.group, "name": t.name, "unit": t.unit} if host else {"name": t.name}
         cols["ts_ns"] = np.asarray(ts, I64)
         cols["value"] = np.asarray(v, np.float64)
         yield cols
