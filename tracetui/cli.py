@@ -441,6 +441,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 def _sql_tables(traces: list[str], jobs: int | None, no_cache: bool):
     """The traces' tables loaded (cached unless no_cache), warnings printed; a DuckDB
     connection with a view per table, and the temporary directory to remove (or None)."""
+    import shutil
     import tempfile
 
     from tracetui.sql.convert import cache_root
@@ -450,6 +451,13 @@ def _sql_tables(traces: list[str], jobs: int | None, no_cache: bool):
         raise UsageError("no trace given (see 'tracetui sql --help')")
     if jobs is not None and jobs < 1:
         raise UsageError("--jobs must be at least 1")
+    root = cache_root()
+    if not no_cache:  # an unwritable cache: convert into a temporary directory
+        try:
+            os.makedirs(root, exist_ok=True)
+            no_cache = not os.access(root, os.W_OK)
+        except OSError:
+            no_cache = True
     tmp = tempfile.mkdtemp(prefix="tracetui-sql-") if no_cache else None
     tty = sys.stderr.isatty()
 
@@ -458,10 +466,12 @@ def _sql_tables(traces: list[str], jobs: int | None, no_cache: bool):
             end = "\n" if done == total else ""
             print(f"\r\x1b[Ktracetui: converted {done}/{total} traces", end=end, file=sys.stderr, flush=True)
 
-    loaded = load(traces, tmp or cache_root(), reuse=not no_cache, jobs=jobs, progress=progress)
+    loaded = load(traces, tmp or root, reuse=tmp is None, jobs=jobs, progress=progress)
     warn(loaded.warnings)
     if not loaded.converted:
-        raise TracetuiError("none of the files is a trace: nothing to query")
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+        raise TracetuiError("no trace could be read: nothing to query")
     return connect(loaded), tmp
 
 

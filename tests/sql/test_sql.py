@@ -216,3 +216,13 @@ def test_wall_clock_start_is_the_clock_snapshot_go_prints(capsys: pytest.Capture
     assert str(rows[1]["start_time"]).startswith(
         datetime.fromtimestamp(snap_ns // 10**9, UTC).strftime("%Y-%m-%dT%H:%M")
     )
+
+
+def test_an_unwritable_cache_still_answers(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))  # a file: no cache directory can be made under it
+    rc, rows, err = _sql(capsys, "SELECT count(*) AS n FROM stw", SYNC)
+    assert rc == 0 and rows[0]["n"] > 0 and not err, err
