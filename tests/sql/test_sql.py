@@ -134,10 +134,18 @@ def test_csv_table_and_schema_outputs(capsys: pytest.CaptureFixture[str], _cache
     assert all(f'Table "{t}"' in out for t in SCHEMA) and f"version {SCHEMA_VERSION}" in out
 
 
-def test_trace_text_is_sanitised_in_the_table(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["sql", "SELECT 'a' || chr(27) || '[31mred' AS s", str(SYNC)]) == 0
+def test_trace_text_reaches_the_terminal_inert(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.test_hostile_text import hostile_trace
+
+    monkeypatch.setenv("COLUMNS", "300")  # no folding inside the strings looked for
+
+    path = hostile_trace(tmp_path / "h.trace")
+    assert main(["sql", "SELECT category, message FROM logs UNION ALL SELECT reason, '' FROM states", str(path)]) == 0
     out = capsys.readouterr().out
-    assert "\x1b" not in out and "[31mred" in out
+    assert "\x1b" not in out and "\u202e" not in out and "\x9b" not in out and "\x07" not in out
+    assert "[bold red]boom[/bold red]" in out and "[link=file:///etc/passwd]cat[/link]" in out  # not read as markup
 
 
 def test_parquet_export_reads_back_with_the_same_answers(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

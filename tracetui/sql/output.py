@@ -11,17 +11,19 @@ from typing import IO, Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from tracetui.sanitize import safe_text
 from tracetui.sql.tables import SCHEMA, SCHEMA_VERSION
 
 
-def _cell(v: Any) -> str:
+def _cell(v: Any) -> Text:
+    """A cell as plain text: control characters escaped, brackets not read as Rich markup."""
     if v is None:
-        return "NULL"
+        return Text("NULL", style="dim")
     if isinstance(v, float):
-        return f"{v:.6g}"
-    return safe_text(str(v), keep_newlines=False)
+        return Text(f"{v:.6g}")
+    return Text(safe_text(str(v), keep_newlines=False))
 
 
 def rich_table(console: Console, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
@@ -31,7 +33,7 @@ def rich_table(console: Console, columns: Sequence[str], rows: Sequence[tuple[An
     numeric = [bool(rows) and all(isinstance(r[i], int | float | decimal.Decimal) for r in rows if r[i] is not None)
                for i in range(len(columns))]  # fmt: skip
     for c, num in zip(columns, numeric):
-        t.add_column(safe_text(c, keep_newlines=False), justify="right" if num else "left", overflow="fold")
+        t.add_column(_cell(c), justify="right" if num else "left", overflow="fold")
     for r in rows:
         t.add_row(*(_cell(v) for v in r))
     console.print(t)
