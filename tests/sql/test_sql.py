@@ -178,9 +178,14 @@ def test_tables_are_cached_reused_and_invalidated_when_the_trace_changes(tmp_pat
     shutil.copy(GCSTW[0], a)
     shutil.copy(SYNC, b)
     root = str(_cache)
+    stale, fresh = _cache / ".tmp-killed", _cache / ".tmp-running"  # left by a killed conversion; another's
+    stale.mkdir(parents=True)
+    fresh.mkdir()
+    os.utime(stale, (1, 1))
     seen: list[int] = []
     first = load([str(a), str(b)], root, jobs=2, progress=lambda done, total, _: seen.append(done))
     assert not first.warnings and seen == [1, 2]
+    assert not stale.exists() and fresh.exists()
     assert [c.cached for c in first.converted.values()] == [False, False]
     again = load([str(a), str(b)], root, jobs=1)
     assert [c.cached for c in again.converted.values()] == [True, True]

@@ -46,6 +46,26 @@ def cache_root() -> str:
     return os.path.join(base, "tracetui", "sql")
 
 
+STALE_S = 3600.0  # a conversion's temporary directory older than this was left by a killed process
+
+
+def sweep(root: str, now: float | None = None) -> None:
+    """Remove the temporary directories killed conversions left under `root`."""
+    import time
+
+    now = time.time() if now is None else now
+    try:
+        entries = list(os.scandir(root))
+    except OSError:
+        return
+    for e in entries:
+        try:
+            if e.name.startswith(".tmp-") and e.is_dir() and now - e.stat().st_mtime > STALE_S:
+                shutil.rmtree(e.path, ignore_errors=True)
+        except OSError:
+            pass
+
+
 def _key(path: str) -> dict[str, object]:
     st = os.stat(path)
     return {

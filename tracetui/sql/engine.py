@@ -13,7 +13,7 @@ from multiprocessing import get_context
 from typing import TYPE_CHECKING, Any
 
 from tracetui.errors import TracetuiError
-from tracetui.sql.convert import Converted, connection, convert, empty_sql, literal
+from tracetui.sql.convert import Converted, connection, convert, empty_sql, literal, sweep
 from tracetui.sql.tables import SCHEMA, SCHEMA_VERSION
 
 if TYPE_CHECKING:
@@ -50,6 +50,7 @@ def load(paths: Sequence[str], root: str, reuse: bool = True, jobs: int | None =
          progress: Progress | None = None) -> Loaded:  # fmt: skip
     """Convert the files (in `jobs` processes, default one per core), skipping with a warning
     any that is not a trace."""
+    sweep(root)
     names = trace_names(paths)
     out = Loaded()
     results: dict[int, Converted | str] = {}
