@@ -17,7 +17,7 @@ from tests.analysis.test_blocking import _go_profile, _raw
 from tests.conftest import TRACES, GoTool
 from tracetui.analysis.blocking import PROFILES
 from tracetui.cli import main
-from tracetui.sql.engine import load
+from tracetui.sql.engine import connect, load, run
 from tracetui.sql.tables import SCHEMA, SCHEMA_VERSION
 
 GCSTW = sorted(TRACES.glob("go1.2*/gcstw.trace"))  # one per release: same name, so `trace` is the path
@@ -190,6 +190,10 @@ def test_tables_are_cached_reused_and_invalidated_when_the_trace_changes(tmp_pat
     again = load([str(a), str(b)], root, jobs=1)
     assert [c.cached for c in again.converted.values()] == [True, True]
     assert again.converted["a.trace"].directory == first.converted["a.trace"].directory
+    other = os.path.relpath(a)  # another spelling of the same file: the cache serves it, the path is this one
+    view = load([other], root, jobs=1)
+    assert view.converted["a.trace"].cached
+    assert run(connect(view), "SELECT path FROM traces")[1] == [(other,)]
     shutil.copy(GCSTW[-1], a)  # a changes: another size and mtime
     os.utime(a, ns=(1, 1))
     third = load([str(a), str(b)], root, jobs=1)

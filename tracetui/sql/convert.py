@@ -184,7 +184,13 @@ def convert(path: str, root: str, reuse: bool = True) -> Converted:
             json.dump({"key": key, "warning": opened.warning}, f)
         final = cache_dir(path, root)
         shutil.rmtree(final, ignore_errors=True)
-        os.rename(tmp, final)
+        try:
+            os.rename(tmp, final)
+        except OSError:
+            if (hit := cached(path, root)) is None:
+                raise
+            shutil.rmtree(tmp, ignore_errors=True)  # another process converted it at the same time
+            return Converted(path, hit[0], True, hit[1])
     except OSError as e:
         shutil.rmtree(tmp, ignore_errors=True)
         raise TracetuiError(f"cannot write its tables: {e.strerror or e}", path=root) from None

@@ -79,12 +79,17 @@ def load(paths: Sequence[str], root: str, reuse: bool = True, jobs: int | None =
     return out
 
 
+def path_of(table: str, path: str) -> str:
+    """For `traces`: the path as given now (the cache may have been made from another spelling)."""
+    return f", {literal(path)} AS path" if table == "traces" else ""
+
+
 def connect(loaded: Loaded) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with a view per table over every converted trace."""
     con = connection()
     for table in SCHEMA:
         parts = [
-            f"SELECT * REPLACE ({literal(name)} AS trace) "
+            f"SELECT * REPLACE ({literal(name)} AS trace{path_of(table, c.path)}) "
             f"FROM read_parquet({literal(os.path.join(c.directory, table, '*.parquet'))})"
             for name, c in loaded.converted.items()
         ]
