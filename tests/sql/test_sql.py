@@ -215,6 +215,10 @@ def test_perfetto_files_and_their_host_rows(capsys: pytest.CaptureFixture[str], 
     assert {"section": GROUP, "name": "RSS", "unit": "bytes", "n": 30} in rows
     rc, rows, _ = _sql(capsys, "SELECT source, go_version FROM traces", pf)
     assert rows == [{"source": "gotrace", "go_version": "1.27.3"}]
+    q = "SELECT count(DISTINCT g) AS n, count(DISTINCT g) FILTER (g IN (3, 5)) AS injected FROM {}"
+    for table in ("states", "goroutines", "blocking"):  # the recorder's goroutines (3 and 5 here) left out
+        rc, rows, _ = _sql(capsys, q.format(table), pf)
+        assert rows[0]["n"] > 0 and rows[0]["injected"] == 0, table
 
 
 def test_wall_clock_start_is_the_clock_snapshot_go_prints(capsys: pytest.CaptureFixture[str], gotool: GoTool) -> None:

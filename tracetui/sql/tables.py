@@ -1,12 +1,12 @@
 """The model of one trace as SQL tables: per table, columns of numpy arrays (no Python object
 per event; string columns are object arrays of references into the model's string table).
 
-`SCHEMA` names every table's columns and their DuckDB types, in order; `tables(trace)`
-gives the columns of each (without `trace`, the file's name, which the engine adds).
+`SCHEMA` names every table's columns and their DuckDB types, in order; `tables(trace, ...)`
+gives each table as parts of columns (without `trace`, the file's name, which the writer adds).
 Times are int64 ns from the trace's start. Block events and their delays are the block
 profiles' (analysis/blocking.py), so sums equal `tracetui pprof` and `go tool trace -pprof`;
-goroutines' times are Go's goroutine summary (analysis/goroutines.py). Both leave out the
-code `tracetui record` injects, as the summary does.
+goroutines' times are Go's goroutine summary (analysis/goroutines.py). These and `states`
+leave out the goroutines of the code `tracetui record` injects, as the summary does.
 """
 
 from __future__ import annotations
@@ -267,9 +267,9 @@ def goroutines(trace: Trace) -> tuple[Columns, Columns]:
 
 
 def states(trace: Trace) -> Iterator[Columns]:
-    """The goroutines' state intervals, a batch of goroutines at a time."""
+    """The goroutines' state intervals (bar record's injected ones), a batch of goroutines at a time."""
     g, s = trace.goroutines, _strings(trace)
-    for b in batches(trace, np.arange(len(g))):
+    for b in batches(trace, np.flatnonzero(~np.isin(g.id, trace.injected))):
         sp = b.spans
         yield {
             "g": g.id[b.rows][b.owner].astype(I64),
