@@ -33,7 +33,11 @@ SCHEMA: dict[str, list[tuple[str, str, str]]] = {
         ("source", "VARCHAR", "gotrace, godebug or perfetto"),
         ("go_version", "VARCHAR", "e.g. 1.27.3, or the trace format's 1.25 (as summary --json)"),
         ("wire_version", "INTEGER", "the Go trace format version (0: not a Go trace)"),
-        ("start_time", "TIMESTAMP WITH TIME ZONE", "wall clock at time 0 (Go 1.25+ traces' clock snapshot; else NULL)"),
+        (
+            "start_time",
+            "TIMESTAMP WITH TIME ZONE",
+            "wall clock at time 0 (a Go 1.25+ trace's clock snapshot; NULL for older ones and Perfetto files)",
+        ),
         ("start_unix_ns", "BIGINT", "the same, exact: ns since 1970"),
         ("base_time_ns", "BIGINT", "the trace clock at time 0"),
         ("file_mtime", "TIMESTAMP WITH TIME ZONE", "the file's modification time (wall clock, about its end)"),
