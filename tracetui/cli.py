@@ -177,7 +177,13 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "query", metavar="QUERY", nargs="?", help="the query, e.g. 'SELECT trace, max(dur_ns) FROM stw GROUP BY trace'"
     )
-    p.add_argument("traces", metavar="TRACE", nargs="*", help="Go execution traces or Perfetto traces tracetui wrote")
+    p.add_argument(
+        "traces",
+        metavar="TRACE",
+        nargs="*",
+        help="Go execution traces or Perfetto traces tracetui wrote; a directory: the .trace, .gotrace, .pftrace "
+        "and .out files in it",
+    )
     p.add_argument("--schema", action="store_true", help="list the tables and their columns")
     out = p.add_mutually_exclusive_group()
     out.add_argument("--csv", action="store_true", help="print CSV")
@@ -445,8 +451,9 @@ def _sql_tables(traces: list[str], jobs: int | None, no_cache: bool):
     import tempfile
 
     from tracetui.sql.convert import cache_root
-    from tracetui.sql.engine import connect, load, warn
+    from tracetui.sql.engine import connect, expand, load, warn
 
+    traces = expand(traces)
     if not traces:
         raise UsageError("no trace given (see 'tracetui sql --help')")
     if jobs is not None and jobs < 1:

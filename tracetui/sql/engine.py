@@ -30,6 +30,20 @@ class Loaded:
     warnings: list[str] = field(default_factory=list)
 
 
+TRACE_SUFFIXES = (".trace", ".gotrace", ".pftrace", ".out")
+
+
+def expand(paths: Sequence[str]) -> list[str]:
+    """The files to read: a directory stands for the traces in it (by their suffixes, sorted)."""
+    out: list[str] = []
+    for p in paths:
+        if os.path.isdir(p):
+            out += sorted(os.path.join(p, n) for n in os.listdir(p) if n.endswith(TRACE_SUFFIXES))
+        else:
+            out.append(p)
+    return out
+
+
 def trace_names(paths: Sequence[str]) -> list[str]:
     """Each file's `trace` name: its base name, or the path as given when two share it."""
     base = [os.path.basename(p) for p in paths]
