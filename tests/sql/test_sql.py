@@ -48,14 +48,17 @@ FROM traces t LEFT JOIN stw s USING (trace) GROUP BY t.trace ORDER BY t.trace"""
 
 def test_stw_count_and_total_per_trace_equal_the_summary(capsys: pytest.CaptureFixture[str]) -> None:
     files = [*GCSTW, TRACES / "go1.27.3" / "channels.trace"]
-    rc, rows, err = _sql(capsys, STW_BY_TRACE, *files)
+    q = STW_BY_TRACE.replace(" AS mx\n", " AS mx, (SELECT count(*) FROM gc WHERE gc.trace = t.trace) AS gc\n")
+    rc, rows, err = _sql(capsys, q, *files)
     assert rc == 0, err
     names = {str(p) for p in GCSTW} | {"channels.trace"}
     assert {r["trace"] for r in rows} == names
     for p in files:
         row = next(r for r in rows if r["trace"] in (str(p), p.name))
-        stw = _summary(capsys, p)["stw"]
+        summary = _summary(capsys, p)
+        stw = summary["stw"]
         assert (row["n"], row["total"], row["mx"]) == (stw["count"], stw["total_ns"], stw["max_ns"]), p
+        assert row["gc"] == summary["gc_cycles"], p
     assert sum(r["n"] for r in rows) > 50
 
 
