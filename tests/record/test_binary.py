@@ -208,7 +208,11 @@ def test_stderr_split_while_godebug_flows(recorder: Recorder, workload_bin: Path
     theirs = [ln for ln in err.splitlines() if not ln.startswith("tracetui: ")]
     if not mangled:
         assert theirs == [f"app line {i}" for i in range(n)]  # untouched, though the runtime cut in
-    assert len([ln for ln in theirs if not re.fullmatch(r"app line \d+", ln)]) <= mangled
+    # A runtime line cut by several program lines leaves a fragment on each of them (seen on a
+    # loaded machine: `gc 5 @0.5s 2` + `%app line 2671` + `: 0.13app line 2672`): each mangled
+    # runtime line accounts for a few polluted program lines, never none.
+    polluted = [ln for ln in theirs if not re.fullmatch(r"app line \d+", ln)]
+    assert len(polluted) <= 3 * mangled, polluted
     assert ours[-1].startswith("tracetui: wrote b.pftrace")
     log = (tmp_path / "b.godebug.log").read_text()
     assert len(re.findall(r"^\d+ SCHED \d+ms: gomaxprocs=", log, re.MULTILINE)) >= 3
