@@ -17,6 +17,8 @@ the fastest and the median run of each are compared with the untraced run's:
   binary          tracetui record --no-sample -- ./workload ... (GODEBUG schedtrace=100, gctrace)
   binary+detail   the same with --scheddetail --schedtrace 10
   sampler         tracetui record --mode plain -- ./workload ... (the sampler alone, 25 Hz)
+  flight          tracetui record --no-sample --flight --on 'goroutines>10000000' -- go run ...
+                  (the flight recorder and its metric reads every 100 ms; the rule never fires)
 
 The issue's goal: source mode within 3 % of the runtime tracer's own cost.
 """
@@ -38,7 +40,7 @@ sys.path.insert(0, str(ROOT / "traces"))
 import gotoolchain
 
 PROGRAMS_ARGS = {"cpu": ["cpu", "1500"], "chan": ["chan", "1000000"]}
-MODES = ("untraced", "runtime/trace", "source", "source+sample", "binary", "binary+detail", "sampler")
+MODES = ("untraced", "runtime/trace", "source", "source+sample", "binary", "binary+detail", "sampler", "flight")
 
 
 def _env(go: Path) -> dict[str, str]:
@@ -68,6 +70,7 @@ def run_mode(mode: str, prog: list[str], binary: Path, env: dict[str, str], work
         "binary": [*rec, "--no-sample", "--", str(binary), *prog],
         "binary+detail": [*rec, "--no-sample", "--scheddetail", "--schedtrace", "10", "--", str(binary), *prog],
         "sampler": [*rec, "--mode", "plain", "--", str(binary), *prog],
+        "flight": [*rec, "--no-sample", "--flight", "--on", "goroutines>10000000", "--", *go_run],
     }[mode]
     if mode == "runtime/trace":
         env["WORKLOAD_SELFTRACE"] = str(work / "self.trace")
@@ -101,7 +104,7 @@ def main() -> int:
             tracer = min(times["runtime/trace"])
             for mode in MODES:
                 best, med = min(times[mode]), statistics.median(times[mode])
-                vs_tracer = f"{(best / tracer - 1) * 100:+16.1f}%" if mode.startswith("source") else ""
+                vs_tracer = f"{(best / tracer - 1) * 100:+16.1f}%" if mode.startswith(("source", "flight")) else ""
                 print(f"  {mode:<15} {best:9.3f} {(best / base - 1) * 100:+11.1f}% {vs_tracer:>17} {med:9.3f} "
                       f"{(med / base_med - 1) * 100:+11.1f}%")  # fmt: skip
             results[name] = {"args": prog, "reps": args.reps, "seconds": times}
