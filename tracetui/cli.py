@@ -63,6 +63,9 @@ def _build_parser() -> argparse.ArgumentParser:
         help="colours: auto (truecolor if COLORTERM says so, none under NO_COLOR, else 256)",
     )
     p.add_argument("--no-mouse", action="store_true", help="leave the mouse to the terminal")
+    p.add_argument("--fail-on", action="append", default=[], metavar="RULE",
+                   help="open with the list of summary --fail-on RULE breaches (e.g. 'stw.max>1ms'); "
+                   "Enter on one shows where it happened")  # fmt: skip
     p.set_defaults(func=_cmd_view)
 
     p = sub.add_parser("export", help="write the trace as a Perfetto trace (for ui.perfetto.dev), or traces as Parquet")
@@ -302,6 +305,9 @@ def _check_trace_head(path: str) -> None:
 
 
 def _cmd_view(args: argparse.Namespace) -> int:
+    from tracetui.analysis.thresholds import parse_rule
+
+    rules = [parse_rule(r) for r in args.fail_on]  # bad rules fail before the screen opens
     _check_trace_head(args.trace)  # fail before the screen opens
     system = color_system(args.color)
     # Textual reads its colour system from the environment when it is imported.
@@ -310,7 +316,7 @@ def _cmd_view(args: argparse.Namespace) -> int:
         os.environ["NO_COLOR"] = "1"
     from tracetui.tui.app import TraceApp
 
-    app = TraceApp(args.trace, system)
+    app = TraceApp(args.trace, system, fail_on=rules)
     app.run(mouse=not args.no_mouse)
     return int(app.return_code or 0)
 

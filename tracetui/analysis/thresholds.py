@@ -10,7 +10,9 @@ import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
-from tracetui.analysis.histograms import Histogram
+import numpy as np
+
+from tracetui.analysis.histograms import Histogram, Occurrences
 from tracetui.errors import UsageError
 from tracetui.units import format_duration
 
@@ -71,18 +73,45 @@ def breaches(
 ) -> list[str]:
     """One text per rule that holds (the thresholds it breaches). A histogram the trace
     does not have counts as empty (0); `mmu_at(name, window)` answers the MMU rules."""
-    out = []
+    return [text for _, text in breached(rules, histograms, mmu_at)]
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a breach happened: a track (index into the model's tracks) and [start, end)."""
+
+    track: int
+    start: int
+    end: int
+
+
+def place_of(rule: Rule, occ: Mapping[str, Occurrences]) -> Place | None:
+    """Where a `NAME.max` breach happened: the longest occurrence the histogram counts (the
+    other statistics, counts and MMU rules have no one place: None)."""
+    o = occ.get(rule.histogram)
+    if rule.stat != "max" or o is None or not len(o.duration):
+        return None
+    i = int(np.argmax(o.duration))
+    start = int(o.start[i])
+    return Place(int(o.track[i]), start, start + max(int(o.duration[i]), 1))
+
+
+def breached(
+    rules: list[Rule], histograms: Mapping[str, Histogram], mmu_at: Callable[[str, int], float] | None = None
+) -> list[tuple[Rule, str]]:
+    """The rules that hold, each with the text `breaches` gives it."""
+    out: list[tuple[Rule, str]] = []
     for r in rules:
         if r.stat == "window":
             mu = mmu_at(r.histogram, r.window) if mmu_at is not None else 1.0
             if _OPS[r.op](mu, r.value):
-                out.append(f"{r.histogram} at {format_duration(r.window)} is {mu:.1%} ({r.text})")
+                out.append((r, f"{r.histogram} at {format_duration(r.window)} is {mu:.1%} ({r.text})"))
             continue
         h = histograms.get(r.histogram)
         value = float(getattr(h, _STATS[r.stat])) if h is not None else 0.0
         if _OPS[r.op](value, r.value):
             shown = f"{value:.0f}" if r.stat == "count" else format_duration(value)
-            out.append(f"{r.histogram}.{r.stat} is {shown} ({r.text})")
+            out.append((r, f"{r.histogram}.{r.stat} is {shown} ({r.text})"))
     return out
 
 

@@ -5,8 +5,9 @@ fill it in as the rest arrives."""
 from __future__ import annotations
 
 import gc
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
@@ -40,13 +41,18 @@ from tracetui.tui.screens.analysis import (
 )
 from tracetui.tui.screens.help import HelpScreen
 from tracetui.tui.screens.mmu import MMUScreen
+from tracetui.tui.screens.results import Jump, ResultsScreen, Target
 from tracetui.tui.timefmt import duration_text, format_duration, format_time
 from tracetui.tui.widgets.panels import Legend, Ruler, StatusLine, legend_looks
 from tracetui.tui.widgets.prompt import Prompt
 from tracetui.tui.widgets.timeline import Timeline
 
 if TYPE_CHECKING:
+    import duckdb
+
+    from tracetui.analysis.thresholds import Rule
     from tracetui.live.loader import LiveStatus
+    from tracetui.sql.memory import Result
 
 
 class LiveControl(Protocol):
@@ -145,7 +151,12 @@ class TraceApp(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = list(APP_BINDINGS)
 
     def __init__(
-        self, path: str, color_system: str = "256", loader: Loader | None = None, live: LiveControl | None = None
+        self,
+        path: str,
+        color_system: str = "256",
+        loader: Loader | None = None,
+        live: LiveControl | None = None,
+        fail_on: Sequence[Rule] = (),
     ) -> None:
         # Our palettes pick colours per system: no ANSI-to-RGB filter pass over every line.
         super().__init__(ansi_color=True)
@@ -171,6 +182,9 @@ class TraceApp(App[int]):
         self.quitting = False  # live: q was pressed, the recording is being stopped
         self._triggered = False  # a flight-recorder snapshot's cursor is on its trigger
         self.trigger: tuple[int, str] | None = None  # (time, text): said while the cursor is there
+        self.fail_on = list(fail_on)  # view --fail-on: its breaches listed once the trace is loaded
+        self._sql: tuple[int, duckdb.DuckDBPyConnection] | None = None  # the current model's tables (by id)
+        self._sql_lock = threading.Lock()  # one query at a time on the connection
 
     def compose(self) -> ComposeResult:
         with Vertical(id="loading"):
@@ -301,6 +315,9 @@ class TraceApp(App[int]):
         if message.warning:
             self.note = message.warning.removeprefix("tracetui: ")
             self.notify(message.warning, severity="warning", timeout=10, markup=False)
+        if message.done and self.fail_on:
+            rules, self.fail_on = self.fail_on, []
+            self.run_worker(partial(self._check_rules, message.trace, rules), thread=True, group="fail-on")
         if message.done and self.quitting and self.live is not None:
             self.exit(return_code=self.live.exit_status())
             return
@@ -483,6 +500,11 @@ class TraceApp(App[int]):
             "search", "search: goroutine id (G12) or start function, log text (log:...), label:...; Esc cancels", "/"
         )
 
+    def action_sql(self) -> None:
+        self._open_prompt(
+            "sql", "SQL over this trace's tables (see tracetui sql --schema), e.g. select * from stw; Esc cancels", ":"
+        )
+
     def action_goto(self) -> None:
         self._open_prompt("goto", "go to: a time (1.5ms, 2s), a goroutine (G12 or 12), P3, M7 or host", "")
 
@@ -503,6 +525,10 @@ class TraceApp(App[int]):
                 self.update_status()
                 return
             self.action_search_next(1)
+        elif message.purpose == "sql":
+            self.note = "running the query…"
+            self.update_status()
+            self.run_worker(partial(self._run_sql, tl.trace, message.text), thread=True, exclusive=True, group="sql")
         elif message.purpose == "goto":
             target = parse_target(message.text)
             if target is None:
@@ -518,6 +544,103 @@ class TraceApp(App[int]):
                     return
                 self.note = f"no such row: {safe_text(message.text, keep_newlines=False)}"
             self.update_status()
+
+    # --- SQL and --fail-on ----------------------------------------------------------------
+
+    def _run_sql(self, trace: Trace, text: str) -> None:
+        """In a thread: the model's tables (made once per model), then the query."""
+        from tracetui.errors import TracetuiError
+        from tracetui.sql.memory import model_connection, query
+
+        with self._sql_lock:
+            try:
+                if self._sql is None or self._sql[0] != id(trace):
+                    if self._sql is not None:
+                        self._sql[1].close()
+                    self._sql = (id(trace), model_connection(trace, self.path))
+                result: Result | str = query(self._sql[1], text)
+            except TracetuiError as e:
+                result = e.one_line().removeprefix("tracetui: ")
+            except MemoryError:
+                result = "out of memory while making the tables"
+        self.call_from_thread(self._sql_done, text, result)
+
+    def _sql_done(self, text: str, result: Result | str) -> None:
+        from tracetui.sql.memory import target
+
+        if isinstance(result, str):
+            self.note = f"SQL: {safe_text(result, keep_newlines=False)}"
+        elif not result.columns:
+            self.note = "SQL: done (no result)"
+        elif not result.rows:
+            self.note = "SQL: no rows"
+        else:
+            self.note = ""
+            targets = [Target(*target(result.columns, r)) for r in result.rows]
+            n = (
+                f"first {len(result.rows)} rows"
+                if result.more
+                else f"{len(result.rows)} row{'s' * (len(result.rows) != 1)}"
+            )
+            how = "Enter: go to the row's goroutine/time" if any(t.any for t in targets) else "no goroutine/time column"
+            title = f"{n} of: {text.strip()}  ({how}; Esc back)"
+            while len(self.screen_stack) > 1:
+                self.pop_screen()
+            self.push_screen(ResultsScreen(title, result.columns, result.rows, targets))
+        self.update_status()
+
+    def _check_rules(self, trace: Trace, rules: list[Rule]) -> None:
+        """In a thread: view --fail-on's breaches, each with where it happened if known."""
+        from tracetui.analysis.histograms import latency_histograms, occurrences
+        from tracetui.analysis.mmu import mmu, series
+        from tracetui.analysis.thresholds import breached, place_of
+
+        occ = occurrences(trace)
+        found = breached(
+            rules, latency_histograms(trace, occ), lambda name, w: mmu(series(trace, name == "mmu_sweep"), w)
+        )
+        rows, targets = [], []
+        for rule, text in found:
+            place = place_of(rule, occ)
+            where = ""
+            if place is not None and 0 <= place.track < len(trace.tracks):
+                tr = trace.tracks[place.track]
+                where = f"{tr.name} at {format_time(place.start, trace.duration)}"
+            rows.append((text, where or "(no one place)"))
+            targets.append(Target(span=(place.track, place.start, place.end)) if place is not None else Target())
+        self.call_from_thread(self._rules_done, len(rules), rows, targets)
+
+    def _rules_done(self, n: int, rows: list[tuple[str, str]], targets: list[Target]) -> None:
+        if not rows:
+            self.note = f"--fail-on: no threshold breached ({n} rule{'s' * (n != 1)})"
+            self.update_status()
+            return
+        title = f"--fail-on: {len(rows)} of {n} rule{'s' * (n != 1)} breached (Enter: where it happened; Esc back)"
+        if self.screen is self.screen_stack[0]:
+            self.push_screen(ResultsScreen(title, ("breach", "where"), rows, targets))
+
+    def on_jump(self, message: Jump) -> None:
+        """A result row's place on the timeline: a span, a goroutine's row at a time, or a time."""
+        tl = self.timeline
+        if tl is None:
+            return
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.screen.set_focus(tl)
+        tgt = message.target
+        t = tgt.t if tgt.t is not None and 0 <= tgt.t < tl.total else None
+        if tgt.span is not None:
+            tl.show_span(*tgt.span)
+        elif tgt.gid is not None and tl.go_to_track(TrackKind.GOROUTINE, tgt.gid, t):
+            pass
+        elif t is not None:
+            tl.remember()
+            tl.centre_on(t)
+            if tgt.gid is not None:
+                self.note = f"no row for G{tgt.gid}: the cursor is at its time"
+        else:
+            self.note = "the row's goroutine and time are not in this trace"
+        self.update_status()
 
     def action_search_next(self, direction: int) -> None:
         tl = self.timeline

@@ -59,6 +59,8 @@ _APP = (
      "minimum mutator utilization by window (←/→ window, s: sweeping too, Enter: the worst window on the timeline)"),
     ("question_mark,f1", "help", "Help", "help", True, "this help"),
     ("slash", "search", "Search", "search", True, "search goroutines (id, start function), logs, label:X"),
+    ("colon", "sql", "SQL", "sql", False,
+     "SQL over this trace's tables (tracetui sql); Enter on a row with g and a time (start_ns, ts_ns, ts) jumps there"),
     ("n", "search_next(1)", "Next match", "search-next", False, "next search match"),
     ("N", "search_next(-1)", "Prev match", "search-prev", False, "previous search match"),
     ("ctrl+g", "goto", "Go to", "goto", False,
@@ -71,7 +73,7 @@ _APP = (
 
 # Keys that open the prompt act at once (priority), so that keys typed right behind them,
 # as a fast typist or an SSH link delivers them, go into the prompt and not to the rows.
-_AT_ONCE = {"search", "goto", "quit-now"}
+_AT_ONCE = {"search", "goto", "sql", "quit-now"}
 
 
 def _bindings(table: tuple[tuple[str, str, str, str, bool, str], ...]) -> list[Binding]:
@@ -83,7 +85,7 @@ APP_BINDINGS = _bindings(_APP)
 
 _KEY_NAMES = {
     "plus": "+", "minus": "-", "comma": ",", "full_stop": ".", "right_square_bracket": "]",
-    "left_square_bracket": "[", "question_mark": "?", "slash": "/", "space": "Space", "enter": "Enter",
+    "left_square_bracket": "[", "question_mark": "?", "slash": "/", "colon": ":", "space": "Space", "enter": "Enter",
     "escape": "Esc", "pageup": "PgUp", "pagedown": "PgDn", "home": "Home", "end": "End", "left": "←",
     "right": "→", "up": "↑", "down": "↓", "shift+left": "Shift+←", "shift+right": "Shift+→", "ctrl+z": "Ctrl+Z",
     "ctrl+g": "Ctrl+G", "ctrl+c": "Ctrl+C", "f1": "F1",
