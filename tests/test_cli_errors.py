@@ -90,3 +90,9 @@ def test_fail_on_a_reason_the_trace_lacks_warns(capsys: pytest.CaptureFixture[st
     assert main(["summary", "--json", str(GCSTW), "--fail-on", "block_selct.count>=1"]) == 0
     lines = capsys.readouterr().err.splitlines()
     assert len(lines) == 1 and "warning" in lines[0] and "block_selct" in lines[0]
+
+
+def test_view_fail_on_a_bad_rule_fails_before_the_screen_opens(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["view", str(GCSTW), "--fail-on", "stw.mx>1ms"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "bad --fail-on 'stw.mx>1ms'" in err

@@ -9,8 +9,8 @@ import pytest
 
 from tests.conftest import TRACES
 from tracetui.analysis.blocking import PROFILES, reason_profile, samples
-from tracetui.analysis.histograms import histogram, latency_histograms
-from tracetui.analysis.thresholds import breaches, parse_rule
+from tracetui.analysis.histograms import histogram, latency_histograms, occurrences
+from tracetui.analysis.thresholds import breaches, parse_rule, place_of
 from tracetui.cli import main
 from tracetui.errors import UsageError
 from tracetui.load import open_model
@@ -55,6 +55,20 @@ def test_rules_parse_and_breach() -> None:
     for bad in ("stw.max", "stw.median>1ms", "stw.max>1h", "stw.count>1ms", "stw.max>>1ms"):
         with pytest.raises(UsageError):
             parse_rule(bad)
+
+
+def test_a_max_breach_knows_where_it_happened() -> None:
+    trace = open_model(str(GCSTW)).trace
+    occ = occurrences(trace)
+    sched = samples(trace, PROFILES["sched"])
+    i = int(np.argmax(sched.delay))
+    place = place_of(parse_rule("sched_latency.max>1ns"), occ)
+    assert place is not None and (place.start, place.end) == (int(sched.start[i]), int(sched.start[i] + sched.delay[i]))
+    assert trace.tracks[place.track].id == int(sched.goroutine[i])  # the goroutine that waited longest
+    stw = place_of(parse_rule("stw.max>1ns"), occ)
+    assert stw is not None and stw.end - stw.start == int((trace.stw.end - trace.stw.start).max())
+    assert place_of(parse_rule("sched_latency.p99>1ns"), occ) is None  # a percentile has no one place
+    assert place_of(parse_rule("block_nosuch.max>0ns"), occ) is None
 
 
 def test_fail_on_gate(capsys) -> None:  # type: ignore[no-untyped-def]

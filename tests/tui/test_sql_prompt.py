@@ -83,7 +83,7 @@ def test_a_row_with_only_a_time_centres_the_cursor_there() -> None:
     run_app(body)
 
 
-def test_bad_sql_is_one_status_line_and_the_tables_are_reused() -> None:
+def test_bad_sql_is_one_status_line_big_results_are_cut_and_the_tables_reused() -> None:
     async def body(app, pilot, tl) -> None:  # type: ignore[no-untyped-def]
         await ask(app, pilot, "selec g from states")
         assert app.screen is app.screen_stack[0]
@@ -95,6 +95,11 @@ def test_bad_sql_is_one_status_line_and_the_tables_are_reused() -> None:
         assert app._sql is made  # the model's tables were made once
         await ask(app, pilot, "select 1 as x where false")
         assert "SQL: no rows" in status(app)
+        await ask(app, pilot, "select range as n from range(1000)")
+        assert isinstance(app.screen, ResultsScreen)
+        assert app.screen.query_one(DataTable).row_count == 300 and "first 300 rows" in app.screen.title_text
+        await pilot.press("escape")
+        assert app.screen is app.screen_stack[0]
 
     run_app(body)
 

@@ -183,7 +183,7 @@ class TraceApp(App[int]):
         self._triggered = False  # a flight-recorder snapshot's cursor is on its trigger
         self.trigger: tuple[int, str] | None = None  # (time, text): said while the cursor is there
         self.fail_on = list(fail_on)  # view --fail-on: its breaches listed once the trace is loaded
-        self._sql: tuple[int, duckdb.DuckDBPyConnection] | None = None  # the current model's tables (by id)
+        self._sql: tuple[Trace, duckdb.DuckDBPyConnection] | None = None  # a model's tables, made on the first `:`
         self._sql_lock = threading.Lock()  # one query at a time on the connection
 
     def compose(self) -> ComposeResult:
@@ -315,6 +315,8 @@ class TraceApp(App[int]):
         if message.warning:
             self.note = message.warning.removeprefix("tracetui: ")
             self.notify(message.warning, severity="warning", timeout=10, markup=False)
+        if self._sql is not None and self._sql[0] is not message.trace:
+            self._sql = None  # a newer model (a live view, the rest of a load): its tables on the next query
         if message.done and self.fail_on:
             rules, self.fail_on = self.fail_on, []
             self.run_worker(partial(self._check_rules, message.trace, rules), thread=True, group="fail-on")
@@ -502,7 +504,10 @@ class TraceApp(App[int]):
 
     def action_sql(self) -> None:
         self._open_prompt(
-            "sql", "SQL over this trace's tables (see tracetui sql --schema), e.g. select * from stw; Esc cancels", ":"
+            "sql",
+            "SQL over this trace's tables (tracetui sql --schema); Enter on a result row goes to its g "
+            "(or gid, goroutine) at its start_ns (or ts_ns, ts, at_ns, time_ns); Esc cancels",
+            ":",
         )
 
     def action_goto(self) -> None:
@@ -554,11 +559,10 @@ class TraceApp(App[int]):
 
         with self._sql_lock:
             try:
-                if self._sql is None or self._sql[0] != id(trace):
-                    if self._sql is not None:
-                        self._sql[1].close()
-                    self._sql = (id(trace), model_connection(trace, self.path))
-                result: Result | str = query(self._sql[1], text)
+                made = self._sql
+                if made is None or made[0] is not trace:
+                    made = self._sql = (trace, model_connection(trace, self.path))
+                result: Result | str = query(made[1], text)
             except TracetuiError as e:
                 result = e.one_line().removeprefix("tracetui: ")
             except MemoryError:
@@ -582,7 +586,11 @@ class TraceApp(App[int]):
                 if result.more
                 else f"{len(result.rows)} row{'s' * (len(result.rows) != 1)}"
             )
-            how = "Enter: go to the row's goroutine/time" if any(t.any for t in targets) else "no goroutine/time column"
+            how = (
+                "Enter: the row's goroutine at its time"
+                if any(t.any for t in targets)
+                else "no column names a goroutine (g, gid, goroutine) or a time (start_ns, ts_ns, ts, at_ns, ...)"
+            )
             title = f"{n} of: {text.strip()}  ({how}; Esc back)"
             while len(self.screen_stack) > 1:
                 self.pop_screen()

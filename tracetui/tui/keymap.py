@@ -43,7 +43,7 @@ _TIMELINE = (
     ("o", "cycle_order", "Order", "cycle-group-order", False,
      "order goroutine groups by running time, by first id or by name, in turn"),
     ("i", "toggle_injected", "Record's code", "toggle-injected", False,
-     "show or hide the goroutines of record's own injected code (hidden at first)"),
+     "show or hide record's injected goroutines (hidden at first)"),
     ("ctrl+z", "undo", "Undo", "undo", False, "undo the last navigation (zoom, pan, jump)"),
 )  # fmt: skip
 
@@ -60,7 +60,7 @@ _APP = (
     ("question_mark,f1", "help", "Help", "help", True, "this help"),
     ("slash", "search", "Search", "search", True, "search goroutines (id, start function), logs, label:X"),
     ("colon", "sql", "SQL", "sql", False,
-     "SQL over this trace's tables (tracetui sql); Enter on a row with g and a time (start_ns, ts_ns, ts) jumps there"),
+     "SQL query (tracetui sql's tables); Enter: g at start_ns/ts"),
     ("n", "search_next(1)", "Next match", "search-next", False, "next search match"),
     ("N", "search_next(-1)", "Prev match", "search-prev", False, "previous search match"),
     ("ctrl+g", "goto", "Go to", "goto", False,
