@@ -610,11 +610,11 @@ class TraceApp(App[int]):
         rows, targets = [], []
         for rule, text in found:
             place = place_of(rule, occ)
-            where = ""
-            if place is not None and 0 <= place.track < len(trace.tracks):
-                tr = trace.tracks[place.track]
-                where = f"{tr.name} at {format_time(place.start, trace.duration)}"
-            rows.append((text, where or "(no one place)"))
+            where = "(no one place)"
+            if place is not None:
+                tr = trace.tracks[place.track] if 0 <= place.track < len(trace.tracks) else None
+                where = f"{tr.name + ' ' if tr is not None else ''}at {format_time(place.start, trace.duration)}"
+            rows.append((text, where))
             targets.append(Target(span=(place.track, place.start, place.end)) if place is not None else Target())
         self.call_from_thread(self._rules_done, len(rules), rows, targets)
 
