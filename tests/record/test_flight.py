@@ -122,3 +122,29 @@ def test_sigusr1_snapshots_and_a_quiet_program_writes_nothing(recorder: Recorder
                          *go_run("return"), cwd=tmp_path)  # fmt: skip
     assert quiet.returncode == 0 and "no trigger fired: nothing was written" in quiet.stderr.decode()
     assert not list(tmp_path.glob("q.*"))
+
+
+@pytest.mark.slow
+def test_a_key_snapshots_and_the_terminal_comes_back(recorder: Recorder, tmp_path: Path) -> None:
+    """On a terminal: one status line, `s` takes a snapshot, Ctrl+C ends it, and the
+    terminal's mode is what it was."""
+    import shutil
+
+    from tests.tui.test_tmux import Tmux
+
+    assert shutil.which("tmux"), "tmux is needed for this test (Debian package tmux)"
+    keep = ("PATH", "GOROOT", "GOTOOLCHAIN", "GOPROXY", "GOFLAGS", "GOCACHE", "PYTHONPATH", "HOME")
+    env = " ".join(f"{k}={v}" for k, v in recorder.env.items() if k in keep)
+    record = " ".join([sys.executable, "-m", "tracetui", "record", "--flight", "--no-view", "--no-sample", "--on",
+                       "'goroutines>100000'", "-o", "k.pftrace", "--", *go_run("graceful")])  # fmt: skip
+    t = Tmux(f"cd {tmp_path} && stty -g > before && env {env} {record}; stty -g > after", width=140, height=20)
+    try:
+        t.wait_for(r"flight recorder: last 10s held, 0 snapshots .*goroutines=\d+", timeout=60)
+        t.keys("s")
+        t.wait_for(r"snapshot 1: requested -> k\.flight-001\.gotrace", timeout=30)
+        t.keys("C-c")
+        t.wait_for(r"TRACETUI-EXIT=", timeout=60)
+    finally:
+        t.close()
+    assert (tmp_path / "k.flight-001.gotrace").exists() and (tmp_path / "k.flight-001.pftrace").exists()
+    assert (tmp_path / "before").read_text() == (tmp_path / "after").read_text()  # cbreak undone

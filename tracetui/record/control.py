@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import select
 import socket
+import threading
 import time
 
 from tracetui.record.overlay import CTL_ENV
 
 TIMEOUT = 5.0  # s to wait for an answer; a wedged program must not hold up a signal
+SNAPSHOT_TIMEOUT = 30.0  # writing a flight recorder's window (up to --max-bytes) takes longer
 
 
 class Control:
@@ -18,6 +20,7 @@ class Control:
         self._ours, self._theirs = socket.socketpair()
         self._theirs.set_inheritable(True)
         self.stopped = False
+        self._lock = threading.Lock()  # one question at a time (signals, the key thread)
 
     @property
     def fd(self) -> int:
@@ -43,12 +46,20 @@ class Control:
         self.stopped = True
         return self._ask(b"S", interrupt_fd)
 
-    def _ask(self, what: bytes, interrupt_fd: int | None) -> bool:
+    def snapshot(self) -> bool:
+        """record --flight: ask for the flight recorder's window to be written now."""
+        return not self.stopped and self._ask(b"W", None, SNAPSHOT_TIMEOUT)
+
+    def _ask(self, what: bytes, interrupt_fd: int | None, timeout: float = TIMEOUT) -> bool:
+        with self._lock:
+            return self._ask_now(what, interrupt_fd, timeout)
+
+    def _ask_now(self, what: bytes, interrupt_fd: int | None, timeout: float) -> bool:
         try:
             self._ours.sendall(what)
         except OSError:
             return False
-        end = time.monotonic() + TIMEOUT
+        end = time.monotonic() + timeout
         fds = [self._ours] + ([interrupt_fd] if interrupt_fd is not None else [])
         while (left := end - time.monotonic()) > 0:
             ready = select.select(fds, [], [], left)[0]

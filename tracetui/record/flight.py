@@ -11,12 +11,18 @@ A program that never trips a trigger leaves no file.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import os
 import re
+import select
 import shutil
+import sys
 import tempfile
+import termios
 import threading
+import tty
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from tracetui.errors import UsageError
@@ -89,11 +95,15 @@ def snapshot_paths(out: str, n: int) -> tuple[str, str]:
 
 
 class _Collector:
-    """Moves each snapshot the program writes to its numbered name, saying so in one line."""
+    """Moves each snapshot the program writes to its numbered name, saying so in one line;
+    on a terminal, keeps one status line (the snapshots, the metrics the rules watch)."""
 
-    def __init__(self, work: str, out: str) -> None:
+    def __init__(self, work: str, out: str, status: bool = False, window: float = 0.0) -> None:
         self.work, self.out = work, out
         self.taken: list[tuple[str, str | None]] = []  # (pftrace, gotrace)
+        self.status, self.window = status, window
+        self._shown = False
+        self._lock = threading.Lock()  # our stderr lines, one writer at a time
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="tracetui-flight", daemon=True)
 
@@ -104,11 +114,47 @@ class _Collector:
         self._stop.set()
         self._thread.join()
         self._collect()  # written while stopping
+        self._clear()
         return self.taken
 
     def _run(self) -> None:
+        k = 0
         while not self._stop.wait(POLL_S):
             self._collect()
+            k += 1
+            if self.status and k % 5 == 0:
+                self._show()
+
+    def say(self, text: str) -> None:
+        """One line of ours, above the status line."""
+        with self._lock:
+            self._clear_now()
+            note(text)
+
+    def _show(self) -> None:
+        try:
+            with open(os.path.join(self.work, "status"), encoding="utf-8", errors="replace") as f:
+                metrics = "  ".join(_plain(line.strip()) for line in f if line.strip())
+        except OSError:
+            metrics = ""
+        n = len(self.taken)
+        line = (f"flight recorder: last {self.window:g}s held, {n} snapshot{'' if n == 1 else 's'}"
+                f"{'  ' + metrics if metrics else ''}  (s: snapshot now)")  # fmt: skip
+        width = shutil.get_terminal_size((100, 24)).columns
+        with self._lock:
+            sys.stderr.write("\r\x1b[K" + line[: max(width - 1, 10)])
+            sys.stderr.flush()
+            self._shown = True
+
+    def _clear(self) -> None:
+        with self._lock:
+            self._clear_now()
+
+    def _clear_now(self) -> None:
+        if self._shown:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+            self._shown = False
 
     def _collect(self) -> None:
         try:
@@ -125,13 +171,47 @@ class _Collector:
             pf, gt = snapshot_paths(self.out, len(self.taken) + 1)
             shutil.move(src, gt)
             self.taken.append((pf, gt))
-            note(f"snapshot {len(self.taken)}: {_plain(reason)} -> {gt}")
+            self.say(f"snapshot {len(self.taken)}: {_plain(reason)} -> {gt}")
 
 
 def _plain(text: str) -> str:
     from tracetui.sanitize import safe_text
 
     return safe_text(text, keep_newlines=False)
+
+
+@contextlib.contextmanager
+def _keys(ctl: Control, collector: _Collector) -> Iterator[None]:
+    """While the program runs: `s` (or Enter) on the terminal takes a snapshot. The program
+    runs in a process group of its own, so the keys are ours; cbreak mode keeps Ctrl+C a
+    signal."""
+    fd = sys.stdin.fileno()
+    saved = termios.tcgetattr(fd)
+    stop = threading.Event()
+
+    def read() -> None:
+        while not stop.is_set():
+            if not select.select([fd], [], [], 0.2)[0]:
+                continue
+            try:
+                key = os.read(fd, 1)
+            except OSError:
+                return
+            if not key:
+                return
+            if key in (b"s", b"S", b"\n", b"\r"):
+                collector.say("snapshot requested (key)")
+                ctl.snapshot()
+
+    tty.setcbreak(fd)
+    reader = threading.Thread(target=read, name="tracetui-flight-keys", daemon=True)
+    reader.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        reader.join(1.0)
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
 
 
 def record_flight(opts: RecordOptions, go: str, build_args: list[str], session: Session) -> int:
@@ -165,12 +245,15 @@ def record_flight(opts: RecordOptions, go: str, build_args: list[str], session: 
             TRACETUI_FLIGHT_RULES="\n".join(t.line() for t in opts.triggers),
         )
         rules = ", ".join(t.text for t in opts.triggers) or "none (SIGUSR1 only)"
-        note(f"flight recorder: the last {opts.flight_window:g}s kept; triggers: {rules}; "
+        keys = "; s on this terminal or" if not opts.foreground and sys.stdin.isatty() else ";"
+        note(f"flight recorder: the last {opts.flight_window:g}s kept; triggers: {rules}{keys} "
              f"SIGUSR1 to tracetui (pid {os.getpid()}) snapshots now")  # fmt: skip
-        collector = _Collector(work, out)
+        interactive = not opts.foreground and sys.stdin.isatty() and sys.stderr.isatty()
+        collector = _Collector(work, out, status=interactive, window=opts.flight_window)
         collector.start()
         try:
-            result = run_child([binary, *args], run_env, opts, Tracing([], ctl), on_start=session.started)
+            with _keys(ctl, collector) if interactive else contextlib.nullcontext():
+                result = run_child([binary, *args], run_env, opts, Tracing([], ctl), on_start=session.started)
         finally:
             taken = collector.stop()
     if not taken:

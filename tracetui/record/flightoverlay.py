@@ -170,6 +170,7 @@ func tracetuiRecordFlightWatch(rules []tracetuiRecordFlightRule) {
 		if samples[3].Value.Kind() == metrics.KindUint64 {
 			values["heap"] = float64(samples[3].Value.Uint64())
 		}
+		tracetuiRecordFlightStatus(values)
 		for _, r := range rules {
 			v, ok := values[r.name]
 			if !ok || (r.op == '>' && !(v > r.value)) || (r.op == '<' && !(v < r.value)) {
@@ -178,6 +179,21 @@ func tracetuiRecordFlightWatch(rules []tracetuiRecordFlightRule) {
 			tracetuiRecordFlightSnapshot(fmt.Sprintf("%s (was %s)", r.text, tracetuiRecordFlightShow(r.name, v)), true)
 			break
 		}
+	}
+}
+
+// tracetuiRecordFlightStatus writes the metrics the rules watch to DIR/status, for
+// tracetui's status line (a whole file each time: written aside, then renamed).
+func tracetuiRecordFlightStatus(values map[string]float64) {
+	var b strings.Builder
+	for _, name := range []string{"sched_latency.p99", "sched_latency.max", "gc_pause.max", "goroutines", "heap"} {
+		if v, ok := values[name]; ok {
+			b.WriteString(name + "=" + tracetuiRecordFlightShow(name, v) + "\n")
+		}
+	}
+	tmp := tracetuiRecordFlight.dir + "/status.tmp"
+	if os.WriteFile(tmp, []byte(b.String()), 0o644) == nil {
+		os.Rename(tmp, tracetuiRecordFlight.dir+"/status")
 	}
 }
 
