@@ -148,3 +148,19 @@ def test_a_key_snapshots_and_the_terminal_comes_back(recorder: Recorder, tmp_pat
         t.close()
     assert (tmp_path / "k.flight-001.gotrace").exists() and (tmp_path / "k.flight-001.pftrace").exists()
     assert (tmp_path / "before").read_text() == (tmp_path / "after").read_text()  # cbreak undone
+
+
+@pytest.mark.slow
+def test_go_test_gets_a_flight_recorder_in_each_test_binary(recorder: Recorder, tmp_path: Path) -> None:
+    from tests.record.conftest import PROGRAMS
+
+    env = dict(recorder.env, BETA_BURST="1")
+    r = recorder.run("--flight", "--on", "goroutines>1000", "--no-sample", "-o", "t.pftrace", "--", "go", "test",
+                     "-C", str(PROGRAMS), "-run", "TestBurstWhenAsked|TestCount", "./alpha", "./beta", cwd=tmp_path,
+                     env=env)  # fmt: skip
+    err = r.stderr.decode()
+    assert r.returncode == 0, err
+    assert "snapshot 1: goroutines>1000 (was " in err and "snapshot 2" not in err  # beta's burst only
+    s = json.loads(_tracetui("summary", "--json", "t.flight-001.pftrace", cwd=tmp_path, env=recorder.env).stdout)
+    assert s["trigger"]["reason"].startswith("goroutines>1000") and s["goroutines"] > 1000
+    assert "ok" in r.stdout.decode()  # go test's own output, untouched

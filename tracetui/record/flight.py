@@ -6,13 +6,15 @@ instead of writing a trace. A trigger writes the window out: a rule on the progr
 runtime metrics (`--on 'sched_latency.p99>5ms'`), SIGUSR1 to tracetui (forwarded to the
 program), with a cool-down between two rule triggers. Each snapshot becomes
 `run.flight-NNN.gotrace` at once and `run.flight-NNN.pftrace` when the program has ended.
-A program that never trips a trigger leaves no file.
+A program that never trips a trigger leaves no file. In `go test` mode every test binary
+gets the flight recorder (the overlay file is added to each package under test).
 """
 
 from __future__ import annotations
 
 import contextlib
 import difflib
+import json
 import os
 import re
 import select
@@ -27,7 +29,7 @@ from dataclasses import dataclass
 
 from tracetui.errors import UsageError
 from tracetui.record.control import Control
-from tracetui.record.gobuild import build_traced, find_go, list_main, split_build_args
+from tracetui.record.gobuild import build_traced, find_go, go_list, list_main, split_build_args
 from tracetui.record.options import RecordOptions
 from tracetui.record.output import check_writable, default_output, note, per_package, sidecar
 from tracetui.record.session import Session
@@ -158,7 +160,8 @@ class _Collector:
 
     def _collect(self) -> None:
         try:
-            names = sorted(n for n in os.listdir(self.work) if n.endswith(".gotrace"))
+            names = [n for n in os.listdir(self.work) if n.endswith(".gotrace")]
+            names.sort(key=lambda n: (os.stat(os.path.join(self.work, n)).st_mtime_ns, n))  # the order written
         except OSError:
             return
         for name in names:
@@ -181,15 +184,16 @@ def _plain(text: str) -> str:
 
 
 @contextlib.contextmanager
-def _keys(ctl: Control, collector: _Collector) -> Iterator[None]:
-    """While the program runs: `s` (or Enter) on the terminal takes a snapshot. The program
-    runs in a process group of its own, so the keys are ours; cbreak mode keeps Ctrl+C a
-    signal."""
+def _keys(work: str, collector: _Collector) -> Iterator[None]:
+    """While the program runs: `s` (or Enter) on the terminal takes a snapshot (the count in
+    WORK/request goes up; every traced process snapshots). The program runs in a process
+    group of its own, so the keys are ours; cbreak mode keeps Ctrl+C a signal."""
     fd = sys.stdin.fileno()
     saved = termios.tcgetattr(fd)
     stop = threading.Event()
 
     def read() -> None:
+        asked = 0
         while not stop.is_set():
             if not select.select([fd], [], [], 0.2)[0]:
                 continue
@@ -200,8 +204,9 @@ def _keys(ctl: Control, collector: _Collector) -> Iterator[None]:
             if not key:
                 return
             if key in (b"s", b"S", b"\n", b"\r"):
+                asked += 1
                 collector.say("snapshot requested (key)")
-                ctl.snapshot()
+                request(work, asked)
 
     tty.setcbreak(fd)
     reader = threading.Thread(target=read, name="tracetui-flight-keys", daemon=True)
@@ -214,15 +219,52 @@ def _keys(ctl: Control, collector: _Collector) -> Iterator[None]:
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)
 
 
+def request(work: str, count: int) -> None:
+    """Ask every traced process for a snapshot: the count in WORK/request goes up."""
+    tmp = os.path.join(work, "request.tmp")
+    with open(tmp, "w", encoding="ascii") as f:
+        f.write(str(count))
+    os.replace(tmp, os.path.join(work, "request"))
+
+
+def _flight_env(opts: RecordOptions, work: str) -> dict[str, str]:
+    return {
+        "TRACETUI_FLIGHT_DIR": work,
+        "TRACETUI_FLIGHT_WINDOW": f"{int(opts.flight_window * 1e9)}ns",
+        "TRACETUI_FLIGHT_MAX_BYTES": str(opts.flight_max_bytes),
+        "TRACETUI_FLIGHT_COOLDOWN": f"{int(opts.flight_cooldown * 1e9)}ns",
+        "TRACETUI_FLIGHT_RULES": "\n".join(t.line() for t in opts.triggers),
+    }
+
+
+def _run(opts: RecordOptions, argv: list[str], env: dict[str, str], out: str, work: str, ctl: Control | None,
+         session: Session) -> int:  # fmt: skip
+    """Run the flight-recorded program (or go test) to its end; snapshots collected, then converted."""
+    rules = ", ".join(t.text for t in opts.triggers) or "none"
+    interactive = not opts.foreground and sys.stdin.isatty() and sys.stderr.isatty()
+    keys = "; s on this terminal or" if interactive else ";"
+    note(f"flight recorder: the last {opts.flight_window:g}s kept; triggers: {rules}{keys} "
+         f"SIGUSR1 to tracetui (pid {os.getpid()}) snapshots now")  # fmt: skip
+    collector = _Collector(work, out, status=interactive, window=opts.flight_window)
+    collector.start()
+    try:
+        with _keys(work, collector) if interactive else contextlib.nullcontext():
+            result = run_child(argv, env, opts, Tracing([], ctl), on_start=session.started)
+    finally:
+        taken = collector.stop()
+    if not taken:
+        note("no trigger fired: nothing was written")
+        session.samples()
+        return result.exit_status
+    session.finish(result, taken)
+    return result.exit_status
+
+
 def record_flight(opts: RecordOptions, go: str, build_args: list[str], session: Session) -> int:
     """`go run [flags] PKG args` with a flight recorder: returns the program's exit status."""
     env = dict(os.environ)
     tc = find_go(go, env)
-    if tc.minor < FLIGHT_MINOR:
-        raise UsageError(
-            f"--flight needs Go 1.{FLIGHT_MINOR} or later (runtime/trace.FlightRecorder); "
-            f"this toolchain is {tc.version or 'older'}"
-        )
+    _need_flight(tc.minor, tc.version)
     flags, targets, args = split_build_args(build_args)
     pkg = list_main(tc, flags, targets)
     out = opts.output or default_output(pkg.name)
@@ -237,28 +279,57 @@ def record_flight(opts: RecordOptions, go: str, build_args: list[str], session: 
         ctl = Control()
         run_env = dict(env)
         run_env.update(ctl.env)
-        run_env.update(
-            TRACETUI_FLIGHT_DIR=work,
-            TRACETUI_FLIGHT_WINDOW=f"{int(opts.flight_window * 1e9)}ns",
-            TRACETUI_FLIGHT_MAX_BYTES=str(opts.flight_max_bytes),
-            TRACETUI_FLIGHT_COOLDOWN=f"{int(opts.flight_cooldown * 1e9)}ns",
-            TRACETUI_FLIGHT_RULES="\n".join(t.line() for t in opts.triggers),
+        run_env.update(_flight_env(opts, work))
+        return _run(opts, [binary, *args], run_env, out, work, ctl, session)
+
+
+def record_flight_test(opts: RecordOptions, go: str, args: list[str], session: Session) -> int:
+    """`go test ARGS` with a flight recorder in every test binary (an overlay file added to
+    each package under test): returns go test's exit status. Snapshots of several binaries
+    are numbered in the order they were written."""
+    from tracetui.record.flightoverlay import FLIGHT, for_package
+    from tracetui.record.gobuild import _merge_ldflags
+    from tracetui.record.gotest import _build_flags, split_test_args
+    from tracetui.record.overlay import EXIT_HOOK_NEW, PREFIX
+
+    env = dict(os.environ)
+    tc = find_go(go, env)
+    _need_flight(tc.minor, tc.version)
+    ta = split_test_args(args)
+    rows = go_list(tc, _build_flags(ta.flags), ta.packages or ["."], "{{.Name}}\t{{.Dir}}")
+    name = f"{os.path.basename(rows[0][1])}.test" if len(rows) == 1 else "go-test"
+    out = opts.output or default_output(name)
+    check_writable(out)
+    where = os.path.dirname(os.path.abspath(out))
+    with (
+        tempfile.TemporaryDirectory(prefix="tracetui-build-") as build,
+        tempfile.TemporaryDirectory(prefix=".tracetui-flight-", dir=where) as work,
+    ):
+        replace: dict[str, str] = {}
+        for pkg_name, pkg_dir in rows:
+            for what, text in (("flight", FLIGHT), ("exithook", EXIT_HOOK_NEW)):
+                real = os.path.join(build, f"{len(replace)}_{what}.go")
+                with open(real, "w", encoding="utf-8") as f:
+                    f.write(for_package(text, pkg_name.removesuffix("_test")))
+                replace[os.path.join(pkg_dir, f"{PREFIX}_{what}.go")] = real
+        overlay = os.path.join(build, "overlay.json")
+        with open(overlay, "w", encoding="utf-8") as f:
+            json.dump({"Replace": replace}, f)
+        session.go_version = tc.version
+        flags = _merge_ldflags(ta.flags, tc.env, tc.minor)
+        # A cached result runs no test binary, so no flight recorder: -count=1 unless given.
+        count = [] if any(f.lstrip("-").split("=", 1)[0] == "count" for f in ta.flags) else ["-count=1"]
+        argv = [tc.go, "test", *flags, *count, "-overlay", overlay, *ta.packages]
+        if ta.binary_args:
+            argv += ["-args", *ta.binary_args]
+        run_env = dict(env)
+        run_env.update(_flight_env(opts, work))
+        return _run(opts, argv, run_env, out, work, None, session)
+
+
+def _need_flight(minor: int, version: str) -> None:
+    if minor < FLIGHT_MINOR:
+        raise UsageError(
+            f"--flight needs Go 1.{FLIGHT_MINOR} or later (runtime/trace.FlightRecorder); "
+            f"this toolchain is {version or 'older'}"
         )
-        rules = ", ".join(t.text for t in opts.triggers) or "none (SIGUSR1 only)"
-        keys = "; s on this terminal or" if not opts.foreground and sys.stdin.isatty() else ";"
-        note(f"flight recorder: the last {opts.flight_window:g}s kept; triggers: {rules}{keys} "
-             f"SIGUSR1 to tracetui (pid {os.getpid()}) snapshots now")  # fmt: skip
-        interactive = not opts.foreground and sys.stdin.isatty() and sys.stderr.isatty()
-        collector = _Collector(work, out, status=interactive, window=opts.flight_window)
-        collector.start()
-        try:
-            with _keys(ctl, collector) if interactive else contextlib.nullcontext():
-                result = run_child([binary, *args], run_env, opts, Tracing([], ctl), on_start=session.started)
-        finally:
-            taken = collector.stop()
-    if not taken:
-        note("no trigger fired: nothing was written")
-        session.samples()
-        return result.exit_status
-    session.finish(result, taken)
-    return result.exit_status

@@ -2,15 +2,22 @@
 
 It runs runtime/trace's FlightRecorder (the last `TRACETUI_FLIGHT_WINDOW` of trace, at most
 `TRACETUI_FLIGHT_MAX_BYTES`) and writes the window to `TRACETUI_FLIGHT_DIR/NNN.gotrace` (then
-`NNN.reason`) when a trigger fires: a rule on the program's own runtime/metrics, read every
-100 ms (`TRACETUI_FLIGHT_RULES`, one `name op value text` per line, values in ns, bytes or
-counts; `TRACETUI_FLIGHT_COOLDOWN` between two), SIGUSR1, or `W` on the control socket. A
+`NNN.reason`; PID-NNN, as test binaries share DIR) when a trigger fires: a rule on the
+program's own runtime/metrics, read every 100 ms (`TRACETUI_FLIGHT_RULES`, one `name op value
+text` per line, values in ns, bytes or counts; `TRACETUI_FLIGHT_COOLDOWN` between two),
+SIGUSR1, `W` on the control socket, or a higher count in `DIR/request` (tracetui's keys). The
+file is written as `package main`; `go test` mode renames the package (`for_package`). A
 log event (category `tracetui.flight`, "trigger: <reason>") marks the moment in the snapshot.
 Its functions are `main.tracetuiRecordFlight*`, in a `zz_tracetui_record_` file, so the model
 knows its goroutines as record's own (tracetui/model/injected.py).
 """
 
 FLIGHT = r"""// Added by tracetui record --flight (go build -overlay); not part of the program's source.
+
+// The file's own Go version: FlightRecorder is Go 1.25 API, whatever the module's go line
+// says (go vet's stdversion check, which go test runs, holds the file to it).
+
+//go:build go1.25
 
 package main
 
@@ -64,9 +71,7 @@ func init() {
 	tracetuiRecordFlight.dir = dir
 	tracetuiRecordFlight.cooldown, _ = time.ParseDuration(os.Getenv("TRACETUI_FLIGHT_COOLDOWN"))
 	tracetuiRecordExitHook(tracetuiRecordFlightStop)
-	if rules := tracetuiRecordFlightRules(os.Getenv("TRACETUI_FLIGHT_RULES")); len(rules) > 0 {
-		go tracetuiRecordFlightWatch(rules)
-	}
+	go tracetuiRecordFlightWatch(tracetuiRecordFlightRules(os.Getenv("TRACETUI_FLIGHT_RULES")))
 	usr1 := make(chan os.Signal, 1)
 	signal.Notify(usr1, syscall.SIGUSR1)
 	go func() {
@@ -149,9 +154,17 @@ func tracetuiRecordFlightWatch(rules []tracetuiRecordFlightRule) {
 		{Name: "/memory/classes/heap/objects:bytes"},
 	}
 	var lat, pause tracetuiRecordFlightHist
+	requested := tracetuiRecordFlightRequests()
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	for range tick.C {
+		if n := tracetuiRecordFlightRequests(); n > requested { // tracetui asks (a key): every process snapshots
+			requested = n
+			tracetuiRecordFlightSnapshot("requested", false)
+		}
+		if len(rules) == 0 {
+			continue
+		}
 		metrics.Read(samples)
 		values := map[string]float64{}
 		if samples[0].Value.Kind() == metrics.KindFloat64Histogram {
@@ -180,6 +193,16 @@ func tracetuiRecordFlightWatch(rules []tracetuiRecordFlightRule) {
 			break
 		}
 	}
+}
+
+// tracetuiRecordFlightRequests: the count tracetui keeps in DIR/request (0 if none yet).
+func tracetuiRecordFlightRequests() int {
+	b, err := os.ReadFile(tracetuiRecordFlight.dir + "/request")
+	if err != nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	return n
 }
 
 // tracetuiRecordFlightStatus writes the metrics the rules watch to DIR/status, for
@@ -223,7 +246,7 @@ func tracetuiRecordFlightSnapshot(reason string, rule bool) {
 	t.last = now
 	t.n++
 	trace.Log(context.Background(), "tracetui.flight", "trigger: "+reason)
-	base := fmt.Sprintf("%s/%03d", t.dir, t.n)
+	base := fmt.Sprintf("%s/%d-%03d", t.dir, os.Getpid(), t.n) // (go test: several binaries share DIR)
 	f, err := os.Create(base + ".gotrace.tmp")
 	if err != nil {
 		os.Stderr.WriteString("tracetui: cannot write a snapshot: " + err.Error() + "\n")
@@ -269,3 +292,8 @@ func tracetuiRecordFlightServe(ctl *os.File) {
 	}
 }
 """
+
+
+def for_package(source: str, name: str) -> str:
+    """An overlay file's source for package `name` (go test mode adds it to the package under test)."""
+    return source.replace("\npackage main\n", f"\npackage {name}\n", 1)

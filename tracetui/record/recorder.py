@@ -51,10 +51,13 @@ def record(opts: RecordOptions, session: Session) -> int:
     mode = choose_mode(opts)
     cmd = opts.command
     if opts.flight:
-        if mode != "source":
-            raise UsageError(f"--flight builds the program with a flight recorder: give `go run PKG` or a package "
-                             f"directory (this command records in {mode} mode)")  # fmt: skip
-        from tracetui.record.flight import record_flight
+        if mode not in ("source", "test"):
+            raise UsageError(f"--flight builds the program with a flight recorder: give `go run PKG`, a package "
+                             f"directory or `go test PKGS` (this command records in {mode} mode)")  # fmt: skip
+        from tracetui.record.flight import record_flight, record_flight_test
+
+        if mode == "test":
+            return record_flight_test(opts, cmd[0], cmd[2:], session)
 
         if len(cmd) >= 2 and _is_go(cmd[0]) and cmd[1] == "run":
             return record_flight(opts, cmd[0], cmd[2:], session)

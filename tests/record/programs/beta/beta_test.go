@@ -50,3 +50,18 @@ func TestBurnWhenAsked(t *testing.T) {
 		t.Fatal("zero")
 	}
 }
+
+func TestBurstWhenAsked(t *testing.T) {
+	if os.Getenv("BETA_BURST") == "" {
+		return
+	}
+	time.Sleep(300 * time.Millisecond)
+	done := make(chan struct{})
+	for i := 0; i < 3000; i++ {
+		go func() { time.Sleep(300 * time.Millisecond); done <- struct{}{} }()
+	}
+	for i := 0; i < 3000; i++ {
+		<-done
+	}
+	time.Sleep(300 * time.Millisecond)
+}
