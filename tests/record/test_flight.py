@@ -164,3 +164,29 @@ def test_go_test_gets_a_flight_recorder_in_each_test_binary(recorder: Recorder, 
     s = json.loads(_tracetui("summary", "--json", "t.flight-001.pftrace", cwd=tmp_path, env=recorder.env).stdout)
     assert s["trigger"]["reason"].startswith("goroutines>1000") and s["goroutines"] > 1000
     assert "ok" in r.stdout.decode()  # go test's own output, untouched
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("rule", "program"),
+    [
+        ("gc_pause.max>1us", ["go", "run", "-C", "PROGRAMS", "./gcloop", "300"]),  # GC cycles under GOGC=10
+        ("sched_latency.max>200us", ["go", "run", "-C", "PROGRAMS", "./workload", "burst"]),  # 3000 runnable at once
+    ],
+)
+def test_gc_pause_and_sched_latency_rules_fire(recorder: Recorder, tmp_path: Path, rule: str,
+                                               program: list[str]) -> None:  # fmt: skip
+    from tests.record.conftest import PROGRAMS
+
+    argv = [str(PROGRAMS) if a == "PROGRAMS" else a for a in program]
+    env = dict(recorder.env, GOGC="10")
+    r = recorder.run("--flight", "--on", rule, "--no-sample", "-o", "r.pftrace", "--", *argv, cwd=tmp_path, env=env)
+    err = r.stderr.decode()
+    assert r.returncode == 0, err
+    assert f"snapshot 1: {rule} (was " in err and "snapshot 2" not in err, err
+    s = json.loads(_tracetui("summary", "--json", "r.flight-001.gotrace", cwd=tmp_path, env=recorder.env).stdout)
+    assert s["trigger"]["reason"].startswith(rule)
+    if rule.startswith("gc_pause"):
+        assert s["gc_cycles"] >= 1 and s["stw"]["count"] >= 1  # the pauses are in the snapshot
+    else:
+        assert s["histograms"]["sched_latency"]["max_ns"] > 200_000
