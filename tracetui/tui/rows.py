@@ -396,23 +396,22 @@ class RowSet:
 
     def sample_rows(self, row: Row) -> np.ndarray:
         """The CPU sample rows (indices into `trace.cpu_samples`, time order) a SAMPLES row draws."""
-        idx = self.samples
-        if idx is None or row.kind != RowKind.SAMPLES:
-            return np.zeros(0, np.int64)
-        _, who, ident = row.key
-        if who == "grp":
-            return self._group_sampled(str(ident))[0]
-        return idx.rows(str(who), int(ident))  # type: ignore[call-overload]
+        return self._sampled(row)[0]
 
     def sample_times(self, row: Row) -> np.ndarray:
         """The sorted times of `sample_rows(row)`."""
+        return self._sampled(row)[1]
+
+    def _sampled(self, row: Row) -> tuple[np.ndarray, np.ndarray]:
+        """(sample rows, their times) of a SAMPLES row: a group's, or one P's or goroutine's."""
         idx = self.samples
         if idx is None or row.kind != RowKind.SAMPLES:
-            return np.zeros(0, np.int64)
+            z = np.zeros(0, np.int64)
+            return z, z
         _, who, ident = row.key
         if who == "grp":
-            return self._group_sampled(str(ident))[1]
-        return idx.times(str(who), int(ident))  # type: ignore[call-overload]
+            return self._group_sampled(str(ident))
+        return idx.rows(str(who), int(ident)), idx.times(str(who), int(ident))  # type: ignore[call-overload]
 
     def index_of(self, key: tuple[object, ...]) -> int:
         return self._index.get(key, -1)
