@@ -188,5 +188,6 @@ def test_gc_pause_and_sched_latency_rules_fire(recorder: Recorder, tmp_path: Pat
     assert s["trigger"]["reason"].startswith(rule)
     if rule.startswith("gc_pause"):
         assert s["gc_cycles"] >= 1 and s["stw"]["count"] >= 1  # the pauses are in the snapshot
-    else:  # (the runtime's histogram is coarse: its bucket's bound may exceed what the trace shows)
-        assert s["goroutines"] > 1000  # the burst is in the snapshot
+    else:  # On a loaded host any wait may pass 200 µs before the burst, and the runtime's histogram is
+        # coarse (its bucket's bound may exceed what the trace shows): only latencies are sure to be there.
+        assert s["histograms"]["sched_latency"]["count"] > 0 and s["histograms"]["sched_latency"]["max_ns"] > 0
