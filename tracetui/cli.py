@@ -66,6 +66,9 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fail-on", action="append", default=[], metavar="RULE",
                    help="open with the list of summary --fail-on RULE breaches (e.g. 'stw.max>1ms'); "
                    "Enter on one shows where it happened")  # fmt: skip
+    p.add_argument("--compare", metavar="B",
+                   help="a second run (trace or recording) beside TRACE: v switches the timeline, "
+                   "screens 2-5 show both and what changed")  # fmt: skip
     p.set_defaults(func=_cmd_view)
 
     p = sub.add_parser("export", help="write the trace as a Perfetto trace (for ui.perfetto.dev), or traces as Parquet")
@@ -309,6 +312,8 @@ def _cmd_view(args: argparse.Namespace) -> int:
 
     rules = [parse_rule(r) for r in args.fail_on]  # bad rules fail before the screen opens
     _check_trace_head(args.trace)  # fail before the screen opens
+    if args.compare:
+        _check_trace_head(args.compare)
     system = color_system(args.color)
     # Textual reads its colour system from the environment when it is imported.
     os.environ["TEXTUAL_COLOR_SYSTEM"] = {"16": "standard", "none": "standard"}.get(system, system)
@@ -316,7 +321,7 @@ def _cmd_view(args: argparse.Namespace) -> int:
         os.environ["NO_COLOR"] = "1"
     from tracetui.tui.app import TraceApp
 
-    app = TraceApp(args.trace, system, fail_on=rules)
+    app = TraceApp(args.trace, system, fail_on=rules, compare=args.compare)
     app.run(mouse=not args.no_mouse)
     return int(app.return_code or 0)
 

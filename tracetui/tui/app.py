@@ -24,6 +24,7 @@ from tracetui.goversion import go_version_text
 from tracetui.load import LoadStep
 from tracetui.model.trace import Trace, TrackKind
 from tracetui.sanitize import safe_text
+from tracetui.tui.compare import Compare, SecondFailed, SecondProgress, SecondReady
 from tracetui.tui.details import describe, span_at
 from tracetui.tui.keymap import APP_BINDINGS, keys_file, load_keymap
 from tracetui.tui.loadthread import LoadThread
@@ -157,6 +158,8 @@ class TraceApp(App[int]):
         loader: Loader | None = None,
         live: LiveControl | None = None,
         fail_on: Sequence[Rule] = (),
+        compare: str | None = None,
+        compare_loader: Loader | None = None,
     ) -> None:
         # Our palettes pick colours per system: no ANSI-to-RGB filter pass over every line.
         super().__init__(ansi_color=True)
@@ -185,6 +188,7 @@ class TraceApp(App[int]):
         self.fail_on = list(fail_on)  # view --fail-on: its breaches listed once the trace is loaded
         self._sql: tuple[Trace, duckdb.DuckDBPyConnection] | None = None  # a model's tables, made on the first `:`
         self._sql_lock = threading.Lock()  # one query at a time on the connection
+        self.compare = Compare(path, compare, compare_loader) if compare else None  # view --compare B
 
     def compose(self) -> ComposeResult:
         with Vertical(id="loading"):
@@ -209,6 +213,8 @@ class TraceApp(App[int]):
             self.notify(safe_text(warning, keep_newlines=False), severity="warning", timeout=10, markup=False)
         self._phase_timer = self.set_interval(0.5, self._show_phase)
         self.load()
+        if self.compare is not None:
+            self.compare.start(self)
 
     # --- loading ---------------------------------------------------------------------------
 
@@ -290,6 +296,8 @@ class TraceApp(App[int]):
     def on_model_ready(self, message: ModelReady) -> None:
         if message.done:
             self.loading = False
+        if self.compare is not None:
+            self.compare.a.trace, self.compare.a.rows = message.trace, message.rows
         if message.live is not None:
             self.live_status = message.live
         if self.timeline is None:
@@ -339,6 +347,41 @@ class TraceApp(App[int]):
 
     def on_load_failed(self, message: LoadFailed) -> None:
         self.exit(return_code=2, message=message.text)
+
+    # --- view --compare B (tracetui.tui.compare) -------------------------------------------
+
+    def on_second_progress(self, message: SecondProgress) -> None:
+        if self.compare is not None:
+            self.compare.fraction = message.fraction
+            self.update_status()
+
+    def on_second_ready(self, message: SecondReady) -> None:
+        if self.compare is not None:
+            self.compare.b.trace, self.compare.b.rows = message.trace, message.rows
+            if message.warning:
+                self.notify(f"run B: {message.warning}", severity="warning", timeout=10, markup=False)
+            self.update_status()
+
+    def on_second_failed(self, message: SecondFailed) -> None:
+        self.stop_loading()
+        self.exit(return_code=2, message=message.text)
+
+    def action_switch_run(self) -> None:
+        if self.compare is None:
+            self.note = "no second run: open two with `tracetui view A --compare B`"
+        elif self.screen is self.screen_stack[0]:
+            self.note = self.compare.show(self, "B" if self.compare.shown == "A" else "A") or ""
+        self.update_status()
+
+    def swap_timeline(self, tl: Timeline) -> None:
+        """Show another (already mounted) timeline: the panels follow it."""
+        self.timeline = tl
+        self.query_one(Ruler).timeline = tl
+        self.query_one(Legend).set_looks(legend_looks(tl.rows))
+        self.matches, self.log_matches, self.match_at = [], np.zeros(0, np.int64), -1  # (the other run's)
+        tl.focus()
+        tl.refresh()
+        self.refresh_panels()
 
     # --- panels ----------------------------------------------------------------------------
 
@@ -408,6 +451,8 @@ class TraceApp(App[int]):
         version = go_version_text(tl.trace, short=True)
         if version:  # which Go wrote it: the exact release where known, else the trace format's
             parts.append(version)
+        if self.compare is not None:  # which run the timeline shows, first
+            parts.insert(0, self.compare.status())
         if self.live_status is not None:
             parts.insert(0, live_text(self.live_status, self.quitting))
         elif self.loading:
@@ -449,6 +494,9 @@ class TraceApp(App[int]):
             return
         while len(self.screen_stack) > 1:
             self.pop_screen()
+        if self.compare is not None and 2 <= n <= 5:
+            self._compare_view(n)
+            return
         screens = {2: GoroutinesScreen, 3: ProfilesScreen, 4: HistogramsScreen}
         if n == 3 and (scope := self._cpu_scope(tl)) is not None:
             self.push_screen(ProfilesScreen(tl.trace, self.analyses, scope))
@@ -456,6 +504,15 @@ class TraceApp(App[int]):
             self.push_screen(screens[n](tl.trace, self.analyses))
         elif n == 5:
             self.push_screen(MMUScreen(tl.trace))
+
+    def _compare_view(self, n: int) -> None:
+        """Screens 2-5 of view --compare: both runs (once B is loaded)."""
+        assert self.compare is not None
+        if not self.compare.ready or self.compare.a.trace is None:
+            self.note = f"run B is still loading ({self.compare.fraction:.0%}): screens 2-5 compare once it is loaded"
+            self.update_status()
+            return
+        self.push_screen(self.compare.screen(n, self.analyses))
 
     @staticmethod
     def _cpu_scope(tl: Timeline) -> CPUScope | None:
@@ -480,6 +537,12 @@ class TraceApp(App[int]):
             return
         while len(self.screen_stack) > 1:
             self.pop_screen()
+        if message.run and self.compare is not None:  # a compare screen: the run it is in
+            self.note = self.compare.show(self, message.run) or ""
+            if self.compare.shown != message.run:
+                self.update_status()
+                return
+            tl = self.timeline or tl
         tl.show_span(message.track, message.start, message.end)
         self.screen.set_focus(tl)
 
@@ -703,5 +766,7 @@ class TraceApp(App[int]):
             self.update_status()
             return
         self.stop_loading()
+        if self.compare is not None:
+            self.compare.stop()
         status = live.exit_status() if live is not None and live.finished() else 0
         self.exit(return_code=status)

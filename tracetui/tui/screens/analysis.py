@@ -68,9 +68,10 @@ class Analysis:
 class JumpTo(Message):
     """Show this on the timeline: a track (index) and [start, end)."""
 
-    def __init__(self, track: int, start: int, end: int) -> None:
+    def __init__(self, track: int, start: int, end: int, run: str = "") -> None:
         super().__init__()
         self.track, self.start, self.end = track, start, end
+        self.run = run  # view --compare: "A" or "B", the run the track is in
 
 
 def _s(text: str) -> str:

@@ -1,6 +1,10 @@
 """A terminal flame graph of a block profile: the outermost caller on the top row, the frame
 that blocked at the bottom of each tower, each frame as wide as the delay through it.
 
+A differential flame graph (`build_diff_flame`, view --compare) draws each frame as wide as
+the larger of its delays in run A and run B, red (+) where B waits longer, blue (-) where it
+waits less; its line below gives A, B and B - A.
+
 Keys: ←/→ the neighbour on the row, ↑/↓ the caller / the heaviest callee, z zooms into the
 frame (the frame fills the width; z on the zoomed frame or Backspace zooms out), Enter asks
 for the longest wait through the frame (`FlameGraph.Chosen`).
@@ -20,12 +24,16 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from tracetui.analysis.blocking import Samples, by_stack
+from tracetui.analysis.rundiff import FrameDelta
 from tracetui.model import Trace
 from tracetui.sanitize import safe_text
 from tracetui.units import format_duration
 
 # Warm flame colours (256-colour indices), picked per function name so a function keeps its colour.
 _COLOURS = (166, 172, 178, 208, 214, 202, 136, 130, 173, 209)
+# A differential graph: growth in reds, shrinkage in blues (strongest first), about the same grey.
+_GROWTH, _SHRINK, _SAME = (203, 210, 224), (69, 111, 153), 250
+SAME_SHARE = 0.05  # a change under 5% of the larger side is "about the same"
 
 
 @dataclass(eq=False)
@@ -43,6 +51,8 @@ class FlameNode:
     stack_delay: int = -1
     children: list[FlameNode] = field(default_factory=list)
     _index: dict[tuple[str, str, int], FlameNode] = field(default_factory=dict, repr=False)
+    diff: FrameDelta | None = None  # a differential graph's frame: A and B (delay is the larger)
+    run: str = ""  # a differential graph: the run `stack` is in
 
     def child(self, key: tuple[str, str, int]) -> FlameNode:
         node = self._index.get(key)
@@ -78,6 +88,65 @@ def build_flame(trace: Trace, samples: Samples, name: str) -> FlameNode:
     return root
 
 
+def build_diff_flame(root: FrameDelta) -> FlameNode:
+    """The flame graph of a differential callee tree (tracetui.analysis.rundiff): each frame
+    as wide as the larger of A and B; Enter shows B's longest wait through it (A's if B has
+    none)."""
+
+    def node(d: FrameDelta, parent: FlameNode | None) -> FlameNode:
+        n = FlameNode(d.func, "", 0, d.depth, parent, max(d.a, d.b), max(d.a_count, d.b_count), diff=d)
+        n.stack, n.run = (d.b_stack, "B") if d.b_count else (d.a_stack, "A")
+        n.stack_delay = 0 if d.a_count or d.b_count else -1
+        return n
+
+    top = node(root, None)
+    todo = [(root, top)]
+    while todo:
+        d, n = todo.pop()
+        for c in d.children:
+            k = node(c, n)
+            n.children.append(k)
+            todo.append((c, k))
+    return top
+
+
+def diff_share(d: FrameDelta) -> float:
+    """B - A as a share of the larger side, in [-1, 1]."""
+    top = max(d.a, d.b)
+    return (d.b - d.a) / top if top else 0.0
+
+
+def _diff_look(d: FrameDelta) -> tuple[str, int]:
+    """A differential frame's sign and background colour."""
+    r = diff_share(d)
+    if abs(r) < SAME_SHARE:
+        return " ", _SAME
+    level = 0 if abs(r) >= 0.5 else 1 if abs(r) >= 0.2 else 2
+    return ("+", _GROWTH[level]) if r > 0 else ("-", _SHRINK[level])
+
+
+def signed_duration(ns: int) -> str:
+    """`+1.2ms`, `-300µs`, `±0`."""
+    return "±0" if ns == 0 else f"{'+' if ns > 0 else '-'}{format_duration(abs(ns))}"
+
+
+def diff_text(d: FrameDelta) -> str:
+    """A frame's A, B and change: `A 1.2ms → B 3.4ms (+2.2ms, +183%), waits 400 → 410`."""
+    share = (
+        ""
+        if not d.a and not d.b
+        else ", new"
+        if not d.a
+        else f", x{d.b / d.a:,.0f}"
+        if d.b >= 10 * d.a
+        else f", {(d.b - d.a) / d.a:+.0%}"
+    )
+    return (
+        f"A {format_duration(d.a)} → B {format_duration(d.b)} ({signed_duration(d.b - d.a)}{share}), "
+        f"waits {d.a_count:,} → {d.b_count:,}"
+    )
+
+
 def layout(top: FlameNode, width: int) -> list[list[tuple[int, int, FlameNode]]]:
     """Rows under `top` (which fills the width): per depth, (first column, end column,
     node) of each frame at least one column wide, left to right."""
@@ -87,8 +156,9 @@ def layout(top: FlameNode, width: int) -> list[list[tuple[int, int, FlameNode]]]
         nxt: list[tuple[float, float, FlameNode]] = []
         for x0, x1, node in level:
             x = x0
+            whole = max(node.delay, sum(c.delay for c in node.children))  # (a differential graph's can exceed it)
             for c in node.children:
-                w = (x1 - x0) * c.delay / node.delay if node.delay else 0.0
+                w = (x1 - x0) * c.delay / whole if whole else 0.0
                 if round(x + w) - round(x) >= 1:
                     nxt.append((x, x + w, c))
                 x += w
@@ -116,9 +186,10 @@ class FlameGraph(Widget, can_focus=True):
     class Chosen(Message):
         """Enter on a frame: show the longest wait through it (its heaviest stack)."""
 
-        def __init__(self, stack: int) -> None:
+        def __init__(self, stack: int, run: str = "") -> None:
             super().__init__()
             self.stack = stack
+            self.run = run  # a differential graph: "A" or "B"
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -159,13 +230,22 @@ class FlameGraph(Widget, can_focus=True):
                 if x0 > x:
                     out.append(" " * (x0 - x))
                 w = x1 - x0
-                text = node.label()[: max(w - 1, 0)]
-                colour = _COLOURS[zlib.crc32(node.func.encode()) % len(_COLOURS)]
-                style = Style(color="black", bgcolor=f"color({colour})", reverse=node is sel, bold=node is sel)
+                text, ink = node.label(), "black"
+                if node.diff is not None:
+                    sign, colour = _diff_look(node.diff)
+                    text, ink = sign + text, "color(16)"  # black on light reds and blues
+                else:
+                    colour = _COLOURS[zlib.crc32(node.func.encode()) % len(_COLOURS)]
+                text = text[: max(w - 1, 0)]
+                style = Style(color=ink, bgcolor=f"color({colour})", reverse=node is sel, bold=node is sel)
                 out.append((" " + text).ljust(w)[:w] if w > 1 else " ", style=style)
                 x = x1
             out.append("\n")
-        if sel is not None:
+        if sel is not None and sel.diff is not None:
+            out.append(
+                f"{sel.label()}: {diff_text(sel.diff)}  (←/→/↑/↓ move, z zoom, Enter its longest wait)", style="bold"
+            )
+        elif sel is not None:
             share = 100.0 * sel.delay / self.root.delay
             out.append(
                 f"{sel.label()}: {format_duration(sel.delay)} ({share:.1f}%), {sel.count:,} waits  "
@@ -220,7 +300,7 @@ class FlameGraph(Widget, can_focus=True):
     def action_choose(self) -> None:
         sel = self.selected
         if sel is not None and sel.parent is not None and sel.stack_delay >= 0:
-            self.post_message(self.Chosen(sel.stack))
+            self.post_message(self.Chosen(sel.stack, sel.run))
 
     def watch_selected(self) -> None:
         self.refresh()
