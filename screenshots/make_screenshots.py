@@ -64,18 +64,44 @@ def record_pingpong(work: Path) -> str:
     return str(out)
 
 
-def view(trace: str, out: str, keys: tuple[str, ...] = (), size: tuple[int, int] = (120, 36), title: str = "") -> Path:
-    """The timeline app after loading `trace` and pressing `keys`."""
+def record_diffprog(work: Path, slow: bool) -> str:
+    """A recording of tests/analysis/diffprog, without or with its mutex held 100 µs; its .pftrace."""
+    import os
+    import subprocess
+    import sys
+
+    sys.path.insert(0, str(ROOT / "traces"))
+    import gotoolchain
+
+    go = gotoolchain.ensure_go("1.27.3")
+    env = gotoolchain.go_env(go)
+    env["PATH"] = f"{go.parent}{os.pathsep}{env.get('PATH', '')}"
+    out = work / ("after.pftrace" if slow else "before.pftrace")
+    cmd = [sys.executable, "-m", "tracetui", "record", "--no-view", "-o", str(out), "--", "go", "run", ".", "-o", "",
+           *(["-slow"] if slow else [])]  # fmt: skip
+    subprocess.run(cmd, cwd=ROOT / "tests" / "analysis" / "diffprog", env=env, check=True, capture_output=True)
+    return str(out)
+
+
+def view(
+    trace: str,
+    out: str,
+    keys: tuple[str, ...] = (),
+    size: tuple[int, int] = (120, 36),
+    title: str = "",
+    compare: str | None = None,
+) -> Path:
+    """The timeline app after loading `trace` (and `compare`, view --compare) and pressing `keys`."""
     import asyncio
 
     from tracetui.tui.app import TraceApp
 
     async def shoot() -> str:
-        app = TraceApp(str(ROOT / trace), "256")
+        app = TraceApp(str(ROOT / trace), "256", compare=str(ROOT / compare) if compare else None)
         async with app.run_test(size=size) as pilot:
             for _ in range(400):
                 await pilot.pause(0.05)
-                if app.timeline is not None and not app.loading:
+                if app.timeline is not None and not app.loading and (app.compare is None or app.compare.ready):
                     break
             if app.timeline is None:
                 raise SystemExit(f"{trace} did not load")
@@ -143,6 +169,14 @@ def view_live(trace: str, out: str, size: tuple[int, int] = (120, 36)) -> Path:
     return target
 
 
+def compare_shot(work: Path) -> Path:
+    """view --compare: screen 3's differential flame graph of diffprog before and after the
+    slowdown, the mutex frame selected."""
+    before, after = record_diffprog(work, False), record_diffprog(work, True)
+    return view(before, "view-compare.svg", ("3", "down"), (120, 24),
+                "tracetui view before.pftrace --compare after.pftrace", compare=after)  # fmt: skip
+
+
 def main() -> None:
     import tempfile
 
@@ -153,6 +187,7 @@ def main() -> None:
         made = view(recorded, "view-host.svg", ("c", "ctrl+g", *"host", "enter", "space", "j", "j", "j", "j", "j", "j", "enter"), (120, 40),
                     "tracetui record -- go run . -d 300ms")  # fmt: skip
         print(f"wrote {made.relative_to(ROOT)}")
+        print(f"wrote {compare_shot(Path(work)).relative_to(ROOT)}")
     for made in (
         summary("traces/go1.27.3/gcstw.trace", "summary.svg"),
         view("traces/go1.27.3/gcstw.trace", "view.svg"),

@@ -298,3 +298,33 @@ def test_a_bad_b_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFi
     assert main(["view", GCSTW_A, "--compare", str(tmp_path / "text.trace")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "text.trace" in err[0]
+
+
+@pytest.mark.slow
+def test_a_pair_of_recordings(go: str, tmp_path: Path) -> None:
+    """The front door: two `tracetui record` runs (.pftrace) of diffprog, compared."""
+    import sys
+
+    from tests.record.conftest import record_env
+
+    out = []
+    for kind in ("before", "after"):
+        path = tmp_path / f"{kind}.pftrace"
+        argv = [sys.executable, "-m", "tracetui", "record", "--no-view", "-o", str(path), "--", "go", "run", ".",
+                "-o", "", *(["-slow"] if kind == "after" else [])]  # fmt: skip
+        done = subprocess.run(argv, cwd=PROG, env=record_env(go), capture_output=True, timeout=120, check=False)
+        assert done.returncode == 0, done.stderr.decode(errors="replace")
+        out.append(str(path))
+    totals = [samples(open_model(p).trace, PROFILES["sync"]).total for p in out]
+
+    async def body(app: TraceApp, pilot: Pilot[Any]) -> None:
+        assert status(app).startswith("run A before.pftrace")
+        await pilot.press("v")
+        assert status(app).startswith("run B after.pftrace") and app.timeline is not None
+        assert any(r.host for r in app.timeline.rows.rows)  # a recording's host section
+        screen = await screen_of(app, pilot, "3")
+        root = screen.query_one(FlameGraph).root
+        assert root is not None and root.diff is not None and (root.diff.a, root.diff.b) == tuple(totals)
+        assert totals[1] > totals[0]
+
+    run_compare(body, *out)
