@@ -328,3 +328,36 @@ def test_a_pair_of_recordings(go: str, tmp_path: Path) -> None:
         assert totals[1] > totals[0]
 
     run_compare(body, *out)
+
+
+def test_while_b_loads_v_and_2_to_5_say_so() -> None:
+    import threading
+
+    from tracetui.load import LoadStep
+
+    go_on = threading.Event()
+    b = open_model(GCSTW_B).trace
+
+    def slow_b(path: str, cancelled: Callable[[], bool]) -> Any:
+        while not go_on.wait(0.02):
+            if cancelled():
+                return
+        yield LoadStep(1.0, b.events, b, done=True)
+
+    async def go() -> None:
+        app = TraceApp(GCSTW_A, compare=GCSTW_B, compare_loader=slow_b)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until_loaded(app, pilot)
+            tl = app.timeline
+            assert status(app).startswith("run A go1.26.6/gcstw.trace (run B loading")
+            await pilot.press("v")
+            assert app.timeline is tl and "run B is still loading" in status(app)
+            await pilot.press("2")
+            assert app.screen is app.screen_stack[0] and "screens 2-5 compare once it is loaded" in status(app)
+            go_on.set()
+            await until_both(app, pilot)
+            assert app.compare is not None and app.compare.b.trace is b
+            await pilot.press("v")
+            assert app.timeline is not tl and app.timeline is not None and app.timeline.trace is b
+
+    asyncio.run(go())
