@@ -157,6 +157,15 @@ def test_groups_of_both_runs_largest_change_first(pair: tuple[str, str]) -> None
         line = str(screen.query_one("#row").render())
         assert f"blocked {signed_duration(top.change)}" not in line  # (the line says A → B, then the change)
         assert signed_duration(top.change) in line and top.name in line
+        # Enter: the group's longest goroutine of B on B's timeline.
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.compare is not None and app.compare.shown == "B" and app.timeline is not None
+        assert not isinstance(app.screen, CompareScreen) and status(app).startswith("run B slow.trace")
+        b = app.timeline.trace
+        rows = gb[top.name].rows
+        gid = int(sb.id[rows[np.argmax(sb.total[rows])]])
+        assert app.timeline.current_row.track == int(b.goroutines.track[b.goroutines.index(gid)])
 
     run_compare(body, *pair)
 

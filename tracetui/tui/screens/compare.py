@@ -104,7 +104,8 @@ class CompareScreen(Screen[None]):
 
 class CompareGoroutinesScreen(CompareScreen):
     """Goroutine groups of both runs: counts and time per state, A → B and B - A, the
-    largest change first; the line below gives every state of the highlighted group."""
+    largest change first; the line below gives every state of the highlighted group; Enter
+    shows the group's longest-lived goroutine of run B (of A if B has none) on its timeline."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "back", "Back", id="cmp-groups-back")]
     DEFAULT_CSS = "CompareGoroutinesScreen #row { height: auto; padding: 0 1; border-top: solid $accent; }"
@@ -140,7 +141,10 @@ class CompareGoroutinesScreen(CompareScreen):
                 key=d.name,
             )  # fmt: skip
         self.query_one("#title", Static).update(
-            Text(f"Goroutines by start function, {self.runs_text()}: B - A, the largest change first (Esc back)")
+            Text(
+                f"Goroutines by start function, {self.runs_text()}: B - A, the largest change first; Enter: the "
+                "group's longest goroutine in B on the timeline; Esc back"
+            )
         )
         table.focus()
         self.describe(0)
@@ -159,6 +163,23 @@ class CompareGoroutinesScreen(CompareScreen):
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self.describe(event.cursor_row)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        name = str(event.row_key.value)
+        for run, side in (("B", self.b), ("A", self.a)):
+            grp = next((g for g in side.groups if g.name == name), None) if side is not None else None
+            if side is None or grp is None:
+                continue
+            st = side.stats
+            i = int(grp.rows[np.argmax(st.total[grp.rows])])
+            g = side.trace.goroutines
+            k = g.index(int(st.id[i]))
+            if k < 0:
+                continue
+            start = int(st.creation[i])
+            end = int(st.end[i]) if int(st.end[i]) >= 0 else int(side.trace.duration)
+            self.app.post_message(JumpTo(int(g.track[k]), start, max(end, start + 1), run=run))
+            return
 
 
 class CompareProfilesScreen(CompareScreen):
