@@ -27,9 +27,12 @@ def _args(**kw: object) -> argparse.Namespace:
     [
         (["go", "run", "."], {"no_view": True}, None, "does not go with --no-view"),
         (["go", "run", "."], {"foreground": True}, None, "does not go with --foreground"),
-        ([], {}, "http://127.0.0.1:6060/debug/pprof/", "--live --pprof is not supported yet"),
+        (["go", "version"], {}, "http://127.0.0.1:6060/debug/pprof/", "give no command with it"),
+        ([], {"mode": "source"}, "http://127.0.0.1:6060/", "goes with --mode pprof (or auto)"),
+        ([], {}, "ftp://127.0.0.1:6060/", "give an http:// or https:// URL"),
         (["go", "test", "./..."], {}, None, "give `go test` one package"),
         (["go", "test", "./a", "./b"], {}, None, "give `go test` one package"),
+        (["go", "test", "./a", "./b"], {}, None, "or record several without --live"),
         (["python3", "-c", "pass"], {}, None, "records in plain mode: record it without --live"),
     ],
 )

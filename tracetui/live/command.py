@@ -47,7 +47,18 @@ def check_live(opts: RecordOptions, args: argparse.Namespace) -> None:
     if args.foreground:
         raise UsageError("--live takes the terminal for the view: it does not go with --foreground")
     if opts.pprof:
-        raise UsageError("--live --pprof is not supported yet: record the service without --live")
+        if opts.command:
+            raise UsageError("--pprof records a running service: give no command with it")
+        if args.mode not in ("auto", "pprof"):
+            raise UsageError("--pprof URL goes with --mode pprof (or auto), and no command")
+        from tracetui.live.pprofcommand import check_outputs, pprof_outputs
+        from tracetui.record.pprof import trace_url
+
+        trace_url(opts.pprof, 1)  # (an http(s) URL, or one line)
+        check_outputs(*pprof_outputs(opts.pprof, opts.output))
+        if not (sys.stdout.isatty() and sys.stdin.isatty()):
+            raise UsageError("--live needs a terminal to show the view in")
+        return
     if not opts.command:
         raise UsageError("nothing to record: give a command after --")
     mode = choose_mode(opts)
@@ -58,7 +69,10 @@ def check_live(opts: RecordOptions, args: argparse.Namespace) -> None:
             f"this command records in {mode} mode: record it without --live"
         )
     if mode == "test" and _several_packages(opts.command):
-        raise UsageError("--live follows one trace: give `go test` one package (several make one trace each)")
+        raise UsageError(
+            "--live follows one trace: give `go test` one package (one `record --live` per package), "
+            "or record several without --live (one trace each)"
+        )
     if not (sys.stdout.isatty() and sys.stdin.isatty()):
         raise UsageError("--live needs a terminal to show the view in")
 
@@ -103,6 +117,10 @@ def run_live(
     from tracetui.record.recorder import choose_mode
 
     check_live(opts, args)
+    if opts.pprof:
+        from tracetui.live.pprofcommand import run_pprof_live
+
+        return run_pprof_live(opts, opts.pprof, keep_s, view)
     pftrace = live_output(command, args.output)
     recording = LiveRecording(record_args(args, command), pftrace)
     window: LiveSource

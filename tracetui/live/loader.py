@@ -13,7 +13,8 @@ import numpy as np
 from tracetui.errors import TracetuiError
 from tracetui.live.window import LiveModel
 from tracetui.load import LoadStep
-from tracetui.model.trace import Trace
+from tracetui.model.concat import GAP_SECTION
+from tracetui.model.trace import Trace, TrackKind
 
 POLL_S = 0.2  # how often the file is looked at
 REFRESH_S = 1.0  # a new model at most this often (Go ends a generation about every second)
@@ -45,6 +46,8 @@ class LiveStatus:
     skipped: int  # generations left out to keep up (0: the whole window)
     dropped: int  # generations that left the window (--keep)
     ended: bool  # the tracer stopped: the model is the final one
+    gaps: int = 0  # times nothing was traced in the window (between pprof windows)
+    gap_ns: int = 0  # their total
 
 
 def status_of(live: LiveModel, window: LiveSource) -> LiveStatus:
@@ -60,6 +63,7 @@ def status_of(live: LiveModel, window: LiveSource) -> LiveStatus:
     except (KeyError, ValueError):
         p99 = 0
     span_s = max(tr.duration, 1) / 1e9
+    gaps = next((t.spans for t in tr.tracks if t.kind == TrackKind.HOST and t.group == GAP_SECTION), None)
     return LiveStatus(
         elapsed_s=(tr.base_time - live.origin_ns + tr.duration) / 1e9,
         events_per_s=tr.events / span_s,
@@ -70,6 +74,8 @@ def status_of(live: LiveModel, window: LiveSource) -> LiveStatus:
         skipped=live.skipped,
         dropped=window.dropped,
         ended=window.ended,
+        gaps=len(gaps) if gaps is not None else 0,
+        gap_ns=int(gaps.duration.sum()) if gaps is not None else 0,
     )
 
 

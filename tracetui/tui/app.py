@@ -119,6 +119,8 @@ def live_text(live: LiveStatus, stopping: bool = False) -> str:
     parts.append(f"GC {live.gc_cycles}")
     if live.sched_p99_ns:
         parts.append(f"sched p99 {format_duration(live.sched_p99_ns)}")
+    if live.gaps:  # between pprof windows: not traced (the "Not traced" row shows where)
+        parts.append(f"{live.gaps} gap{'s' if live.gaps != 1 else ''} ({format_duration(live.gap_ns)} not traced)")
     if live.skipped:
         parts.append(f"skipping ahead: {live.skipped} generations not drawn")
     return "  ".join(parts)
