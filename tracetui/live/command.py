@@ -113,10 +113,12 @@ def run_live(
 ) -> int:
     """Start the recording, show it live with `view(path, loader, recording)`, and return
     the exit status: the program's if it ended by itself, 0 if the user stopped it."""
+    from tracetui.live.memory import fixed_mmap_threshold
     from tracetui.record.output import sidecar
     from tracetui.record.recorder import choose_mode
 
     check_live(opts, args)
+    fixed_mmap_threshold()  # a model a second for hours: RSS flat (see live/memory.py)
     if opts.pprof:
         from tracetui.live.pprofcommand import run_pprof_live
 

@@ -57,6 +57,8 @@ class PprofWindows:
         self.strings, self.stacks = StringTable(), StackTable()
         self.held: list[Trace] = []  # the windows in the view, modelled, oldest first
         self.origin_ns: int | None = None
+        self.budget_s = 1.0  # joining the held windows may take this long, else fewer are joined
+        self.span_limit: int | None = None
         self._fresh: deque[str] = deque()  # written, not yet modelled
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -142,13 +144,21 @@ class PprofWindows:
             self.dropped += k
 
     def model(self) -> LiveModel | None:
+        """The held windows joined (the newest of them when joining all costs more than
+        `budget_s`: the view skips ahead, as LiveWindow does)."""
         if not self.held:
             return None
+        n = len(self.held) if self.span_limit is None else min(self.span_limit, len(self.held))
         t0 = time.perf_counter()
-        trace = concat(self.held)
+        trace = concat(self.held[-n:])
+        took = time.perf_counter() - t0
+        if took > self.budget_s and n > 1:
+            self.span_limit = max(1, int(n * self.budget_s / took))
+        elif self.span_limit is not None and took < self.budget_s / 2:
+            self.span_limit += 1
         if self.origin_ns is None:
             self.origin_ns = trace.base_time
-        return LiveModel(trace, len(self.held), 0, time.perf_counter() - t0, self.skipped, self.origin_ns)
+        return LiveModel(trace, n, 0, took, self.skipped + len(self.held) - n, self.origin_ns)
 
     def gaps(self) -> tuple[int, int]:
         """(gaps, ns not traced) between the windows in the view."""

@@ -10,14 +10,16 @@ are the process's own. So the join is a concatenation, time-shifted by each wind
 and track indices remapped into the joined track list.
 
 Between two windows nothing was traced: each window's spans end at its end, so a gap
-follows on every row (no span, as a goroutine before it exists); `gap_track` draws the gaps
-on a row of their own. Merged by id: goroutine, P, M, region and fixed tracks (a goroutine
+follows on every row (no span), except that a goroutine alive through a gap has a span
+over it (its life goes on, so the analyses see one lifetime): in the state it had on both
+sides if they agree, else UNDETERMINED (drawn blank). A HOST row ("Not traced",
+`mark_gaps`) shows the gaps. Merged by id: goroutine, P, M, region and fixed tracks (a goroutine
 seen in several windows is one row), goroutines (created: its first window's, or that
 window's start if it was created in a gap; ended: its last window's, or that window's end
 if it ended in a gap), tasks (begin from the first window, end from the last). Everything
 else (GC and STW ranges, counters, instants, flows, CPU samples) is the windows' in turn,
-so counts and time totals are the sums of the parts (a GC cycle that crosses a gap counts
-in both windows, as it does in each window alone).
+so counts and time totals are the sums of the parts, bar the goroutines' time over the
+gaps (a GC cycle that crosses a gap counts in both windows, as it does in each alone).
 """
 
 from __future__ import annotations
@@ -140,7 +142,7 @@ def _replace(trace: Trace, **kw: object) -> Trace:
 
 def concat(traces: Sequence[Trace], mark_gaps: bool = True) -> Trace:
     """The traces (windows of one process, in time order, not overlapping) as one, on the
-    first's `base_time`; with `mark_gaps`, a HOST row (`gap_track`) shows the time between
+    first's `base_time`; with `mark_gaps`, a HOST row ("Not traced") shows the time between
     windows. Tables are shared first (`share_tables`) unless the traces already share them."""
     if not traces:
         raise ValueError("concat: no traces")
@@ -247,13 +249,48 @@ def _tracks(traces: Sequence[Trace], shifts: list[int]) -> tuple[list[Track], li
         ws = [w for w, _ in ps]
         sub = [shifts[w] for w in ws]
         base = ps[0][1]
-        spans = _cat_spans([t.spans for _, t in ps], sub) if base.spans is not None else None
+        spans = None
+        if base.spans is not None:
+            pieces, offs = [t.spans for _, t in ps], sub
+            if base.kind == TrackKind.GOROUTINE and len(ps) > 1:
+                pieces, offs = _bridged(traces, shifts, base.id, ws, pieces)
+            spans = _cat_spans(pieces, offs)
         counter = _cat_counters([t.counter for _, t in ps], sub) if base.counter is not None else None
         instants = (_cat_instants([t.instants for _, t in ps], sub, [tmaps[w] for w in ws])
                     if base.instants is not None else None)  # fmt: skip
         tracks.append(Track(base.kind, base.id, named.name, named.group, spans=spans, counter=counter,
                             instants=instants, unit=base.unit))  # fmt: skip
     return tracks, tmaps
+
+
+def _bridged(
+    traces: Sequence[Trace], shifts: list[int], gid: int, ws: list[int], pieces: list[Spans | None]
+) -> tuple[list[Spans | None], list[int]]:
+    """A goroutine's spans in its windows, with a span over each gap it lived through (alive
+    at one window's end, there before the next began), so that its life goes on (the
+    analyses see one lifetime, not a new one after each gap): in the state it had on both
+    sides if they agree (a wait that goes on through the gap is one wait), else
+    UNDETERMINED (it moved on in the gap: the wait before ended there)."""
+    out: list[Spans | None] = [pieces[0]]
+    sub = [shifts[ws[0]]]
+    for k in range(1, len(ws)):
+        a, b = ws[k - 1], ws[k]
+        pa, pb = pieces[k - 1], pieces[k]
+        if b == a + 1 and pa is not None and pb is not None and len(pa) and len(pb):
+            ga, gb = traces[a].goroutines, traces[b].goroutines
+            ia, ib = ga.index(gid), gb.index(gid)
+            lo, hi = shifts[a] + int(pa.end[-1]), shifts[b] + int(pb.start[0])
+            if ia >= 0 and ib >= 0 and ga.ended[ia] < 0 and gb.created[ib] < 0 and hi > lo:
+                same = pa.state[-1] == pb.state[0] and pa.reason[-1] == pb.reason[0]
+                state = int(pb.state[0]) if same else State.UNDETERMINED
+                reason = int(pb.reason[0]) if same else traces[0].strings.intern(GAP_REASON)
+                out.append(Spans(np.array([lo], I64), np.array([hi], I64), np.array([state], np.uint8),
+                                 np.array([reason], pb.reason.dtype), np.array([pa.stack[-1] if same else 0],
+                                 pb.stack.dtype), np.array([pa.arg[-1] if same else -1], pb.arg.dtype)))  # fmt: skip
+                sub.append(0)
+        out.append(pb)
+        sub.append(shifts[b])
+    return out, sub
 
 
 def _cat_spans(parts: Sequence[Spans | None], shifts: Sequence[int]) -> Spans:

@@ -152,6 +152,7 @@ class TraceApp(App[int]):
     Timeline { height: 1fr; }
     """
     BINDINGS: ClassVar[list[BindingType]] = list(APP_BINDINGS)
+    SCREENS_REFRESH_S = 3.0  # live: how often an open analysis screen takes the newest model
 
     def __init__(
         self,
@@ -191,6 +192,7 @@ class TraceApp(App[int]):
         self._sql: tuple[Trace, duckdb.DuckDBPyConnection] | None = None  # a model's tables, made on the first `:`
         self._sql_lock = threading.Lock()  # one query at a time on the connection
         self.compare = Compare(path, compare, compare_loader) if compare else None  # view --compare B
+        self._screens_timer: Timer | None = None  # live: hands the open analysis screen newer models
 
     def compose(self) -> ComposeResult:
         with Vertical(id="loading"):
@@ -316,11 +318,18 @@ class TraceApp(App[int]):
             self.timeline.set_trace(message.trace, message.rows)
         if message.live is not None:
             self.timeline.time_offset = message.live.offset_ns
+            if self._screens_timer is None:
+                self._screens_timer = self.set_interval(self.SCREENS_REFRESH_S, self._refresh_screen)
         self.query_one(Legend).set_looks(legend_looks(message.rows))
         if not self._triggered:  # (a snapshot's trigger is at its end: maybe not in a first part)
             self._to_trigger(message.trace)
         # The model's objects live as long as the view: keep the cyclic GC from scanning
-        # them again and again (its full passes were the slowest frames, 30-40 ms).
+        # them again and again (its full passes were the slowest frames, 30-40 ms). A live
+        # view replaces its model every second: what was frozen is let go and collected
+        # first, else each older model (and its reader's cyclic garbage) stays for good.
+        if message.live is not None:
+            gc.unfreeze()
+            gc.collect()
         gc.freeze()
         if message.warning:
             self.note = message.warning.removeprefix("tracetui: ")
@@ -334,6 +343,12 @@ class TraceApp(App[int]):
             self.exit(return_code=self.live.exit_status())
             return
         self.refresh_panels()
+
+    def _refresh_screen(self) -> None:
+        """Live: the open analysis screen (2-5) gets the newest model (it analyses it aside)."""
+        update = getattr(self.screen, "update_trace", None)
+        if self.timeline is not None and update is not None:
+            update(self.timeline.trace)
 
     def _to_trigger(self, trace: Trace) -> None:
         """A flight-recorder snapshot opens with the cursor on the moment its trigger fired."""

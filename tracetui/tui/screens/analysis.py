@@ -3,6 +3,8 @@ the MMU (5) is screens/mmu.py.
 
 Each is computed once per model in a thread (tracetui.analysis), then drawn from tables.
 Enter on a goroutine, a profile's stack or a histogram's event jumps to it on the timeline.
+In a live view the app hands an open screen each newer model (`update_trace`): it is
+analysed in a worker thread and shown in place, the cursor and scroll kept.
 """
 
 from __future__ import annotations
@@ -88,6 +90,7 @@ class AnalysisScreen(Screen[None]):
         self.trace = trace
         self.cache = cache
         self.analysis: Analysis | None = cache.get(id(trace))
+        self._pending: Trace | None = None  # live: a newer model being analysed
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Analysing the trace…"), id="wait")
@@ -111,6 +114,40 @@ class AnalysisScreen(Screen[None]):
 
     def show(self) -> None:
         self.query_one("#wait").display = False
+
+    # --- live: newer models, analysed aside and shown in place --------------------------------
+
+    def update_trace(self, trace: Trace) -> None:
+        """A live view's newer model: analysed in a worker thread while this one stays on
+        screen, then shown where the user was (`refill`), if the screen can take it now."""
+        if trace is self.trace or trace is self._pending or self.analysis is None:
+            return
+        self._pending = trace
+        self._analyse(trace)
+
+    @work(thread=True, exclusive=True, group="analysis-live")
+    def _analyse(self, trace: Trace) -> None:
+        a = Analysis.of(trace)
+        self.app.call_from_thread(self._updated, a)
+
+    def _updated(self, a: Analysis) -> None:
+        if a.trace is not self._pending or not self.is_attached:
+            return  # a newer one is on its way, or the screen was closed
+        self._pending = None
+        if not self.can_refresh():
+            return  # (the next model is tried again)
+        self.cache.clear()  # live: the newest model's analysis only (older models leave memory)
+        self.cache[id(a.trace)] = a
+        self.trace, self.analysis = a.trace, a
+        self.refill()
+
+    def can_refresh(self) -> bool:
+        """Whether a newer analysis may replace the one shown now."""
+        return True
+
+    def refill(self) -> None:
+        """Show the new analysis in place."""
+        self.show()
 
 
 class GoroutinesScreen(AnalysisScreen):
@@ -197,6 +234,18 @@ class GoroutinesScreen(AnalysisScreen):
             start = int(a.stats.creation[i])
             end = int(a.stats.end[i]) if int(a.stats.end[i]) >= 0 else int(a.trace.duration)
             self.app.post_message(JumpTo(track, start, max(end, start + 1)))
+
+    def refill(self) -> None:
+        a = self.analysis
+        assert a is not None
+        if self.group is not None:  # the same group, in the newer analysis
+            name = self.group.name
+            self.group = next((g for g in a.groups if g.name == name), None)
+        table = self.query_one(DataTable)
+        row, scroll = table.cursor_row, table.scroll_offset
+        self.fill()
+        table.move_cursor(row=min(row, max(table.row_count - 1, 0)), scroll=False)
+        table.scroll_to(scroll.x, scroll.y, animate=False)
 
     def action_back(self) -> None:
         if self.group is not None:
@@ -343,6 +392,17 @@ class HistogramsScreen(AnalysisScreen):
             self.hist_name = names[0]
         self.draw()
         ol.focus()
+
+    def can_refresh(self) -> bool:
+        return not self.query_one("#events", DataTable).display  # (a bucket's events: the shown analysis's)
+
+    def refill(self) -> None:
+        bucket = self.bucket
+        with self.prevent(OptionList.OptionHighlighted):
+            self.show()
+        h = self.hist()
+        self.bucket = min(bucket, len(h.buckets) - 1) if h is not None else -1
+        self.draw()
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         self.hist_name = self._names[event.option_index]
@@ -531,6 +591,22 @@ class ProfilesScreen(AnalysisScreen):
         flame = self.query_one(FlameGraph)
         flame.set_root(build_flame(a.trace, s, f"{self.kind}: {format_duration(s.total)}"))
         (flame if flame.display else tree).focus()
+
+    def can_refresh(self) -> bool:
+        """Not while callers are unfolded (the tree is rebuilt), nor for a CPU profile of a
+        time range (its times are the shown model's)."""
+        tree = self.query_one(Tree)
+        unfolded = any(n.is_expanded for n in tree.root.children)
+        return not unfolded and self.cpu_scope.t0 is None
+
+    def refill(self) -> None:
+        self._cpu = None
+        self.kinds = PROFILE_ORDER + ((CPU,) if len(self.trace.cpu_samples) else ())
+        tree = self.query_one(Tree)
+        line, scroll = tree.cursor_line, tree.scroll_offset
+        self.fill()
+        tree.cursor_line = min(line, max(tree.last_line, 0))
+        tree.scroll_to(scroll.x, scroll.y, animate=False)
 
     def action_toggle_flame(self) -> None:
         flame, tree = self.query_one(FlameGraph), self.query_one(Tree)

@@ -203,6 +203,12 @@ class MMUScreen(Screen[None]):
                 f"{format_duration(at)}  (←/→ window, s sweep, Enter show it)")  # fmt: skip
         self.query_one("#status", Static).update(Text(text))
 
+    def update_trace(self, trace: Trace) -> None:
+        """A live view's newer model: the curve recomputed in the worker, the window kept."""
+        if trace is not self.trace:
+            self.trace = trace
+            self.recompute()
+
     def action_move(self, delta: int) -> None:
         p = self.plot
         if not p.windows.size:
