@@ -140,3 +140,28 @@ def test_live_pprof_refusals(recorder: Recorder, tmp_path: Path) -> None:
         p = recorder.run("--live", *args, cwd=tmp_path)
         lines = p.stderr.decode().splitlines()
         assert p.returncode == 2 and len(lines) == 1 and want in lines[0], p.stderr
+
+
+def test_duration_ends_the_windows(service: str, tmp_path: Path) -> None:  # noqa: F811
+    w = PprofWindows(service, str(tmp_path / "w"), duration_s=1.5).start()
+    assert w.exit_status() == 0 and w.finished()  # by itself, after the window in flight
+    assert len(w.files) == 2 and not w.error
+    w.finish()
+    live = w.model()
+    assert live is not None and w.ended and 1.9e9 < live.trace.duration < 3e9
+
+
+def test_a_service_that_goes_away_ends_the_recording_with_1(workload_bin: Path, tmp_path: Path) -> None:
+    p = subprocess.Popen([workload_bin, "serve"], stdout=subprocess.PIPE)
+    assert p.stdout is not None
+    port = int(p.stdout.readline().split()[1])
+    w = PprofWindows(f"http://127.0.0.1:{port}", str(tmp_path / "w")).start()
+    try:
+        wait_windows(w, 1)
+    finally:
+        p.kill()
+        p.wait()
+    assert w.exit_status() == 1 and w.finished()  # the service stopped answering
+    assert w.error is not None and "127.0.0.1" in w.error and "\n" not in w.error
+    w.finish()
+    assert w.ended and w.model() is not None  # what arrived stays on screen
