@@ -121,7 +121,10 @@ class PprofWindows:
             self.skipped += len(fresh) - BEHIND
             fresh = fresh[-BEHIND:]
         for path in fresh:
-            self.held.append(share_tables(window_model(path), self.strings, self.stacks))
+            try:
+                self.held.append(share_tables(window_model(path), self.strings, self.stacks))
+            except TracetuiError:  # a window cut short with nothing whole in it (the service went away)
+                self.skipped += 1
         self._trim()
         return len(fresh)
 
