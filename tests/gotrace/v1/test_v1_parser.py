@@ -1,0 +1,104 @@
+"""The v1 parser (Go 1.11-1.21 traces) against Go's own tracev1.Parse.
+
+expected.json holds digests of Go's results (see oracle.py, which regenerates it): for Go's
+testdata, our Go 1.21 recordings in data/, and broken copies of some of them (cut short,
+bytes changed), where Go's error message must be ours word for word.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from tests.gotrace.v1 import oracle
+from tracetui.errors import TraceFormatError
+from tracetui.gotrace.v1 import spec as S
+from tracetui.gotrace.v1.model import V1Trace
+from tracetui.gotrace.v1.parser import parse_v1
+
+EXPECTED: dict[str, dict[str, object]] = json.loads(oracle.EXPECTED.read_text())
+
+
+@pytest.fixture(scope="module")
+def inputs() -> dict[str, bytes]:
+    return oracle.all_inputs()
+
+
+def _check(name: str, data: bytes) -> None:
+    want = EXPECTED[name]
+    got = oracle.digest(oracle.dump(data))
+    assert got["first"] == want["first"], f"{name}: Go says {want['first']!r}"
+    assert got == want, f"{name}: same outcome as Go, different events (rerun oracle.py --diff)"
+
+
+@pytest.mark.parametrize("name", sorted(n for n in EXPECTED if "|" not in n and not n.endswith(".trace")))
+def test_go_testdata_parses_as_go_does(name: str, inputs: dict[str, bytes]) -> None:
+    assert str(EXPECTED[name]["first"]).startswith("V ")
+    _check(name, inputs[name])
+
+
+@pytest.mark.parametrize("name", sorted(n for n in EXPECTED if n.endswith(".trace")))
+def test_go121_recordings_parse_as_go_does(name: str, inputs: dict[str, bytes]) -> None:
+    assert EXPECTED[name]["first"] == "V 21"
+    _check(name, inputs[name])
+
+
+def test_broken_copies_fail_or_parse_as_go_does(inputs: dict[str, bytes]) -> None:
+    names = [n for n in EXPECTED if "|" in n]
+    assert len(names) > 500
+    bad = []
+    for name in names:
+        want = EXPECTED[name]
+        got = oracle.digest(oracle.dump(inputs[name]))  # any exception but TraceFormatError fails here
+        if got != want:
+            bad.append(f"{name}: Go {want['first']!r}, ours {got['first']!r}")
+    assert not bad, "\n".join(bad[:20])
+
+
+def test_every_input_is_covered(inputs: dict[str, bytes]) -> None:
+    assert set(inputs) == set(EXPECTED)
+
+
+def test_columns_are_the_contract(inputs: dict[str, bytes]) -> None:
+    tr = parse_v1(inputs["cpuprofile.trace"], 21)
+    assert isinstance(tr, V1Trace) and tr.version == 21
+    n = len(tr)
+    assert n > 300
+    for col, dtype in (("ts", np.int64), ("g", np.uint64), ("stk", np.uint32), ("p", np.int32), ("typ", np.uint8)):
+        arr = getattr(tr, col)
+        assert arr.dtype == dtype and arr.shape == (n,), col
+    assert tr.args.dtype == np.uint64 and tr.args.shape == (n, 4)
+    assert tr.ts[0] == 0 and bool(np.all(np.diff(tr.ts) >= 0))
+    assert int(np.count_nonzero(tr.typ == S.EvCPUSample)) > 0
+    assert not np.isin(tr.typ, [S.EvGoStartLocal, S.EvGoUnblockLocal, S.EvGoSysExitLocal]).any()
+    assert all(tr.stacks[int(s)] for s in np.unique(tr.stk) if s)
+    assert tr.strings and all(isinstance(s, str) for s in tr.strings.values())
+
+
+def test_errors_carry_the_offset_and_path(inputs: dict[str, bytes]) -> None:
+    data = inputs["user_task_region_1_21_good"]
+    with pytest.raises(TraceFormatError) as ei:
+        parse_v1(data[:16] + b"\x00" + data[16:], 21, path="x.trace")
+    assert ei.value.message == "unknown event type 0" and ei.value.offset == 16
+    assert ei.value.one_line() == "tracetui: x.trace: unknown event type 0 (at byte 16)"
+
+
+def test_only_v1_versions(inputs: dict[str, bytes]) -> None:
+    with pytest.raises(TraceFormatError):
+        parse_v1(inputs["http_1_21_good"], 22)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.environ.get("TRACETUI_V1_ORACLE"), reason="set TRACETUI_V1_ORACLE=1 (builds Go's oracle)")
+def test_live_oracle_on_more_broken_copies(inputs: dict[str, bytes]) -> None:
+    """More broken copies, straight against a freshly built oracle (about a minute cold)."""
+    more = {}
+    for name in ("http_1_19_good", "fmt_1_21_pprof_good", "channels.trace", "nethttp.trace"):
+        for key, data in oracle.variants(name + "#live", inputs[name]).items():
+            more[key] = data
+    got = oracle.run(more, oracle.oracle_root())
+    bad = [k for k, data in more.items() if oracle.dump(data) != got[k]]
+    assert not bad, bad[:20]

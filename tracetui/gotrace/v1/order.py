@@ -1,0 +1,157 @@
+"""Merging the per-P batches into one stream (Go's parseEventBatches and order.go).
+
+Events of one batch are in order; the merge repeatedly takes, from the first unmerged event of
+every P, those whose goroutine is in the state (and sequence number) they need, and of those
+the earliest. Batches are loaded lazily, as in Go, so that a batch's decoding error, its
+strings, stacks and inline strings come in the order Go meets them. Go walks its Ps in map
+order (random); we walk them by P number, one of the orders Go may take.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tracetui.gotrace.v1 import spec as S
+from tracetui.gotrace.v1.columns import NOSEQ, SEQINC, UNORDERED, Columns, transitions
+from tracetui.gotrace.v1.model import V1Frame
+from tracetui.gotrace.v1.wire import Scan, ScanError
+
+_U64 = (1 << 64) - 1
+
+
+@dataclass
+class Loaded:
+    """What loading the batches gave (Go's parser maps): filled in as batches load."""
+
+    strings: dict[int, bytes] = field(default_factory=dict)
+    stacks: dict[int, tuple[int, ...]] = field(default_factory=dict)
+    pcs: dict[int, V1Frame] = field(default_factory=dict)
+    ticks_per_sec: int = 0
+    timer_goids: set[int] = field(default_factory=set)
+    inline: list[bytes] = field(default_factory=list)
+    inline_ids: dict[bytes, int] = field(default_factory=dict)
+
+
+def _load(sc: Scan, c: Columns, bno: int, out: Loaded) -> None:
+    """Go's loadBatch side effects for batch bno; raises its decoding error."""
+    b = sc.batches[bno]
+    err = b.err
+    stop = err[0] if err is not None else 1 << 62
+    strings = out.strings
+    for rno, sid, text, at in b.strings:
+        if rno > stop:
+            break
+        if sid in strings:
+            raise ScanError(f"string has duplicate id {sid}", at)
+        if rno == stop:
+            break
+        strings[sid] = text
+    if err is not None:
+        raise ScanError(err[1], err[2])
+    for sid, pcs, frames in b.stacks:
+        for pc, fn, file, line in frames:
+            if pc not in out.pcs:
+                out.pcs[pc] = V1Frame(pc, fn, file, line)
+        out.stacks[sid] = pcs
+    if b.freqs:
+        out.ticks_per_sec = b.freqs[-1]
+    out.timer_goids.update(b.timers)
+    for row, text in b.logs:
+        got = out.inline_ids.get(text)
+        if got is None:
+            got = out.inline_ids[text] = len(out.inline)
+            out.inline.append(text)
+        c.args[row, 3] = got
+
+
+def merge(sc: Scan, c: Columns, out: Loaded) -> np.ndarray:
+    """The merged order of the rows of c (Go's parseEventBatches up to its time-order check)."""
+    gkey, iseq, istat, nseq, nstat = transitions(c)
+    ts = c.ts.tolist()
+    queues = sc.queues
+    qpos = dict.fromkeys(queues, 0)  # per P, its next batch to load (shared, as Go's batchOffsets)
+    # A proc: [next row, end row, pid, done].
+    procs: list[list[int]] = [[0, 0, pid, 0] for pid in sorted(queues)]
+    procs.append([c.n_batch_events, len(ts), S.ProfileP, 0])
+    empty: list[int] = []
+    available = list(procs)
+    gs: dict[int, tuple[int, int]] = {}
+    heap: list[tuple[int, int, list[int]]] = []
+    order: list[int] = []
+    batches = sc.batches
+    while True:
+        i = 0
+        while i < len(available):
+            pr = available[i]
+            if pr[0] == pr[1]:
+                pid = pr[2]
+                q = queues.get(pid, empty)
+                while pr[0] == pr[1] and qpos.get(pid, 0) < len(q):
+                    bno = q[qpos[pid]]
+                    qpos[pid] += 1
+                    _load(sc, c, bno, out)
+                    pr[0] = batches[bno].first
+                    pr[1] = batches[bno].end
+                if pr[0] == pr[1]:
+                    pr[3] = 1
+                    available[i] = available[-1]
+                    available.pop()
+                    continue
+            e = pr[0]
+            g = gkey[e]
+            if g != UNORDERED:
+                cs, ct = gs.get(g, (0, 0))
+                s0 = iseq[e]
+                if not ((s0 == NOSEQ or s0 == cs) and istat[e] == ct):
+                    i += 1
+                    continue
+            pr[0] = e + 1
+            available[i] = available[-1]
+            available.pop()
+            # Go's heap push (container/heap's up, on Ts only).
+            heap.append((ts[e], e, pr))
+            j = len(heap) - 1
+            while j > 0:
+                k = (j - 1) // 2
+                if not heap[j][0] < heap[k][0]:
+                    break
+                heap[k], heap[j] = heap[j], heap[k]
+                j = k
+        if not heap:
+            for pr in procs:
+                if not pr[3]:
+                    raise ScanError("no consistent ordering of events possible")
+            break
+        # Go's heap pop: swap the root with the last, sift down over the rest, take the last.
+        last = len(heap) - 1
+        heap[0], heap[last] = heap[last], heap[0]
+        k = 0
+        while True:
+            j1 = 2 * k + 1
+            if j1 >= last:
+                break
+            j = j1
+            if j1 + 1 < last and heap[j1 + 1][0] < heap[j1][0]:
+                j = j1 + 1
+            if not heap[j][0] < heap[k][0]:
+                break
+            heap[k], heap[j] = heap[j], heap[k]
+            k = j
+        _, e, pr = heap.pop()
+        g = gkey[e]
+        if g != UNORDERED:
+            cs, ct = gs.get(g, (0, 0))
+            s0 = iseq[e]
+            if not ((s0 == NOSEQ or s0 == cs) and istat[e] == ct):
+                raise ScanError("encountered impossible goroutine state transition")
+            s1 = nseq[e]
+            if s1 == NOSEQ:
+                s1 = cs
+            elif s1 == SEQINC:
+                s1 = (cs + 1) & _U64
+            gs[g] = (s1, nstat[e])
+        order.append(e)
+        available.append(pr)
+    return np.array(order, dtype=np.int64)

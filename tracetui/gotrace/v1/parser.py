@@ -1,0 +1,99 @@
+"""Go's `tracev1.Parse`: a Go 1.11-1.21 trace's bytes to a checked, ordered `V1Trace`."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tracetui.errors import TraceFormatError
+from tracetui.gotrace.spec import V1_VERSIONS
+from tracetui.gotrace.v1 import spec as S
+from tracetui.gotrace.v1.columns import columns
+from tracetui.gotrace.v1.model import V1Trace
+from tracetui.gotrace.v1.order import Loaded, merge
+from tracetui.gotrace.v1.post import post_process
+from tracetui.gotrace.v1.wire import ScanError, i64, scan
+from tracetui.gotrace.wire import header_length
+
+TIME_ORDER = "time stamps out of order"  # Go's ErrTimeOrder
+
+
+def _text(b: bytes) -> str:
+    return b.decode("utf-8", "surrogateescape")
+
+
+def parse_v1(buf: bytes, version: int, path: str | None = None) -> V1Trace:
+    """Parse a whole v1 trace file (header included) of Go 1.`version` (11, 19 or 21).
+
+    Raises TraceFormatError with Go's message when Go's parser would fail.
+    """
+    if version not in V1_VERSIONS:
+        raise TraceFormatError(f"unsupported v1 trace version go 1.{version}", path=path)
+    try:
+        return _parse(bytes(buf), header_length(buf), version)
+    except ScanError as e:
+        raise TraceFormatError(e.message, path=path, offset=e.offset) from None
+
+
+def _parse(buf: bytes, start: int, version: int) -> V1Trace:
+    sc = scan(buf, start, version)
+    c = columns(sc)
+    loaded = Loaded()
+    order = merge(sc, c, loaded)
+    typ = c.typ[order]
+    typ[typ == S.EvGoStartLocal] = S.EvGoStart
+    typ[typ == S.EvGoUnblockLocal] = S.EvGoUnblock
+    typ[typ == S.EvGoSysExitLocal] = S.EvGoSysExit
+    ts = c.ts[order]
+    g = c.g[order]
+    p = c.p[order]
+    stk = c.stk[order]
+    args = c.args[order]
+    if len(ts) > 1 and bool(np.any(ts[1:] < ts[:-1])):
+        raise ScanError(TIME_ORDER)
+    _syscall_exits(ts, g, typ, args)
+    resort = np.argsort(ts, kind="stable")
+    ts, g, p, typ, stk, args = ts[resort], g[resort], p[resort], typ[resort], stk[resort], args[resort]
+    if loaded.ticks_per_sec == 0:
+        raise ScanError("no EvFrequency event")
+    if len(ts):
+        freq = 1e9 / float(loaded.ticks_per_sec)
+        with np.errstate(invalid="ignore", over="ignore"):
+            ts = ((ts - ts[0]).astype(np.float64) * freq).astype(np.int64)
+        if loaded.timer_goids:
+            timers = np.array(sorted(loaded.timer_goids), dtype=np.uint64)
+            p[(typ == S.EvGoUnblock) & np.isin(g, timers)] = S.TimerP
+        p[typ == S.EvGoSysExit] = S.SyscallP
+    post_process(ts, g, p, typ, stk, args, loaded.stacks)
+    return V1Trace(
+        version=version,
+        ts=ts,
+        g=g,
+        args=args,
+        stk=stk,
+        p=p,
+        typ=typ,
+        stacks=loaded.stacks,
+        pcs=loaded.pcs,
+        strings={k: _text(v) for k, v in loaded.strings.items()},
+        inline_strings=[_text(s) for s in loaded.inline],
+    )
+
+
+def _syscall_exits(ts: np.ndarray, g: np.ndarray, typ: np.ndarray, args: np.ndarray) -> None:
+    """Go's last step of parseEventBatches: a GoSysExit takes its real time (Args[2]), in place."""
+    rows = np.flatnonzero(np.isin(typ, [S.EvGoSysBlock, S.EvGoInSyscall, S.EvGoSysExit]))
+    last_block: dict[int, int] = {}
+    for i in rows.tolist():
+        gi = int(g[i])
+        if typ[i] != S.EvGoSysExit:
+            last_block[gi] = int(ts[i])
+            continue
+        real = i64(int(args[i, 2]))
+        if real == 0:
+            continue
+        block = last_block.get(gi, 0)
+        if block == 0:
+            raise ScanError("stray syscall exit")
+        if real < block:
+            raise ScanError(TIME_ORDER)
+        ts[i] = real

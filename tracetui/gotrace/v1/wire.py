@@ -1,0 +1,306 @@
+"""Reading the v1 wire format: one scan over the bytes that does the work of Go's two reads.
+
+Go reads a v1 trace twice: `collectBatchesAndCPUSamples` skims every event (framing, batch
+offsets, CPU samples) and fails on the first framing error anywhere in the file; later
+`loadBatch` re-reads one batch at a time, as the ordering asks for it, decoding everything
+and failing on errors the skim does not see (strings, argument counts, stacks). We scan once:
+framing errors are raised at once, and each batch keeps its first decoding error (`Batch.err`)
+for the ordering to raise when, and only if, Go would load that batch.
+"""
+
+from __future__ import annotations
+
+from array import array
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tracetui.gotrace.v1 import spec as S
+
+MALFORMED = "malformatted base-128 varint"
+_I64 = 1 << 63
+_U64 = 1 << 64
+_MAX_U64 = _U64 - 1
+_MAX_I32 = (1 << 31) - 1
+
+
+class ScanError(Exception):
+    """A v1 parse error: Go's message and the byte offset of the event it concerns (or None)."""
+
+    def __init__(self, message: str, offset: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.offset = offset
+
+
+def i64(v: int) -> int:
+    """Go's int64(uint64)."""
+    return v - _U64 if v >= _I64 else v
+
+
+def _uvarint(buf: bytes, pos: int, end: int) -> tuple[int, int]:
+    """Go's binary.Uvarint on buf[pos:end]: (value, new position), position -1 if malformed."""
+    x = 0
+    s = 0
+    for i in range(10):
+        if pos >= end:
+            return 0, -1
+        b = buf[pos]
+        pos += 1
+        if b < 0x80:
+            if i == 9 and b > 1:
+                return 0, -1
+            return x | (b << s), pos
+        x |= (b & 0x7F) << s
+        s += 7
+    return 0, -1
+
+
+def _varints(buf: bytes, pos: int, end: int) -> list[int] | None:
+    """All varints of buf[pos:end] (Go's readValFrom loop), None if one is malformed."""
+    out = []
+    while pos < end:
+        b = buf[pos]
+        if b < 0x80:
+            out.append(b)
+            pos += 1
+            continue
+        v, pos = _uvarint(buf, pos, end)
+        if pos < 0:
+            return None
+        out.append(v)
+    return out
+
+
+@dataclass
+class Batch:
+    """One batch (the events from an EvBatch up to the next one) and what loading it does."""
+
+    pid: int
+    ts: int  # the header's timestamp (ticks), Go's Timestamp(int64)
+    first: int = 0  # its events are rows first:end of `Scan`'s event columns
+    end: int = 0
+    # The first error loading it raises: (raw event number in the batch, message, offset).
+    err: tuple[int, str, int] | None = None
+    strings: list[tuple[int, int, bytes, int]] = field(default_factory=list)  # (raw no, id, bytes, offset)
+    stacks: list[tuple[int, tuple[int, ...], list[tuple[int, int, int, int]]]] = field(default_factory=list)
+    freqs: list[int] = field(default_factory=list)
+    timers: list[int] = field(default_factory=list)
+    logs: list[tuple[int, bytes]] = field(default_factory=list)  # (event row, EvUserLog's value string)
+
+
+@dataclass
+class Scan:
+    """The events of all batches in file order (rows), then the CPU samples (Go's ProfileP)."""
+
+    batches: list[Batch]
+    queues: dict[int, list[int]]  # P -> its batches (indices into `batches`), in file order
+    typ: np.ndarray  # uint8
+    batch: np.ndarray  # int32, -1 for CPU samples
+    raw: np.ndarray  # uint64 (n, 5): the event's arguments as on the wire (timestamp delta first)
+    cpu_ts: list[int]  # Go's Timestamp(Args[0]): the sample's own time, in ticks
+    cpu_p: list[int]  # int32(Args[1])
+    cpu_a1: list[int]  # Args[1] as written
+    cpu_g: list[int]
+    cpu_stk: list[int]
+
+
+def scan(buf: bytes, pos: int, version: int) -> Scan:
+    """Scan the events of buf from pos (just after the header) for a trace of Go 1.`version`."""
+    n = len(buf)
+    min_version = S.MIN_VERSION
+    arg_num = S.ARG_NUM
+    names = S.NAMES
+    batches: list[Batch] = []
+    queues: dict[int, list[int]] = {}
+    ev_typ = array("B")
+    ev_batch = array("i")
+    ev_raw: array[int] = array("Q")
+    zeros5 = (0, 0, 0, 0, 0)
+    cpu_ts: list[int] = []
+    cpu_p: list[int] = []
+    cpu_a1: list[int] = []
+    cpu_g: list[int] = []
+    cpu_stk: list[int] = []
+    cur: Batch | None = None  # the batch whose region we are in (Go's loadBatch view)
+    bno = -1
+    rno = 0  # raw event number within the current batch
+
+    def fail2(message: str, at: int) -> None:
+        """Record the current batch's first load error."""
+        assert cur is not None
+        if cur.err is None:
+            cur.err = (rno, message, at)
+
+    while pos < n:
+        start = pos
+        b = buf[pos]
+        pos += 1
+        typ = b & 0x3F
+        narg = (b >> 6) + 1
+        if typ == S.EvNone or typ >= S.EvCount or min_version[typ] > version:
+            raise ScanError(f"unknown event type {typ}", start)
+        if cur is not None:
+            rno += 1
+        live = cur is not None and cur.err is None  # does Go's loadBatch still decode here?
+        if typ == S.EvString:
+            sid, pos = _uvarint(buf, pos, n)
+            if pos < 0:
+                raise ScanError(MALFORMED, start)
+            ln, pos = _uvarint(buf, pos, n)
+            if pos < 0:
+                raise ScanError(MALFORMED, start)
+            if ln > n - pos:
+                raise ScanError("failed to read trace: EOF", start)
+            if live:
+                assert cur is not None
+                if sid == 0:
+                    fail2("string has invalid id 0", start)
+                else:
+                    cur.strings.append((rno, sid, buf[pos : pos + ln], start))
+                    if ln == 0:
+                        fail2("string has invalid length 0", start)
+                    elif ln > 1_000_000:
+                        fail2(f"string has too large length {ln}", start)
+            pos += ln
+            continue
+        if typ == S.EvBatch:
+            if narg != 2:
+                raise ScanError(f"EvBatch has wrong number of arguments: got {narg}, want 2", start)
+            pid, pos = _uvarint(buf, pos, n)
+            if pos < 0:
+                raise ScanError(MALFORMED, start)
+            if pid != _MAX_U64 and pid > _MAX_I32:
+                raise ScanError(f"processor ID {pid} is larger than maximum of {_MAX_U64}", start)
+            ticks, pos = _uvarint(buf, pos, n)
+            if pos < 0:
+                raise ScanError(MALFORMED, start)
+            pid32 = -1 if pid == _MAX_U64 else pid
+            if cur is not None:
+                cur.end = len(ev_typ)
+            cur = Batch(pid32, i64(ticks), len(ev_typ))
+            batches.append(cur)
+            bno += 1
+            queues.setdefault(pid32, []).append(bno)
+            rno = 0
+            continue
+        # Any other event: inline arguments, or a byte length and then the arguments.
+        args: list[int] | None
+        if narg <= 3:
+            args = []
+            for _ in range(narg):
+                if pos < n and buf[pos] < 0x80:
+                    args.append(buf[pos])
+                    pos += 1
+                    continue
+                v, pos = _uvarint(buf, pos, n)
+                if pos < 0:
+                    raise ScanError(f"failed to read event {typ} argument: {MALFORMED}", start)
+                args.append(v)
+            p1args: list[int] = []  # Go's skim drops inline arguments
+        else:
+            ln, pos = _uvarint(buf, pos, n)
+            if pos < 0:
+                raise ScanError(f"failed to read event {typ} argument: {MALFORMED}", start)
+            if ln > 2048:
+                raise ScanError(
+                    f"failed to read event {typ} argument: length-prefixed argument too big: {ln} bytes, limit is 2048",
+                    start,
+                )
+            short = pos >= n or pos + ln > n  # Go's readFull refuses to read at the end, even 0 bytes
+            if typ == S.EvCPUSample:
+                if short:
+                    raise ScanError("failed to read trace: unexpected EOF", start)
+                args = _varints(buf, pos, pos + ln)
+                if args is None:
+                    raise ScanError(MALFORMED, start)
+                p1args = args
+            else:
+                if pos + ln > n:
+                    raise ScanError("failed to read trace: EOF", start)
+                args = None
+                if live:
+                    if short:
+                        fail2("failed to read trace: unexpected EOF", start)
+                    else:
+                        args = _varints(buf, pos, pos + ln)
+                        if args is None:
+                            fail2(MALFORMED, start)
+            pos += ln
+            if typ == S.EvUserLog:
+                sz, pos = _uvarint(buf, pos, n)
+                if pos < 0:
+                    raise ScanError(MALFORMED, start)
+                if live:
+                    if sz > 1_000_000:
+                        fail2(f"string is too large (len={sz})", start)
+                    elif sz and pos + sz > n:
+                        fail2("failed to read trace: unexpected EOF", start)
+                if pos + sz > n:
+                    break  # Go's skim takes this for the end of the trace (io.EOF)
+                if live and args is not None and cur is not None and cur.err is None:
+                    cur.logs.append((len(ev_typ), buf[pos : pos + sz]))
+                pos += sz
+        if cur is None:
+            raise ScanError(f"read event {typ} with current P of 0, but P has no batches yet", start)
+        if typ == S.EvCPUSample:
+            if len(p1args) != 5:
+                raise ScanError(f"CPU sample has wrong number of arguments: want 5, got {len(p1args)}", start)
+            cpu_ts.append(i64(p1args[1]))
+            p32 = p1args[2] & 0xFFFFFFFF
+            cpu_p.append(p32 - (1 << 32) if p32 >= 1 << 31 else p32)
+            cpu_a1.append(p1args[2])
+            cpu_g.append(p1args[3])
+            cpu_stk.append(p1args[4] & 0xFFFFFFFF)
+            continue
+        if not live or args is None or cur.err is not None:
+            continue
+        # Go's parseEvent.
+        if typ == S.EvStack:
+            if len(args) < 2:
+                fail2(f"EvStack has wrong number of arguments: want at least 2, got {len(args)}", start)
+                continue
+            size = args[1]
+            if size > 1000:
+                fail2(f"EvStack has bad number of frames: {size}", start)
+                continue
+            if len(args) != 2 + 4 * size:
+                fail2(f"EvStack has wrong number of arguments: want {2 + 4 * size}, got {len(args)}", start)
+                continue
+            sid = args[0] & 0xFFFFFFFF
+            if sid != 0 and size > 0:
+                frames = [(args[k], args[k + 1], args[k + 2], i64(args[k + 3])) for k in range(2, 2 + 4 * size, 4)]
+                cur.stacks.append((sid, tuple(f[0] for f in frames), frames))
+            continue
+        want = arg_num[typ]
+        if len(args) != want:
+            fail2(f"{names[typ]} has wrong number of arguments: want {want}, got {len(args)}", start)
+            continue
+        if typ == S.EvFrequency:
+            if i64(args[0]) <= 0:
+                fail2("time stamps out of order", start)
+            else:
+                cur.freqs.append(args[0])
+            continue
+        if typ == S.EvTimerGoroutine:
+            cur.timers.append(args[0])
+            continue
+        ev_typ.append(typ)
+        ev_batch.append(bno)
+        ev_raw.extend(args)
+        ev_raw.extend(zeros5[len(args) :])
+    if cur is not None:
+        cur.end = len(ev_typ)
+    raw = np.frombuffer(ev_raw, dtype=np.uint64).reshape(-1, 5) if len(ev_raw) else np.zeros((0, 5), np.uint64)
+    return Scan(
+        batches=batches,
+        queues=queues,
+        typ=np.frombuffer(ev_typ, dtype=np.uint8).copy(),
+        batch=np.frombuffer(ev_batch, dtype=np.int32).copy(),
+        raw=raw.copy(),
+        cpu_ts=cpu_ts,
+        cpu_p=cpu_p,
+        cpu_a1=cpu_a1,
+        cpu_g=cpu_g,
+        cpu_stk=cpu_stk,
+    )
