@@ -97,6 +97,9 @@ def all_inputs() -> dict[str, bytes]:
         inputs.update(variants(name, td[name]))
     for name in FUZZED_DATA:
         inputs.update(variants(name, rec[name]))
+    made = crafted()
+    inputs.update(made)
+    inputs.update(variants("crafted|full", made["crafted|full"]))
     return inputs
 
 
@@ -217,6 +220,103 @@ def main() -> int:
     EXPECTED.write_text(json.dumps(expected, indent=0, sort_keys=True) + "\n")
     print(f"wrote {EXPECTED} ({len(expected)} inputs)")
     return 0
+
+
+# Hand-made traces: small programs of events that reach the paths real traces rarely do
+# (fake Ps, inline strings, syscall times, post-processing errors). Go judges them too.
+
+
+def _uv(v: int) -> bytes:
+    out = bytearray()
+    while v >= 0x80:
+        out.append(v & 0x7F | 0x80)
+        v >>= 7
+    out.append(v)
+    return bytes(out)
+
+
+class _W:
+    """Writes a v1 trace: `ev(type, delta, args...)`; more than 3 values get a length prefix."""
+
+    def __init__(self, version: int = 21) -> None:
+        self.b = bytearray(f"go 1.{version} trace\x00\x00\x00".encode())
+
+    def batch(self, p: int, ticks: int) -> _W:
+        self.b += bytes([1 | 1 << 6]) + _uv(p) + _uv(ticks)
+        return self
+
+    def ev(self, typ: int, *vals: int, tail: bytes | None = None) -> _W:
+        body = b"".join(_uv(v) for v in vals)
+        if len(vals) <= 3:
+            self.b += bytes([typ | (len(vals) - 1) << 6]) + body
+        else:
+            self.b += bytes([typ | 3 << 6]) + _uv(len(body)) + body
+        if tail is not None:
+            self.b += _uv(len(tail)) + tail
+        return self
+
+    def string(self, sid: int, text: bytes) -> _W:
+        self.b += bytes([37]) + _uv(sid) + _uv(len(text)) + text
+        return self
+
+    def footer(self, freq: int = 1_000_000_000) -> bytes:
+        self.batch(0, 0).ev(2, freq)
+        self.ev(3, 1, 1, 0x401000, 1, 2, 10).ev(3, 2, 2, 0x401000, 1, 2, 10, 0x402000, 3, 2, 20)
+        self.string(1, b"main.main").string(2, b"main.go").string(3, b"main.f\xff")
+        return bytes(self.b)
+
+
+def _prologue(w: _W, gs: tuple[int, ...] = (1,)) -> _W:
+    """P 0 starts, G 0 creates gs (stack 1, new stack 2)."""
+    w.batch(0, 1000).ev(5, 1, 7)
+    for g in gs:
+        w.ev(13, 1, g, 2, 1)
+    return w
+
+
+def crafted() -> dict[str, bytes]:
+    """Small hand-made traces (name -> bytes)."""
+    t: dict[str, bytes] = {}
+    w = _prologue(_W(), (1, 2, 3))
+    w.ev(14, 2, 1, 1).ev(27, 1, 1)  # G1 starts, blocks on the network
+    w.ev(14, 1, 2, 1).ev(21, 1, 1, 2, 1).ev(20, 1, 1)  # G2 starts, unblocks G1 (NetpollP), blocks
+    w.ev(14, 1, 3, 1).ev(21, 1, 2, 2, 1).ev(15, 1)  # G3 (a timer goroutine) unblocks G2 (TimerP), ends
+    w.ev(35, 3).ev(38, 1, 1).ev(28, 1, 1).ev(30, 1)  # G1 runs locally, enters a blocking syscall
+    w.batch(1, 1020).ev(5, 1, 8).ev(29, 5, 1, 4, 1018).ev(14, 1, 1, 5).ev(15, 1).ev(6, 1)  # exits on P 1
+    w.batch(0, 1100).ev(14, 1, 2, 3).ev(45, 1, 9, 0, 1, 1).ev(47, 1, 9, 0, 1, 1).ev(48, 1, 9, 1, 1, tail=b"hello")
+    w.ev(48, 1, 9, 1, 1, tail=b"").ev(48, 1, 9, 1, 1, tail=b"hello").ev(47, 1, 9, 1, 1, 1).ev(46, 1, 9, 1)
+    w.ev(49, 1, 1105, 0, 2, 1).ev(49, 1, 1101, 0, 2, 1).ev(43, 1, 1).ev(44, 1).ev(36, 1).ev(33, 1, 4096)
+    w.ev(34, 1, 8192).ev(4, 1, 4, 1).ev(7, 1, 0, 1).ev(9, 1, 0).ev(10, 1).ev(11, 1, 1).ev(12, 1, 5, 6)
+    w.ev(8, 1).ev(15, 1).ev(6, 1)
+    t["crafted|full"] = w.footer()
+    t["crafted|no_frequency"] = bytes(_prologue(_W()).ev(14, 1, 1, 1).ev(15, 1).ev(6, 1).b)
+    t["crafted|slow_clock"] = _prologue(_W()).ev(14, 1, 1, 1).ev(15, 1).ev(6, 1).footer(freq=15_625_000)
+    t["crafted|task_id_conflict"] = _prologue(_W()).ev(45, 1, 5, 0, 1, 1).ev(45, 1, 5, 0, 1, 0).footer()
+    t["crafted|region_mode"] = _prologue(_W()).ev(14, 1, 1, 1).ev(47, 1, 5, 2, 1, 1).footer()
+    t["crafted|region_misuse"] = _prologue(_W()).ev(14, 1, 1, 1).ev(47, 1, 5, 0, 1, 1).ev(47, 1, 5, 1, 2, 1).footer()
+    t["crafted|g_exists"] = _prologue(_W(), ()).ev(43, 1, 1).ev(13, 1, 0, 2, 1).footer()
+    t["crafted|stray_syscall_exit"] = _prologue(_W()).ev(14, 1, 1, 1).ev(20, 1, 1).ev(29, 1, 1, 2, 5).footer()
+    t["crafted|syscall_exit_early"] = (
+        _prologue(_W()).ev(14, 1, 1, 1).ev(28, 1, 1).ev(30, 5).ev(29, 1, 1, 2, 1002).footer()
+    )
+    t["crafted|proc_started_twice"] = _prologue(_W()).ev(5, 1, 7).footer()
+    t["crafted|proc_stop_running_g"] = _prologue(_W()).ev(14, 1, 1, 1).ev(6, 1).footer()
+    t["crafted|gc_twice"] = _prologue(_W()).ev(7, 1, 0, 1).ev(7, 1, 1, 1).footer()
+    t["crafted|bogus_stw_end"] = _prologue(_W()).ev(10, 1).footer()
+    t["crafted|sweep_twice"] = _prologue(_W()).ev(11, 1, 1).ev(11, 1, 1).footer()
+    t["crafted|assist_twice"] = _prologue(_W()).ev(43, 1, 1).ev(43, 1, 1).footer()
+    t["crafted|g0_blocks"] = _prologue(_W(), ()).ev(20, 1, 1).footer()
+    t["crafted|duplicate_string"] = _prologue(_W()).string(1, b"x").footer()
+    t["crafted|string_id_0"] = _prologue(_W()).string(0, b"x").footer()
+    t["crafted|empty_string"] = _prologue(_W()).string(9, b"").footer()
+    t["crafted|string_before_batches"] = _W().string(9, b"lost").b + _prologue(_W()).footer()[16:]
+    t["crafted|event_before_batches"] = bytes(_W().ev(5, 1, 7).b)
+    t["crafted|cpu_sample_go1.11"] = _prologue(_W(11)).ev(49, 1, 1105, 0, 2, 1).footer()
+    t["crafted|stack_too_deep"] = _prologue(_W()).ev(3, 9, 1001).footer()
+    t["crafted|frequency_0"] = _prologue(_W()).footer(freq=0)
+    t["crafted|unordered_wait"] = _prologue(_W()).ev(31, 1, 1).ev(14, 1, 1, 1).footer()
+    t["crafted|empty_batches"] = bytes(_W().batch(3, 5).batch(0, 5).b) + _W().footer()[16:]
+    return t
 
 
 if __name__ == "__main__":

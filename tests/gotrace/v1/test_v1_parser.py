@@ -46,9 +46,9 @@ def test_go121_recordings_parse_as_go_does(name: str, inputs: dict[str, bytes]) 
     _check(name, inputs[name])
 
 
-def test_broken_copies_fail_or_parse_as_go_does(inputs: dict[str, bytes]) -> None:
+def test_broken_and_handmade_traces_fail_or_parse_as_go_does(inputs: dict[str, bytes]) -> None:
     names = [n for n in EXPECTED if "|" in n]
-    assert len(names) > 500
+    assert len(names) > 600
     bad = []
     for name in names:
         want = EXPECTED[name]
@@ -56,6 +56,15 @@ def test_broken_copies_fail_or_parse_as_go_does(inputs: dict[str, bytes]) -> Non
         if got != want:
             bad.append(f"{name}: Go {want['first']!r}, ours {got['first']!r}")
     assert not bad, "\n".join(bad[:20])
+
+
+def test_handmade_trace_reaches_the_fake_ps_and_inline_strings(inputs: dict[str, bytes]) -> None:
+    tr = parse_v1(inputs["crafted|full"], 21)
+    assert {S.TimerP, S.NetpollP, S.SyscallP, S.GCP} <= set(tr.p.tolist())
+    assert tr.inline_strings == ["hello", ""]
+    assert tr.strings[3] == "main.f\udcff"  # not UTF-8: kept byte for byte
+    sysexit = int(np.flatnonzero(tr.typ == S.EvGoSysExit)[0])
+    assert tr.ts[sysexit] == 1018 - 1001  # the exit's own time (ticks == ns here), not when it was written
 
 
 def test_every_input_is_covered(inputs: dict[str, bytes]) -> None:
