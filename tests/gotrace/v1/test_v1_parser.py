@@ -16,6 +16,7 @@ import pytest
 from tests.gotrace.v1 import oracle
 from tracetui.errors import TraceFormatError
 from tracetui.gotrace.v1 import spec as S
+from tracetui.gotrace.v1 import wire
 from tracetui.gotrace.v1.model import V1Trace
 from tracetui.gotrace.v1.parser import parse_v1
 
@@ -111,3 +112,16 @@ def test_live_oracle_on_more_broken_copies(inputs: dict[str, bytes]) -> None:
     got = oracle.run(more, oracle.oracle_root())
     bad = [k for k, data in more.items() if oracle.dump(data) != got[k]]
     assert not bad, bad[:20]
+
+
+def test_vectorised_scan_equals_the_event_by_event_scan(
+    inputs: dict[str, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """wire.scan hops over ordinary events with fastscan's tables; without them it must agree."""
+    names = ["stress_start_stop_1_11_good", "http_1_19_good", "crafted|full", "nethttp.trace"] + [
+        n for n in inputs if n.startswith("http_1_21")
+    ]
+    fast = {n: oracle.dump(inputs[n]) for n in names}
+    monkeypatch.setattr(wire, "ordinary", lambda version: np.zeros(64, bool))
+    slow = {n: oracle.dump(inputs[n]) for n in names}
+    assert fast == slow

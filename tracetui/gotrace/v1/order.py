@@ -80,6 +80,8 @@ def merge(sc: Scan, c: Columns, out: Loaded) -> np.ndarray:
     gs: dict[int, tuple[int, int]] = {}
     heap: list[tuple[int, int, list[int]]] = []
     order: list[int] = []
+    append = order.append
+    zero = (0, 0)
     batches = sc.batches
     while True:
         i = 0
@@ -102,7 +104,7 @@ def merge(sc: Scan, c: Columns, out: Loaded) -> np.ndarray:
             e = pr[0]
             g = gkey[e]
             if g != UNORDERED:
-                cs, ct = gs.get(g, (0, 0))
+                cs, ct = gs.get(g, zero)
                 s0 = iseq[e]
                 if not ((s0 == NOSEQ or s0 == cs) and istat[e] == ct):
                     i += 1
@@ -140,18 +142,50 @@ def merge(sc: Scan, c: Columns, out: Loaded) -> np.ndarray:
             heap[k], heap[j] = heap[j], heap[k]
             k = j
         _, e, pr = heap.pop()
-        g = gkey[e]
-        if g != UNORDERED:
-            cs, ct = gs.get(g, (0, 0))
-            s0 = iseq[e]
-            if not ((s0 == NOSEQ or s0 == cs) and istat[e] == ct):
-                raise ScanError("encountered impossible goroutine state transition")
-            s1 = nseq[e]
-            if s1 == NOSEQ:
-                s1 = cs
-            elif s1 == SEQINC:
-                s1 = (cs + 1) & _U64
-            gs[g] = (s1, nstat[e])
-        order.append(e)
+        while True:
+            g = gkey[e]
+            if g != UNORDERED:
+                cs, ct = gs.get(g, zero)
+                s0 = iseq[e]
+                if not ((s0 == NOSEQ or s0 == cs) and istat[e] == ct):
+                    raise ScanError("encountered impossible goroutine state transition")
+                s1 = nseq[e]
+                if s1 == NOSEQ:
+                    s1 = cs
+                elif s1 == SEQINC:
+                    s1 = (cs + 1) & _U64
+                gs[g] = (s1, nstat[e])
+            append(e)
+            # Shortcut for Go's next round when its outcome is known: the blocked Ps stay
+            # blocked, pr's next event is ready and earlier than every queued one, so Go
+            # would queue it and take it straight back (which leaves a heap of <= 2 as it was).
+            e = pr[0]
+            if e == pr[1] or len(heap) > 2 or (heap and not ts[e] < heap[0][0]):
+                break
+            g = gkey[e]
+            if g != UNORDERED:
+                cs, ct = gs.get(g, zero)
+                s0 = iseq[e]
+                if not ((s0 == NOSEQ or s0 == cs) and istat[e] == ct):
+                    break
+            if available and _any_ready(available, gkey, iseq, istat, gs):
+                break
+            pr[0] = e + 1
         available.append(pr)
     return np.array(order, dtype=np.int64)
+
+
+def _any_ready(
+    procs: list[list[int]], gkey: list[int], iseq: list[int], istat: list[int], gs: dict[int, tuple[int, int]]
+) -> bool:
+    """Whether the head event of any of procs (each with one) is ready (Go's transitionReady)."""
+    for pr in procs:
+        e = pr[0]
+        g = gkey[e]
+        if g == UNORDERED:
+            return True
+        cs, ct = gs.get(g, (0, 0))
+        s0 = iseq[e]
+        if (s0 == NOSEQ or s0 == cs) and istat[e] == ct:
+            return True
+    return False

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tracetui.gotrace.v1 import spec as S
+from tracetui.gotrace.v1.fastscan import Chunk, ordinary
 
 MALFORMED = "malformatted base-128 varint"
 _I64 = 1 << 63
@@ -78,6 +79,7 @@ class Batch:
 
     pid: int
     ts: int  # the header's timestamp (ticks), Go's Timestamp(int64)
+    offset: int  # of its EvBatch
     first: int = 0  # its events are rows first:end of `Scan`'s event columns
     end: int = 0
     # The first error loading it raises: (raw event number in the batch, message, offset).
@@ -114,8 +116,8 @@ def scan(buf: bytes, pos: int, version: int) -> Scan:
     batches: list[Batch] = []
     queues: dict[int, list[int]] = {}
     ev_typ = array("B")
-    ev_batch = array("i")
     ev_raw: array[int] = array("Q")
+    ev_pos: array[int] = array("q")
     zeros5 = (0, 0, 0, 0, 0)
     cpu_ts: list[int] = []
     cpu_p: list[int] = []
@@ -125,14 +127,47 @@ def scan(buf: bytes, pos: int, version: int) -> Scan:
     cur: Batch | None = None  # the batch whose region we are in (Go's loadBatch view)
     bno = -1
     rno = 0  # raw event number within the current batch
+    # The vectorised path for ordinary events (see fastscan), while the batch decodes cleanly.
+    fast = False
+    kinds = ordinary(version)
+    chunk: Chunk | None = None
+    clo = chi = 0
+    hops: list[int] = []
+    hop = hops.append
+    nx: memoryview = memoryview(b"")
+    fast_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def flush() -> None:
+        if chunk is not None and hops:
+            starts = np.array(hops, dtype=np.int64)
+            fast_parts.append((starts, *chunk.decode(starts)))
+            hops.clear()
 
     def fail2(message: str, at: int) -> None:
         """Record the current batch's first load error."""
+        nonlocal fast
         assert cur is not None
         if cur.err is None:
             cur.err = (rno, message, at)
+        fast = False
 
     while pos < n:
+        if fast:
+            if pos >= chi or pos < clo:
+                flush()
+                chunk = Chunk(buf, pos, kinds)
+                clo, chi, nx = chunk.lo, chunk.hi, chunk.next
+            q = nx[pos - clo]
+            if q:
+                while True:
+                    hop(pos)
+                    pos = q
+                    if pos >= chi:
+                        break
+                    q = nx[pos - clo]
+                    if not q:
+                        break
+                continue
         start = pos
         b = buf[pos]
         pos += 1
@@ -176,13 +211,12 @@ def scan(buf: bytes, pos: int, version: int) -> Scan:
             if pos < 0:
                 raise ScanError(MALFORMED, start)
             pid32 = -1 if pid == _MAX_U64 else pid
-            if cur is not None:
-                cur.end = len(ev_typ)
-            cur = Batch(pid32, i64(ticks), len(ev_typ))
+            cur = Batch(pid32, i64(ticks), start)
             batches.append(cur)
             bno += 1
             queues.setdefault(pid32, []).append(bno)
             rno = 0
+            fast = True
             continue
         # Any other event: inline arguments, or a byte length and then the arguments.
         args: list[int] | None
@@ -286,21 +320,62 @@ def scan(buf: bytes, pos: int, version: int) -> Scan:
             cur.timers.append(args[0])
             continue
         ev_typ.append(typ)
-        ev_batch.append(bno)
+        ev_pos.append(start)
         ev_raw.extend(args)
         ev_raw.extend(zeros5[len(args) :])
-    if cur is not None:
-        cur.end = len(ev_typ)
-    raw = np.frombuffer(ev_raw, dtype=np.uint64).reshape(-1, 5) if len(ev_raw) else np.zeros((0, 5), np.uint64)
+    flush()
+    typ_a, raw_a, batch_a = _assemble(batches, ev_typ, ev_raw, ev_pos, fast_parts)
     return Scan(
         batches=batches,
         queues=queues,
-        typ=np.frombuffer(ev_typ, dtype=np.uint8).copy(),
-        batch=np.frombuffer(ev_batch, dtype=np.int32).copy(),
-        raw=raw.copy(),
+        typ=typ_a,
+        batch=batch_a,
+        raw=raw_a,
         cpu_ts=cpu_ts,
         cpu_p=cpu_p,
         cpu_a1=cpu_a1,
         cpu_g=cpu_g,
         cpu_stk=cpu_stk,
     )
+
+
+def _assemble(
+    batches: list[Batch],
+    ev_typ: array[int],
+    ev_raw: array[int],
+    ev_pos: array[int],
+    fast_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The events of both paths in file order: types, raw arguments, batch numbers.
+
+    Sets each batch's rows (first, end) and moves its EvUserLog rows to the new numbering.
+    """
+    n_slow = len(ev_typ)
+    pos = (
+        np.concatenate([np.frombuffer(ev_pos, np.int64)] + [p[0] for p in fast_parts])
+        if len(ev_pos) or fast_parts
+        else np.zeros(0, np.int64)
+    )
+    typ = (
+        np.concatenate([np.frombuffer(ev_typ, np.uint8)] + [p[1] for p in fast_parts])
+        if len(pos)
+        else np.zeros(0, np.uint8)
+    )
+    slow_raw = np.frombuffer(ev_raw, np.uint64).reshape(-1, 5) if n_slow else np.zeros((0, 5), np.uint64)
+    raw = np.concatenate([slow_raw] + [p[2] for p in fast_parts]) if len(pos) else np.zeros((0, 5), np.uint64)
+    order = np.argsort(pos, kind="stable")
+    pos = pos[order]
+    typ = typ[order]
+    raw = raw[order]
+    offsets = np.array([b.offset for b in batches], dtype=np.int64)
+    batch = (np.searchsorted(offsets, pos, side="right") - 1).astype(np.int32)
+    firsts = np.searchsorted(pos, offsets).tolist()
+    for k, b in enumerate(batches):
+        b.first = firsts[k]
+        b.end = firsts[k + 1] if k + 1 < len(batches) else len(pos)
+    if any(b.logs for b in batches):
+        new_row = np.empty(len(order), np.int64)
+        new_row[order] = np.arange(len(order))
+        for b in batches:
+            b.logs = [(int(new_row[row]), text) for row, text in b.logs]
+    return typ, raw, batch
