@@ -14,7 +14,7 @@ import numpy as np
 
 from tracetui.gotrace.v1 import spec as S
 
-CHUNK = 1 << 22  # bytes of start positions per table
+CHUNK = 1 << 16  # start positions per table (small: numpy temporaries stay in cache)
 _SLACK = 2100  # the longest ordinary event: type, length (2 bytes), 2048 bytes of arguments
 _SPECIAL = (S.EvBatch, S.EvFrequency, S.EvStack, S.EvTimerGoroutine, S.EvString, S.EvCPUSample, S.EvUserLog)
 

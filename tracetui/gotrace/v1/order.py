@@ -142,6 +142,10 @@ def merge(sc: Scan, c: Columns, out: Loaded) -> np.ndarray:
             heap[k], heap[j] = heap[j], heap[k]
             k = j
         _, e, pr = heap.pop()
+        # The Ps left in `available` are blocked; only a transition of their head's G can
+        # change that (with one of them, bg is that G).
+        nb = len(available)
+        bg = gkey[available[0][0]] if nb == 1 else UNORDERED
         while True:
             g = gkey[e]
             if g != UNORDERED:
@@ -162,14 +166,14 @@ def merge(sc: Scan, c: Columns, out: Loaded) -> np.ndarray:
             e = pr[0]
             if e == pr[1] or len(heap) > 2 or (heap and not ts[e] < heap[0][0]):
                 break
+            if nb and g != UNORDERED and (nb > 1 or g == bg) and _any_ready(available, gkey, iseq, istat, gs):
+                break
             g = gkey[e]
             if g != UNORDERED:
                 cs, ct = gs.get(g, zero)
                 s0 = iseq[e]
                 if not ((s0 == NOSEQ or s0 == cs) and istat[e] == ct):
                     break
-            if available and _any_ready(available, gkey, iseq, istat, gs):
-                break
             pr[0] = e + 1
         available.append(pr)
     return np.array(order, dtype=np.int64)

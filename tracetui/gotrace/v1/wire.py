@@ -363,10 +363,13 @@ def _assemble(
     )
     slow_raw = np.frombuffer(ev_raw, np.uint64).reshape(-1, 5) if n_slow else np.zeros((0, 5), np.uint64)
     raw = np.concatenate([slow_raw] + [p[2] for p in fast_parts]) if len(pos) else np.zeros((0, 5), np.uint64)
-    order = np.argsort(pos, kind="stable")
-    pos = pos[order]
-    typ = typ[order]
-    raw = raw[order]
+    if len(pos) > 1 and bool(np.any(pos[1:] < pos[:-1])):
+        order = np.argsort(pos, kind="stable")
+        pos = pos[order]
+        typ = typ[order]
+        raw = raw[order]
+    else:
+        order = np.arange(len(pos))
     offsets = np.array([b.offset for b in batches], dtype=np.int64)
     batch = (np.searchsorted(offsets, pos, side="right") - 1).astype(np.int32)
     firsts = np.searchsorted(pos, offsets).tolist()
