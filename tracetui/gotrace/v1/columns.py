@@ -13,6 +13,9 @@ UNORDERED = (1 << 64) - 1  # Go's order.go sentinels (noseq == unordered, seqinc
 GARBAGE = (1 << 64) - 2
 NOSEQ = UNORDERED
 SEQINC = GARBAGE
+# The same, as `transitions` hands them out: the uint64 values seen as int64.
+UNORDERED_I = NOSEQ_I = -1
+SEQINC_I = -2
 G_DEAD, G_RUNNABLE, G_RUNNING, G_WAITING = 0, 1, 2, 3
 
 _START = np.array([S.EvGoStart, S.EvGoStartLocal, S.EvGoStartLabel])
@@ -76,14 +79,16 @@ def columns(sc: Scan) -> Columns:
     before = np.concatenate(([0], csum))[bfirst[batch]] if n else np.zeros(0, np.int64)
     ts = bts[batch] + (csum - before) if n else np.zeros(0, np.int64)
     # Arguments and stack ids.
+    # raw is zero past the event's values, so only the stack id needs moving out of args.
     n_args = S.N_ARGS_NP[typ]
     args = raw[:, 1:5].copy()
-    args[np.arange(4)[None, :] >= n_args[:, None]] = 0
-    stk_col = np.clip(S.ARG_NUM_NP[typ] - 1, 0, 4)
-    stk = np.where(S.HAS_STACK_NP[typ], raw[np.arange(n), stk_col], 0).astype(np.uint64) & np.uint64(0xFFFFFFFF)
+    with_stack = np.flatnonzero(S.HAS_STACK_NP[typ])
+    stk = np.zeros(n, np.uint64)
+    stk[with_stack] = args[with_stack, n_args[with_stack]] & np.uint64(0xFFFFFFFF)
+    args[with_stack, n_args[with_stack]] = 0
     # Goroutines: the last G started on the batch's P (Go's lastG, carried across a P's batches).
     p = bpid[batch] if n else np.zeros(0, np.int32)
-    g = _last_g(typ, p, args[:, 0])
+    g = _last_g(typ, batch, sc, args[:, 0])
     own = np.isin(typ, _OWN_G) | np.isin(typ, _START)
     g = np.where(own, args[:, 0], g)
     # CPU samples, sorted by their own timestamps.
@@ -105,28 +110,34 @@ def columns(sc: Scan) -> Columns:
     )
 
 
-def _last_g(typ: np.ndarray, p: np.ndarray, a0: np.ndarray) -> np.ndarray:
+def _last_g(typ: np.ndarray, batch: np.ndarray, sc: Scan, a0: np.ndarray) -> np.ndarray:
     """Per event, the G its P last started (0 after a stop or block), before the event."""
     n = len(typ)
     if n == 0:
         return np.zeros(0, np.uint64)
-    order = np.argsort(p, kind="stable")
-    t = typ[order]
-    sets = np.isin(t, _START) | np.isin(t, _STOP)
-    val = np.where(np.isin(t, _START), a0[order], 0).astype(np.uint64)
+    sets = np.isin(typ, _START) | np.isin(typ, _STOP)
+    val = np.where(np.isin(typ, _START), a0, 0).astype(np.uint64)
     k = np.arange(n)
     last = np.maximum.accumulate(np.where(sets, k, -1))
+    # What each batch starts with: its P's lastG at the end of that P's previous batch.
+    carried = np.zeros(len(sc.batches), np.uint64)
+    now: dict[int, int] = {}
+    for b, bt in enumerate(sc.batches):
+        carried[b] = now.get(bt.pid, 0)
+        if bt.end > bt.first:
+            j = int(last[bt.end - 1])
+            if j >= bt.first:
+                now[bt.pid] = int(val[j])
     prev = np.concatenate(([-1], last[:-1]))
-    ps = p[order]
-    group_start = np.maximum.accumulate(np.where(np.concatenate(([True], ps[1:] != ps[:-1])), k, 0))
-    got = np.where(prev >= group_start, val[np.maximum(prev, 0)], np.uint64(0))
-    out = np.empty(n, np.uint64)
-    out[order] = got
-    return out
+    first = np.array([bt.first for bt in sc.batches], dtype=np.int64)[batch]
+    return np.where(prev >= first, val[np.maximum(prev, 0)], carried[batch])
 
 
 def transitions(c: Columns) -> tuple[list[int], list[int], list[int], list[int], list[int]]:
-    """Go's stateTransition for every row: (g, init seq, init status, next seq, next status)."""
+    """Go's stateTransition for every row: (g, init seq, init status, next seq, next status).
+
+    g and the sequence numbers come as int64 views of Go's uint64s (UNORDERED_I, NOSEQ_I, SEQINC_I).
+    """
     typ = c.typ
     n = len(typ)
     a0 = c.args[:, 0]
@@ -157,4 +168,11 @@ def transitions(c: Columns) -> tuple[list[int], list[int], list[int], list[int],
     put(np.isin(typ, [S.EvGoUnblock, S.EvGoSysExit]), a0, a1, G_WAITING, a1p1, G_RUNNABLE)
     put(np.isin(typ, [S.EvGoUnblockLocal, S.EvGoSysExitLocal]), a0, NOSEQ, G_WAITING, SEQINC, G_RUNNABLE)
     put(typ == S.EvGCStart, np.full(n, GARBAGE, np.uint64), a0, G_DEAD, a0p1, G_DEAD)
-    return gk.tolist(), iseq.tolist(), ist.tolist(), nseq.tolist(), nst.tolist()
+    # As int64 (a bijection, so equality is kept; Python ints stay small).
+    return (
+        gk.view(np.int64).tolist(),
+        iseq.view(np.int64).tolist(),
+        ist.tolist(),
+        nseq.view(np.int64).tolist(),
+        nst.tolist(),
+    )

@@ -14,11 +14,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tracetui.gotrace.v1 import spec as S
-from tracetui.gotrace.v1.columns import NOSEQ, SEQINC, UNORDERED, Columns, transitions
+from tracetui.gotrace.v1.columns import NOSEQ_I as NOSEQ
+from tracetui.gotrace.v1.columns import SEQINC_I as SEQINC
+from tracetui.gotrace.v1.columns import UNORDERED_I as UNORDERED
+from tracetui.gotrace.v1.columns import Columns, transitions
 from tracetui.gotrace.v1.model import V1Frame
 from tracetui.gotrace.v1.wire import Scan, ScanError
 
-_U64 = (1 << 64) - 1
+_MAX_I64 = (1 << 63) - 1
+_MIN_I64 = -(1 << 63)
 
 
 @dataclass
@@ -142,39 +146,51 @@ def merge(sc: Scan, c: Columns, out: Loaded) -> np.ndarray:
             heap[k], heap[j] = heap[j], heap[k]
             k = j
         _, e, pr = heap.pop()
-        # The Ps left in `available` are blocked; only a transition of their head's G can
-        # change that (with one of them, bg is that G).
-        nb = len(available)
-        bg = gkey[available[0][0]] if nb == 1 else UNORDERED
-        while True:
-            g = gkey[e]
-            if g != UNORDERED:
-                cs, ct = gs.get(g, zero)
-                s0 = iseq[e]
-                if not ((s0 == NOSEQ or s0 == cs) and istat[e] == ct):
-                    raise ScanError("encountered impossible goroutine state transition")
-                s1 = nseq[e]
-                if s1 == NOSEQ:
-                    s1 = cs
-                elif s1 == SEQINC:
-                    s1 = (cs + 1) & _U64
-                gs[g] = (s1, nstat[e])
-            append(e)
-            # Shortcut for Go's next round when its outcome is known: the blocked Ps stay
-            # blocked, pr's next event is ready and earlier than every queued one, so Go
-            # would queue it and take it straight back (which leaves a heap of <= 2 as it was).
+        g = gkey[e]
+        if g != UNORDERED:
+            cs, ct = gs.get(g, zero)
+            s0 = iseq[e]
+            if not ((s0 == NOSEQ or s0 == cs) and istat[e] == ct):
+                raise ScanError("encountered impossible goroutine state transition")
+            s1 = nseq[e]
+            if s1 == NOSEQ:
+                s1 = cs
+            elif s1 == SEQINC:
+                s1 = cs + 1 if cs != _MAX_I64 else _MIN_I64
+            gs[g] = (s1, nstat[e])
+        append(e)
+        # Shortcut through Go's next rounds while their outcome is known: the Ps left in
+        # `available` stay blocked (only a transition of their head's G can change that; with
+        # one of them, bg is that G), pr's next event is ready and earlier than every queued
+        # one, so Go would queue it and take it straight back, which leaves a heap of <= 2 as
+        # it was. Its readiness check is then its transition's check.
+        hl = len(heap)
+        if hl <= 2:
+            nb = len(available)
+            bg = gkey[available[0][0]] if nb == 1 else UNORDERED
+            top = heap[0][0] if hl else 0
             e = pr[0]
-            if e == pr[1] or len(heap) > 2 or (heap and not ts[e] < heap[0][0]):
-                break
-            if nb and g != UNORDERED and (nb > 1 or g == bg) and _any_ready(available, gkey, iseq, istat, gs):
-                break
-            g = gkey[e]
-            if g != UNORDERED:
-                cs, ct = gs.get(g, zero)
-                s0 = iseq[e]
-                if not ((s0 == NOSEQ or s0 == cs) and istat[e] == ct):
+            end = pr[1]
+            while e != end:
+                if hl and not ts[e] < top:
                     break
-            pr[0] = e + 1
+                if nb and g != UNORDERED and (nb > 1 or g == bg) and _any_ready(available, gkey, iseq, istat, gs):
+                    break
+                g = gkey[e]
+                if g != UNORDERED:
+                    cs, ct = gs.get(g, zero)
+                    s0 = iseq[e]
+                    if not ((s0 == NOSEQ or s0 == cs) and istat[e] == ct):
+                        break
+                    s1 = nseq[e]
+                    if s1 == NOSEQ:
+                        s1 = cs
+                    elif s1 == SEQINC:
+                        s1 = cs + 1 if cs != _MAX_I64 else _MIN_I64
+                    gs[g] = (s1, nstat[e])
+                append(e)
+                e += 1
+            pr[0] = e
         available.append(pr)
     return np.array(order, dtype=np.int64)
 

@@ -185,7 +185,7 @@ def post_process(
             gi = g[i]
             gd = gs.get(gi) or _G()
             if c == _C_START:
-                pd = pget(p[i])
+                pd = ps.get(p[i]) or pget(p[i])
                 if gd.state != _RUNNABLE:
                     raise ScanError(f"g {gi} is not runnable before start (time {ts[i]})")
                 if pd.g != 0:
@@ -198,7 +198,7 @@ def post_process(
                 gd.net = False
                 gs[gi] = gd
             elif c == _C_UNBLOCK:
-                pd = pget(p[i])
+                pd = ps.get(p[i]) or pget(p[i])
                 if gd.state != _RUNNING:
                     raise ScanError(f"g {gi} is not running while unpark (time {ts[i]})")
                 if p[i] != S.TimerP and pd.g != gi:
@@ -212,7 +212,7 @@ def post_process(
                 g1.net = False
                 gs[a0[i]] = g1
             else:
-                pd = pget(p[i])
+                pd = ps.get(p[i]) or pget(p[i])
                 if gd.state != _RUNNING or pd.g != gi or gi == 0:
                     err = not_running(pd, gd, i, False)
                     if err is not None:
