@@ -50,9 +50,9 @@ def _parse(buf: bytes, start: int, version: int) -> V1Trace:
     args = c.args[order]
     if len(ts) > 1 and bool(np.any(ts[1:] < ts[:-1])):
         raise ScanError(TIME_ORDER)
-    _syscall_exits(ts, g, typ, args)
-    resort = np.argsort(ts, kind="stable")
-    ts, g, p, typ, stk, args = ts[resort], g[resort], p[resort], typ[resort], stk[resort], args[resort]
+    if _syscall_exits(ts, g, typ, args):
+        resort = np.argsort(ts, kind="stable")
+        ts, g, p, typ, stk, args = ts[resort], g[resort], p[resort], typ[resort], stk[resort], args[resort]
     if loaded.ticks_per_sec == 0:
         raise ScanError("no EvFrequency event")
     if len(ts):
@@ -79,10 +79,14 @@ def _parse(buf: bytes, start: int, version: int) -> V1Trace:
     )
 
 
-def _syscall_exits(ts: np.ndarray, g: np.ndarray, typ: np.ndarray, args: np.ndarray) -> None:
-    """Go's last step of parseEventBatches: a GoSysExit takes its real time (Args[2]), in place."""
+def _syscall_exits(ts: np.ndarray, g: np.ndarray, typ: np.ndarray, args: np.ndarray) -> bool:
+    """Go's last step of parseEventBatches: a GoSysExit takes its real time (Args[2]), in place.
+
+    Returns whether a time changed (else the events are still sorted: Go's sort.Stable is a no-op).
+    """
     rows = np.flatnonzero(np.isin(typ, [S.EvGoSysBlock, S.EvGoInSyscall, S.EvGoSysExit]))
     last_block: dict[int, int] = {}
+    moved = False
     for i in rows.tolist():
         gi = int(g[i])
         if typ[i] != S.EvGoSysExit:
@@ -96,4 +100,6 @@ def _syscall_exits(ts: np.ndarray, g: np.ndarray, typ: np.ndarray, args: np.ndar
             raise ScanError("stray syscall exit")
         if real < block:
             raise ScanError(TIME_ORDER)
+        moved = moved or real != ts[i]
         ts[i] = real
+    return moved
