@@ -96,9 +96,11 @@ def test_errors_carry_the_offset_and_path(inputs: dict[str, bytes]) -> None:
     assert ei.value.one_line() == "tracetui: x.trace: unknown event type 0 (at byte 16)"
 
 
-def test_only_v1_versions(inputs: dict[str, bytes]) -> None:
+def test_only_v1_versions_and_headers(inputs: dict[str, bytes]) -> None:
     with pytest.raises(TraceFormatError):
         parse_v1(inputs["http_1_21_good"], 22)
+    with pytest.raises(TraceFormatError, match="not a Go execution trace"):
+        parse_v1(b"gotrace\x00\x020", 21)
 
 
 @pytest.mark.slow

@@ -12,7 +12,7 @@ from tracetui.gotrace.v1.model import V1Trace
 from tracetui.gotrace.v1.order import Loaded, merge
 from tracetui.gotrace.v1.post import post_process
 from tracetui.gotrace.v1.wire import ScanError, i64, scan
-from tracetui.gotrace.wire import header_length
+from tracetui.gotrace.wire import WireError, header_length, read_header
 
 TIME_ORDER = "time stamps out of order"  # Go's ErrTimeOrder
 
@@ -28,6 +28,10 @@ def parse_v1(buf: bytes, version: int, path: str | None = None) -> V1Trace:
     """
     if version not in V1_VERSIONS:
         raise TraceFormatError(f"unsupported v1 trace version go 1.{version}", path=path)
+    try:
+        read_header(buf)
+    except WireError as e:
+        raise TraceFormatError(e.message, path=path, offset=e.offset) from None
     try:
         return _parse(bytes(buf), header_length(buf), version)
     except ScanError as e:
