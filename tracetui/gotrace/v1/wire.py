@@ -6,6 +6,10 @@ offsets, CPU samples) and fails on the first framing error anywhere in the file;
 and failing on errors the skim does not see (strings, argument counts, stacks). We scan once:
 framing errors are raised at once, and each batch keeps its first decoding error (`Batch.err`)
 for the ordering to raise when, and only if, Go would load that batch.
+
+Ordinary events (numbers only) of a batch that still decodes cleanly are hopped over with
+`fastscan`'s tables and decoded with numpy afterwards; everything else, errors included, goes
+through the event-by-event code here.
 """
 
 from __future__ import annotations
