@@ -12,7 +12,7 @@ import numpy as np
 from tracetui.gotrace.v1 import spec as S
 from tracetui.gotrace.v1.wire import ScanError
 
-_DEAD, _RUNNABLE, _RUNNING, _WAITING = 0, 1, 2, 3
+_DEAD, _RUNNABLE, _RUNNING, _WAITING, _WAITING_NET = 0, 1, 2, 3, 4
 _BLOCKS = frozenset(
     (
         S.EvGoSleep,
@@ -28,36 +28,10 @@ _BLOCKS = frozenset(
 )
 
 
-class _G:
-    """Go's gdesc, reduced to what is read: state, whether its last event was a GoBlockNet,
-    the row of its pending GoCreate (-1 if none), and whether a mark assist is open."""
-
-    __slots__ = ("assist", "create", "net", "state")
-
-    def __init__(self, state: int = _DEAD, create: int = -1) -> None:
-        self.state = state
-        self.net = False
-        self.create = create
-        self.assist = False
-
-
-class _P:
-    """Go's pdesc."""
-
-    __slots__ = ("g", "running", "sweep")
-
-    def __init__(self) -> None:
-        self.running = False
-        self.g = 0
-        self.sweep = False
-
-
-def describe(
-    ts: list[int], g: list[int], p: list[int], typ: list[int], stk: list[int], args: np.ndarray, i: int
-) -> str:
-    """Go's Event.String() of row i, quoted as %q does."""
-    t = typ[i]
-    text = f"{ts[i]} {S.NAMES[t]} p={p[i]} g={g[i]} stk={stk[i]}"
+def describe(ts: np.ndarray, g: np.ndarray, p: np.ndarray, typ: np.ndarray, stk: int, args: np.ndarray, i: int) -> str:
+    """Go's Event.String() of row i (with stack id stk), quoted as %q does."""
+    t = int(typ[i])
+    text = f"{int(ts[i])} {S.NAMES[t]} p={int(p[i])} g={int(g[i])} stk={stk}"
     for k, name in enumerate(S.ARG_NAMES[t]):
         text += f" {name}={int(args[i, k])}"
     return '"' + text + '"'
@@ -89,7 +63,9 @@ def describe(
     _C_TASKCREATE,
     _C_TASKEND,
     _C_REGION,
-) = range(24)
+    _C_BLOCKNET,
+    _C_STOP,
+) = range(26)
 _CODE = np.zeros(256, np.int64)
 for _t, _c in (
     (S.EvGoStart, _C_START),
@@ -98,7 +74,7 @@ for _t, _c in (
     (S.EvGoSched, _C_SCHED),
     (S.EvGoPreempt, _C_SCHED),
     (S.EvGoEnd, _C_END),
-    (S.EvGoStop, _C_END),
+    (S.EvGoStop, _C_STOP),
     (S.EvGoSysCall, _C_SYSCALL),
     (S.EvGoSysBlock, _C_SYSBLOCK),
     (S.EvGoSysExit, _C_SYSEXIT),
@@ -122,6 +98,7 @@ for _t, _c in (
     _CODE[_t] = _c
 for _t in _BLOCKS:
     _CODE[_t] = _C_BLOCK
+_CODE[S.EvGoBlockNet] = _C_BLOCKNET
 
 
 def post_process(
@@ -133,19 +110,27 @@ def post_process(
     args: np.ndarray,
     stacks: dict[int, tuple[int, ...]],
 ) -> None:
-    """Check the merged events (columns in final order) and fix up p_a and stk_a in place."""
+    """Check the merged events (columns in final order) and fix up p_a and stk_a in place.
+
+    Go's gdesc/pdesc maps, flattened: `state` holds a G's state (its keys are Go's `gs` keys),
+    with waiting split in two by whether the G's last event was a GoBlockNet (the only use
+    of Go's g.ev); `create` the row of a G's pending GoCreate; `pg` the G a P runs.
+    """
     code = _CODE[typ_a]
     rows = np.flatnonzero(code)
-    ts = ts_a.tolist()
+    # Python lists for what the common events read; the rest is read from the arrays.
     g = g_a.tolist()
     p = p_a.tolist()
-    typ = typ_a.tolist()
-    stk = stk_a.tolist()
     a0 = args[:, 0].tolist()
-    a1 = args[:, 1].tolist()
-    a2 = args[:, 2].tolist()
-    gs: dict[int, _G] = {0: _G(_RUNNING)}
-    ps: dict[int, _P] = {}
+    ts = ts_a
+    a1 = args[:, 1]
+    a2 = args[:, 2]
+    state: dict[int, int] = {0: _RUNNING}
+    create: dict[int, int] = {}
+    assist: set[int] = set()
+    pg: dict[int, int] = {}
+    prunning: set[int] = set()
+    sweeping: set[int] = set()
     tasks: dict[int, int] = {}
     regions: dict[int, list[int]] = {}
     ev_gc = False
@@ -153,129 +138,94 @@ def post_process(
     names = S.NAMES
     known = {0}
     known.update(stacks)
+    waiting = (_WAITING, _WAITING_NET)
 
     def shown(i: int, current: bool) -> str:
         """Go's %q of an event; an earlier event's missing stack is already 0."""
-        k = stk[i]
-        if not current and k not in known:
-            stk[i] = 0
-        text = describe(ts, g, p, typ, stk, args, i)
-        stk[i] = k
-        return text
+        k = int(stk_a[i])
+        return describe(ts_a, g_a, p_a, typ_a, k if current or k in known else 0, args, i)
 
-    def not_running(pd: _P, gd: _G, i: int, allow_g0: bool) -> ScanError | None:
+    def check_running(i: int, allow_g0: bool) -> None:
         """Go's checkRunning."""
-        name = names[typ[i]]
-        if gd.state != _RUNNING:
-            return ScanError(f"g {g[i]} is not running while {name} (time {ts[i]})")
-        if pd.g != g[i]:
-            return ScanError(f"p {p[i]} is not running g {g[i]} while {name} (time {ts[i]})")
+        name = names[int(typ_a[i])]
+        if state.get(g[i], _DEAD) != _RUNNING:
+            raise ScanError(f"g {g[i]} is not running while {name} (time {ts[i]})")
+        if pg.get(p[i], 0) != g[i]:
+            raise ScanError(f"p {p[i]} is not running g {g[i]} while {name} (time {ts[i]})")
         if not allow_g0 and g[i] == 0:
-            return ScanError(f"g 0 did {name} (time {ts[i]})")
-        return None
-
-    def pget(k: int) -> _P:
-        pd = ps.get(k)
-        if pd is None:
-            pd = ps[k] = _P()
-        return pd
+            raise ScanError(f"g 0 did {name} (time {ts[i]})")
 
     for i, c in zip(rows.tolist(), code[rows].tolist(), strict=True):
-        if c <= _C_END:
+        if c <= _C_END or c >= _C_BLOCKNET:
             gi = g[i]
-            gd = gs.get(gi) or _G()
+            pi = p[i]
             if c == _C_START:
-                pd = ps.get(p[i]) or pget(p[i])
-                if gd.state != _RUNNABLE:
+                if state.get(gi, _DEAD) != _RUNNABLE:
                     raise ScanError(f"g {gi} is not runnable before start (time {ts[i]})")
-                if pd.g != 0:
-                    raise ScanError(f"p {p[i]} is already running g {pd.g} while start g {gi} (time {ts[i]})")
-                gd.state = _RUNNING
-                pd.g = gi
-                if gd.create >= 0:
-                    stk[i] = a1[gd.create] & 0xFFFFFFFF
-                    gd.create = -1
-                gd.net = False
-                gs[gi] = gd
+                if pg.get(pi, 0) != 0:
+                    raise ScanError(f"p {pi} is already running g {pg[pi]} while start g {gi} (time {ts[i]})")
+                state[gi] = _RUNNING
+                pg[pi] = gi
+                if gi in create:
+                    stk_a[i] = int(a1[create.pop(gi)]) & 0xFFFFFFFF
             elif c == _C_UNBLOCK:
-                pd = ps.get(p[i]) or pget(p[i])
-                if gd.state != _RUNNING:
+                if state.get(gi, _DEAD) != _RUNNING:
                     raise ScanError(f"g {gi} is not running while unpark (time {ts[i]})")
-                if p[i] != S.TimerP and pd.g != gi:
-                    raise ScanError(f"p {p[i]} is not running g {gi} while unpark (time {ts[i]})")
-                g1 = gs.get(a0[i]) or _G()
-                if g1.state != _WAITING:
-                    raise ScanError(f"g {a0[i]} is not waiting before unpark (time {ts[i]})")
-                if g1.net:
-                    p[i] = S.NetpollP
-                g1.state = _RUNNABLE
-                g1.net = False
-                gs[a0[i]] = g1
+                if pi != S.TimerP and pg.get(pi, 0) != gi:
+                    raise ScanError(f"p {pi} is not running g {gi} while unpark (time {ts[i]})")
+                g1 = a0[i]
+                s1 = state.get(g1, _DEAD)
+                if s1 != _WAITING and s1 != _WAITING_NET:
+                    raise ScanError(f"g {g1} is not waiting before unpark (time {ts[i]})")
+                if s1 == _WAITING_NET:
+                    p_a[i] = S.NetpollP
+                state[g1] = _RUNNABLE
             else:
-                pd = ps.get(p[i]) or pget(p[i])
-                if gd.state != _RUNNING or pd.g != gi or gi == 0:
-                    err = not_running(pd, gd, i, False)
-                    if err is not None:
-                        raise err
+                if state.get(gi, _DEAD) != _RUNNING or pg.get(pi, 0) != gi or gi == 0:
+                    check_running(i, False)
                 if c == _C_BLOCK:
-                    gd.state = _WAITING
-                    gd.net = typ[i] == S.EvGoBlockNet
+                    state[gi] = _WAITING
+                elif c == _C_BLOCKNET:
+                    state[gi] = _WAITING_NET
                 elif c == _C_SCHED:
-                    gd.state = _RUNNABLE
-                    gd.net = False
-                else:  # GoEnd, GoStop
-                    gd.state = _DEAD
-                    if typ[i] == S.EvGoEnd:
+                    state[gi] = _RUNNABLE
+                else:
+                    state[gi] = _DEAD
+                    if c == _C_END:
                         regions.pop(gi, None)
-                pd.g = 0
-                gs[gi] = gd
+                pg[pi] = 0
         elif c == _C_SYSCALL:
-            gd = gs.get(g[i]) or _G()
-            err = not_running(pget(p[i]), gd, i, False)
-            if err is not None:
-                raise err
-            gd.net = False
-            gs[g[i]] = gd
+            check_running(i, False)
         elif c == _C_SYSBLOCK:
-            gd = gs.get(g[i]) or _G()
-            pd = pget(p[i])
-            err = not_running(pd, gd, i, False)
-            if err is not None:
-                raise err
-            gd.state = _WAITING
-            pd.g = 0
-            gs[g[i]] = gd
+            check_running(i, False)
+            state[g[i]] = _WAITING
+            pg[p[i]] = 0
         elif c == _C_SYSEXIT:
-            gd = gs.get(g[i]) or _G()
-            if gd.state != _WAITING:
+            if state.get(g[i], _DEAD) not in waiting:
                 raise ScanError(f"g {g[i]} is not waiting during syscall exit (time {ts[i]})")
-            gd.state = _RUNNABLE
-            gd.net = False
-            gs[g[i]] = gd
+            state[g[i]] = _RUNNABLE
         elif c == _C_CREATE:
-            err = not_running(pget(p[i]), gs.get(g[i]) or _G(), i, True)
-            if err is not None:
-                raise err
-            if a0[i] in gs:
+            check_running(i, True)
+            if a0[i] in state:
                 raise ScanError(f"g {a0[i]} already exists (time {ts[i]})")
-            gs[a0[i]] = _G(_RUNNABLE, i)
+            state[a0[i]] = _RUNNABLE
+            create[a0[i]] = i
+            assist.discard(a0[i])
         elif c == _C_PSTART:
-            pd = pget(p[i])
-            if pd.running:
+            if p[i] in prunning:
                 raise ScanError(f"p {p[i]} is running before start (time {ts[i]})")
-            pd.running = True
+            prunning.add(p[i])
         elif c == _C_PSTOP:
-            pd = pget(p[i])
-            if not pd.running:
+            if p[i] not in prunning:
                 raise ScanError(f"p {p[i]} is not running before stop (time {ts[i]})")
-            if pd.g != 0:
-                raise ScanError(f"p {p[i]} is running a goroutine {pd.g} during stop (time {ts[i]})")
-            pd.running = False
+            if pg.get(p[i], 0) != 0:
+                raise ScanError(f"p {p[i]} is running a goroutine {pg[p[i]]} during stop (time {ts[i]})")
+            prunning.discard(p[i])
         elif c == _C_GCSTART:
             if ev_gc:
                 raise ScanError(f"previous GC is not ended before a new one (time {ts[i]})")
             ev_gc = True
-            p[i] = S.GCP
+            p_a[i] = S.GCP
         elif c == _C_GCDONE:
             if not ev_gc:
                 raise ScanError(f"bogus GC end (time {ts[i]})")
@@ -289,33 +239,26 @@ def post_process(
                 raise ScanError(f"bogus STW end (time {ts[i]})")
             ev_stw = False
         elif c == _C_SWEEPSTART:
-            pd = pget(p[i])
-            if pd.sweep:
+            if p[i] in sweeping:
                 raise ScanError(f"previous sweeping is not ended before a new one (time {ts[i]})")
-            pd.sweep = True
+            sweeping.add(p[i])
         elif c == _C_SWEEPDONE:
-            pd = pget(p[i])
-            if not pd.sweep:
+            if p[i] not in sweeping:
                 raise ScanError(f"bogus sweeping end (time {ts[i]})")
-            pd.sweep = False
+            sweeping.discard(p[i])
         elif c == _C_ASSISTSTART:
-            gd = gs.get(g[i]) or _G()
-            if gd.assist:
+            if g[i] in assist:
                 raise ScanError(f"previous mark assist is not ended before a new one (time {ts[i]})")
-            gd.assist = True
-            gs[g[i]] = gd
+            assist.add(g[i])
+            state.setdefault(g[i], _DEAD)
         elif c == _C_ASSISTDONE:
-            gd = gs.get(g[i]) or _G()
-            gd.assist = False
-            gs[g[i]] = gd
+            assist.discard(g[i])
+            state.setdefault(g[i], _DEAD)
         elif c == _C_WAITING:
-            gd = gs.get(g[i]) or _G()
-            if gd.state != _RUNNABLE:
-                what = "EvGoWaiting" if typ[i] == S.EvGoWaiting else "EvGoInSyscall"
+            if state.get(g[i], _DEAD) != _RUNNABLE:
+                what = "EvGoWaiting" if typ_a[i] == S.EvGoWaiting else "EvGoInSyscall"
                 raise ScanError(f"g {g[i]} is not runnable before {what} (time {ts[i]})")
-            gd.state = _WAITING
-            gd.net = False
-            gs[g[i]] = gd
+            state[g[i]] = _WAITING
         elif c == _C_TASKCREATE:
             prev = tasks.get(a0[i])
             if prev is not None:
@@ -324,7 +267,7 @@ def post_process(
         elif c == _C_TASKEND:
             tasks.pop(a0[i], None)
         else:  # EvUserRegion
-            mode = a1[i]
+            mode = int(a1[i])
             stack = regions.get(g[i])
             if mode == 0:
                 if stack is None:
@@ -345,8 +288,6 @@ def post_process(
                         del regions[g[i]]
             else:
                 raise ScanError(f"invalid user region mode: {shown(i, True)}")
-    p_a[:] = p
-    stk_a[:] = stk
     # Go's last step for every event: a stack id with no stack (or an empty one) becomes 0.
     if len(stk_a):
         ids = np.array(sorted(known), dtype=np.uint32)
