@@ -294,7 +294,7 @@ def _first_kb(path: str, kb: int) -> bytes:
 def _check_trace_head(path: str) -> None:
     """Raise a one-line error unless the file starts as a trace we read (a Go trace of a
     supported version, or a Perfetto trace): the viewer checks before the screen opens."""
-    from tracetui.gotrace.reader import GoTraceReader
+    from tracetui.gotrace.reader import open_reader
     from tracetui.load import _head, _perfetto_reader
     from tracetui.perfetto.wire import plausible_start
 
@@ -302,7 +302,7 @@ def _check_trace_head(path: str) -> None:
     if not head:
         raise TraceFormatError("empty file, not a trace", path=path)
     if _perfetto_reader(head) is None:
-        GoTraceReader(head, path)  # the header's checks: not a Go trace, or a version we do not read
+        open_reader(head, path)  # the header's checks: not a Go trace, or a version we do not read
     elif head.startswith(b"\x0a") and not plausible_start(_first_kb(path, 64), os.path.getsize(path)):
         raise TraceFormatError("bad file format: neither a Go execution trace nor a Perfetto trace", path=path)
 

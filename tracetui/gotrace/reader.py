@@ -13,7 +13,7 @@ from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import ModuleType
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
@@ -37,6 +37,9 @@ from tracetui.gotrace.generation import Generation, finish, is_end_of_generation
 from tracetui.gotrace.gosort import go_sort_by_key
 from tracetui.gotrace.order import NO_G, NO_M, NO_P, OrderError, Ordering
 from tracetui.gotrace.wire import EndOfData, WireError, header_length, read_batch, read_header
+
+if TYPE_CHECKING:
+    from tracetui.gotrace.v1 import V1Reader
 
 _U64 = (1 << 64) - 1
 NIL_SYNC = _U64  # a1 of a Sync event without a generation table
@@ -97,11 +100,7 @@ class GoTraceReader:
         except WireError as e:
             raise TraceFormatError(e.message, path=path, offset=e.offset) from None
         if self.version in S.V1_VERSIONS:
-            raise UnsupportedTraceError(
-                f"Go 1.{self.version} trace: traces from Go 1.11-1.21 are not supported yet "
-                "(record with Go 1.22 or newer)",
-                path=path,
-            )
+            raise UnsupportedTraceError(f"Go 1.{self.version} trace: read it with open_reader", path=path)
         if self.version not in S.SUPPORTED_VERSIONS:
             raise UnsupportedTraceError(f"unknown or unsupported trace version go 1.{self.version}", path=path)
         self.pos = header_length(buf)
@@ -793,13 +792,27 @@ def read_buffer(data: bytes, path: str | None = None) -> EventTable:
     return stream.table()
 
 
+def open_reader(buf: bytes, path: str | None = None) -> GoTraceReader | V1Reader:
+    """The reader of a Go trace: GoTraceReader for Go 1.22+, V1Reader for Go 1.11-1.21
+    (converted to the same events, as Go's reader does). Raises on a header we do not read."""
+    try:
+        version = read_header(buf)
+    except WireError as e:
+        raise TraceFormatError(e.message, path=path, offset=e.offset) from None
+    if version in S.V1_VERSIONS:
+        from tracetui.gotrace.v1 import V1Reader
+
+        return V1Reader(buf, version, path)
+    return GoTraceReader(buf, path)
+
+
 class TraceStream:
     """A trace read chunk by chunk: iterating yields the bytes read so far after each
     ordered chunk (a generation or a slice of one); `table()` is the table of every event
     read so far: a prefix of the ordered stream, which is a consistent trace on its own."""
 
     def __init__(self, data: bytes, path: str | None = None) -> None:
-        self.reader = GoTraceReader(data, path)
+        self.reader = open_reader(data, path)
         self._cols = _Columns(len(data) + 4096)
         self.reader.reserve = self._cols.reserve
 

@@ -3,4 +3,112 @@
 Two steps, as in Go's source: `parser` reads the wire format and orders the events
 (`internal/trace/internal/tracev1`: parser.go, order.go) into a `V1Trace`; `convert` turns
 that into the same `EventTable` the Go 1.22+ reader returns (`internal/trace/tracev1.go`).
+
+`read_v1(buf, path)` gives the whole table; `V1Reader` is the stream the trace readers
+(`reader.open_reader`, `TraceStream`) take for a v1 header. A converted table's `version`
+is the v1 format's (11, 19 or 21): that is how a consumer tells one apart, if it must.
+
+Like Go (whose `NewReader` parses the whole v1 trace first), a v1 trace that does not
+parse yields no event: the table's `error` says why, `valid_size` is 0 (so every entry
+point reports it as one line, as for a Go 1.22+ trace broken in its first generation).
 """
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from tracetui.errors import TraceFormatError, TracetuiError
+from tracetui.gotrace.events import EventTable, StackTable, StringTable, SyncInfo
+from tracetui.gotrace.spec import V1_VERSIONS
+from tracetui.gotrace.wire import WireError, header_length, read_header
+
+if TYPE_CHECKING:
+    from tracetui.gotrace.reader import Chunk
+    from tracetui.gotrace.v1.convert import Converted
+
+SLICE = 1 << 20  # events handed on at a time (the viewer models the first slice early)
+
+# What a broken v1 file can make the parser raise besides our own errors.
+_PARSE_ERRORS = (TracetuiError, ValueError, IndexError, KeyError, OverflowError, EOFError)
+
+
+def parse_and_convert(buf: bytes, version: int) -> Converted:
+    """parse_v1 then convert; raises TraceFormatError (without a path) on a broken trace."""
+    from tracetui.gotrace.v1.convert import convert
+    from tracetui.gotrace.v1.parser import parse_v1
+
+    try:
+        tr = parse_v1(buf, version)
+    except TracetuiError:
+        raise
+    except _PARSE_ERRORS as e:
+        raise TraceFormatError(f"corrupt Go 1.{version} trace: {e}") from None
+    return convert(tr)
+
+
+class V1Reader:
+    """A v1 trace as the stream `TraceStream` reads: `chunks()` parses and converts the
+    whole trace, then yields its events in slices. The same attributes as GoTraceReader's."""
+
+    def __init__(self, buf: bytes, version: int, path: str | None = None) -> None:
+        self.buf = buf
+        self.path = path
+        self.size = len(buf)
+        self.version = version
+        self.pos = header_length(buf)
+        self.strings = StringTable()
+        self.stacks = StackTable()
+        self.syncs: list[SyncInfo] = []
+        self.error: str | None = None
+        self.error_offset: int | None = None
+        self.valid_size = 0
+        self.valid_events = 0
+        self.reserve: Callable[[int], dict[str, np.ndarray]] | None = None  # unused: the columns exist whole
+
+    def chunks(self) -> Iterator[Chunk]:
+        """The converted events in slices; on a broken trace none, with `error` set."""
+        from tracetui.gotrace.reader import Chunk
+
+        try:
+            conv = parse_and_convert(self.buf, self.version)
+        except TracetuiError as e:
+            self.error, self.error_offset = e.message, e.offset
+            return
+        self.strings, self.stacks, self.syncs = conv.strings, conv.stacks, conv.syncs
+        cols = conv.columns
+        n = int(cols["typ"].shape[0])
+        self.valid_size = self.size
+        self.valid_events = n
+        for lo in range(0, n, SLICE):
+            hi = min(n, lo + SLICE)
+            end = self.size if hi == n else self.pos + (self.size - self.pos) * hi // n
+            yield Chunk({c: v[lo:hi] for c, v in cols.items()}, end)
+
+
+def read_v1(buf: bytes, path: str | None = None) -> EventTable:
+    """The EventTable of a whole v1 trace (a Go 1.11-1.21 header); raises TraceFormatError
+    (naming `path`) if it does not parse."""
+    try:
+        version = read_header(buf)
+    except WireError as e:
+        raise TraceFormatError(e.message, path=path, offset=e.offset) from None
+    if version not in V1_VERSIONS:
+        raise TraceFormatError(f"not a Go 1.11-1.21 trace (go 1.{version})", path=path)
+    try:
+        conv = parse_and_convert(buf, version)
+    except TracetuiError as e:
+        raise TraceFormatError(e.message, path=path, offset=e.offset) from None
+    n = int(conv.columns["typ"].shape[0])
+    return EventTable(
+        version=version,
+        strings=conv.strings,
+        stacks=conv.stacks,
+        syncs=conv.syncs,
+        size=len(buf),
+        valid_size=len(buf),
+        valid_events=n,
+        **conv.columns,
+    )

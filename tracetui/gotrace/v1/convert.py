@@ -1,0 +1,449 @@
+"""A parsed v1 trace (`V1Trace`) -> the v2 event columns, as Go's `internal/trace/tracev1.go`.
+
+Go's converter (traceV1Converter) turns each v1 event into zero, one or two v2 events and
+the whole trace into one generation: a Sync first (at the first event's time - 1), a Sync
+last (after the last event). Its rules, vectorised here:
+
+* Until the first Gomaxprocs (trace initialisation): GoCreate is dropped, remembering the
+  goroutine; GoStart becomes GoStatus(Running). At that Gomaxprocs (itself dropped), every
+  goroutine created and neither started, waiting nor in a syscall gets GoStatus(Runnable)
+  at its time (Go emits them in its map's random order; we emit them by goroutine id).
+* GoWaiting / GoInSyscall become GoStatus(Waiting / Syscall), M unknown.
+* The first ProcStart/ProcStop of a P becomes ProcStatus(Running / Idle).
+* Block and stop events become GoBlock / GoStop with Go's reason strings ("chan send", ...).
+* GoSysCall looks ahead to the same goroutine's next event: a GoSysBlock (dropped) makes it
+  a GoSyscallBegin ended by the later GoSysExit (GoSyscallEndBlocked); otherwise it is a
+  1 ns GoSyscallBegin + GoSyscallEnd pair.
+* GoStartLabel becomes GoStart + GoLabel; UserRegion Begin/End by its mode; UserLog takes
+  its message from the inline strings; UserTaskEnd carries its task's parent and name.
+* STW events name their reason (STWEnd: the last STWBegin's).
+* Context: the P of the event; the M that last started that P (none after its ProcStop);
+  goroutine 0 is none. Times are made strictly increasing, as Go's `next` does.
+
+String ids in the arguments are this table's (`StringTable`), stack ids its `StackTable`'s.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tracetui.errors import TraceFormatError
+from tracetui.gotrace import spec as S
+from tracetui.gotrace.events import DTYPES, StackTable, StringTable, SyncInfo
+from tracetui.gotrace.reader import NIL_SYNC
+from tracetui.gotrace.v1.model import V1Trace
+
+# Go's tracev1 event types (internal/trace/internal/tracev1/parser.go).
+(EvNone, EvBatch, EvFrequency, EvStack, EvGomaxprocs, EvProcStart, EvProcStop, EvGCStart, EvGCDone,
+ EvSTWStart, EvSTWDone, EvGCSweepStart, EvGCSweepDone, EvGoCreate, EvGoStart, EvGoEnd, EvGoStop,
+ EvGoSched, EvGoPreempt, EvGoSleep, EvGoBlock, EvGoUnblock, EvGoBlockSend, EvGoBlockRecv,
+ EvGoBlockSelect, EvGoBlockSync, EvGoBlockCond, EvGoBlockNet, EvGoSysCall, EvGoSysExit, EvGoSysBlock,
+ EvGoWaiting, EvGoInSyscall, EvHeapAlloc, EvHeapGoal, EvTimerGoroutine, EvFutileWakeup, EvString,
+ EvGoStartLocal, EvGoUnblockLocal, EvGoSysExitLocal, EvGoStartLabel, EvGoBlockGC, EvGCMarkAssistStart,
+ EvGCMarkAssistDone, EvUserTaskCreate, EvUserTaskEnd, EvUserRegion, EvUserLog, EvCPUSample,
+ EvCount) = range(51)  # fmt: skip
+
+_U64 = (1 << 64) - 1
+
+# Go's builtin strings (tracev1.go: sForever ...), in its order.
+REASONS = (
+    "forever", "preempted", "runtime.Gosched", "sleep", "chan send", "chan receive", "network", "sync",
+    "sync.(*Cond).Wait", "select", "", "GC mark assist wait for work",
+)  # fmt: skip
+STW_REASONS = (
+    "", "GC mark termination", "GC sweep termination", "write heap dump", "goroutine profile",
+    "goroutine profile cleanup", "all goroutine stack trace", "read mem stats", "AllThreadsSyscall",
+    "GOMAXPROCS", "start trace", "stop trace", "CountPagesInUse (test)", "ReadMetricsSlow (test)",
+    "ReadMemStatsSlow (test)", "PageCachePagesLeaked (test)", "ResetDebugLog (test)",
+)  # fmt: skip
+BUILTINS = REASONS + STW_REASONS
+
+# v1 type -> v2 type for the events that map one to one (0: not convertible).
+_TYPE = np.zeros(256, np.uint8)
+for _v1, _v2 in {
+    EvGomaxprocs: S.EvProcsChange, EvProcStart: S.EvProcStart, EvProcStop: S.EvProcStop,
+    EvGCStart: S.EvGCBegin, EvGCDone: S.EvGCEnd, EvSTWStart: S.EvSTWBegin, EvSTWDone: S.EvSTWEnd,
+    EvGCSweepStart: S.EvGCSweepBegin, EvGCSweepDone: S.EvGCSweepEnd, EvGoCreate: S.EvGoCreate,
+    EvGoStart: S.EvGoStart, EvGoStartLabel: S.EvGoStart, EvGoEnd: S.EvGoDestroy,
+    EvGoStop: S.EvGoBlock, EvGoSched: S.EvGoStop, EvGoPreempt: S.EvGoStop, EvGoSleep: S.EvGoBlock,
+    EvGoBlock: S.EvGoBlock, EvGoUnblock: S.EvGoUnblock, EvGoBlockSend: S.EvGoBlock,
+    EvGoBlockRecv: S.EvGoBlock, EvGoBlockSelect: S.EvGoBlock, EvGoBlockSync: S.EvGoBlock,
+    EvGoBlockCond: S.EvGoBlock, EvGoBlockNet: S.EvGoBlock, EvGoBlockGC: S.EvGoBlock,
+    EvGoSysCall: S.EvGoSyscallBegin, EvGoSysExit: S.EvGoSyscallEndBlocked, EvGoSysBlock: S.EvNone,
+    EvGoWaiting: S.EvGoStatus, EvGoInSyscall: S.EvGoStatus, EvHeapAlloc: S.EvHeapAlloc,
+    EvHeapGoal: S.EvHeapGoal, EvGCMarkAssistStart: S.EvGCMarkAssistBegin,
+    EvGCMarkAssistDone: S.EvGCMarkAssistEnd, EvUserTaskCreate: S.EvUserTaskBegin,
+    EvUserTaskEnd: S.EvUserTaskEnd, EvUserRegion: S.EvUserRegionBegin, EvUserLog: S.EvUserLog,
+    EvCPUSample: S.EvCPUSample,
+}.items():  # fmt: skip
+    _TYPE[_v1] = _v2
+_KNOWN = np.zeros(256, bool)
+_KNOWN[[k for k in range(EvCount) if _TYPE[k] or k == EvGoSysBlock]] = True
+
+# Block/stop events -> index of their reason in REASONS (-1: none).
+_REASON = np.full(256, -1, np.int16)
+for _v1, _r in {
+    EvGoStop: 0, EvGoPreempt: 1, EvGoSched: 2, EvGoSleep: 3, EvGoBlockSend: 4, EvGoBlockRecv: 5,
+    EvGoBlockNet: 6, EvGoBlockSync: 7, EvGoBlockCond: 8, EvGoBlockSelect: 9, EvGoBlock: 10,
+    EvGoBlockGC: 11,
+}.items():  # fmt: skip
+    _REASON[_v1] = _r
+
+# v1 types whose stack Go's converter stores (EventDescriptions[t].Stack) -> the v2 argument
+# (a0..a3) it goes to: the first of the mapped type's StackIDs (-1: none).
+_V1_STACK = (
+    EvGomaxprocs, EvGCStart, EvGCSweepStart, EvGoCreate, EvGoStop, EvGoSched, EvGoPreempt, EvGoSleep,
+    EvGoBlock, EvGoUnblock, EvGoBlockSend, EvGoBlockRecv, EvGoBlockSelect, EvGoBlockSync, EvGoBlockCond,
+    EvGoBlockNet, EvGoSysCall, EvGoUnblockLocal, EvGoBlockGC, EvGCMarkAssistStart, EvUserTaskCreate,
+    EvUserTaskEnd, EvUserRegion, EvUserLog, EvCPUSample,
+)  # fmt: skip
+_STACK_ARG = np.full(256, -1, np.int8)
+for _v1 in _V1_STACK:
+    _v2 = int(_TYPE[_v1])
+    if _v2 and S.SPECS[_v2].stack_ids:
+        _STACK_ARG[_v1] = S.SPECS[_v2].stack_ids[0] - 1
+
+
+@dataclass
+class Converted:
+    """The v2 event columns of a converted v1 trace (events.COLUMNS) and its tables."""
+
+    columns: dict[str, np.ndarray]
+    strings: StringTable
+    stacks: StackTable
+    syncs: list[SyncInfo] = field(default_factory=list)
+
+
+class _Strings:
+    """Go's converter string table: the v1 strings by id, then the inline strings, then the
+    builtins (ids after the largest v1 id); maps those ids to our StringTable's."""
+
+    def __init__(self, tr: V1Trace, table: StringTable) -> None:
+        top = max(tr.strings, default=0)
+        self.inline_base = top + 1
+        self.builtin_base = top + 1 + len(tr.inline_strings)
+        go_ids = sorted(tr.strings)
+        ours = [table.intern(tr.strings[i]) for i in go_ids]
+        self.inline = np.array([table.intern(s) for s in tr.inline_strings], np.uint64)
+        self.builtin = np.array([table.intern(s) for s in BUILTINS], np.uint64)
+        go_ids += range(self.inline_base, self.builtin_base + len(BUILTINS))
+        self.go = np.array(go_ids, np.uint64)
+        self.ours = np.concatenate([np.array(ours, np.uint64), self.inline, self.builtin])
+        self.table = table
+
+    def map(self, ids: np.ndarray) -> np.ndarray:
+        """Go string ids -> ours (0, the empty string, for an id Go's table lacks)."""
+        ids = ids.astype(np.uint64)
+        if self.go.size == 0:
+            return np.zeros_like(ids)
+        k = np.minimum(np.searchsorted(self.go, ids), self.go.size - 1)
+        return np.where(self.go[k] == ids, self.ours[k], 0).astype(np.uint64)
+
+    def get(self, go_id: int) -> str:
+        """Go's evt.strings.get(id): the string, or "" when missing."""
+        return self.table[int(self.map(np.array([go_id], np.uint64))[0])]
+
+
+def _stacks(tr: V1Trace, strings: _Strings, table: StackTable) -> tuple[np.ndarray, np.ndarray]:
+    """The v1 stacks in our StackTable: (sorted v1 stack ids, our ids). A PC without a frame
+    is Go's zero frame (PC 0, no function, no file, line 0)."""
+    frame_of: dict[int, int] = {}
+    fr = sorted(tr.pcs.values(), key=lambda f: f.pc)
+    fn = strings.map(np.array([f.fn for f in fr], np.uint64)).tolist()
+    fl = strings.map(np.array([f.file for f in fr], np.uint64)).tolist()
+    for f, a, b in zip(fr, fn, fl):
+        frame_of[f.pc] = table.frame(f.pc, a, b, f.line)
+    ids = sorted(tr.stacks)
+    ours = []
+    for sid in ids:
+        fids = []
+        for pc in tr.stacks[sid]:
+            fid = frame_of.get(pc)
+            if fid is None:
+                fid = table.frame(0, 0, 0, 0)
+            fids.append(fid)
+        ours.append(table.stack(tuple(fids)))
+    return np.array([0, *ids], np.uint64), np.array([0, *ours], np.uint64)
+
+
+def _map_stacks(ids: np.ndarray, go: np.ndarray, ours: np.ndarray) -> np.ndarray:
+    """v1 stack ids -> ours (0 for a stack Go's table lacks)."""
+    ids = ids.astype(np.uint64)
+    k = np.minimum(np.searchsorted(go, ids), go.size - 1)
+    return np.where(go[k] == ids, ours[k], 0).astype(np.uint64)
+
+
+def _proc_threads(typ: np.ndarray, p: np.ndarray, thread: np.ndarray) -> np.ndarray:
+    """Go's procMs[ev.P] at each event (-1: absent): the thread of the P's last ProcStart,
+    this one included, unless a ProcStop came after it (a ProcStop still sees its M)."""
+    n = typ.size
+    out = np.full(n, -1, np.int64)
+    marker = (typ == EvProcStart) | (typ == EvProcStop)
+    if n == 0 or not marker.any():
+        return out
+    order = np.argsort(p, kind="stable")
+    ps = p[order]
+    pos = np.arange(n)
+    mk = marker[order]
+    last = np.maximum.accumulate(np.where(mk, pos, -1))
+    is_stop = typ[order] == EvProcStop
+    # A ProcStop sees the marker before it.
+    prev = np.concatenate([[-1], last[:-1]])
+    last = np.where(is_stop, prev, last)
+    starts = np.flatnonzero(np.concatenate([[True], ps[1:] != ps[:-1]]))
+    group_start = starts[np.searchsorted(starts, pos, side="right") - 1]
+    ok = last >= group_start
+    src = order[np.maximum(last, 0)]
+    val = np.where(typ[src] == EvProcStart, thread[src], -1)
+    out[order] = np.where(ok, val, -1)
+    return out
+
+
+def _syscall_blocked(typ: np.ndarray, g: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """For each GoSysCall row: whether the same goroutine's next event is a GoSysBlock."""
+    if rows.size == 0:
+        return np.zeros(0, bool)
+    order = np.argsort(g, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    k = rank[rows] + 1
+    has = k < order.size
+    nxt = order[np.minimum(k, order.size - 1)]
+    return has & (g[nxt] == g[rows]) & (typ[nxt] == EvGoSysBlock)
+
+
+def convert(tr: V1Trace) -> Converted:
+    """Go's traceV1Converter plus the Reader's two Syncs: the v2 events of a v1 trace.
+
+    Raises TraceFormatError for an event Go's converter does not take ("unexpected event
+    type N")."""
+    n = len(tr)
+    typ = np.ascontiguousarray(tr.typ, np.uint8)
+    ts = np.ascontiguousarray(tr.ts, np.int64)
+    g = np.ascontiguousarray(tr.g, np.uint64)
+    p = np.ascontiguousarray(tr.p, np.int32).astype(np.int64)
+    stk = np.ascontiguousarray(tr.stk).astype(np.uint64)
+    args = np.asarray(tr.args, np.uint64).reshape(n, 4)
+    bad = ~_KNOWN[typ]
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise TraceFormatError(f"unexpected event type {int(typ[i])}")
+
+    strings = StringTable()
+    st = _Strings(tr, strings)
+    stacks = StackTable()
+    stack_go, stack_ours = _stacks(tr, st, stacks)
+    stk = _map_stacks(stk, stack_go, stack_ours)
+    a = [args[:, j].copy() for j in range(4)]
+
+    # --- initialisation: up to the first Gomaxprocs --------------------------------
+    gmp = np.flatnonzero(typ == EvGomaxprocs)
+    first = int(gmp[0]) if gmp.size else n
+    pre = np.arange(n) < first
+    runnable = np.zeros(0, np.uint64)
+    if first < n:
+        sel = np.flatnonzero(
+            pre & ((typ == EvGoCreate) | (typ == EvGoStart) | (typ == EvGoWaiting) | (typ == EvGoInSyscall))
+        )
+        gids = a[0][sel]
+        # The last of each goroutine's create/forget operations decides.
+        rev = sel[::-1]
+        uniq, k = np.unique(gids[::-1], return_index=True)
+        runnable = uniq[typ[rev[k]] == EvGoCreate]
+
+    # --- output types ------------------------------------------------------------------
+    out_t = _TYPE[typ].copy()
+    count = np.ones(n, np.int64)
+    count[typ == EvGoSysBlock] = 0
+    count[pre & (typ == EvGoCreate)] = 0
+    if first < n:
+        count[first] = runnable.size
+    status_run = pre & (typ == EvGoStart)
+    out_t[status_run] = S.EvGoStatus
+    procs = np.flatnonzero((typ == EvProcStart) | (typ == EvProcStop))
+    _, firsts = np.unique(p[procs], return_index=True)
+    first_seen = procs[firsts]
+    out_t[first_seen] = S.EvProcStatus
+    region = typ == EvUserRegion
+    mode = a[1]
+    out_t[region & (mode == 1)] = S.EvUserRegionEnd
+    out_t[region & (mode != 0) & (mode != 1)] = S.EvNone
+    sys_rows = np.flatnonzero(typ == EvGoSysCall)
+    blocked = _syscall_blocked(typ, g, sys_rows)
+    quick = sys_rows[~blocked]  # 1 ns Begin + End
+    count[quick] = 2
+    label = np.flatnonzero(typ == EvGoStartLabel)
+    count[label] = 2
+
+    # --- arguments (Go copies the v1 arguments, then rewrites) --------------------------
+    def setrows(mask: np.ndarray, j: int, v: np.ndarray | int) -> None:
+        a[j][mask] = v if isinstance(v, int) else v[mask]
+
+    pv = p.astype(np.uint64)
+    is_ps, is_pp = typ == EvProcStart, typ == EvProcStop
+    for m, status in ((is_ps, S.ProcRunningW), (is_pp, S.ProcIdleW)):
+        setrows(m, 0, pv)
+        for j in (1, 2, 3):
+            setrows(m, j, 0)
+        fs = np.zeros(n, bool)
+        fs[first_seen] = True
+        setrows(m & fs, 1, status)
+    reason = _REASON[typ]
+    has_reason = reason >= 0
+    a[0][has_reason] = st.builtin[reason[has_reason]]
+    a[1][has_reason] = stk[has_reason]
+    for m, status in (
+        (status_run, S.GoRunningW),
+        (typ == EvGoWaiting, S.GoWaitingW),
+        (typ == EvGoInSyscall, S.GoSyscallW),
+    ):
+        setrows(m, 1, _U64)
+        setrows(m, 2, status)
+    # STW reasons: Go's Trace.STWReason for this version.
+    stw = typ == EvSTWStart
+    kind = a[0]
+    if tr.version < 21:
+        r = np.where(kind <= 1, kind + 1, 0)
+    else:
+        r = np.where(kind < len(STW_REASONS), kind, 0)
+    stw_sid = st.builtin[len(REASONS) + r.astype(np.int64)]
+    setrows(stw, 0, stw_sid)
+    stw_rows = np.flatnonzero(stw)
+    done = np.flatnonzero(typ == EvSTWDone)
+    if done.size:
+        k = np.searchsorted(stw_rows, done) - 1
+        a[0][done] = np.where(k >= 0, stw_sid[stw_rows[np.maximum(k, 0)]] if stw_rows.size else 0, 0)
+    # Tasks.
+    create = typ == EvUserTaskCreate
+    setrows(create, 1, np.where(a[1] == 0, np.uint64(_U64), a[1]))
+    task_end = _task_ends(typ, args, st)
+    for i, (parent, name) in task_end.items():
+        a[1][i] = args[i, 1]
+        a[2][i] = parent
+        a[3][i] = strings.intern(name)
+    setrows(region, 1, args[:, 2].copy())
+    a[2][region] = stk[region]  # also for a mode Go does not know (its event type is None)
+    a[3][region] = 0
+    # GoCreate's second stack: the new goroutine's.
+    gc = typ == EvGoCreate
+    a[1][gc] = _map_stacks(args[gc, 1], stack_go, stack_ours)
+    log = typ == EvUserLog
+    if log.any():
+        if st.inline.size == 0:
+            raise TraceFormatError("user log without an inline string")
+        a[2][log] = st.inline[np.minimum(args[log, 3], st.inline.size - 1).astype(np.int64)]
+        a[3][log] = 0
+    # Blocked syscalls: GoSyscallBegin{1: stack}.
+    sysc = typ == EvGoSysCall
+    setrows(sysc, 0, 0)
+    cpu = typ == EvCPUSample
+    if cpu.any():
+        a[0][cpu] = stk[cpu]
+        a[1][cpu] = _U64
+        a[2][cpu] = pv[cpu]
+        a[3][cpu] = g[cpu]
+    # The stack goes to the mapped type's first stack argument.
+    sa = _STACK_ARG[typ]
+    for j in range(4):
+        m = (sa == j) & (out_t != S.EvNone)
+        a[j][m] = stk[m]
+    # String ids from the v1 trace -> ours (labels, task types, region types, log keys).
+    for m, j in ((create, 2), (region, 1), (log, 1)):
+        a[j][m] = st.map(a[j][m])
+
+    # --- context -------------------------------------------------------------------------
+    thread = _proc_threads(typ, p, args[:, 0].view(np.int64))
+    m_ctx = np.where((p != -1) & ~cpu, thread, -1)
+    g_ctx = np.where(g == 0, -1, g.view(np.int64))
+    # GoStartLabel and a quick syscall build their context directly: the M lookup's zero
+    # value is 0, goroutine 0 stays 0.
+    raw = np.zeros(n, bool)
+    raw[label] = True
+    raw[quick] = True
+    m_ctx[raw] = np.maximum(thread[raw], 0)
+    g_ctx[raw] = g.view(np.int64)[raw]
+
+    # --- assemble ----------------------------------------------------------------------
+    total = int(count.sum())
+    pos = np.cumsum(count) - count  # first output row of each event
+    has = count > 0
+    if first < n:
+        has[first] = False
+    prim = np.flatnonzero(has)
+    cols = {c: np.zeros(total, DTYPES[c]) for c in DTYPES}
+    at = pos[prim]
+    cols["typ"][at] = out_t[prim]
+    cols["time"][at] = ts[prim]
+    cols["m"][at] = m_ctx[prim]
+    cols["p"][at] = p[prim]
+    cols["g"][at] = g_ctx[prim]
+    for j in range(4):
+        cols[f"a{j}"][at] = a[j][prim]
+    # Second events: GoLabel after a labelled start; GoSyscallEnd 1 ns after a quick syscall.
+    for rows, t2, dt in ((label, S.EvGoLabel, 0), (quick, S.EvGoSyscallEnd, 1)):
+        at2 = pos[rows] + 1
+        cols["typ"][at2] = t2
+        cols["time"][at2] = ts[rows] + dt
+        cols["m"][at2] = m_ctx[rows]
+        cols["p"][at2] = p[rows]
+        cols["g"][at2] = g_ctx[rows]
+        for j in range(4):
+            cols[f"a{j}"][at2] = 0
+    if label.size:
+        cols["a0"][pos[label] + 1] = st.map(args[label, 2])
+        # The GoStart keeps Go's copied arguments (goroutine, seq); the label is the GoLabel's.
+        cols["a2"][pos[label]] = cols["a0"][pos[label] + 1]
+    if runnable.size:
+        at3 = pos[first] + np.arange(runnable.size)
+        cols["typ"][at3] = S.EvGoStatus
+        cols["time"][at3] = ts[first]
+        for c in ("m", "p", "g"):
+            cols[c][at3] = -1
+        cols["a0"][at3] = np.sort(runnable)
+        cols["a1"][at3] = _U64
+        cols["a2"][at3] = S.GoRunnableW
+    # Go's next(): strictly increasing times.
+    t = cols["time"]
+    if total:
+        idx = np.arange(total, dtype=np.int64)
+        t -= idx
+        np.maximum.accumulate(t, out=t)
+        np.maximum(t, 0, out=t)
+        t += idx
+    last = int(t[-1]) if total else -1
+    # The Reader's Syncs: before the first event (if any) and after the last.
+    syncs = [SyncInfo()] if n else []
+    head = {c: np.zeros(len(syncs), DTYPES[c]) for c in DTYPES}
+    if n:
+        head["typ"][0] = S.EV_SYNC
+        head["time"][0] = int(ts[0]) - 1
+        head["a0"][0] = 1
+        head["a1"][0] = 0
+    tail = {c: np.zeros(1, DTYPES[c]) for c in DTYPES}
+    tail["typ"][0] = S.EV_SYNC
+    tail["time"][0] = last + 1
+    tail["a0"][0] = len(syncs) + 1
+    tail["a1"][0] = NIL_SYNC
+    for part in (head, tail):
+        for c in ("m", "p", "g"):
+            part[c][:] = -1
+    columns = {c: np.concatenate([head[c], cols[c], tail[c]]) for c in DTYPES}
+    return Converted(columns, strings, stacks, syncs)
+
+
+def _task_ends(typ: np.ndarray, args: np.ndarray, st: _Strings) -> dict[int, tuple[int, str]]:
+    """Each UserTaskEnd row -> (parent, name) as Go smuggles them: those of the task's
+    UserTaskCreate still open, else (NoTask, "")."""
+    rows = np.flatnonzero((typ == EvUserTaskCreate) | (typ == EvUserTaskEnd))
+    open_: dict[int, tuple[int, str]] = {}
+    out: dict[int, tuple[int, str]] = {}
+    for i, t, tid, parent, name in zip(
+        rows.tolist(), typ[rows].tolist(), args[rows, 0].tolist(), args[rows, 1].tolist(), args[rows, 2].tolist()
+    ):
+        if t == EvUserTaskCreate:
+            open_[tid] = (parent, st.get(name))
+        else:
+            out[i] = open_.pop(tid, (S.NO_TASK, ""))
+    return out
