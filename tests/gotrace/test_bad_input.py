@@ -57,13 +57,16 @@ def test_not_a_trace(tmp_path: Path, capfdbinary: pytest.CaptureFixture[bytes]) 
 
 
 @pytest.mark.parametrize("minor", [11, 19, 21])
-def test_old_versions_are_named(minor: int, tmp_path: Path, capfdbinary: pytest.CaptureFixture[bytes]) -> None:
+def test_old_versions_with_garbage_are_one_line(
+    minor: int, tmp_path: Path, capfdbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    # Go 1.11-1.21 traces are read (tests/gotrace/v1); zeros after the header are not events.
     p = tmp_path / "old.trace"
     p.write_bytes(f"go 1.{minor} trace\x00\x00\x00".encode() + b"\x00" * 64)
     status, out, err = _run(["summary", str(p)], capfdbinary)
     assert status == 2 and out == b""
     _check_one_line(err, p)
-    assert f"Go 1.{minor}" in err and "not supported" in err
+    assert "unknown event type 0" in err
 
 
 def test_unknown_version(tmp_path: Path, capfdbinary: pytest.CaptureFixture[bytes]) -> None:

@@ -162,7 +162,9 @@ class _Writer:
         self._small: list[tuple] = []  # type: ignore[type-arg]
         self._queue: list[int | pb.TracePacket] = []
         self._small_rows = 0
-        self.base = int(trace.base_time)
+        # Perfetto's clocks are unsigned: a converted Go 1.11-1.21 trace starts at -1 (Go's
+        # first Sync is 1 ns before the first event, at 0), so it moves to 0.
+        self.base = max(int(trace.base_time), 0)
         self.ntracks = len(trace.tracks)
         self.next_uuid = L.FIRST_TRACK + self.ntracks
         self.meta: dict[str, object] = {}

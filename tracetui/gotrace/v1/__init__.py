@@ -38,7 +38,7 @@ _PARSE_ERRORS = (TracetuiError, ValueError, IndexError, KeyError, OverflowError,
 def parse_and_convert(buf: bytes, version: int) -> Converted:
     """parse_v1 then convert; raises TraceFormatError (without a path) on a broken trace."""
     from tracetui.gotrace.v1.convert import convert
-    from tracetui.gotrace.v1.parser import parse_v1
+    from tracetui.gotrace.v1.parser import parse_v1  # type: ignore[import-not-found, unused-ignore]
 
     try:
         tr = parse_v1(buf, version)
@@ -47,6 +47,20 @@ def parse_and_convert(buf: bytes, version: int) -> Converted:
     except _PARSE_ERRORS as e:
         raise TraceFormatError(f"corrupt Go 1.{version} trace: {e}") from None
     return convert(tr)
+
+
+EV_BATCH_HEAD = 0x41  # the first byte of a v1 batch: EvBatch (1) with its two arguments
+
+
+def check_start(buf: bytes, pos: int, path: str | None) -> None:
+    """What a header check can see of a v1 trace (the viewer checks before its screen
+    opens): events follow the header, starting with a batch. Raises TraceFormatError."""
+    if pos >= len(buf):
+        raise TraceFormatError("no EvFrequency event", path=path, offset=pos)
+    if buf[pos] != EV_BATCH_HEAD:
+        t = buf[pos] & 0x3F
+        what = f"unknown event type {t}" if t == 0 or t >= 50 else "events before the first batch"
+        raise TraceFormatError(f"{what}: not a Go execution trace?", path=path, offset=pos)
 
 
 class V1Reader:
@@ -67,6 +81,7 @@ class V1Reader:
         self.valid_size = 0
         self.valid_events = 0
         self.reserve: Callable[[int], dict[str, np.ndarray]] | None = None  # unused: the columns exist whole
+        check_start(buf, self.pos, path)
 
     def chunks(self) -> Iterator[Chunk]:
         """The converted events in slices; on a broken trace none, with `error` set."""
@@ -110,5 +125,7 @@ def read_v1(buf: bytes, path: str | None = None) -> EventTable:
         size=len(buf),
         valid_size=len(buf),
         valid_events=n,
+        error=None,
+        error_offset=None,
         **conv.columns,
     )

@@ -1,0 +1,97 @@
+"""A Go 1.21 trace through every entry point: summary (agreeing with Go's dump), block
+profiles, goroutine pages and MMU (equal to go tool trace's), export, the viewer; and a
+broken v1 file: one line, a non-zero exit, nothing kept (Go keeps nothing either).
+
+Until our parser lands, files are read with Go's parse and our converter (`v1_reader`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from tests.analysis import test_blocking, test_goroutines, test_mmu
+from tests.conftest import TRACES, GoTool
+from tests.test_summary import go_figures
+from tests.tui.helpers import run_app
+from tracetui.cli import _check_trace_head, main
+from tracetui.load import open_model
+from tracetui.tui.app import TraceApp
+from tracetui.tui.widgets.timeline import Timeline
+
+V1 = TRACES / "v1" / "go1.21.13"
+GCSTW, CHANNELS, ANNOTATIONS, CPU = (V1 / f"{n}.trace" for n in ("gcstw", "channels", "annotations", "cpuprofile"))
+
+
+@pytest.mark.parametrize("path", [GCSTW, ANNOTATIONS], ids=lambda p: p.stem)
+def test_summary_json_agrees_with_go(
+    path: Path, v1_reader: str, gotool: GoTool, capfd: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["summary", "--json", str(path)]) == 0
+    ours = json.loads(capfd.readouterr().out)
+    want = go_figures(gotool.parsed(path).stdout)
+    for key in ("events", "goroutines", "procs", "threads", "gc_cycles", "stw", "duration_ns"):
+        assert ours[key] == want[key], f"{key}: ours {ours[key]} vs Go's {want[key]}"
+    assert ours["go_version"] == "1.21"
+    assert ours["histograms"]["sched_latency"]["count"] > 0
+
+
+def test_summary_text_names_the_format(v1_reader: str, capfd: pytest.CaptureFixture[str]) -> None:
+    assert main(["summary", str(CHANNELS)]) == 0
+    assert "Go 1.21 trace" in capfd.readouterr().out
+
+
+@pytest.mark.parametrize("path", [CHANNELS, GCSTW], ids=lambda p: p.stem)
+def test_block_profiles_equal_go_tool_trace(path: Path, v1_reader: str, go: str, tmp_path: Path) -> None:
+    test_blocking._check(go, path, tmp_path)
+
+
+def test_goroutine_pages_equal_go_tool_trace(v1_reader: str, go: str) -> None:
+    test_goroutines._check(go, CHANNELS)
+
+
+def test_mmu_equals_go_tool_trace(v1_reader: str, go: str, tmp_path: Path) -> None:
+    test_mmu._check(go, GCSTW, tmp_path)
+
+
+def test_export_and_cpu_samples(v1_reader: str, tmp_path: Path) -> None:
+    out = tmp_path / "cpu.pftrace"
+    assert main(["export", str(CPU), "-o", str(out)]) == 0
+    _check_trace_head(str(out))
+    again = open_model(str(out)).trace
+    model = open_model(str(CPU)).trace
+    assert model.cpu_samples is not None and len(model.cpu_samples.ts) == 12  # Go prints 12 StackSamples
+    assert again.events > 0
+
+
+def test_viewer_shows_a_v1_trace(v1_reader: str) -> None:
+    async def body(app: TraceApp, pilot: Pilot[Any], tl: Timeline) -> None:
+        text = "\n".join("".join(seg.text for seg in tl.render_line(y)) for y in range(tl.size.height))
+        for label in ("G1 main.main", "P0", "M0", "main.work.func5 (8)", "Heap"):
+            assert label in text, label
+
+    run_app(body, str(CHANNELS))
+
+
+def test_view_head_check_lets_a_v1_trace_through(v1_reader: str) -> None:
+    _check_trace_head(str(CHANNELS))
+
+
+@pytest.mark.parametrize("cmd", ["dump", "summary", "export"])
+def test_a_truncated_v1_trace_is_one_line(
+    cmd: str, v1_reader: str, gotool: GoTool, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    cut = tmp_path / "cut.trace"
+    data = GCSTW.read_bytes()
+    cut.write_bytes(data[: len(data) // 2])
+    go = gotool.parsed(cut)
+    assert go.returncode != 0 and go.stdout == b""  # Go keeps nothing of a broken v1 trace
+    argv = [cmd, str(cut)] + (["-o", str(tmp_path / "x.pftrace")] if cmd == "export" else [])
+    assert main(argv) == 2
+    out, err = capfd.readouterr()
+    assert out == ""
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"tracetui: {cut}: "), lines
