@@ -169,36 +169,38 @@ def _stacks(tr: V1Trace, strings: _Strings, table: StackTable) -> tuple[np.ndarr
 
 
 def _map_stacks(ids: np.ndarray, go: np.ndarray, ours: np.ndarray) -> np.ndarray:
-    """v1 stack ids -> ours (0 for a stack Go's table lacks)."""
-    ids = ids.astype(np.uint64)
+    """v1 stack ids -> ours (0 for a stack Go's table lacks); `go` sorted, 0 first."""
+    ids = ids.astype(np.uint64, copy=False)
+    top = int(go[-1])
+    if top < 4 * go.size + 4096:  # dense ids (the usual 1..n): a direct table
+        table = np.zeros(top + 2, np.uint64)
+        table[go.astype(np.int64)] = ours
+        return table[np.minimum(ids, top + 1).astype(np.int64)]
     k = np.minimum(np.searchsorted(go, ids), go.size - 1)
     return np.where(go[k] == ids, ours[k], 0).astype(np.uint64)
 
 
 def _proc_threads(typ: np.ndarray, p: np.ndarray, thread: np.ndarray) -> np.ndarray:
     """Go's procMs[ev.P] at each event (-1: absent): the thread of the P's last ProcStart,
-    this one included, unless a ProcStop came after it (a ProcStop still sees its M)."""
+    this one included, unless a ProcStop came after it (a ProcStop still sees its M).
+    Each event looks up the last marker (start or stop) of its P before it, by the key
+    (P, position) in the markers' sorted keys."""
     n = typ.size
-    out = np.full(n, -1, np.int64)
-    marker = (typ == EvProcStart) | (typ == EvProcStop)
-    if n == 0 or not marker.any():
-        return out
-    order = np.argsort(p, kind="stable")
-    ps = p[order]
-    pos = np.arange(n)
-    mk = marker[order]
-    last = np.maximum.accumulate(np.where(mk, pos, -1))
-    is_stop = typ[order] == EvProcStop
-    # A ProcStop sees the marker before it.
-    prev = np.concatenate([[-1], last[:-1]])
-    last = np.where(is_stop, prev, last)
-    starts = np.flatnonzero(np.concatenate([[True], ps[1:] != ps[:-1]]))
-    group_start = starts[np.searchsorted(starts, pos, side="right") - 1]
-    ok = last >= group_start
-    src = order[np.maximum(last, 0)]
-    val = np.where(typ[src] == EvProcStart, thread[src], -1)
-    out[order] = np.where(ok, val, -1)
-    return out
+    is_start = typ == EvProcStart
+    is_stop = typ == EvProcStop
+    rows = np.flatnonzero(is_start | is_stop)
+    if rows.size == 0:
+        return np.full(n, -1, np.int64)
+    stride = n + 1
+    mkeys = (p[rows] + 1) * stride + rows
+    order = np.argsort(mkeys, kind="stable")
+    mkeys = mkeys[order]
+    mval = np.where(is_start[rows], thread[rows], -1)[order]
+    q = (p + 1) * stride + np.arange(n, dtype=np.int64) - is_stop  # a ProcStop sees the marker before it
+    k = np.searchsorted(mkeys, q, side="right") - 1
+    kk = np.maximum(k, 0)
+    same = (k >= 0) & (mkeys[kk] // stride == p + 1)
+    return np.where(same, mval[kk], -1)
 
 
 def _syscall_blocked(typ: np.ndarray, g: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -282,14 +284,10 @@ def convert(tr: V1Trace) -> Converted:
         a[j][mask] = v if isinstance(v, int) else v[mask]
 
     pv = p.astype(np.uint64)
-    is_ps, is_pp = typ == EvProcStart, typ == EvProcStop
-    for m, status in ((is_ps, S.ProcRunningW), (is_pp, S.ProcIdleW)):
-        setrows(m, 0, pv)
-        for j in (1, 2, 3):
-            setrows(m, j, 0)
-        fs = np.zeros(n, bool)
-        fs[first_seen] = True
-        setrows(m & fs, 1, status)
+    a[0][procs] = pv[procs]
+    for j in (1, 2, 3):
+        a[j][procs] = 0
+    a[1][first_seen] = np.where(typ[first_seen] == EvProcStart, S.ProcRunningW, S.ProcIdleW)
     reason = _REASON[typ]
     has_reason = reason >= 0
     a[0][has_reason] = st.builtin[reason[has_reason]]
@@ -302,28 +300,27 @@ def convert(tr: V1Trace) -> Converted:
         setrows(m, 1, _U64)
         setrows(m, 2, status)
     # STW reasons: Go's Trace.STWReason for this version.
-    stw = typ == EvSTWStart
-    kind = a[0]
+    stw_rows = np.flatnonzero(typ == EvSTWStart)
+    kind = args[stw_rows, 0]
     if tr.version < 21:
         r = np.where(kind <= 1, kind + 1, 0)
     else:
         r = np.where(kind < len(STW_REASONS), kind, 0)
     stw_sid = st.builtin[len(REASONS) + r.astype(np.int64)]
-    setrows(stw, 0, stw_sid)
-    stw_rows = np.flatnonzero(stw)
+    a[0][stw_rows] = stw_sid
     done = np.flatnonzero(typ == EvSTWDone)
     if done.size:
         k = np.searchsorted(stw_rows, done) - 1
-        a[0][done] = np.where(k >= 0, stw_sid[stw_rows[np.maximum(k, 0)]] if stw_rows.size else 0, 0)
+        a[0][done] = np.where(k >= 0, stw_sid[np.maximum(k, 0)] if stw_rows.size else 0, 0)
     # Tasks.
     create = typ == EvUserTaskCreate
-    setrows(create, 1, np.where(a[1] == 0, np.uint64(_U64), a[1]))
+    a[1][create] = np.where(args[create, 1] == 0, np.uint64(_U64), args[create, 1])
     task_end = _task_ends(typ, args, st)
     for i, (parent, name) in task_end.items():
         a[1][i] = args[i, 1]
         a[2][i] = parent
         a[3][i] = strings.intern(name)
-    setrows(region, 1, args[:, 2].copy())
+    a[1][region] = args[region, 2]
     a[2][region] = stk[region]  # also for a mode Go does not know (its event type is None)
     a[3][region] = 0
     # GoCreate's second stack: the new goroutine's.
@@ -367,12 +364,13 @@ def convert(tr: V1Trace) -> Converted:
 
     # --- assemble ----------------------------------------------------------------------
     total = int(count.sum())
-    pos = np.cumsum(count) - count  # first output row of each event
+    h = 1 if n else 0  # the first Sync's row
+    pos = np.cumsum(count) - count + h  # first output row of each event
     has = count > 0
     if first < n:
         has[first] = False
     prim = np.flatnonzero(has)
-    cols = {c: np.zeros(total, DTYPES[c]) for c in DTYPES}
+    cols = {c: np.zeros(h + total + 1, DTYPES[c]) for c in DTYPES}
     at = pos[prim]
     cols["typ"][at] = out_t[prim]
     cols["time"][at] = ts[prim]
@@ -405,7 +403,7 @@ def convert(tr: V1Trace) -> Converted:
         cols["a1"][at3] = _U64
         cols["a2"][at3] = S.GoRunnableW
     # Go's next(): strictly increasing times.
-    t = cols["time"]
+    t = cols["time"][h : h + total]
     if total:
         idx = np.arange(total, dtype=np.int64)
         t -= idx
@@ -415,22 +413,15 @@ def convert(tr: V1Trace) -> Converted:
     last = int(t[-1]) if total else -1
     # The Reader's Syncs: before the first event (if any) and after the last.
     syncs = [SyncInfo()] if n else []
-    head = {c: np.zeros(len(syncs), DTYPES[c]) for c in DTYPES}
-    if n:
-        head["typ"][0] = S.EV_SYNC
-        head["time"][0] = int(ts[0]) - 1
-        head["a0"][0] = 1
-        head["a1"][0] = 0
-    tail = {c: np.zeros(1, DTYPES[c]) for c in DTYPES}
-    tail["typ"][0] = S.EV_SYNC
-    tail["time"][0] = last + 1
-    tail["a0"][0] = len(syncs) + 1
-    tail["a1"][0] = NIL_SYNC
-    for part in (head, tail):
+    rows = [(0, int(ts[0]) - 1, 1, 0)] if n else []
+    for row, time, k, info in [*rows, (h + total, last + 1, h + 1, NIL_SYNC)]:
+        cols["typ"][row] = S.EV_SYNC
+        cols["time"][row] = time
+        cols["a0"][row] = k
+        cols["a1"][row] = info
         for c in ("m", "p", "g"):
-            part[c][:] = -1
-    columns = {c: np.concatenate([head[c], cols[c], tail[c]]) for c in DTYPES}
-    return Converted(columns, strings, stacks, syncs)
+            cols[c][row] = -1
+    return Converted(cols, strings, stacks, syncs)
 
 
 def _task_ends(typ: np.ndarray, args: np.ndarray, st: _Strings) -> dict[int, tuple[int, str]]:
