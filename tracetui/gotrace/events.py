@@ -6,6 +6,8 @@ its fields: `typ` is the wire event type (or EV_SYNC), `m/p/g` the scheduling co
 `a0..a3` the arguments after the timestamp with Go's smuggled extras (uint64; a0 and a3
 uint32 when every value of the trace fits: read them with `astype`, never `view`). String
 and stack IDs in the arguments are remapped to this trace's global tables (0 = none).
+A Go 1.11-1.21 trace converted as Go does (`gotrace.v1`) gives the same table, one
+generation; its `version` (11, 19 or 21) is the only mark of the conversion.
 """
 
 from __future__ import annotations
