@@ -221,207 +221,229 @@ def convert(tr: V1Trace) -> Converted:
 
     Raises TraceFormatError for an event Go's converter does not take ("unexpected event
     type N")."""
-    n = len(tr)
-    typ = np.ascontiguousarray(tr.typ, np.uint8)
-    ts = np.ascontiguousarray(tr.ts, np.int64)
-    g = np.ascontiguousarray(tr.g, np.uint64)
-    p = np.ascontiguousarray(tr.p, np.int32).astype(np.int64)
-    stk = np.ascontiguousarray(tr.stk).astype(np.uint64)
-    args = np.asarray(tr.args, np.uint64).reshape(n, 4)
-    bad = ~_KNOWN[typ]
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise TraceFormatError(f"unexpected event type {int(typ[i])}")
+    return _Conversion(tr).run()
 
-    strings = StringTable()
-    st = _Strings(tr, strings)
-    stacks = StackTable()
-    stack_go, stack_ours = _stacks(tr, st, stacks)
-    stk = _map_stacks(stk, stack_go, stack_ours)
-    a = [args[:, j].copy() for j in range(4)]
 
-    # --- initialisation: up to the first Gomaxprocs --------------------------------
-    gmp = np.flatnonzero(typ == EvGomaxprocs)
-    first = int(gmp[0]) if gmp.size else n
-    pre = np.arange(n) < first
-    runnable = np.zeros(0, np.uint64)
-    if first < n:
-        sel = np.flatnonzero(
-            pre & ((typ == EvGoCreate) | (typ == EvGoStart) | (typ == EvGoWaiting) | (typ == EvGoInSyscall))
-        )
-        gids = a[0][sel]
-        # The last of each goroutine's create/forget operations decides.
-        rev = sel[::-1]
-        uniq, k = np.unique(gids[::-1], return_index=True)
-        runnable = uniq[typ[rev[k]] == EvGoCreate]
+class _Conversion:
+    """One conversion: the v1 columns, then per v1 event its output type and count, its
+    arguments and its context; then the output rows (see the module docstring)."""
 
-    # --- output types ------------------------------------------------------------------
-    out_t = _TYPE[typ].copy()
-    count = np.ones(n, np.int64)
-    count[typ == EvGoSysBlock] = 0
-    count[pre & (typ == EvGoCreate)] = 0
-    if first < n:
-        count[first] = runnable.size
-    status_run = pre & (typ == EvGoStart)
-    out_t[status_run] = S.EvGoStatus
-    procs = np.flatnonzero((typ == EvProcStart) | (typ == EvProcStop))
-    _, firsts = np.unique(p[procs], return_index=True)
-    first_seen = procs[firsts]
-    out_t[first_seen] = S.EvProcStatus
-    region = typ == EvUserRegion
-    mode = a[1]
-    out_t[region & (mode == 1)] = S.EvUserRegionEnd
-    out_t[region & (mode != 0) & (mode != 1)] = S.EvNone
-    sys_rows = np.flatnonzero(typ == EvGoSysCall)
-    blocked = _syscall_blocked(typ, g, sys_rows)
-    quick = sys_rows[~blocked]  # 1 ns Begin + End
-    count[quick] = 2
-    label = np.flatnonzero(typ == EvGoStartLabel)
-    count[label] = 2
+    def __init__(self, tr: V1Trace) -> None:
+        self.tr = tr
+        self.n = n = len(tr)
+        self.typ = np.ascontiguousarray(tr.typ, np.uint8)
+        self.ts = np.ascontiguousarray(tr.ts, np.int64)
+        self.g = np.ascontiguousarray(tr.g, np.uint64)
+        self.p = np.ascontiguousarray(tr.p, np.int32).astype(np.int64)
+        self.args = np.asarray(tr.args, np.uint64).reshape(n, 4)
+        bad = ~_KNOWN[self.typ]
+        if bad.any():
+            raise TraceFormatError(f"unexpected event type {int(self.typ[int(np.argmax(bad))])}")
+        self.strings = StringTable()
+        self.st = _Strings(tr, self.strings)
+        self.stacks = StackTable()
+        self.stack_go, self.stack_ours = _stacks(tr, self.st, self.stacks)
+        self.stk = _map_stacks(np.ascontiguousarray(tr.stk), self.stack_go, self.stack_ours)
 
-    # --- arguments (Go copies the v1 arguments, then rewrites) --------------------------
-    def setrows(mask: np.ndarray, j: int, v: np.ndarray | int) -> None:
-        a[j][mask] = v if isinstance(v, int) else v[mask]
+    def run(self) -> Converted:
+        self.initialisation()
+        self.types()
+        self.arguments()
+        self.context()
+        return self.assemble()
 
-    pv = p.astype(np.uint64)
-    a[0][procs] = pv[procs]
-    for j in (1, 2, 3):
-        a[j][procs] = 0
-    a[1][first_seen] = np.where(typ[first_seen] == EvProcStart, S.ProcRunningW, S.ProcIdleW)
-    reason = _REASON[typ]
-    has_reason = reason >= 0
-    a[0][has_reason] = st.builtin[reason[has_reason]]
-    a[1][has_reason] = stk[has_reason]
-    for m, status in (
-        (status_run, S.GoRunningW),
-        (typ == EvGoWaiting, S.GoWaitingW),
-        (typ == EvGoInSyscall, S.GoSyscallW),
-    ):
-        setrows(m, 1, _U64)
-        setrows(m, 2, status)
-    # STW reasons: Go's Trace.STWReason for this version.
-    stw_rows = np.flatnonzero(typ == EvSTWStart)
-    kind = args[stw_rows, 0]
-    if tr.version < 21:
-        r = np.where(kind <= 1, kind + 1, 0)
-    else:
-        r = np.where(kind < len(STW_REASONS), kind, 0)
-    stw_sid = st.builtin[len(REASONS) + r.astype(np.int64)]
-    a[0][stw_rows] = stw_sid
-    done = np.flatnonzero(typ == EvSTWDone)
-    if done.size:
-        k = np.searchsorted(stw_rows, done) - 1
-        a[0][done] = np.where(k >= 0, stw_sid[np.maximum(k, 0)] if stw_rows.size else 0, 0)
-    # Tasks.
-    create = typ == EvUserTaskCreate
-    a[1][create] = np.where(args[create, 1] == 0, np.uint64(_U64), args[create, 1])
-    task_end = _task_ends(typ, args, st)
-    for i, (parent, name) in task_end.items():
-        a[1][i] = args[i, 1]
-        a[2][i] = parent
-        a[3][i] = strings.intern(name)
-    a[1][region] = args[region, 2]
-    a[2][region] = stk[region]  # also for a mode Go does not know (its event type is None)
-    a[3][region] = 0
-    # GoCreate's second stack: the new goroutine's.
-    gc = typ == EvGoCreate
-    a[1][gc] = _map_stacks(args[gc, 1], stack_go, stack_ours)
-    log = typ == EvUserLog
-    if log.any():
-        if st.inline.size == 0:
-            raise TraceFormatError("user log without an inline string")
-        a[2][log] = st.inline[np.minimum(args[log, 3], st.inline.size - 1).astype(np.int64)]
-        a[3][log] = 0
-    # Blocked syscalls: GoSyscallBegin{1: stack}.
-    sysc = typ == EvGoSysCall
-    setrows(sysc, 0, 0)
-    cpu = typ == EvCPUSample
-    if cpu.any():
-        a[0][cpu] = stk[cpu]
-        a[1][cpu] = _U64
-        a[2][cpu] = pv[cpu]
-        a[3][cpu] = g[cpu]
-    # The stack goes to the mapped type's first stack argument.
-    sa = _STACK_ARG[typ]
-    for j in range(4):
-        m = (sa == j) & (out_t != S.EvNone)
-        a[j][m] = stk[m]
-    # String ids from the v1 trace -> ours (labels, task types, region types, log keys).
-    for m, j in ((create, 2), (region, 1), (log, 1)):
-        a[j][m] = st.map(a[j][m])
+    def initialisation(self) -> None:
+        """Up to the first Gomaxprocs: `first` (n without one), `pre` (the rows before it),
+        `runnable` (goroutines created then, and neither started, waiting nor in a syscall)."""
+        typ, n = self.typ, self.n
+        gmp = np.flatnonzero(typ == EvGomaxprocs)
+        self.first = first = int(gmp[0]) if gmp.size else n
+        self.pre = np.arange(n) < first
+        self.runnable = np.zeros(0, np.uint64)
+        if first < n:
+            ops = (typ == EvGoCreate) | (typ == EvGoStart) | (typ == EvGoWaiting) | (typ == EvGoInSyscall)
+            sel = np.flatnonzero(self.pre & ops)
+            # The last of each goroutine's create/forget operations decides.
+            rev = sel[::-1]
+            uniq, k = np.unique(self.args[rev, 0], return_index=True)
+            self.runnable = np.sort(uniq[typ[rev[k]] == EvGoCreate])
 
-    # --- context -------------------------------------------------------------------------
-    thread = _proc_threads(typ, p, args[:, 0].view(np.int64))
-    m_ctx = np.where((p != -1) & ~cpu, thread, -1)
-    g_ctx = np.where(g == 0, -1, g.view(np.int64))
-    # GoStartLabel and a quick syscall build their context directly: the M lookup's zero
-    # value is 0, goroutine 0 stays 0.
-    raw = np.zeros(n, bool)
-    raw[label] = True
-    raw[quick] = True
-    m_ctx[raw] = np.maximum(thread[raw], 0)
-    g_ctx[raw] = g.view(np.int64)[raw]
+    def types(self) -> None:
+        """`out_t` (the v2 type of each v1 event's first output row) and `count` (its rows)."""
+        typ, p, n = self.typ, self.p, self.n
+        self.out_t = out_t = _TYPE[typ].copy()
+        self.count = count = np.ones(n, np.int64)
+        count[typ == EvGoSysBlock] = 0
+        count[self.pre & (typ == EvGoCreate)] = 0
+        if self.first < n:
+            count[self.first] = self.runnable.size
+        self.status_run = self.pre & (typ == EvGoStart)
+        out_t[self.status_run] = S.EvGoStatus
+        self.procs = procs = np.flatnonzero((typ == EvProcStart) | (typ == EvProcStop))
+        _, firsts = np.unique(p[procs], return_index=True)
+        self.first_seen = procs[firsts]
+        out_t[self.first_seen] = S.EvProcStatus
+        self.region = region = typ == EvUserRegion
+        mode = self.args[:, 1]
+        out_t[region & (mode == 1)] = S.EvUserRegionEnd
+        out_t[region & (mode != 0) & (mode != 1)] = S.EvNone
+        sys_rows = np.flatnonzero(typ == EvGoSysCall)
+        self.quick = sys_rows[~_syscall_blocked(typ, self.g, sys_rows)]  # 1 ns Begin + End
+        count[self.quick] = 2
+        self.label = np.flatnonzero(typ == EvGoStartLabel)
+        count[self.label] = 2
 
-    # --- assemble ----------------------------------------------------------------------
-    total = int(count.sum())
-    h = 1 if n else 0  # the first Sync's row
-    pos = np.cumsum(count) - count + h  # first output row of each event
-    has = count > 0
-    if first < n:
-        has[first] = False
-    prim = np.flatnonzero(has)
-    cols = {c: np.zeros(h + total + 1, DTYPES[c]) for c in DTYPES}
-    at = pos[prim]
-    cols["typ"][at] = out_t[prim]
-    cols["time"][at] = ts[prim]
-    cols["m"][at] = m_ctx[prim]
-    cols["p"][at] = p[prim]
-    cols["g"][at] = g_ctx[prim]
-    for j in range(4):
-        cols[f"a{j}"][at] = a[j][prim]
-    # Second events: GoLabel after a labelled start; GoSyscallEnd 1 ns after a quick syscall.
-    for rows, t2, dt in ((label, S.EvGoLabel, 0), (quick, S.EvGoSyscallEnd, 1)):
-        at2 = pos[rows] + 1
-        cols["typ"][at2] = t2
-        cols["time"][at2] = ts[rows] + dt
-        cols["m"][at2] = m_ctx[rows]
-        cols["p"][at2] = p[rows]
-        cols["g"][at2] = g_ctx[rows]
+    def arguments(self) -> None:
+        """`a` (a0..a3 of each first output row): Go copies the v1 arguments, then rewrites."""
+        typ, args, stk, st = self.typ, self.args, self.stk, self.st
+        self.a = a = [args[:, j].copy() for j in range(4)]
+        procs = self.procs
+        a[0][procs] = self.p[procs].astype(np.uint64)
+        for j in (1, 2, 3):
+            a[j][procs] = 0
+        a[1][self.first_seen] = np.where(typ[self.first_seen] == EvProcStart, S.ProcRunningW, S.ProcIdleW)
+        reason = _REASON[typ]
+        has_reason = reason >= 0
+        a[0][has_reason] = st.builtin[reason[has_reason]]
+        a[1][has_reason] = stk[has_reason]
+        for m, status in (
+            (self.status_run, S.GoRunningW),
+            (typ == EvGoWaiting, S.GoWaitingW),
+            (typ == EvGoInSyscall, S.GoSyscallW),
+        ):
+            a[1][m] = _U64  # M unknown
+            a[2][m] = status
+        self._stw()
+        # Tasks, regions, logs.
+        create = typ == EvUserTaskCreate
+        a[1][create] = np.where(args[create, 1] == 0, np.uint64(_U64), args[create, 1])
+        for i, (parent, name) in _task_ends(typ, args, st).items():
+            a[1][i] = args[i, 1]
+            a[2][i] = parent
+            a[3][i] = self.strings.intern(name)
+        region = self.region
+        a[1][region] = args[region, 2]
+        a[2][region] = stk[region]  # also for a mode Go does not know (its event type is None)
+        a[3][region] = 0
+        log = typ == EvUserLog
+        if log.any():
+            if st.inline.size == 0:
+                raise TraceFormatError("user log without an inline string")
+            a[2][log] = st.inline[np.minimum(args[log, 3], st.inline.size - 1).astype(np.int64)]
+            a[3][log] = 0
+        # GoCreate's second stack: the new goroutine's.
+        gc = typ == EvGoCreate
+        a[1][gc] = _map_stacks(args[gc, 1], self.stack_go, self.stack_ours)
+        # Syscalls: GoSyscallBegin{1: stack}.
+        a[0][typ == EvGoSysCall] = 0
+        self.cpu = cpu = typ == EvCPUSample
+        if cpu.any():
+            a[0][cpu] = stk[cpu]
+            a[1][cpu] = _U64
+            a[2][cpu] = self.p[cpu].astype(np.uint64)
+            a[3][cpu] = self.g[cpu]
+        # The stack goes to the mapped type's first stack argument.
+        sa = _STACK_ARG[typ]
         for j in range(4):
-            cols[f"a{j}"][at2] = 0
-    if label.size:
-        cols["a0"][pos[label] + 1] = st.map(args[label, 2])
-        # The GoStart keeps Go's copied arguments (goroutine, seq); the label is the GoLabel's.
-        cols["a2"][pos[label]] = cols["a0"][pos[label] + 1]
-    if runnable.size:
-        at3 = pos[first] + np.arange(runnable.size)
-        cols["typ"][at3] = S.EvGoStatus
-        cols["time"][at3] = ts[first]
-        for c in ("m", "p", "g"):
-            cols[c][at3] = -1
-        cols["a0"][at3] = np.sort(runnable)
-        cols["a1"][at3] = _U64
-        cols["a2"][at3] = S.GoRunnableW
-    # Go's next(): strictly increasing times.
-    t = cols["time"][h : h + total]
-    if total:
-        idx = np.arange(total, dtype=np.int64)
-        t -= idx
-        np.maximum.accumulate(t, out=t)
-        np.maximum(t, 0, out=t)
-        t += idx
-    last = int(t[-1]) if total else -1
-    # The Reader's Syncs: before the first event (if any) and after the last.
-    syncs = [SyncInfo()] if n else []
-    rows = [(0, int(ts[0]) - 1, 1, 0)] if n else []
-    for row, time, k, info in [*rows, (h + total, last + 1, h + 1, NIL_SYNC)]:
-        cols["typ"][row] = S.EV_SYNC
-        cols["time"][row] = time
-        cols["a0"][row] = k
-        cols["a1"][row] = info
-        for c in ("m", "p", "g"):
-            cols[c][row] = -1
-    return Converted(cols, strings, stacks, syncs)
+            m = (sa == j) & (self.out_t != S.EvNone)
+            a[j][m] = stk[m]
+        # String ids from the v1 trace -> ours (task types, region types, log keys).
+        for m, j in ((create, 2), (region, 1), (log, 1)):
+            a[j][m] = st.map(a[j][m])
+
+    def _stw(self) -> None:
+        """STW reasons: Go's Trace.STWReason for this version; an STWEnd names the last
+        STWBegin's."""
+        typ, a = self.typ, self.a
+        rows = np.flatnonzero(typ == EvSTWStart)
+        kind = self.args[rows, 0]
+        if self.tr.version < 21:
+            r = np.where(kind <= 1, kind + 1, 0)
+        else:
+            r = np.where(kind < len(STW_REASONS), kind, 0)
+        sid = self.st.builtin[len(REASONS) + r.astype(np.int64)]
+        a[0][rows] = sid
+        done = np.flatnonzero(typ == EvSTWDone)
+        if done.size and rows.size:
+            k = np.searchsorted(rows, done) - 1
+            a[0][done] = np.where(k >= 0, sid[np.maximum(k, 0)], 0)
+        elif done.size:
+            a[0][done] = 0
+
+    def context(self) -> None:
+        """`m_ctx`, `g_ctx` of each v1 event's output rows (the P is the event's)."""
+        g, p = self.g, self.p
+        thread = _proc_threads(self.typ, p, self.args[:, 0].view(np.int64))
+        self.m_ctx = np.where((p != -1) & ~self.cpu, thread, -1)
+        self.g_ctx = np.where(g == 0, -1, g.view(np.int64))
+        # GoStartLabel and a quick syscall build their context directly: the M lookup's zero
+        # value is 0, goroutine 0 stays 0.
+        raw = np.concatenate([self.label, self.quick])
+        self.m_ctx[raw] = np.maximum(thread[raw], 0)
+        self.g_ctx[raw] = g.view(np.int64)[raw]
+
+    def assemble(self) -> Converted:
+        """The output rows: a Sync, each event's rows in order, a Sync; times made strictly
+        increasing as Go's `next` does."""
+        n, ts, p, count, first = self.n, self.ts, self.p, self.count, self.first
+        total = int(count.sum())
+        h = 1 if n else 0  # the first Sync's row
+        pos = np.cumsum(count) - count + h  # first output row of each event
+        has = count > 0
+        if first < n:
+            has[first] = False
+        prim = np.flatnonzero(has)
+        cols = {c: np.zeros(h + total + 1, DTYPES[c]) for c in DTYPES}
+        at = pos[prim]
+        cols["typ"][at] = self.out_t[prim]
+        cols["time"][at] = ts[prim]
+        cols["m"][at] = self.m_ctx[prim]
+        cols["p"][at] = p[prim]
+        cols["g"][at] = self.g_ctx[prim]
+        for j in range(4):
+            cols[f"a{j}"][at] = self.a[j][prim]
+        # Second rows: GoLabel after a labelled start; GoSyscallEnd 1 ns after a quick syscall.
+        label = self.label
+        for rows, t2, dt in ((label, S.EvGoLabel, 0), (self.quick, S.EvGoSyscallEnd, 1)):
+            at2 = pos[rows] + 1
+            cols["typ"][at2] = t2
+            cols["time"][at2] = ts[rows] + dt
+            cols["m"][at2] = self.m_ctx[rows]
+            cols["p"][at2] = p[rows]
+            cols["g"][at2] = self.g_ctx[rows]
+        if label.size:
+            cols["a0"][pos[label] + 1] = self.st.map(self.args[label, 2])
+            # The GoStart keeps Go's copied arguments (goroutine, seq); its label id is ours.
+            cols["a2"][pos[label]] = cols["a0"][pos[label] + 1]
+        runnable = self.runnable
+        if runnable.size:
+            at3 = pos[first] + np.arange(runnable.size)
+            cols["typ"][at3] = S.EvGoStatus
+            cols["time"][at3] = ts[first]
+            for c in ("m", "p", "g"):
+                cols[c][at3] = -1
+            cols["a0"][at3] = runnable
+            cols["a1"][at3] = _U64
+            cols["a2"][at3] = S.GoRunnableW
+        t = cols["time"][h : h + total]
+        if total:
+            idx = np.arange(total, dtype=np.int64)
+            t -= idx
+            np.maximum.accumulate(t, out=t)
+            np.maximum(t, 0, out=t)
+            t += idx
+        last = int(t[-1]) if total else -1
+        # The Reader's Syncs: before the first event (if any) and after the last.
+        syncs = [SyncInfo()] if n else []
+        heads = [(0, int(ts[0]) - 1, 1, 0)] if n else []
+        for row, time, k, info in [*heads, (h + total, last + 1, h + 1, NIL_SYNC)]:
+            cols["typ"][row] = S.EV_SYNC
+            cols["time"][row] = time
+            cols["a0"][row] = k
+            cols["a1"][row] = info
+            for c in ("m", "p", "g"):
+                cols[c][row] = -1
+        return Converted(cols, self.strings, self.stacks, syncs)
 
 
 def _task_ends(typ: np.ndarray, args: np.ndarray, st: _Strings) -> dict[int, tuple[int, str]]:
