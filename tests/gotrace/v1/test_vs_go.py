@@ -29,7 +29,8 @@ from tests.gotrace.v1.v1build import dump
 from tracetui.gotrace.reader import read_trace
 
 _RUNNABLE = re.compile(r'^M=-1 P=-1 G=-1 StateTransition Time=(\d+) GoID=(\d+) Undetermined->Runnable Reason=""$')
-#: Go's testdata whose events of equal time Go's parser orders at random (seen to vary).
+#: Go's testdata whose events of equal time Go's parser orders at random (2-4 outputs in 10
+#: runs of go tool trace; the others gave one).
 GO_RANDOM_ORDER = {"stress_1_11_good", "stress_1_19_good", "stress_1_21_good", "http_1_19_good"}
 
 
@@ -115,7 +116,10 @@ def test_dump_equals_go_tool_trace(path: Path, gotool: GoTool) -> None:
     ours, theirs = canonical(ours_t), canonical(theirs_t)
     if ours == theirs:
         return
-    assert path.name in GO_RANDOM_ORDER, "tracetui dump differs from go tool trace -d=parsed"
+    if path.name not in GO_RANDOM_ORDER:  # not seen to vary in 10 runs: a second chance
+        again = canonical(gotool.parsed(path).stdout.decode("utf-8", "surrogateescape"))
+        assert ours == again, "tracetui dump differs from go tool trace -d=parsed"
+        return
     assert untimed(ours) == untimed(theirs)
     times = [int(m.group(1)) for m in re.finditer(r"^M=\S+ P=\S+ G=\S+ \w+ Time=(-?\d+)", ours_t, re.MULTILINE)]
     assert all(a < b for a, b in itertools.pairwise(times))
