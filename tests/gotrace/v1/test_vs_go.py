@@ -130,3 +130,14 @@ def test_table_of_a_shipped_trace(path: Path, v1_reader: str) -> None:
     t = read_trace(path)
     assert t.version == 21 and t.error is None and t.valid_events == len(t) > 100
     assert t.valid_size == t.size == path.stat().st_size
+
+
+def test_generate_builds_a_copy_asking_for_go_1_21(tmp_path: Path) -> None:
+    import generate
+
+    src = generate.PROGRAMS_DIR / "channels"
+    assert generate._source_for(src, "1.27.3", tmp_path) == src
+    copy = generate._source_for(src, "1.21.13", tmp_path)
+    assert copy != src and "\ngo 1.21\n" in (copy / "go.mod").read_text()
+    assert (copy / "main.go").read_text() == (src / "main.go").read_text()
+    assert generate.applies("1.21.13", "gcstw") and not generate.applies("1.21.13", "nethttp")
