@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from tracetui.gotrace.reader import Chunk
     from tracetui.gotrace.v1.convert import Converted
 
-SLICE = 1 << 20  # events handed on at a time (the viewer models the first slice early)
+SLICE = 1 << 16  # events handed on at a time (the viewer shows a model of the first slice early)
 
 # What a broken v1 file can make the parser raise besides our own errors.
 _PARSE_ERRORS = (TracetuiError, ValueError, IndexError, KeyError, OverflowError, EOFError)
