@@ -117,3 +117,16 @@ def test_the_stream_hands_on_slices_and_the_loader_models_the_first(
     steps = list(load_progressively(str(GCSTW)))
     models = [s.trace for s in steps if s.trace is not None]
     assert len(models) >= 2 and models[0].events < models[-1].events == len(whole) and steps[-1].done
+
+
+def test_the_viewer_loader_names_a_truncated_v1_trace(v1_reader: str, tmp_path: Path) -> None:
+    from tracetui.errors import TracetuiError
+    from tracetui.load import load_progressively
+
+    cut = tmp_path / "cut.trace"
+    data = CHANNELS.read_bytes()
+    cut.write_bytes(data[: len(data) * 3 // 4])
+    _check_trace_head(str(cut))  # the head is a v1 trace's: the screen opens, then the load fails
+    with pytest.raises(TracetuiError) as e:
+        list(load_progressively(str(cut)))
+    assert e.value.one_line().startswith(f"tracetui: {cut}: ")
