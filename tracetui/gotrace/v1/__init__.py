@@ -15,6 +15,7 @@ point reports it as one line, as for a Go 1.22+ trace broken in its first genera
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
@@ -28,6 +29,7 @@ from tracetui.gotrace.wire import WireError, header_length, read_header
 if TYPE_CHECKING:
     from tracetui.gotrace.reader import Chunk
     from tracetui.gotrace.v1.convert import Converted
+    from tracetui.gotrace.v1.model import V1Trace
 
 SLICE = 1 << 16  # events handed on at a time (the viewer shows a model of the first slice early)
 
@@ -38,8 +40,9 @@ _PARSE_ERRORS = (TracetuiError, ValueError, IndexError, KeyError, OverflowError,
 def parse_and_convert(buf: bytes, version: int) -> Converted:
     """parse_v1 then convert; raises TraceFormatError (without a path) on a broken trace."""
     from tracetui.gotrace.v1.convert import convert
-    from tracetui.gotrace.v1.parser import parse_v1  # type: ignore[import-not-found, unused-ignore]
 
+    # Imported by name: the parser is its own module (Go's tracev1.Parse), written apart.
+    parse_v1: Callable[[bytes, int], V1Trace] = importlib.import_module("tracetui.gotrace.v1.parser").parse_v1
     try:
         tr = parse_v1(buf, version)
     except TracetuiError:
