@@ -57,7 +57,7 @@ MIN_VERSION: dict[str, tuple[int, int]] = {"flightrecorder": (1, 25)}
 #: Go 1.11-1.21 traces (the "v1" format, which Go 1.22+ converts): the release, the programs
 #: and where their traces go (``v1/go<version>/``, apart from the corpus the v2 tests take).
 V1_VERSION = "1.21.13"
-V1_PROGRAMS: tuple[str, ...] = ("annotations", "channels", "cpuprofile", "gcstw")
+V1_PROGRAMS: tuple[str, ...] = ("annotations", "channels", "cpuprofile", "fileio", "gcstw", "nethttp", "syncprims")
 V1_DIR = HERE / "v1"
 
 #: The exit status a program uses for "this Go release cannot do what I show".

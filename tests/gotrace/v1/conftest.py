@@ -15,8 +15,8 @@ from tracetui.errors import TraceFormatError
 from tracetui.gotrace import v1 as v1mod
 from tracetui.gotrace.v1.convert import Converted, convert
 
-#: Go 1.21 traces of real programs: traces/generate.py --v1's, and the parser's tests' (data/).
-SHIPPED = sorted((TRACES / "v1").glob("go1.*/*.trace")) + sorted((Path(__file__).parent / "data").glob("*.trace"))
+#: Go 1.21 traces of real programs (traces/generate.py --v1).
+SHIPPED = sorted((TRACES / "v1").glob("go1.*/*.trace"))
 
 
 def go_testdata(go: str) -> list[Path]:

