@@ -8,7 +8,6 @@ bytes changed), where Go's error message must be ours word for word.
 from __future__ import annotations
 
 import json
-import os
 
 import numpy as np
 import pytest
