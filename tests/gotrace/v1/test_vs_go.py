@@ -140,4 +140,4 @@ def test_generate_builds_a_copy_asking_for_go_1_21(tmp_path: Path) -> None:
     copy = generate._source_for(src, "1.21.13", tmp_path)
     assert copy != src and "\ngo 1.21\n" in (copy / "go.mod").read_text()
     assert (copy / "main.go").read_text() == (src / "main.go").read_text()
-    assert generate.applies("1.21.13", "gcstw") and not generate.applies("1.21.13", "nethttp")
+    assert generate.applies("1.21.13", "gcstw") and not generate.applies("1.21.13", "flightrecorder")
