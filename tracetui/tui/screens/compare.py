@@ -24,12 +24,20 @@ from tracetui.analysis.cpu import cpu_samples
 from tracetui.analysis.histograms import Histogram
 from tracetui.analysis.mmu import series, worst_window
 from tracetui.analysis.rundiff import STATES, GroupDelta, bucket_pairs, group_deltas, profile_diff
-from tracetui.model import Trace, TrackKind
-from tracetui.model.kinds import GCTrack
+from tracetui.model import Trace
 from tracetui.sanitize import safe_text
 from tracetui.tui.compare import Run
 from tracetui.tui.screens.analysis import CPU, PROFILE_ORDER, Analysis, JumpTo
-from tracetui.tui.screens.mmu import AXIS, MMUPlot, braille_lines, curve, decade_ticks, window_sizes
+from tracetui.tui.screens.mmu import (
+    AXIS,
+    MMUPlot,
+    MMUScreenBase,
+    braille_lines,
+    curve,
+    decade_ticks,
+    mark_track,
+    window_sizes,
+)
 from tracetui.tui.timefmt import format_duration
 from tracetui.tui.widgets.flame import FlameGraph, build_diff_flame, build_flame, signed_duration
 
@@ -405,7 +413,7 @@ class CompareMMUPlot(MMUPlot):
         return out
 
 
-class CompareMMUScreen(Screen[None]):
+class CompareMMUScreen(MMUScreenBase):
     """The MMU curves of both runs on the same windows; ←/→ move the window, s counts
     sweeping too, Enter shows B's worst window of that size on the timeline."""
 
@@ -419,6 +427,7 @@ class CompareMMUScreen(Screen[None]):
         Binding("escape", "back", "Back", id="cmp-mmu-back"),
     ]
     DEFAULT_CSS = "CompareMMUScreen #title, CompareMMUScreen #status { height: auto; padding: 0 1; }"
+    PLOT = CompareMMUPlot
 
     def __init__(self, a: Run, b: Run) -> None:
         super().__init__()
@@ -426,26 +435,10 @@ class CompareMMUScreen(Screen[None]):
         self.run_a, self.run_b = a, b
         self.trace_a: Trace = a.trace
         self.trace_b: Trace = b.trace
-        self.sweep = False
-        self._columns = 0
-
-    def compose(self) -> ComposeResult:
-        yield Static("", id="title")
-        yield CompareMMUPlot()
-        yield Static("", id="status")
-        yield Footer(compact=True)
 
     @property
     def plot(self) -> CompareMMUPlot:
         return self.query_one(CompareMMUPlot)
-
-    def on_mount(self) -> None:
-        self._title()
-        self.call_after_refresh(self.recompute)
-
-    def on_resize(self) -> None:
-        if self.plot.plot_columns() != self._columns:
-            self.recompute()
 
     def _title(self) -> None:
         what = "sweeping counted as GC work" if self.sweep else "STW, mark workers and assists as GC work"
@@ -478,10 +471,6 @@ class CompareMMUScreen(Screen[None]):
         self.plot.set_curves(windows, a, b)
         self._status()
 
-    def window(self) -> int:
-        p = self.plot
-        return int(p.windows[p.cursor]) if 0 <= p.cursor < p.windows.size else 0
-
     def values(self) -> tuple[float, float]:
         p = self.plot
         return float(p.values[p.cursor]), float(p.values_b[p.cursor])
@@ -499,28 +488,12 @@ class CompareMMUScreen(Screen[None]):
         text.append("  (←/→ window, s sweep, Enter B's worst window)", style="dim")
         self.query_one("#status", Static).update(text)
 
-    def action_move(self, delta: int) -> None:
-        p = self.plot
-        if not p.windows.size:
-            return
-        p.cursor = int(min(max(p.cursor + delta, 0), p.windows.size - 1))
-        self._status()
-
-    def action_toggle_sweep(self) -> None:
-        self.sweep = not self.sweep
-        self._title()
-        self.recompute()
-
     def action_show_worst(self) -> None:
         w = self.window()
         if not w:
             return
         at, _ = worst_window(series(self.trace_b, self.sweep), w)
-        gc = next((i for i, t in enumerate(self.trace_b.tracks) if t.kind == TrackKind.GC and t.id == GCTrack.MARK), -1)
-        self.app.post_message(JumpTo(gc, at, at + w, run="B"))
-
-    def action_back(self) -> None:
-        self.app.pop_screen()
+        self.app.post_message(JumpTo(mark_track(self.trace_b), at, at + w, run="B"))
 
 
 def compare_screen(n: int, a: Run, b: Run, cache: dict[int, Analysis]) -> Screen[None]:

@@ -120,7 +120,70 @@ class MMUPlot(Widget):
         return out
 
 
-class MMUScreen(Screen[None]):
+class MMUScreenBase(Screen[None]):
+    """What the MMU screens share: a title, a plot of curves over window sizes (computed in a
+    worker), a status line; ←/→ move the window, `s` counts sweeping too, Esc goes back."""
+
+    PLOT: ClassVar[type[MMUPlot]] = MMUPlot
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sweep = False
+        self._columns = 0
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="title")
+        yield self.PLOT()
+        yield Static("", id="status")
+        yield Footer(compact=True)
+
+    @property
+    def plot(self) -> MMUPlot:
+        return self.query_one(self.PLOT)
+
+    def on_mount(self) -> None:
+        self._title()
+        self.call_after_refresh(self.recompute)
+
+    def on_resize(self) -> None:
+        if self.plot.plot_columns() != self._columns:
+            self.recompute()
+
+    def _title(self) -> None:
+        raise NotImplementedError
+
+    def _status(self) -> None:
+        raise NotImplementedError
+
+    def recompute(self) -> None:
+        raise NotImplementedError
+
+    def window(self) -> int:
+        p = self.plot
+        return int(p.windows[p.cursor]) if 0 <= p.cursor < p.windows.size else 0
+
+    def action_move(self, delta: int) -> None:
+        p = self.plot
+        if not p.windows.size:
+            return
+        p.cursor = int(min(max(p.cursor + delta, 0), p.windows.size - 1))
+        self._status()
+
+    def action_toggle_sweep(self) -> None:
+        self.sweep = not self.sweep
+        self._title()
+        self.recompute()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+
+def mark_track(trace: Trace) -> int:
+    """The index of the trace's GC mark track (-1 if none): where a worst window is shown."""
+    return next((i for i, t in enumerate(trace.tracks) if t.kind == TrackKind.GC and t.id == GCTrack.MARK), -1)
+
+
+class MMUScreen(MMUScreenBase):
     """The MMU curve of the current model (go tool trace's default definition; `s` adds
     sweeping); ←/→ move the window, Enter shows the worst window on the timeline."""
 
@@ -138,29 +201,9 @@ class MMUScreen(Screen[None]):
     def __init__(self, trace: Trace) -> None:
         super().__init__()
         self.trace = trace
-        self.sweep = False
-        self._columns = 0
-
-    def compose(self) -> ComposeResult:
-        yield Static("", id="title")
-        yield MMUPlot()
-        yield Static("", id="status")
-        yield Footer(compact=True)
-
-    @property
-    def plot(self) -> MMUPlot:
-        return self.query_one(MMUPlot)
 
     def series(self) -> Counter:
         return series(self.trace, self.sweep)
-
-    def on_mount(self) -> None:
-        self._title()
-        self.call_after_refresh(self.recompute)
-
-    def on_resize(self) -> None:
-        if self.plot.plot_columns() != self._columns:
-            self.recompute()
 
     def _title(self) -> None:
         what = "STW, background mark workers, mark assists and sweeping" if self.sweep else (
@@ -189,10 +232,6 @@ class MMUScreen(Screen[None]):
         self.plot.set_curve(windows, values)
         self._status()
 
-    def window(self) -> int:
-        p = self.plot
-        return int(p.windows[p.cursor]) if 0 <= p.cursor < p.windows.size else 0
-
     def _status(self) -> None:
         p = self.plot
         w = self.window()
@@ -209,25 +248,9 @@ class MMUScreen(Screen[None]):
             self.trace = trace
             self.recompute()
 
-    def action_move(self, delta: int) -> None:
-        p = self.plot
-        if not p.windows.size:
-            return
-        p.cursor = int(min(max(p.cursor + delta, 0), p.windows.size - 1))
-        self._status()
-
-    def action_toggle_sweep(self) -> None:
-        self.sweep = not self.sweep
-        self._title()
-        self.recompute()
-
     def action_show_worst(self) -> None:
         w = self.window()
         if not w:
             return
         at, _ = worst_window(self.series(), w)
-        gc = next((i for i, t in enumerate(self.trace.tracks) if t.kind == TrackKind.GC and t.id == GCTrack.MARK), -1)
-        self.app.post_message(JumpTo(gc, at, at + w))
-
-    def action_back(self) -> None:
-        self.app.pop_screen()
+        self.app.post_message(JumpTo(mark_track(self.trace), at, at + w))
