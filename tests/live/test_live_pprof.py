@@ -55,6 +55,7 @@ def test_windows_join_on_the_process_clock(service: str, tmp_path: Path) -> None
         assert len(rows) == 1 and rows[0].spans is not None and len(rows[0].spans) == len(parts) - 1
         status = status_of(live, w)
         assert status.gaps == len(parts) - 1 and 0 < status.gap_ns < 300_000_000 * status.gaps
+        assert status.pieces == "windows"  # what the LIVE line says it skips
         # The service's ping-pong loop (alive throughout) is one goroutine row across windows.
         loop = [g for g in tr.goroutines.id.tolist() if tr.string(tr.goroutines.func[tr.goroutines.index(g)])
                 == "main.main.func6"]  # fmt: skip

@@ -68,3 +68,15 @@ def test_a_recording_without_a_trace_is_one_error(tmp_path: Path) -> None:
     with pytest.raises(TracetuiError) as e:
         next(steps)
     assert e.value.one_line() == f"tracetui: {tmp_path / 'never.gotrace'}: no trace: build failed"
+
+
+def test_live_line_names_what_it_skips() -> None:
+    """`skipping ahead` counts generations of a trace file, windows of a pprof endpoint."""
+    from tracetui.live.loader import LiveStatus
+    from tracetui.tui.app import live_text
+
+    base = LiveStatus(1.0, 1000.0, 3, 0, 0, 0, 4, 0, False)
+    assert "skipping ahead: 4 generations not drawn" in live_text(base)
+    windows = LiveStatus(1.0, 1000.0, 3, 0, 0, 0, 4, 0, False, gaps=2, gap_ns=5_000_000, pieces="windows")
+    text = live_text(windows)
+    assert "skipping ahead: 4 windows not drawn" in text and "2 gaps (5" in text

@@ -18,6 +18,8 @@ class GodebugTail:
     LiveWindow: poll, finish, model). The lines are few (one schedtrace line per period, one
     gctrace line per GC cycle), so every model has them all."""
 
+    pieces = "lines"
+
     def __init__(self, path: str, section: str, period_ms: int = 100) -> None:
         self.path = path
         self.section = section

@@ -26,6 +26,7 @@ class LiveSource(Protocol):
     path: str
     ended: bool
     dropped: int
+    pieces: str  # what it is made of, as the LIVE line names what it skips: "generations"
 
     def poll(self) -> int: ...
     def finish(self) -> int: ...
@@ -48,6 +49,7 @@ class LiveStatus:
     ended: bool  # the tracer stopped: the model is the final one
     gaps: int = 0  # times nothing was traced in the window (between pprof windows)
     gap_ns: int = 0  # their total
+    pieces: str = "generations"  # what `skipped` counts (pprof mode: "windows")
 
 
 def status_of(live: LiveModel, window: LiveSource) -> LiveStatus:
@@ -76,6 +78,7 @@ def status_of(live: LiveModel, window: LiveSource) -> LiveStatus:
         ended=window.ended,
         gaps=len(gaps) if gaps is not None else 0,
         gap_ns=int(gaps.duration.sum()) if gaps is not None else 0,
+        pieces=window.pieces,
     )
 
 

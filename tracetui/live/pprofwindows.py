@@ -32,6 +32,8 @@ class PprofWindows:
     """The windows fetched so far (a live source: poll, finish, model) and the fetching
     (a live recording: finished, stop, exit_status)."""
 
+    pieces = "windows"
+
     def __init__(
         self,
         url: str,

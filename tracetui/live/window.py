@@ -41,6 +41,8 @@ class LiveModel:
 class LiveWindow:
     """The generations of a growing trace file that the live view holds."""
 
+    pieces = "generations"
+
     def __init__(
         self,
         path: str,

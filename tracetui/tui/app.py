@@ -122,7 +122,7 @@ def live_text(live: LiveStatus, stopping: bool = False) -> str:
     if live.gaps:  # between pprof windows: not traced (the "Not traced" row shows where)
         parts.append(f"{live.gaps} gap{'s' if live.gaps != 1 else ''} ({format_duration(live.gap_ns)} not traced)")
     if live.skipped:
-        parts.append(f"skipping ahead: {live.skipped} generations not drawn")
+        parts.append(f"skipping ahead: {live.skipped} {live.pieces} not drawn")
     return "  ".join(parts)
 
 
