@@ -32,14 +32,16 @@ if TYPE_CHECKING:
     from tracetui.gotrace.v1.model import V1Trace
 
 SLICE = 1 << 16  # events handed on at a time (the viewer shows a model of the first slice early)
+HEAD = 2 * SLICE  # v1 events converted ahead of the whole trace, for the first slice
 
 # What a broken v1 file can make the parser raise besides our own errors.
 _PARSE_ERRORS = (TracetuiError, ValueError, IndexError, KeyError, OverflowError, EOFError)
 
 
-def parse_and_convert(buf: bytes, version: int) -> Converted:
-    """parse_v1 then convert; raises TraceFormatError (without a path) on a broken trace."""
-    from tracetui.gotrace.v1.convert import convert
+def parse(buf: bytes, version: int) -> V1Trace:
+    """parse_v1 and the converter's whole-trace checks; raises TraceFormatError (without a
+    path) on a broken trace."""
+    from tracetui.gotrace.v1.convert import check
 
     # Imported by name: the parser is its own module (Go's tracev1.Parse), written apart.
     parse_v1: Callable[[bytes, int], V1Trace] = importlib.import_module("tracetui.gotrace.v1.parser").parse_v1
@@ -49,7 +51,15 @@ def parse_and_convert(buf: bytes, version: int) -> Converted:
         raise
     except _PARSE_ERRORS as e:
         raise TraceFormatError(f"corrupt Go 1.{version} trace: {e}") from None
-    return convert(tr)
+    check(tr)
+    return tr
+
+
+def parse_and_convert(buf: bytes, version: int) -> Converted:
+    """parse then convert; raises TraceFormatError (without a path) on a broken trace."""
+    from tracetui.gotrace.v1.convert import convert
+
+    return convert(parse(buf, version))
 
 
 EV_BATCH_HEAD = 0x41  # the first byte of a v1 batch: EvBatch (1) with its two arguments
@@ -87,23 +97,44 @@ class V1Reader:
         check_start(buf, self.pos, path)
 
     def chunks(self) -> Iterator[Chunk]:
-        """The converted events in slices; on a broken trace none, with `error` set."""
-        from tracetui.gotrace.reader import Chunk
+        """The converted events in slices; on a broken trace none, with `error` set.
+
+        The first slice comes from converting the first HEAD events only (its rows are the
+        whole conversion's: `convert_head`), so the viewer's first screen does not wait for
+        the whole conversion."""
+        from tracetui.gotrace.v1.convert import convert, convert_head
 
         try:
-            conv = parse_and_convert(self.buf, self.version)
+            tr = parse(self.buf, self.version)
         except TracetuiError as e:
             self.error, self.error_offset = e.message, e.offset
             return
+        n_v1 = len(tr)
+        sent = 0
+        if n_v1 > HEAD:
+            early, known = convert_head(tr, HEAD)
+            if known:
+                self.strings, self.stacks = early.strings, early.stacks
+                sent = min(known, SLICE)
+                yield self._chunk(early.columns, 0, sent, self.pos + (self.size - self.pos) * sent // n_v1)
+            del early
+        conv = convert(tr)
+        del tr
         self.strings, self.stacks, self.syncs = conv.strings, conv.stacks, conv.syncs
         cols = conv.columns
         n = int(cols["typ"].shape[0])
         self.valid_size = self.size
         self.valid_events = n
-        for lo in range(0, n, SLICE):
+        for lo in range(sent, n, SLICE):
             hi = min(n, lo + SLICE)
             end = self.size if hi == n else self.pos + (self.size - self.pos) * hi // n
-            yield Chunk({c: v[lo:hi] for c, v in cols.items()}, end)
+            yield self._chunk(cols, lo, hi, end)
+
+    @staticmethod
+    def _chunk(cols: dict[str, np.ndarray], lo: int, hi: int, end: int) -> Chunk:
+        from tracetui.gotrace.reader import Chunk
+
+        return Chunk({c: v[lo:hi] for c, v in cols.items()}, end)
 
 
 def read_v1(buf: bytes, path: str | None = None) -> EventTable:

@@ -25,7 +25,7 @@ String ids in the arguments are this table's (`StringTable`), stack ids its `Sta
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -216,12 +216,56 @@ def _syscall_blocked(typ: np.ndarray, g: np.ndarray, rows: np.ndarray) -> np.nda
     return has & (g[nxt] == g[rows]) & (typ[nxt] == EvGoSysBlock)
 
 
+def check(tr: V1Trace) -> None:
+    """Raise the TraceFormatError Go's converter meets somewhere in the whole trace: an event
+    it does not take ("unexpected event type N"), a user log without inline strings."""
+    typ = np.ascontiguousarray(tr.typ, np.uint8)
+    bad = ~_KNOWN[typ]
+    if bad.any():
+        raise TraceFormatError(f"unexpected event type {int(typ[int(np.argmax(bad))])}")
+    if not tr.inline_strings and bool(np.any(typ == EvUserLog)):
+        raise TraceFormatError("user log without an inline string")
+
+
 def convert(tr: V1Trace) -> Converted:
     """Go's traceV1Converter plus the Reader's two Syncs: the v2 events of a v1 trace.
 
     Raises TraceFormatError for an event Go's converter does not take ("unexpected event
     type N")."""
+    check(tr)
     return _Conversion(tr).run()
+
+
+def head(tr: V1Trace, k: int) -> V1Trace:
+    """The first k events of tr, with all of its tables (strings, stacks, frames)."""
+    return replace(tr, ts=tr.ts[:k], g=tr.g[:k], args=tr.args[:k], stk=tr.stk[:k], p=tr.p[:k], typ=tr.typ[:k])
+
+
+def convert_head(tr: V1Trace, k: int) -> tuple[Converted, int]:
+    """The conversion of tr's first k events, and how many of its rows are those of the
+    whole trace's conversion (`convert(tr)`), from the first: the first screen's, early.
+
+    The rules look back, but two look ahead: the trace initialisation ends at the first
+    Gomaxprocs (no row is known before it), and a GoSysCall asks for its goroutine's next
+    event (rows are known up to the first GoSysCall whose goroutine has none in the head).
+    The string and stack tables are the whole trace's (they come from tr's tables alone).
+    Call `check(tr)` first: the whole trace's errors are not the head's."""
+    part = head(tr, k)
+    conv = _Conversion(part)
+    out = conv.run()
+    if conv.first >= conv.n:
+        return out, 0
+    g = conv.g
+    sys_rows = np.flatnonzero(conv.typ == EvGoSysCall)
+    order = np.argsort(g, kind="stable")
+    last_of_g = np.zeros(conv.n, bool)  # the row is its goroutine's last in the head
+    ends = np.flatnonzero(np.append(g[order][1:] != g[order][:-1], True))
+    last_of_g[order[ends]] = True
+    open_ = sys_rows[last_of_g[sys_rows]]
+    known = int(open_[0]) if open_.size else conv.n
+    if known <= conv.first:
+        return out, 0
+    return out, int(conv.pos[known]) if known < conv.n else int(conv.pos[-1] + conv.count[-1])
 
 
 class _Conversion:
@@ -236,9 +280,6 @@ class _Conversion:
         self.g = np.ascontiguousarray(tr.g, np.uint64)
         self.p = np.ascontiguousarray(tr.p, np.int32).astype(np.int64)
         self.args = np.asarray(tr.args, np.uint64).reshape(n, 4)
-        bad = ~_KNOWN[self.typ]
-        if bad.any():
-            raise TraceFormatError(f"unexpected event type {int(self.typ[int(np.argmax(bad))])}")
         self.strings = StringTable()
         self.st = _Strings(tr, self.strings)
         self.stacks = StackTable()
@@ -327,8 +368,6 @@ class _Conversion:
         a[3][region] = 0
         log = typ == EvUserLog
         if log.any():
-            if st.inline.size == 0:
-                raise TraceFormatError("user log without an inline string")
             a[2][log] = st.inline[np.minimum(args[log, 3], st.inline.size - 1).astype(np.int64)]
             a[3][log] = 0
         # GoCreate's second stack: the new goroutine's.
@@ -388,7 +427,7 @@ class _Conversion:
         n, ts, p, count, first = self.n, self.ts, self.p, self.count, self.first
         total = int(count.sum())
         h = 1 if n else 0  # the first Sync's row
-        pos = np.cumsum(count) - count + h  # first output row of each event
+        self.pos = pos = np.cumsum(count) - count + h  # first output row of each event
         has = count > 0
         if first < n:
             has[first] = False

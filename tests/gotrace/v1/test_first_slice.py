@@ -1,0 +1,142 @@
+"""The viewer's first slice of a v1 trace, converted from the trace's head before the whole
+conversion: its rows are the whole conversion's first rows, on every trace Go reads."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.gotrace.v1 import oracle
+from tests.gotrace.v1.v1build import Ev, v1trace
+from tracetui.errors import TraceFormatError
+from tracetui.gotrace import v1 as v1mod
+from tracetui.gotrace.reader import TraceStream
+from tracetui.gotrace.v1 import convert as C
+from tracetui.gotrace.v1.parser import parse_v1
+from tracetui.gotrace.wire import read_header
+
+COLUMNS = ("typ", "time", "m", "p", "g", "a0", "a1", "a2", "a3")
+
+
+@pytest.fixture(scope="module")
+def parsed() -> dict[str, object]:
+    """Every oracle input that parses and converts (Go's testdata, our Go 1.21 recordings,
+    crafted ones)."""
+    out: dict[str, object] = {}
+    for name, data in oracle.all_inputs().items():
+        try:
+            tr = parse_v1(data, read_header(data))
+            C.check(tr)
+        except TraceFormatError:
+            continue
+        out[name] = tr
+    return out
+
+
+def _same_rows(a: dict[str, np.ndarray], b: dict[str, np.ndarray], k: int) -> bool:
+    return all(np.array_equal(a[c][:k], b[c][:k]) for c in COLUMNS)
+
+
+def test_the_heads_known_rows_are_the_whole_conversions(parsed: dict[str, C.V1Trace]) -> None:
+    assert len(parsed) >= 15
+    reached = 0
+    for name, tr in parsed.items():
+        whole = C.convert(tr)
+        n = len(tr)
+        for k in sorted({1, 7, 50, 300, n // 3, n // 2, n - 1}):
+            if not 0 < k < n:
+                continue
+            part, known = C.convert_head(tr, k)
+            assert known <= len(part.columns["typ"]) - 1, name  # never the head's closing Sync
+            assert _same_rows(part.columns, whole.columns, known), (name, k, known)
+            assert part.strings.strings == whole.strings.strings, name
+            assert part.stacks.stacks == whole.stacks.stacks, name
+            if known and k >= n // 3:
+                reached += 1
+    assert reached >= 10  # the heads of real traces give rows, not only 0
+
+
+def test_an_open_syscall_in_the_head_stops_the_known_rows() -> None:
+    """A GoSysCall whose goroutine's next event is past the head: Go's converter may make it
+    a blocking syscall (a later GoSysBlock), so no row from it on is known."""
+    evs = [
+        Ev(C.EvProcStart, 1, 0, 0, (9,)),
+        Ev(C.EvGomaxprocs, 2, 0, 0, (4,)),
+        Ev(C.EvGoCreate, 3, 0, 0, (5, 0)),
+        Ev(C.EvGoStart, 4, 5, 0, (5, 0)),
+        Ev(C.EvGoSysCall, 5, 5, 0, ()),
+        Ev(C.EvHeapAlloc, 6, 0, 0, (1,)),
+        Ev(C.EvGoSysBlock, 7, 5, 0, ()),
+    ]
+    tr = v1trace(evs)
+    whole = C.convert(tr)
+    part, known = C.convert_head(tr, 6)
+    assert _same_rows(part.columns, whole.columns, known)
+    assert known == 4  # the Sync and the rows of ProcStart, Gomaxprocs (a GoStatus) and GoStart
+    # The head's syscall is a quick one (Begin, End 1 ns later), the whole trace's blocks.
+    assert not _same_rows(part.columns, whole.columns, known + 2)
+    # With the goroutine's next event in the head, the whole head is known.
+    more = [Ev(C.EvGoSched, 7, 5, 0, ()), Ev(C.EvHeapAlloc, 8, 0, 0, (2,)), Ev(C.EvHeapAlloc, 9, 0, 0, (3,))]
+    tr2 = v1trace(evs[:-1] + more)
+    part2, known2 = C.convert_head(tr2, 8)
+    assert known2 == len(part2.columns["typ"]) - 1
+    assert _same_rows(part2.columns, C.convert(tr2).columns, known2)
+
+
+def test_no_row_is_known_before_the_first_gomaxprocs() -> None:
+    evs = [Ev(C.EvProcStart, 1, 0, 0, (9,)), Ev(C.EvHeapAlloc, 2, 0, 0, (1,)), Ev(C.EvGomaxprocs, 3, 0, 0, (4,))]
+    assert C.convert_head(v1trace(evs), 2)[1] == 0
+
+
+def test_the_stream_sends_the_head_before_converting_the_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.conftest import TRACES
+
+    path = TRACES / "v1" / "go1.21.13" / "gcstw.trace"
+    data = path.read_bytes()
+    whole = v1mod.read_v1(data, str(path))
+    monkeypatch.setattr(v1mod, "SLICE", 500)
+    monkeypatch.setattr(v1mod, "HEAD", 1000)
+    calls: list[str] = []
+    real = C.convert
+
+    def convert(tr: C.V1Trace) -> C.Converted:
+        calls.append("whole")
+        return real(tr)
+
+    monkeypatch.setattr(C, "convert", convert)
+    stream = TraceStream(data, str(path))
+    offsets = []
+    for off in stream:
+        if not offsets:
+            assert calls == [] and stream.events == 500  # the first slice came from the head
+            first = stream.table()
+            assert first.strings.strings == whole.strings.strings
+        offsets.append(off)
+    assert calls == ["whole"]
+    assert offsets == sorted(offsets) and offsets[-1] == len(data)
+    t = stream.table()
+    assert len(t) == len(whole) and t.valid_events == len(whole)
+    for c in COLUMNS:
+        assert np.array_equal(getattr(t, c).astype(np.int64), getattr(whole, c).astype(np.int64)), c
+
+
+def test_a_converter_error_past_the_head_leaves_no_event(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Go's converter fails on the whole trace: the stream yields nothing, as before."""
+    from tests.conftest import TRACES
+
+    path = TRACES / "v1" / "go1.21.13" / "gcstw.trace"
+    data = path.read_bytes()
+    monkeypatch.setattr(v1mod, "HEAD", 100)
+    real = v1mod.parse
+
+    def parse(buf: bytes, version: int) -> C.V1Trace:
+        monkeypatch.setattr(v1mod, "parse", real)
+        tr = parse_v1(buf, version)
+        tr.typ[len(tr) - 2] = C.EvTimerGoroutine  # a type the converter refuses, far past the head
+        C.check(tr)
+        return tr
+
+    monkeypatch.setattr(v1mod, "parse", parse)
+    stream = TraceStream(data, str(path))
+    assert list(stream) == [] and stream.events == 0
+    assert stream.reader.error == f"unexpected event type {C.EvTimerGoroutine}"
