@@ -207,8 +207,10 @@ def _syscall_blocked(typ: np.ndarray, g: np.ndarray, rows: np.ndarray) -> np.nda
     """For each GoSysCall row: whether the same goroutine's next event is a GoSysBlock."""
     if rows.size == 0:
         return np.zeros(0, bool)
-    order = np.argsort(g, kind="stable")
-    rank = np.empty_like(order)
+    # Only the events of goroutines that make syscalls, ordered by goroutine (stable: by row).
+    mine = np.flatnonzero(np.isin(g, np.unique(g[rows])))
+    order = mine[np.argsort(g[mine], kind="stable")]
+    rank = np.empty(g.size, np.int64)
     rank[order] = np.arange(order.size)
     k = rank[rows] + 1
     has = k < order.size
