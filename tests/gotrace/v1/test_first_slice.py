@@ -140,3 +140,16 @@ def test_a_converter_error_past_the_head_leaves_no_event(monkeypatch: pytest.Mon
     stream = TraceStream(data, str(path))
     assert list(stream) == [] and stream.events == 0
     assert stream.reader.error == f"unexpected event type {C.EvTimerGoroutine}"
+
+
+def test_the_conversion_in_small_blocks_is_the_same(
+    parsed: dict[str, C.V1Trace], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The conversion expands events and looks up Ms a block at a time: blocks of 7 events
+    (many boundaries) give the same rows and dtypes as one block."""
+    whole = {name: C.convert(tr).columns for name, tr in parsed.items()}
+    monkeypatch.setattr(C, "BLOCK", 7)
+    for name, tr in parsed.items():
+        small = C.convert(tr).columns
+        for c in COLUMNS:
+            assert small[c].dtype == whole[name][c].dtype and np.array_equal(small[c], whole[name][c]), (name, c)

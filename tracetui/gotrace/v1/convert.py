@@ -46,6 +46,7 @@ from tracetui.gotrace.v1.model import V1Trace
  EvCount) = range(51)  # fmt: skip
 
 _U64 = (1 << 64) - 1
+BLOCK = 1 << 20  # events per step of the loops that bound their temporaries
 
 # Go's builtin strings (tracev1.go: sForever ...), in its order.
 REASONS = (
@@ -184,23 +185,30 @@ def _proc_threads(typ: np.ndarray, p: np.ndarray, thread: np.ndarray) -> np.ndar
     """Go's procMs[ev.P] at each event (-1: absent): the thread of the P's last ProcStart,
     this one included, unless a ProcStop came after it (a ProcStop still sees its M).
     Each event looks up the last marker (start or stop) of its P before it, by the key
-    (P, position) in the markers' sorted keys."""
+    (P, position) in the markers' sorted keys (a block of events at a time: few temporaries)."""
     n = typ.size
     is_start = typ == EvProcStart
-    is_stop = typ == EvProcStop
-    rows = np.flatnonzero(is_start | is_stop)
+    rows = np.flatnonzero(is_start | (typ == EvProcStop))
     if rows.size == 0:
         return np.full(n, -1, np.int64)
     stride = n + 1
-    mkeys = (p[rows] + 1) * stride + rows
+    mkeys = (p[rows].astype(np.int64) + 1) * stride + rows
     order = np.argsort(mkeys, kind="stable")
     mkeys = mkeys[order]
     mval = np.where(is_start[rows], thread[rows], -1)[order]
-    q = (p + 1) * stride + np.arange(n, dtype=np.int64) - is_stop  # a ProcStop sees the marker before it
-    k = np.searchsorted(mkeys, q, side="right") - 1
-    kk = np.maximum(k, 0)
-    same = (k >= 0) & (mkeys[kk] // stride == p + 1)
-    return np.where(same, mval[kk], -1)
+    out = np.empty(n, np.int64)
+    block = BLOCK
+    for lo in range(0, n, block):
+        hi = min(n, lo + block)
+        pk = p[lo:hi].astype(np.int64) + 1
+        q = (
+            pk * stride + np.arange(lo, hi, dtype=np.int64) - (typ[lo:hi] == EvProcStop)
+        )  # a ProcStop sees the marker before it
+        k = np.searchsorted(mkeys, q, side="right") - 1
+        kk = np.maximum(k, 0)
+        same = (k >= 0) & (mkeys[kk] // stride == pk)
+        out[lo:hi] = np.where(same, mval[kk], -1)
+    return out
 
 
 def _syscall_blocked(typ: np.ndarray, g: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -267,7 +275,9 @@ def convert_head(tr: V1Trace, k: int) -> tuple[Converted, int]:
     known = int(open_[0]) if open_.size else conv.n
     if known <= conv.first:
         return out, 0
-    return out, int(conv.pos[known]) if known < conv.n else int(conv.pos[-1] + conv.count[-1])
+    if known == conv.n:
+        return out, conv.pos_last + 1
+    return out, 1 + int(conv.count[:known].sum(dtype=np.int64))
 
 
 class _Conversion:
@@ -280,19 +290,18 @@ class _Conversion:
         self.typ = np.ascontiguousarray(tr.typ, np.uint8)
         self.ts = np.ascontiguousarray(tr.ts, np.int64)
         self.g = np.ascontiguousarray(tr.g, np.uint64)
-        self.p = np.ascontiguousarray(tr.p, np.int32).astype(np.int64)
+        self.p = np.ascontiguousarray(tr.p, np.int32)
         self.args = np.asarray(tr.args, np.uint64).reshape(n, 4)
         self.strings = StringTable()
         self.st = _Strings(tr, self.strings)
         self.stacks = StackTable()
         self.stack_go, self.stack_ours = _stacks(tr, self.st, self.stacks)
-        self.stk = _map_stacks(np.ascontiguousarray(tr.stk), self.stack_go, self.stack_ours)
+        self.stk = _map_stacks(np.ascontiguousarray(tr.stk), self.stack_go, self.stack_ours).astype(np.uint32)
 
     def run(self) -> Converted:
         self.initialisation()
         self.types()
-        self.arguments()
-        self.context()
+        self.masks()
         return self.assemble()
 
     def initialisation(self) -> None:
@@ -314,8 +323,8 @@ class _Conversion:
     def types(self) -> None:
         """`out_t` (the v2 type of each v1 event's first output row) and `count` (its rows)."""
         typ, p, n = self.typ, self.p, self.n
-        self.out_t = out_t = _TYPE[typ].copy()
-        self.count = count = np.ones(n, np.int64)
+        self.out_t = out_t = _TYPE[typ]
+        self.count = count = np.ones(n, np.int32)
         count[typ == EvGoSysBlock] = 0
         count[self.pre & (typ == EvGoCreate)] = 0
         if self.first < n:
@@ -336,66 +345,84 @@ class _Conversion:
         self.label = np.flatnonzero(typ == EvGoStartLabel)
         count[self.label] = 2
 
-    def arguments(self) -> None:
-        """`a` (a0..a3 of each first output row): Go copies the v1 arguments, then rewrites."""
-        typ, args, stk, st = self.typ, self.args, self.stk, self.st
-        self.a = a = [args[:, j].copy() for j in range(4)]
-        procs = self.procs
-        a[0][procs] = self.p[procs].astype(np.uint64)
-        for j in (1, 2, 3):
-            a[j][procs] = 0
-        a[1][self.first_seen] = np.where(typ[self.first_seen] == EvProcStart, S.ProcRunningW, S.ProcIdleW)
-        reason = _REASON[typ]
-        has_reason = reason >= 0
-        a[0][has_reason] = st.builtin[reason[has_reason]]
-        a[1][has_reason] = stk[has_reason]
-        for m, status in (
-            (self.status_run, S.GoRunningW),
-            (typ == EvGoWaiting, S.GoWaitingW),
-            (typ == EvGoInSyscall, S.GoSyscallW),
-        ):
-            a[1][m] = _U64  # M unknown
-            a[2][m] = status
-        self._stw()
-        # Tasks, regions, logs.
-        create = typ == EvUserTaskCreate
-        a[1][create] = np.where(args[create, 1] == 0, np.uint64(_U64), args[create, 1])
-        for i, (parent, name) in _task_ends(typ, args, st).items():
-            a[1][i] = args[i, 1]
-            a[2][i] = parent
-            a[3][i] = self.strings.intern(name)
-        region = self.region
-        a[1][region] = args[region, 2]
-        a[2][region] = stk[region]  # also for a mode Go does not know (its event type is None)
-        a[3][region] = 0
-        log = typ == EvUserLog
-        if log.any():
-            a[2][log] = st.inline[np.minimum(args[log, 3], st.inline.size - 1).astype(np.int64)]
-            a[3][log] = 0
-        # GoCreate's second stack: the new goroutine's.
-        gc = typ == EvGoCreate
-        a[1][gc] = _map_stacks(args[gc, 1], self.stack_go, self.stack_ours)
-        # Syscalls: GoSyscallBegin{1: stack}.
-        a[0][typ == EvGoSysCall] = 0
-        self.cpu = cpu = typ == EvCPUSample
-        if cpu.any():
-            a[0][cpu] = stk[cpu]
-            a[1][cpu] = _U64
-            a[2][cpu] = self.p[cpu].astype(np.uint64)
-            a[3][cpu] = self.g[cpu]
-        # The stack goes to the mapped type's first stack argument.
-        sa = _STACK_ARG[typ]
-        for j in range(4):
-            m = (sa == j) & (self.out_t != S.EvNone)
-            a[j][m] = stk[m]
-        # String ids from the v1 trace -> ours (task types, region types, log keys).
-        for m, j in ((create, 2), (region, 1), (log, 1)):
-            a[j][m] = st.map(a[j][m])
+    def masks(self) -> None:
+        """The event kinds whose arguments Go rewrites, and the task ends' (parent, name)."""
+        typ = self.typ
+        self.reason = _REASON[typ]
+        self.create = typ == EvUserTaskCreate
+        self.log = typ == EvUserLog
+        self.gocreate = typ == EvGoCreate
+        self.cpu = typ == EvCPUSample
+        self.stack_arg = _STACK_ARG[typ]
+        self.stack_arg[self.out_t == S.EvNone] = -1
+        ends = _task_ends(typ, self.args, self.st)
+        self.task_end = np.array(list(ends), np.int64)
+        self.task_parent = np.array([v[0] for v in ends.values()], np.uint64)
+        self.task_name = np.array([self.strings.intern(v[1]) for v in ends.values()], np.uint64)
 
-    def _stw(self) -> None:
-        """STW reasons: Go's Trace.STWReason for this version; an STWEnd names the last
+    def argument(self, j: int) -> np.ndarray:
+        """a_j of each v1 event's first output row: Go copies the v1 arguments, then rewrites."""
+        typ, args, stk, st = self.typ, self.args, self.stk, self.st
+        a = args[:, j].copy()
+        procs = self.procs
+        a[procs] = self.p[procs].astype(np.uint64) if j == 0 else 0
+        if j == 1:
+            a[self.first_seen] = np.where(typ[self.first_seen] == EvProcStart, S.ProcRunningW, S.ProcIdleW)
+        has_reason = self.reason >= 0
+        if j == 0:
+            a[has_reason] = st.builtin[self.reason[has_reason]]
+        elif j == 1:
+            a[has_reason] = stk[has_reason]
+        if j in (1, 2):
+            for m, status in (
+                (self.status_run, S.GoRunningW),
+                (typ == EvGoWaiting, S.GoWaitingW),
+                (typ == EvGoInSyscall, S.GoSyscallW),
+            ):
+                a[m] = _U64 if j == 1 else status  # M unknown
+        if j == 0:
+            self._stw(a)
+        # Tasks, regions, logs.
+        create, region, log, cpu = self.create, self.region, self.log, self.cpu
+        if j == 1:
+            a[create] = np.where(args[create, 1] == 0, np.uint64(_U64), args[create, 1])
+        if j == 1:
+            a[self.task_end] = args[self.task_end, 1]
+        elif j == 2:
+            a[self.task_end] = self.task_parent
+        elif j == 3:
+            a[self.task_end] = self.task_name
+        if j == 1:
+            a[region] = args[region, 2]
+        elif j == 2:
+            a[region] = stk[region]  # also for a mode Go does not know (its event type is None)
+        elif j == 3:
+            a[region] = 0
+        if log.any():
+            if j == 2:
+                a[log] = st.inline[np.minimum(args[log, 3], st.inline.size - 1).astype(np.int64)]
+            elif j == 3:
+                a[log] = 0
+        if j == 1:  # GoCreate's second stack: the new goroutine's.
+            gc = self.gocreate
+            a[gc] = _map_stacks(args[gc, 1], self.stack_go, self.stack_ours)
+        if j == 0:  # Syscalls: GoSyscallBegin{1: stack}.
+            a[typ == EvGoSysCall] = 0
+        if cpu.any():
+            a[cpu] = (stk[cpu], _U64, self.p[cpu].astype(np.uint64), self.g[cpu])[j]
+        # The stack goes to the mapped type's first stack argument.
+        m = self.stack_arg == j
+        a[m] = stk[m]
+        # String ids from the v1 trace -> ours (task types, region types, log keys).
+        for m, k in ((create, 2), (region, 1), (log, 1)):
+            if k == j:
+                a[m] = st.map(a[m])
+        return a
+
+    def _stw(self, a0: np.ndarray) -> None:
+        """STW reasons in a0: Go's Trace.STWReason for this version; an STWEnd names the last
         STWBegin's."""
-        typ, a = self.typ, self.a
+        typ = self.typ
         rows = np.flatnonzero(typ == EvSTWStart)
         kind = self.args[rows, 0]
         if self.tr.version < 21:
@@ -403,62 +430,86 @@ class _Conversion:
         else:
             r = np.where(kind < len(STW_REASONS), kind, 0)
         sid = self.st.builtin[len(REASONS) + r.astype(np.int64)]
-        a[0][rows] = sid
+        a0[rows] = sid
         done = np.flatnonzero(typ == EvSTWDone)
         if done.size and rows.size:
             k = np.searchsorted(rows, done) - 1
-            a[0][done] = np.where(k >= 0, sid[np.maximum(k, 0)], 0)
+            a0[done] = np.where(k >= 0, sid[np.maximum(k, 0)], 0)
         elif done.size:
-            a[0][done] = 0
+            a0[done] = 0
 
-    def context(self) -> None:
-        """`m_ctx`, `g_ctx` of each v1 event's output rows (the P is the event's)."""
-        g, p = self.g, self.p
+    def threads(self) -> np.ndarray:
+        """The M of each v1 event's rows (the P is the event's): the M that last started its P
+        (-1: none; for GoStartLabel and a quick syscall, whose context Go builds directly, 0)."""
+        p = self.p
         thread = _proc_threads(self.typ, p, self.args[:, 0].view(np.int64))
-        self.m_ctx = np.where((p != -1) & ~self.cpu, thread, -1)
-        self.g_ctx = np.where(g == 0, -1, g.view(np.int64))
-        # GoStartLabel and a quick syscall build their context directly: the M lookup's zero
-        # value is 0, goroutine 0 stays 0.
         raw = np.concatenate([self.label, self.quick])
-        self.m_ctx[raw] = np.maximum(thread[raw], 0)
-        self.g_ctx[raw] = g.view(np.int64)[raw]
+        direct = np.maximum(thread[raw], 0)
+        thread[(p == -1) | self.cpu] = -1
+        thread[raw] = direct
+        return thread
+
+    def goroutines(self) -> np.ndarray:
+        """The G of each v1 event's rows: goroutine 0 is none (-1), except for GoStartLabel and
+        a quick syscall (Go builds their context directly)."""
+        g = self.g.view(np.int64)
+        out = np.where(g == 0, -1, g)
+        raw = np.concatenate([self.label, self.quick])
+        out[raw] = g[raw]
+        return out
 
     def assemble(self) -> Converted:
         """The output rows: a Sync, each event's rows in order, a Sync; times made strictly
-        increasing as Go's `next` does."""
-        n, ts, p, count, first = self.n, self.ts, self.p, self.count, self.first
-        total = int(count.sum())
+        increasing as Go's `next` does. Each column is built from one per-event array at a
+        time (an event's value repeated over its rows, the second rows fixed after), so the
+        conversion holds few event-sized temporaries at once."""
+        n, ts, count, first = self.n, self.ts, self.count, self.first
+        total = int(count.sum(dtype=np.int64))
         h = 1 if n else 0  # the first Sync's row
-        self.pos = pos = np.cumsum(count) - count + h  # first output row of each event
-        has = count > 0
-        if first < n:
-            has[first] = False
-        prim = np.flatnonzero(has)
-        cols = {c: np.zeros(h + total + 1, DTYPES[c]) for c in DTYPES}
-        at = pos[prim]
-        cols["typ"][at] = self.out_t[prim]
-        cols["time"][at] = ts[prim]
-        cols["m"][at] = self.m_ctx[prim]
-        cols["p"][at] = p[prim]
-        cols["g"][at] = self.g_ctx[prim]
+        label, quick, runnable = self.label, self.quick, self.runnable
+        # The first output row of the events that have more than one.
+        ends = np.cumsum(count, dtype=np.int64)
+        at_label, at_quick = ends[label] - 2 + h, ends[quick] - 2 + h
+        at_first = int(ends[first]) - runnable.size + h if first < n else 0
+        block = BLOCK
+        starts = np.concatenate(([0], ends[block - 1 : n : block])).tolist()
+        del ends
+        self.pos_last = h + total - 1  # the last event's last row (convert_head's end)
+        ones = bool((count == 1).all())  # every event one row: a plain copy
+        cols: dict[str, np.ndarray] = {}
+
+        def put(name: str, per_event: np.ndarray) -> None:
+            dtype = _narrowest(name, per_event)
+            cols[name] = col = np.empty(h + total + 1, dtype)
+            out = col[h : h + total]
+            if ones:
+                out[...] = per_event
+                return
+            for k, lo in enumerate(range(0, n, block)):
+                hi = min(n, lo + block)
+                part = np.repeat(per_event[lo:hi], count[lo:hi])
+                out[starts[k] : starts[k] + part.size] = part
+
+        put("typ", self.out_t)
+        put("time", ts)
+        put("m", self.threads())
+        put("p", self.p)
+        put("g", self.goroutines())
         for j in range(4):
-            cols[f"a{j}"][at] = self.a[j][prim]
+            put(f"a{j}", self.argument(j))
         # Second rows: GoLabel after a labelled start; GoSyscallEnd 1 ns after a quick syscall.
-        label = self.label
-        for rows, t2, dt in ((label, S.EvGoLabel, 0), (self.quick, S.EvGoSyscallEnd, 1)):
-            at2 = pos[rows] + 1
+        for rows, at, t2, dt in ((label, at_label, S.EvGoLabel, 0), (quick, at_quick, S.EvGoSyscallEnd, 1)):
+            at2 = at + 1
             cols["typ"][at2] = t2
             cols["time"][at2] = ts[rows] + dt
-            cols["m"][at2] = self.m_ctx[rows]
-            cols["p"][at2] = p[rows]
-            cols["g"][at2] = self.g_ctx[rows]
+            for j in range(4):
+                cols[f"a{j}"][at2] = 0
         if label.size:
-            cols["a0"][pos[label] + 1] = self.st.map(self.args[label, 2])
+            cols["a0"][at_label + 1] = self.st.map(self.args[label, 2])
             # The GoStart keeps Go's copied arguments (goroutine, seq); its label id is ours.
-            cols["a2"][pos[label]] = cols["a0"][pos[label] + 1]
-        runnable = self.runnable
+            cols["a2"][at_label] = cols["a0"][at_label + 1]
         if runnable.size:
-            at3 = pos[first] + np.arange(runnable.size)
+            at3 = at_first + np.arange(runnable.size)
             cols["typ"][at3] = S.EvGoStatus
             cols["time"][at3] = ts[first]
             for c in ("m", "p", "g"):
@@ -466,6 +517,7 @@ class _Conversion:
             cols["a0"][at3] = runnable
             cols["a1"][at3] = _U64
             cols["a2"][at3] = S.GoRunnableW
+            cols["a3"][at3] = 0
         t = cols["time"][h : h + total]
         if total:
             idx = np.arange(total, dtype=np.int64)
@@ -473,6 +525,7 @@ class _Conversion:
             np.maximum.accumulate(t, out=t)
             np.maximum(t, 0, out=t)
             t += idx
+            del idx
         last = int(t[-1]) if total else -1
         # The Reader's Syncs: before the first event (if any) and after the last.
         syncs = [SyncInfo()] if n else []
@@ -482,9 +535,24 @@ class _Conversion:
             cols["time"][row] = time
             cols["a0"][row] = k
             cols["a1"][row] = info
+            cols["a2"][row] = cols["a3"][row] = 0
             for c in ("m", "p", "g"):
                 cols[c][row] = -1
         return Converted(cols, self.strings, self.stacks, syncs)
+
+
+_NARROW = {"m": np.int32, "p": np.int32, "g": np.int32, "a0": np.uint32, "a3": np.uint32}
+
+
+def _narrowest(name: str, values: np.ndarray) -> np.dtype:
+    """The column's dtype: the trace readers' narrow one (events._NARROW of the stream) when
+    every value fits (the Syncs' -1 and small counts do), else DTYPES'."""
+    narrow = _NARROW.get(name)
+    if narrow is not None:
+        info = np.iinfo(narrow)
+        if values.size == 0 or (int(values.min()) >= max(info.min, -1) and int(values.max()) <= info.max):
+            return np.dtype(narrow)
+    return np.dtype(DTYPES[name])
 
 
 def _task_ends(typ: np.ndarray, args: np.ndarray, st: _Strings) -> dict[int, tuple[int, str]]:
