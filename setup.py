@@ -1,4 +1,4 @@
-"""Build configuration beyond pyproject.toml: the optional compiled kernels (ordering, batch decoding).
+"""Build configuration beyond pyproject.toml: the optional compiled kernels (ordering, batch decoding, the v1 merge).
 
 Without a C compiler the extension is skipped and tracetui runs the same loop in Python.
 """
@@ -22,6 +22,12 @@ setup(
         Extension(
             "tracetui.gotrace._kdump",
             ["tracetui/gotrace/_kdump.c"],
+            optional=True,
+            extra_compile_args=["-O2"],
+        ),
+        Extension(
+            "tracetui.gotrace.v1._kv1order",
+            ["tracetui/gotrace/v1/_kv1order.c"],
             optional=True,
             extra_compile_args=["-O2"],
         ),

@@ -5,14 +5,20 @@ every P, those whose goroutine is in the state (and sequence number) they need, 
 the earliest. Batches are loaded lazily, as in Go, so that a batch's decoding error, its
 strings, stacks and inline strings come in the order Go meets them. Go walks its Ps in map
 order (random); we walk them by P number, one of the orders Go may take.
+
+The compiled kernel (_kv1order.c) runs the same loop and says in which order the batches
+load; Python then loads them in that order. On an ordering error it leaves all to the Python
+loop, which raises Go's message.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from types import ModuleType
 
 import numpy as np
 
+from tracetui.gotrace import kernel
 from tracetui.gotrace.v1 import spec as S
 from tracetui.gotrace.v1.columns import NOSEQ_I as NOSEQ
 from tracetui.gotrace.v1.columns import SEQINC_I as SEQINC
@@ -21,6 +27,7 @@ from tracetui.gotrace.v1.columns import Columns, transitions
 from tracetui.gotrace.v1.model import V1Frame
 from tracetui.gotrace.v1.wire import Scan, ScanError
 
+KERNEL = "tracetui.gotrace.v1._kv1order"  # the compiled merge and post-processing (_kv1order.c)
 _MAX_I64 = (1 << 63) - 1
 _MIN_I64 = -(1 << 63)
 
@@ -72,6 +79,65 @@ def _load(sc: Scan, c: Columns, bno: int, out: Loaded) -> None:
 
 def merge(sc: Scan, c: Columns, out: Loaded) -> np.ndarray:
     """The merged order of the rows of c (Go's parseEventBatches up to its time-order check)."""
+    mod = kernel.module(KERNEL)
+    if mod is not None:
+        got = _merge_compiled(mod, sc, c, out)
+        if got is not None:
+            return got
+    return _merge_python(sc, c, out)
+
+
+def _merge_compiled(mod: ModuleType, sc: Scan, c: Columns, out: Loaded) -> np.ndarray | None:
+    """The compiled merge, then the batches loaded in its order; None if it gave up (out untouched).
+
+    It stops at the first batch Go would load whose loading fails: replaying the loads raises
+    that error (or an earlier one of loading). Ordering errors are left to the Python merge.
+    """
+    pids = sorted(sc.queues)
+    qid = {pid: k for k, pid in enumerate(pids)}
+    sizes = [len(sc.queues[pid]) for pid in pids]
+    qstart = np.zeros(len(pids) + 1, np.int64)
+    qstart[1:] = np.cumsum(sizes)
+    qitems = np.array([bno for pid in pids for bno in sc.queues[pid]], dtype=np.int64)
+    nproc = len(pids) + 1
+    proc_q = np.array([*range(len(pids)), qid.get(S.ProfileP, -1)], dtype=np.int64)
+    proc_first = np.zeros(nproc, np.int64)
+    proc_end = np.zeros(nproc, np.int64)
+    proc_first[-1] = c.n_batch_events
+    proc_end[-1] = len(c.ts)
+    batches = sc.batches
+    bfirst = np.array([b.first for b in batches], dtype=np.int64)
+    bend = np.array([b.end for b in batches], dtype=np.int64)
+    berr = np.array([b.err is not None for b in batches], dtype=np.uint8)
+    order = np.empty(len(c.ts), np.int64)
+    loads = np.empty(len(batches), np.int64)
+    status, n_order, n_loads = mod.merge(
+        np.ascontiguousarray(c.typ, np.uint8),
+        np.ascontiguousarray(c.g, np.uint64),
+        np.ascontiguousarray(c.args, np.uint64),
+        np.ascontiguousarray(c.ts, np.int64),
+        bfirst,
+        bend,
+        berr,
+        qstart,
+        qitems,
+        proc_q,
+        proc_first,
+        proc_end,
+        order,
+        loads,
+    )
+    if status == 2:
+        return None
+    for bno in loads[:n_loads].tolist():
+        _load(sc, c, bno, out)
+    if status == 1:  # the last load raised
+        raise AssertionError("a batch with an error loaded")
+    return order[:n_order]
+
+
+def _merge_python(sc: Scan, c: Columns, out: Loaded) -> np.ndarray:
+    """merge's Python path (Go's loop, with a shortcut through rounds whose outcome is known)."""
     gkey, iseq, istat, nseq, nstat = transitions(c)
     ts = c.ts.tolist()
     queues = sc.queues

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from tracetui.gotrace import kernel
 from tracetui.gotrace.v1 import spec as S
+from tracetui.gotrace.v1.order import KERNEL
 from tracetui.gotrace.v1.wire import ScanError
 
 _DEAD, _RUNNABLE, _RUNNING, _WAITING, _WAITING_NET = 0, 1, 2, 3, 4
@@ -99,6 +101,8 @@ for _t, _c in (
 for _t in _BLOCKS:
     _CODE[_t] = _C_BLOCK
 _CODE[S.EvGoBlockNet] = _C_BLOCKNET
+_CODE_U8 = _CODE.astype(np.uint8)
+_DTYPES = (np.int64, np.uint64, np.int32, np.uint8, np.uint32, np.uint64)
 
 
 def post_process(
@@ -115,7 +119,14 @@ def post_process(
     Go's gdesc/pdesc maps, flattened: `state` holds a G's state (its keys are Go's `gs` keys),
     with waiting split in two by whether the G's last event was a GoBlockNet (the only use
     of Go's g.ev); `create` the row of a G's pending GoCreate; `pg` the G a P runs.
+    The compiled kernel does it all when the events pass; if not, the loop below raises.
     """
+    mod = kernel.module(KERNEL)
+    cols = (ts_a, g_a, p_a, typ_a, stk_a, args)
+    if mod is not None and all(a.dtype == t and a.flags.c_contiguous for a, t in zip(cols, _DTYPES, strict=True)):
+        known_ids = np.array(sorted({0, *stacks}), dtype=np.uint32)
+        if mod.post(typ_a, g_a, p_a, stk_a, args, _CODE_U8, known_ids, S.TimerP, S.NetpollP, S.GCP):
+            return
     code = _CODE[typ_a]
     rows = np.flatnonzero(code)
     # Python lists for what the common events read; the rest is read from the arrays.
