@@ -14,9 +14,10 @@ import pytest
 
 from tests.gotrace.v1 import oracle
 from tracetui.gotrace import kernel
-from tracetui.gotrace.v1 import order, parser
+from tracetui.gotrace.v1 import columns, order, parser, wire
 from tracetui.gotrace.v1 import spec as S
 from tracetui.gotrace.v1.post import _CODE_U8
+from tracetui.gotrace.wire import header_length, read_header
 
 MOD = kernel.module(order.KERNEL)
 pytestmark = pytest.mark.skipif(MOD is None, reason="the compiled v1 merge is not built")
@@ -79,3 +80,26 @@ def test_failed_post_leaves_the_columns_as_they_were(monkeypatch: pytest.MonkeyP
     before = p2.copy(), stk2.copy()
     assert not MOD.post(typ2, g2, p2, stk2, args2, _CODE_U8, known, S.TimerP, S.NetpollP, S.GCP)
     assert np.array_equal(p2, before[0]) and np.array_equal(stk2, before[1])
+
+
+@pytest.mark.parametrize("coarse", [1 << 12, 1 << 20])
+def test_compiled_merge_breaks_ties_as_go_does(coarse: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Times made coarse (many equal Ts, so the heap's tie order shows) or shuffled: the same merge."""
+    inputs = oracle.all_inputs()
+    for name in ["http_1_21_good", "stress_start_stop_1_11_good", "cpuprofile.trace", "nethttp.trace"]:
+        data = inputs[name]
+        for shuffle in (False, True):
+            got = []
+            for compiled in (True, False):
+                sc = wire.scan(data, header_length(data), read_header(data))
+                c = columns.columns(sc)
+                c.ts = c.ts // coarse
+                if shuffle:
+                    c.ts = c.ts + np.random.default_rng(len(name)).integers(0, 3, len(c.ts))
+                monkeypatch.setitem(kernel._LOADED, order.KERNEL, MOD if compiled else None)
+                loaded = order.Loaded()
+                try:
+                    got.append((order.merge(sc, c, loaded).tolist(), loaded.strings, loaded.inline))
+                except wire.ScanError as e:
+                    got.append(([], e.message, e.offset))
+            assert got[0] == got[1], (name, shuffle)

@@ -43,20 +43,25 @@ def _parse(buf: bytes, start: int, version: int) -> V1Trace:
     c = columns(sc)
     loaded = Loaded()
     order = merge(sc, c, loaded)
+    del sc  # its arrays (the raw events) are no longer needed
     typ = c.typ[order]
     typ[typ == S.EvGoStartLocal] = S.EvGoStart
     typ[typ == S.EvGoUnblockLocal] = S.EvGoUnblock
     typ[typ == S.EvGoSysExitLocal] = S.EvGoSysExit
     ts = c.ts[order]
+    if len(ts) > 1 and bool(np.any(ts[1:] < ts[:-1])):
+        raise ScanError(TIME_ORDER)
     g = c.g[order]
+    rows = np.flatnonzero(np.isin(typ, [S.EvGoSysBlock, S.EvGoInSyscall, S.EvGoSysExit]))
+    if _syscall_exits(ts, g, typ, rows, c.args[order[rows], 2]):
+        resort = np.argsort(ts, kind="stable")
+        order, ts, g, typ = order[resort], ts[resort], g[resort], typ[resort]
+        del resort
+    # The rest of the columns, gathered once (in the final order).
     p = c.p[order]
     stk = c.stk[order]
     args = c.args[order]
-    if len(ts) > 1 and bool(np.any(ts[1:] < ts[:-1])):
-        raise ScanError(TIME_ORDER)
-    if _syscall_exits(ts, g, typ, args):
-        resort = np.argsort(ts, kind="stable")
-        ts, g, p, typ, stk, args = ts[resort], g[resort], p[resort], typ[resort], stk[resort], args[resort]
+    del c, order
     if loaded.ticks_per_sec == 0:
         raise ScanError("no EvFrequency event")
     if len(ts):
@@ -83,20 +88,20 @@ def _parse(buf: bytes, start: int, version: int) -> V1Trace:
     )
 
 
-def _syscall_exits(ts: np.ndarray, g: np.ndarray, typ: np.ndarray, args: np.ndarray) -> bool:
+def _syscall_exits(ts: np.ndarray, g: np.ndarray, typ: np.ndarray, rows: np.ndarray, real_ts: np.ndarray) -> bool:
     """Go's last step of parseEventBatches: a GoSysExit takes its real time (Args[2]), in place.
 
+    rows: the syscall events (GoSysBlock, GoInSyscall, GoSysExit), in order; real_ts: their Args[2].
     Returns whether a time changed (else the events are still sorted: Go's sort.Stable is a no-op).
     """
-    rows = np.flatnonzero(np.isin(typ, [S.EvGoSysBlock, S.EvGoInSyscall, S.EvGoSysExit]))
     last_block: dict[int, int] = {}
     moved = False
-    for i in rows.tolist():
+    for i, a2 in zip(rows.tolist(), real_ts.tolist(), strict=True):
         gi = int(g[i])
         if typ[i] != S.EvGoSysExit:
             last_block[gi] = int(ts[i])
             continue
-        real = i64(int(args[i, 2]))
+        real = i64(a2)
         if real == 0:
             continue
         block = last_block.get(gi, 0)
