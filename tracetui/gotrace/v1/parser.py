@@ -15,6 +15,9 @@ from tracetui.gotrace.v1.wire import ScanError, i64, scan
 from tracetui.gotrace.wire import WireError, header_length, read_header
 
 TIME_ORDER = "time stamps out of order"  # Go's ErrTimeOrder
+# Event type -> itself, but the "Local" ones (only for ordering) -> what they stand for.
+_UNLOCAL = np.arange(256, dtype=np.uint8)
+_UNLOCAL[[S.EvGoStartLocal, S.EvGoUnblockLocal, S.EvGoSysExitLocal]] = [S.EvGoStart, S.EvGoUnblock, S.EvGoSysExit]
 
 
 def _text(b: bytes) -> str:
@@ -44,10 +47,7 @@ def _parse(buf: bytes, start: int, version: int) -> V1Trace:
     loaded = Loaded()
     order = merge(sc, c, loaded)
     del sc  # its arrays (the raw events) are no longer needed
-    typ = c.typ[order]
-    typ[typ == S.EvGoStartLocal] = S.EvGoStart
-    typ[typ == S.EvGoUnblockLocal] = S.EvGoUnblock
-    typ[typ == S.EvGoSysExitLocal] = S.EvGoSysExit
+    typ = _UNLOCAL[c.typ[order]]
     ts = c.ts[order]
     if len(ts) > 1 and bool(np.any(ts[1:] < ts[:-1])):
         raise ScanError(TIME_ORDER)
@@ -60,7 +60,7 @@ def _parse(buf: bytes, start: int, version: int) -> V1Trace:
     # The rest of the columns, gathered once (in the final order).
     p = c.p[order]
     stk = c.stk[order]
-    args = c.args[order]
+    args = np.take(c.args, order, axis=0)  # faster than c.args[order] for rows
     del c, order
     if loaded.ticks_per_sec == 0:
         raise ScanError("no EvFrequency event")
