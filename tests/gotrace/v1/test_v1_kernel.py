@@ -46,14 +46,27 @@ def test_compiled_and_python_paths_agree_on_every_input(monkeypatch: pytest.Monk
     counting = _Counting(MOD)
     monkeypatch.setitem(kernel._LOADED, order.KERNEL, counting)
     fast = {name: oracle.dump(data) for name, data in inputs.items()}
-    # Every outcome is reached: merged, stopped at a batch that fails to load, gave up; passed, failed.
+    # Outcomes reached: merged, stopped at a batch that fails to load, found no order; passed, failed.
     assert all(
-        counting.seen[k] > 0 for k in (("merge", 0), ("merge", 1), ("merge", 2), ("post", True), ("post", False))
+        counting.seen[k] > 0 for k in (("merge", 0), ("merge", 1), ("merge", 4), ("post", True), ("post", False))
     )
     monkeypatch.setenv("TRACETUI_PURE_PYTHON", "1")
     assert kernel.module(order.KERNEL) is None
     bad = [name for name, data in inputs.items() if oracle.dump(data) != fast[name]]
     assert not bad, bad[:20]
+
+
+def test_compiled_merge_stops_at_an_impossible_transition(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two Ps unblock G 1, both ready at once: the second one popped finds it runnable already."""
+    w = oracle._prologue(oracle._W()).ev(S.EvGoStart, 1, 1, 1).ev(S.EvGoBlock, 1, 1)
+    w.batch(1, 1010).ev(S.EvGoUnblockLocal, 1, 1, 1).batch(2, 1020).ev(S.EvGoUnblockLocal, 1, 1, 1)
+    data = w.footer()
+    counting = _Counting(MOD)
+    monkeypatch.setitem(kernel._LOADED, order.KERNEL, counting)
+    fast = oracle.dump(data)
+    assert counting.seen["merge", 3] == 1
+    monkeypatch.setitem(kernel._LOADED, order.KERNEL, None)
+    assert fast == oracle.dump(data) == f"ERR {order.IMPOSSIBLE}\n"
 
 
 def test_failed_post_leaves_the_columns_as_they_were(monkeypatch: pytest.MonkeyPatch) -> None:

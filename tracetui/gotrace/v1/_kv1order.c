@@ -4,8 +4,8 @@
  * Both do the happy path only. merge() runs Go's parseEventBatches loop (heap on Ts only, the
  * available Ps walked as Go walks its slice) and records the order in which batches get
  * loaded, so that Python replays their loading (strings, stacks, inline strings and errors)
- * in Go's order; it stops at a batch that has a decoding error and gives up on any ordering
- * error. post() runs Go's postProcessTrace checks and fix-ups in place and, on any
+ * in Go's order; it stops at a batch that has a decoding error or at an ordering error, and
+ * says which. post() runs Go's postProcessTrace checks and fix-ups in place and, on any
  * inconsistency, undoes its fix-ups and gives up. Giving up hands the work to the Python
  * path, which raises Go's exact message.
  *
@@ -232,7 +232,7 @@ typedef struct {
     int64_t ts, e, pr;
 } Item;
 
-enum { M_OK = 0, M_LOAD_ERROR = 1, M_GIVE_UP = 2 };
+enum { M_OK = 0, M_LOAD_ERROR = 1, M_GIVE_UP = 2, M_IMPOSSIBLE = 3, M_NO_ORDER = 4 };
 
 typedef struct {
     const uint8_t *typ;
@@ -301,7 +301,7 @@ static int run_merge(MergeIn *in, int64_t *qpos, Py_ssize_t *avail, Item *heap, 
         }
         if (nheap == 0) {
             for (Py_ssize_t k = 0; k < in->nprocs; k++)
-                if (!procs[k].done) return M_GIVE_UP; /* no consistent ordering of events possible */
+                if (!procs[k].done) return M_NO_ORDER;
             return M_OK;
         }
         /* Go's heap Pop: swap the root with the last, down over the rest, take the last. */
@@ -327,7 +327,7 @@ static int run_merge(MergeIn *in, int64_t *qpos, Py_ssize_t *avail, Item *heap, 
         state_transition(in->typ[e], in->g[e], in->args[4 * e], in->args[4 * e + 1], &tr);
         last_valid = 0;
         if (tr.g != UNORDERED) {
-            if (!transition_ready(gs, &tr)) return M_GIVE_UP; /* impossible goroutine state transition */
+            if (!transition_ready(gs, &tr)) return M_IMPOSSIBLE;
             Slot *s = map_put(gs, tr.g, NULL);
             if (s == NULL) return -1;
             uint64_t ns = tr.nseq;
@@ -352,7 +352,8 @@ static int run_merge(MergeIn *in, int64_t *qpos, Py_ssize_t *avail, Item *heap, 
  *   qitems int64: the batches of each queue; proc_q, proc_first, proc_end int64: per proc in
  *   Go's order, its queue (-1: none) and first rows; order int64 (n) and loads int64 (nb): out.
  * Returns (status, rows in order, batches loaded): status 0 merged, 1 stopped at loading a
- * batch with an error (the last load), 2 gave up (an ordering error, or anything unexpected). */
+ * batch with an error (the last load), 2 gave up (anything unexpected), 3 stopped at an
+ * impossible goroutine state transition, 4 found no consistent ordering. */
 static PyObject *merge(PyObject *self, PyObject *args) {
     Py_buffer b[14];
     if (!PyArg_ParseTuple(args, "y*y*y*y*y*y*y*y*y*y*y*y*w*w*", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &b[6],

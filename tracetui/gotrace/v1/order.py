@@ -7,8 +7,7 @@ strings, stacks and inline strings come in the order Go meets them. Go walks its
 order (random); we walk them by P number, one of the orders Go may take.
 
 The compiled kernel (_kv1order.c) runs the same loop and says in which order the batches
-load; Python then loads them in that order. On an ordering error it leaves all to the Python
-loop, which raises Go's message.
+load; Python then loads them in that order (and raises the ordering error it stopped at).
 """
 
 from __future__ import annotations
@@ -28,6 +27,9 @@ from tracetui.gotrace.v1.model import V1Frame
 from tracetui.gotrace.v1.wire import Scan, ScanError
 
 KERNEL = "tracetui.gotrace.v1._kv1order"  # the compiled merge and post-processing (_kv1order.c)
+_OK, _LOAD_ERROR, _GAVE_UP, _IMPOSSIBLE, _NO_ORDER = range(5)  # its merge's outcomes
+IMPOSSIBLE = "encountered impossible goroutine state transition"
+NO_ORDER = "no consistent ordering of events possible"
 _MAX_I64 = (1 << 63) - 1
 _MIN_I64 = -(1 << 63)
 
@@ -90,8 +92,8 @@ def merge(sc: Scan, c: Columns, out: Loaded) -> np.ndarray:
 def _merge_compiled(mod: ModuleType, sc: Scan, c: Columns, out: Loaded) -> np.ndarray | None:
     """The compiled merge, then the batches loaded in its order; None if it gave up (out untouched).
 
-    It stops at the first batch Go would load whose loading fails: replaying the loads raises
-    that error (or an earlier one of loading). Ordering errors are left to the Python merge.
+    It stops at the first batch Go would load whose loading fails, or at an ordering error:
+    replaying the loads up to there raises a loading error, else that error is Go's.
     """
     pids = sorted(sc.queues)
     qid = {pid: k for k, pid in enumerate(pids)}
@@ -127,12 +129,16 @@ def _merge_compiled(mod: ModuleType, sc: Scan, c: Columns, out: Loaded) -> np.nd
         order,
         loads,
     )
-    if status == 2:
+    if status == _GAVE_UP:
         return None
     for bno in loads[:n_loads].tolist():
         _load(sc, c, bno, out)
-    if status == 1:  # the last load raised
+    if status == _LOAD_ERROR:  # the last load raised
         raise AssertionError("a batch with an error loaded")
+    if status == _IMPOSSIBLE:
+        raise ScanError(IMPOSSIBLE)
+    if status == _NO_ORDER:
+        raise ScanError(NO_ORDER)
     return order[:n_order]
 
 
@@ -194,7 +200,7 @@ def _merge_python(sc: Scan, c: Columns, out: Loaded) -> np.ndarray:
         if not heap:
             for pr in procs:
                 if not pr[3]:
-                    raise ScanError("no consistent ordering of events possible")
+                    raise ScanError(NO_ORDER)
             break
         # Go's heap pop: swap the root with the last, sift down over the rest, take the last.
         last = len(heap) - 1
@@ -217,7 +223,7 @@ def _merge_python(sc: Scan, c: Columns, out: Loaded) -> np.ndarray:
             cs, ct = gs.get(g, zero)
             s0 = iseq[e]
             if not ((s0 == NOSEQ or s0 == cs) and istat[e] == ct):
-                raise ScanError("encountered impossible goroutine state transition")
+                raise ScanError(IMPOSSIBLE)
             s1 = nseq[e]
             if s1 == NOSEQ:
                 s1 = cs
