@@ -32,6 +32,12 @@ setup(
             extra_compile_args=["-O2"],
         ),
         Extension(
+            "tracetui.gotrace.v1._kv1scan",
+            ["tracetui/gotrace/v1/_kv1scan.c"],
+            optional=True,
+            extra_compile_args=["-O2"],
+        ),
+        Extension(
             "tracetui.model._kutil",
             ["tracetui/model/_kutil.c"],
             optional=True,

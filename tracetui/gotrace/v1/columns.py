@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tracetui.gotrace import kernel
 from tracetui.gotrace.v1 import spec as S
-from tracetui.gotrace.v1.wire import Scan
+from tracetui.gotrace.v1.wire import KERNEL, Scan
 
 UNORDERED = (1 << 64) - 1  # Go's order.go sentinels (noseq == unordered, seqinc == garbage)
 GARBAGE = (1 << 64) - 2
@@ -18,26 +19,9 @@ UNORDERED_I = NOSEQ_I = -1
 SEQINC_I = -2
 G_DEAD, G_RUNNABLE, G_RUNNING, G_WAITING = 0, 1, 2, 3
 
-_START = np.array([S.EvGoStart, S.EvGoStartLocal, S.EvGoStartLabel])
-_STOP = np.array(
-    [
-        S.EvGoEnd,
-        S.EvGoStop,
-        S.EvGoSched,
-        S.EvGoPreempt,
-        S.EvGoSleep,
-        S.EvGoBlock,
-        S.EvGoBlockSend,
-        S.EvGoBlockRecv,
-        S.EvGoBlockSelect,
-        S.EvGoBlockSync,
-        S.EvGoBlockCond,
-        S.EvGoBlockNet,
-        S.EvGoSysBlock,
-        S.EvGoBlockGC,
-    ]
-)
-_OWN_G = np.array([S.EvGoSysExit, S.EvGoWaiting, S.EvGoInSyscall])
+_START = np.array(S.G_START)
+_STOP = np.array(S.G_STOP)
+_OWN_G = np.array(S.G_OWN)
 _BLOCKS = [
     S.EvGoBlock,
     S.EvGoBlockSend,
@@ -50,6 +34,21 @@ _BLOCKS = [
     S.EvGoSysBlock,
     S.EvGoBlockGC,
 ]
+# transitions' classes of types, in _kv1scan.c's order (T_CREATE = 1, ...), and per type.
+_T_CLASSES: tuple[tuple[int, ...], ...] = (
+    (S.EvGoCreate,),
+    (S.EvGoWaiting, S.EvGoInSyscall),
+    (S.EvGoStart, S.EvGoStartLabel),
+    (S.EvGoStartLocal,),
+    tuple(_BLOCKS),
+    (S.EvGoSched, S.EvGoPreempt),
+    (S.EvGoUnblock, S.EvGoSysExit),
+    (S.EvGoUnblockLocal, S.EvGoSysExitLocal),
+    (S.EvGCStart,),
+)
+_CLASSES = bytes(
+    next((k for k, types in enumerate(_T_CLASSES, 1) if t in types), 0) if t < S.EvCount else 0 for t in range(256)
+)
 
 
 @dataclass
@@ -67,6 +66,9 @@ class Columns:
 
 def columns(sc: Scan) -> Columns:
     """Timestamps, goroutines, Ps, arguments and stacks of the scanned events."""
+    b = sc.built
+    if b is not None:
+        return Columns(ts=b.ts, g=b.g, p=b.p, typ=b.typ, stk=b.stk, args=b.args, n_batch_events=len(sc.typ))
     n = len(sc.typ)
     typ = sc.typ.astype(np.int64)
     raw = sc.raw
@@ -138,6 +140,12 @@ def transitions(c: Columns) -> tuple[list[int], list[int], list[int], list[int],
 
     g and the sequence numbers come as int64 views of Go's uint64s (UNORDERED_I, NOSEQ_I, SEQINC_I).
     """
+    k = kernel.module(KERNEL)
+    if k is not None:
+        out: tuple[list[int], list[int], list[int], list[int], list[int]] = k.transitions(
+            np.ascontiguousarray(c.typ), np.ascontiguousarray(c.g), np.ascontiguousarray(c.args), _CLASSES
+        )
+        return out
     typ = c.typ
     n = len(typ)
     a0 = c.args[:, 0]

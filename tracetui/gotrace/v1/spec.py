@@ -132,6 +132,27 @@ def _arg_num(t: int) -> int:
 
 ARG_NUM: list[int] = [_arg_num(t) for t in range(256)]
 
+# Go's lastG: the events that set their P's current goroutine (to theirs, or to none), and
+# those that carry their own goroutine as their first argument.
+G_START = (EvGoStart, EvGoStartLocal, EvGoStartLabel)
+G_STOP = (
+    EvGoEnd,
+    EvGoStop,
+    EvGoSched,
+    EvGoPreempt,
+    EvGoSleep,
+    EvGoBlock,
+    EvGoBlockSend,
+    EvGoBlockRecv,
+    EvGoBlockSelect,
+    EvGoBlockSync,
+    EvGoBlockCond,
+    EvGoBlockNet,
+    EvGoSysBlock,
+    EvGoBlockGC,
+)
+G_OWN = (EvGoSysExit, EvGoWaiting, EvGoInSyscall)
+
 # As numpy tables, indexed by type, for the vectorised steps.
 N_ARGS_NP = np.array([len(a) for a in ARG_NAMES], dtype=np.int64)
 HAS_STACK_NP = np.array(HAS_STACK, dtype=bool)

@@ -7,9 +7,10 @@ and failing on errors the skim does not see (strings, argument counts, stacks). 
 framing errors are raised at once, and each batch keeps its first decoding error (`Batch.err`)
 for the ordering to raise when, and only if, Go would load that batch.
 
-Ordinary events (numbers only) of a batch that still decodes cleanly are hopped over with
-`fastscan`'s tables and decoded with numpy afterwards; everything else, errors included, goes
-through the event-by-event code here.
+Ordinary events (numbers only) of a batch that still decodes cleanly go the fast way: with
+the compiled kernel (`_kv1scan.run`) straight into the final event columns (`Built`, which
+`columns` then hands out); without it, hopped over with `fastscan`'s tables and decoded with
+numpy afterwards. Everything else, errors included, goes through the event-by-event code here.
 """
 
 from __future__ import annotations
@@ -19,8 +20,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from tracetui.gotrace import kernel
 from tracetui.gotrace.v1 import spec as S
 from tracetui.gotrace.v1.fastscan import Chunk, ordinary
+
+KERNEL = "tracetui.gotrace.v1._kv1scan"
+LIMIT = 1 << 62  # at most this many events per kernel call (tests make it small)
 
 MALFORMED = "malformatted base-128 varint"
 _I64 = 1 << 63
@@ -96,6 +101,18 @@ class Batch:
 
 
 @dataclass
+class Built:
+    """The final event columns (`columns.Columns`' fields), built by the kernel during the scan."""
+
+    ts: np.ndarray
+    g: np.ndarray
+    p: np.ndarray
+    typ: np.ndarray
+    stk: np.ndarray
+    args: np.ndarray
+
+
+@dataclass
 class Scan:
     """The events of all batches in file order (rows), then the CPU samples (Go's ProfileP)."""
 
@@ -103,12 +120,37 @@ class Scan:
     queues: dict[int, list[int]]  # P -> its batches (indices into `batches`), in file order
     typ: np.ndarray  # uint8
     batch: np.ndarray  # int32, -1 for CPU samples
-    raw: np.ndarray  # uint64 (n, 5): the event's arguments as on the wire (timestamp delta first)
+    raw: np.ndarray  # uint64 (n, 5): the event's arguments as on the wire (timestamp delta first); (0, 5) if built
     cpu_ts: list[int]  # Go's Timestamp(Args[0]): the sample's own time, in ticks
     cpu_p: list[int]  # int32(Args[1])
     cpu_a1: list[int]  # Args[1] as written
     cpu_g: list[int]
     cpu_stk: list[int]
+    built: Built | None = None  # the kernel's columns (then raw is empty)
+
+
+def _table(version: int) -> bytes:
+    """The kernel's 4 bytes per type: argument count (0: not ordinary), named arguments, stack, G class."""
+    ok = ordinary(version)
+    out = bytearray(256)
+    for t in range(64):
+        if ok[t]:
+            cls = 1 if t in S.G_START else 2 if t in S.G_STOP else 3 if t in S.G_OWN else 0
+            out[4 * t : 4 * t + 4] = bytes((S.ARG_NUM[t], len(S.ARG_NAMES[t]), S.HAS_STACK[t], cls))
+    return bytes(out)
+
+
+class _Out:
+    """Preallocated final columns: every event takes two bytes at least, so `cap` rows always suffice."""
+
+    def __init__(self, cap: int) -> None:
+        self.ts = np.empty(cap, np.int64)
+        self.g = np.empty(cap, np.uint64)
+        self.p = np.empty(cap, np.int32)
+        self.typ = np.empty(cap, np.uint8)
+        self.stk = np.empty(cap, np.uint32)
+        self.args = np.empty((cap, 4), np.uint64)
+        self.batch = np.empty(cap, np.int32)
 
 
 def scan(buf: bytes, pos: int, version: int) -> Scan:
@@ -140,6 +182,37 @@ def scan(buf: bytes, pos: int, version: int) -> Scan:
     hop = hops.append
     nx: memoryview = memoryview(b"")
     fast_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    # The compiled path: rows written to `out` as they come, with the running state per batch.
+    k = kernel.module(KERNEL)
+    out = _Out((n - pos) // 2 + 1) if k is not None else None
+    table = _table(version)
+    row = 0
+    ts_run = 0  # the current batch's time so far (int64)
+    last_g = 0  # Go's lastG of its P
+    last_g_of: dict[int, int] = {}  # per P, at the end of its last batch
+
+    def put(typ: int, args: list[int]) -> None:
+        """Write one row as the kernel does (events it leaves to this loop: EvUserLog)."""
+        nonlocal row, ts_run, last_g
+        assert out is not None and cur is not None
+        na = len(S.ARG_NAMES[typ])
+        a = args[1 : 1 + na] + [0] * (4 - na)
+        out.stk[row] = args[1 + na] & 0xFFFFFFFF if S.HAS_STACK[typ] else 0
+        ts_run = i64((ts_run + args[0]) & _MAX_U64)
+        out.ts[row] = ts_run
+        if typ in S.G_START or typ in S.G_OWN:
+            out.g[row] = a[0]
+        else:
+            out.g[row] = last_g
+        if typ in S.G_START:
+            last_g = a[0]
+        elif typ in S.G_STOP:
+            last_g = 0
+        out.p[row] = cur.pid
+        out.typ[row] = typ
+        out.args[row] = a
+        out.batch[row] = bno
+        row += 1
 
     def flush() -> None:
         if chunk is not None and hops:
@@ -156,13 +229,24 @@ def scan(buf: bytes, pos: int, version: int) -> Scan:
         fast = False
 
     while pos < n:
-        if fast:
+        if fast and out is not None:
+            assert k is not None and cur is not None
+            was = row
+            pos, row, ts_run, last_g = k.run(
+                buf, pos, LIMIT, table, out.ts, out.g, out.p, out.typ, out.stk, out.args, out.batch,
+                row, ts_run, last_g, cur.pid, bno,
+            )  # fmt: skip
+            rno += row - was
+            if pos >= n:
+                break
+        elif fast:
             if pos >= chi or pos < clo:
                 flush()
                 chunk = Chunk(buf, pos, kinds)
                 clo, chi, nx = chunk.lo, chunk.hi, chunk.next
             q = nx[pos - clo]
             if q:
+                was = len(hops)
                 while True:
                     hop(pos)
                     pos = q
@@ -171,6 +255,7 @@ def scan(buf: bytes, pos: int, version: int) -> Scan:
                     q = nx[pos - clo]
                     if not q:
                         break
+                rno += len(hops) - was
                 continue
         start = pos
         b = buf[pos]
@@ -215,7 +300,12 @@ def scan(buf: bytes, pos: int, version: int) -> Scan:
             if pos < 0:
                 raise ScanError(MALFORMED, start)
             pid32 = -1 if pid == _MAX_U64 else pid
-            cur = Batch(pid32, i64(ticks), start)
+            if cur is not None:
+                cur.end = row
+                last_g_of[cur.pid] = last_g
+            cur = Batch(pid32, i64(ticks), start, first=row)
+            ts_run = cur.ts
+            last_g = last_g_of.get(pid32, 0)
             batches.append(cur)
             bno += 1
             queues.setdefault(pid32, []).append(bno)
@@ -224,6 +314,7 @@ def scan(buf: bytes, pos: int, version: int) -> Scan:
             continue
         # Any other event: inline arguments, or a byte length and then the arguments.
         args: list[int] | None
+        log: bytes | None = None
         if narg <= 3:
             args = []
             for _ in range(narg):
@@ -276,8 +367,7 @@ def scan(buf: bytes, pos: int, version: int) -> Scan:
                         fail2("failed to read trace: unexpected EOF", start)
                 if pos + sz > n:
                     break  # Go's skim takes this for the end of the trace (io.EOF)
-                if live and args is not None and cur is not None and cur.err is None:
-                    cur.logs.append((len(ev_typ), buf[pos : pos + sz]))
+                log = buf[pos : pos + sz]
                 pos += sz
         if cur is None:
             raise ScanError(f"read event {typ} with current P of 0, but P has no batches yet", start)
@@ -323,11 +413,20 @@ def scan(buf: bytes, pos: int, version: int) -> Scan:
         if typ == S.EvTimerGoroutine:
             cur.timers.append(args[0])
             continue
+        if log is not None:
+            cur.logs.append((len(ev_typ) if out is None else row, log))
+        if out is not None:
+            put(typ, args)
+            continue
         ev_typ.append(typ)
         ev_pos.append(start)
         ev_raw.extend(args)
         ev_raw.extend(zeros5[len(args) :])
     flush()
+    if out is not None:
+        if cur is not None:
+            cur.end = row
+        return _built(out, row, batches, queues, cpu_ts, cpu_p, cpu_a1, cpu_g, cpu_stk)
     typ_a, raw_a, batch_a = _assemble(batches, ev_typ, ev_raw, ev_pos, fast_parts)
     return Scan(
         batches=batches,
@@ -340,6 +439,44 @@ def scan(buf: bytes, pos: int, version: int) -> Scan:
         cpu_a1=cpu_a1,
         cpu_g=cpu_g,
         cpu_stk=cpu_stk,
+    )
+
+
+def _built(
+    out: _Out,
+    n: int,
+    batches: list[Batch],
+    queues: dict[int, list[int]],
+    cpu_ts: list[int],
+    cpu_p: list[int],
+    cpu_a1: list[int],
+    cpu_g: list[int],
+    cpu_stk: list[int],
+) -> Scan:
+    """The kernel path's Scan: the CPU samples, sorted by their own time, become rows n onwards."""
+    ts = np.array(cpu_ts, dtype=np.int64)
+    order = np.argsort(ts, kind="stable")
+    end = n + len(order)
+    out.ts[n:end] = ts[order]
+    out.g[n:end] = np.array(cpu_g, dtype=np.uint64)[order]
+    out.p[n:end] = np.array(cpu_p, dtype=np.int32)[order]
+    out.typ[n:end] = S.EvCPUSample
+    out.stk[n:end] = np.array(cpu_stk, dtype=np.uint64)[order]
+    out.args[n:end] = 0
+    out.args[n:end, 1] = np.array(cpu_a1, dtype=np.uint64)[order]
+    out.args[n:end, 2] = out.g[n:end]
+    return Scan(
+        batches=batches,
+        queues=queues,
+        typ=out.typ[:n],
+        batch=out.batch[:n],
+        raw=np.zeros((0, 5), np.uint64),
+        cpu_ts=cpu_ts,
+        cpu_p=cpu_p,
+        cpu_a1=cpu_a1,
+        cpu_g=cpu_g,
+        cpu_stk=cpu_stk,
+        built=Built(out.ts[:end], out.g[:end], out.p[:end], out.typ[:end], out.stk[:end], out.args[:end]),
     )
 
 
