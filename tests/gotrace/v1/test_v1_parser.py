@@ -105,7 +105,10 @@ def test_only_v1_versions_and_headers(inputs: dict[str, bytes]) -> None:
 def test_vectorised_scan_equals_the_event_by_event_scan(
     inputs: dict[str, bytes], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """wire.scan hops over ordinary events with fastscan's tables; without them it must agree."""
+    """wire.scan hops over ordinary events with fastscan's tables; without them it must agree.
+
+    (The Python path: the compiled one is checked against it in test_v1_scan_kernel.)"""
+    monkeypatch.setenv("TRACETUI_PURE_PYTHON", "1")
     names = ["stress_start_stop_1_11_good", "http_1_19_good", "crafted|full", "nethttp.trace"] + [
         n for n in inputs if n.startswith("http_1_21")
     ]
