@@ -134,7 +134,7 @@ def _table(version: int) -> bytes:
     ok = ordinary(version)
     out = bytearray(256)
     for t in range(64):
-        if ok[t]:
+        if ok[t] and S.ARG_NUM[t] <= 5 and len(S.ARG_NAMES[t]) <= 4:  # the kernel's bounds
             cls = 1 if t in S.G_START else 2 if t in S.G_STOP else 3 if t in S.G_OWN else 0
             out[4 * t : 4 * t + 4] = bytes((S.ARG_NUM[t], len(S.ARG_NAMES[t]), S.HAS_STACK[t], cls))
     return bytes(out)
