@@ -61,6 +61,9 @@ class Chunk:
 
     columns: dict[str, np.ndarray]
     end_offset: int  # bytes of the file read so far
+    # The columns hold every event of the stream, from its first (those sent before
+    # included, unchanged): the stream takes them as its own instead of copying the new rows.
+    whole: bool = False
 
 
 class _Cursor:
@@ -818,7 +821,10 @@ class TraceStream:
 
     def __iter__(self) -> Iterator[int]:
         for chunk in self.reader.chunks():
-            self._cols.append(chunk.columns)
+            if chunk.whole:
+                self._cols.adopt(chunk.columns)
+            else:
+                self._cols.append(chunk.columns)
             yield chunk.end_offset
 
     @property
@@ -889,6 +895,15 @@ class _Columns:
             if v.__array_interface__["data"][0] != dst.__array_interface__["data"][0]:
                 dst[...] = v  # not written in place (reserve)
         self.n += k
+
+    def adopt(self, columns: dict[str, np.ndarray]) -> None:
+        """Take `columns` (every row from the first: the rows appended so far, then new ones)
+        as the columns, without a copy."""
+        n = int(columns["typ"].shape[0])
+        if n < self.n or set(columns) != set(self.cols):
+            raise ValueError("adopt: not the stream's columns")
+        self.cols = {name: columns[name] for name in self.cols}
+        self.n = n
 
     def _moved(self, col: np.ndarray, size: int, dtype: np.dtype) -> np.ndarray:
         new = np.empty(size, dtype=dtype)

@@ -176,7 +176,7 @@ def v1trace_of(d: dict) -> V1Trace:
         version=d["Version"],
         ts=np.array(d["Ts"] or [], np.int64),
         g=np.array(d["G"] or [], np.uint64),
-        args=np.array(d["Args"] or np.zeros((0, 4)), np.uint64).reshape(n, 4),
+        args=list(np.array(d["Args"] or np.zeros((0, 4)), np.uint64).reshape(n, 4).T.copy()),
         stk=np.array(d["Stk"] or [], np.uint32),
         p=np.array(d["P"] or [], np.int32),
         typ=np.array(d["Typ"] or [], np.uint8),

@@ -118,7 +118,13 @@ def dump(data: bytes) -> str:
         return f"ERR {e.message}\n"
     out = [f"V {tr.version}"]
     for ts, g, p, t, s, a in zip(
-        tr.ts.tolist(), tr.g.tolist(), tr.p.tolist(), tr.typ.tolist(), tr.stk.tolist(), tr.args.tolist(), strict=True
+        tr.ts.tolist(),
+        tr.g.tolist(),
+        tr.p.tolist(),
+        tr.typ.tolist(),
+        tr.stk.tolist(),
+        zip(*(a.tolist() for a in tr.args)),
+        strict=True,
     ):
         out.append(f"E {ts} {g} {p} {t} {s} {a[0]} {a[1]} {a[2]} {a[3]}")
     for k in sorted(tr.stacks):

@@ -97,7 +97,7 @@ def test_a_truncated_v1_trace_is_one_line(
     assert len(lines) == 1 and lines[0].startswith(f"tracetui: {cut}: "), lines
 
 
-def test_the_stream_hands_on_slices_and_the_loader_models_the_first(
+def test_the_stream_hands_on_the_first_slice_then_the_whole_and_the_loader_models_the_first(
     v1_reader: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from tracetui.gotrace import v1 as v1mod
@@ -107,10 +107,13 @@ def test_the_stream_hands_on_slices_and_the_loader_models_the_first(
     data = GCSTW.read_bytes()
     whole = v1mod.read_v1(data, str(GCSTW))
     monkeypatch.setattr(v1mod, "SLICE", 1000)
+    monkeypatch.setattr(v1mod, "HEAD", 2000)
     stream = TraceStream(data, str(GCSTW))
-    offsets = list(stream)
-    assert len(offsets) == -(-len(whole) // 1000) and offsets[-1] == len(data)
-    assert offsets == sorted(offsets) and offsets[0] < len(data)
+    offsets, counts = [], []
+    for off in stream:
+        offsets.append(off)
+        counts.append(stream.events)
+    assert counts == [1000, len(whole)] and offsets[0] < offsets[-1] == len(data)
     t = stream.table()
     for c in ("time", "typ", "m", "p", "g", "a0", "a1", "a2", "a3"):
         assert (getattr(t, c).astype("int64") == getattr(whole, c).astype("int64")).all(), c

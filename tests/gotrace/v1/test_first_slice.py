@@ -99,9 +99,9 @@ def test_the_stream_sends_the_head_before_converting_the_whole(monkeypatch: pyte
     calls: list[str] = []
     real = C.convert
 
-    def convert(tr: C.V1Trace) -> C.Converted:
-        calls.append("whole")
-        return real(tr)
+    def convert(tr: C.V1Trace, consume: bool = False) -> C.Converted:
+        calls.append("whole" if consume else "whole, not consumed")
+        return real(tr, consume)
 
     monkeypatch.setattr(C, "convert", convert)
     stream = TraceStream(data, str(path))

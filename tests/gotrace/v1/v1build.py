@@ -42,7 +42,7 @@ def v1trace(
         version=version,
         ts=np.array([e.ts for e in events], np.int64),
         g=np.array([e.g for e in events], np.uint64),
-        args=args,
+        args=[args[:, j].copy() for j in range(4)],
         stk=np.array([e.stk for e in events], np.uint32),
         p=np.array([e.p for e in events], np.int32),
         typ=np.array([e.typ for e in events], np.uint8),

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from tracetui.gotrace.v1.convert import Converted
     from tracetui.gotrace.v1.model import V1Trace
 
-SLICE = 1 << 16  # events handed on at a time (the viewer shows a model of the first slice early)
+SLICE = 1 << 16  # events of the first slice (the viewer shows a model of it early)
 HEAD = 2 * SLICE  # v1 events converted ahead of the whole trace, for the first slice
 
 # What a broken v1 file can make the parser raise besides our own errors.
@@ -59,7 +59,7 @@ def parse_and_convert(buf: bytes, version: int) -> Converted:
     """parse then convert; raises TraceFormatError (without a path) on a broken trace."""
     from tracetui.gotrace.v1.convert import convert
 
-    return convert(parse(buf, version))
+    return convert(parse(buf, version), consume=True)
 
 
 EV_BATCH_HEAD = 0x41  # the first byte of a v1 batch: EvBatch (1) with its two arguments
@@ -78,7 +78,8 @@ def check_start(buf: bytes, pos: int, path: str | None) -> None:
 
 class V1Reader:
     """A v1 trace as the stream `TraceStream` reads: `chunks()` parses and converts the
-    whole trace, then yields its events in slices. The same attributes as GoTraceReader's."""
+    whole trace, yielding a first slice early and then every event at once (a `whole` chunk,
+    which the stream takes without a copy). The same attributes as GoTraceReader's."""
 
     def __init__(self, buf: bytes, version: int, path: str | None = None) -> None:
         self.buf = buf
@@ -97,11 +98,13 @@ class V1Reader:
         check_start(buf, self.pos, path)
 
     def chunks(self) -> Iterator[Chunk]:
-        """The converted events in slices; on a broken trace none, with `error` set.
+        """The converted events: a first slice, then all of them; on a broken trace none,
+        with `error` set.
 
         The first slice comes from converting the first HEAD events only (its rows are the
         whole conversion's: `convert_head`), so the viewer's first screen does not wait for
-        the whole conversion."""
+        the whole conversion. The parsed trace is consumed by its conversion (each column
+        freed once converted), and the converted columns become the stream's own."""
         from tracetui.gotrace.v1.convert import convert, convert_head
 
         try:
@@ -118,17 +121,18 @@ class V1Reader:
                 sent = min(known, SLICE)
                 yield self._chunk(early.columns, 0, sent, self.pos + (self.size - self.pos) * sent // n_v1)
             del early
-        conv = convert(tr)
+        conv = convert(tr, consume=True)  # tr's columns are freed as they are converted
         del tr
         self.strings, self.stacks, self.syncs = conv.strings, conv.stacks, conv.syncs
         cols = conv.columns
+        del conv
         n = int(cols["typ"].shape[0])
         self.valid_size = self.size
         self.valid_events = n
-        for lo in range(sent, n, SLICE):
-            hi = min(n, lo + SLICE)
-            end = self.size if hi == n else self.pos + (self.size - self.pos) * hi // n
-            yield self._chunk(cols, lo, hi, end)
+        if n > sent:  # the rest at once: the stream takes the columns whole (no copy)
+            from tracetui.gotrace.reader import Chunk
+
+            yield Chunk(cols, self.size, whole=True)
 
     @staticmethod
     def _chunk(cols: dict[str, np.ndarray], lo: int, hi: int, end: int) -> Chunk:

@@ -475,7 +475,7 @@ typedef struct {
 
 typedef struct {
     const uint8_t *typ, *code;
-    const uint64_t *g, *args;
+    const uint64_t *g, *a0, *a1, *a2; /* Go's Args[0..2], one column each */
     int32_t *p;
     uint32_t *stk;
     Py_ssize_t n;
@@ -520,13 +520,13 @@ static int run_post(PostIn *in, Map *state, Map *create, Map *assist, Map *pg, M
                     Map *regions) {
     int ev_gc = 0, ev_stw = 0;
     PUT(state, 0, S_RUNNING);
-    const uint64_t *args = in->args;
+    const uint64_t *a0s = in->a0, *a1s = in->a1, *a2s = in->a2;
     for (Py_ssize_t i = 0; i < in->n; i++) {
         int c = in->code[in->typ[i]];
         if (c == C_NONE) continue;
         uint64_t gi = in->g[i];
         int32_t pi = in->p[i];
-        uint64_t a0 = args[4 * i];
+        uint64_t a0 = a0s[i];
         switch (c) {
         case C_START:
             if (get_or(state, gi, S_DEAD) != S_RUNNABLE) return P_FAIL;
@@ -539,7 +539,7 @@ static int run_post(PostIn *in, Map *state, Map *create, Map *assist, Map *pg, M
                     int64_t row = s->b;
                     map_del(create, gi);
                     if (push_undo(in, i, in->stk[i], 0) < 0) return P_NOMEM;
-                    in->stk[i] = (uint32_t)args[4 * row + 1];
+                    in->stk[i] = (uint32_t)a1s[row];
                 }
             }
             break;
@@ -649,7 +649,7 @@ static int run_post(PostIn *in, Map *state, Map *create, Map *assist, Map *pg, M
             map_del(tasks, a0);
             break;
         case C_REGION: {
-            uint64_t mode = args[4 * i + 1];
+            uint64_t mode = a1s[i];
             int64_t top = get_or(regions, gi, -1);
             if (mode == 0) {
                 if (in->nnodes == in->capnodes) {
@@ -665,7 +665,7 @@ static int run_post(PostIn *in, Map *state, Map *create, Map *assist, Map *pg, M
             } else if (mode == 1) {
                 if (top >= 0) {
                     int64_t s = in->nodes[top].row;
-                    if (args[4 * s] != a0 || args[4 * s + 2] != args[4 * i + 2]) return P_FAIL;
+                    if (a0s[s] != a0 || a2s[s] != a2s[i]) return P_FAIL;
                     if (in->nodes[top].prev >= 0)
                         PUT(regions, gi, in->nodes[top].prev);
                     else
@@ -683,14 +683,15 @@ static int run_post(PostIn *in, Map *state, Map *create, Map *assist, Map *pg, M
     return P_OK;
 }
 
-/* post(typ, g, p, stk, args, code, known, timer_p, netpoll_p, gc_p)
- *   The merged columns (p int32 and stk uint32 are fixed up in place), code: 256 uint8 (post.py's
+/* post(typ, g, p, stk, a0, a1, a2, code, known, timer_p, netpoll_p, gc_p)
+ *   The merged columns (p int32 and stk uint32 are fixed up in place; a0-a2 uint64: Go's Args), code: 256 uint8 (post.py's
  *   _CODE), known: the sorted uint32 stack ids with a stack (0 among them).
  * Returns True if the events pass Go's checks (and are fixed up), False if not (unchanged). */
 static PyObject *post(PyObject *self, PyObject *args) {
-    Py_buffer b[7];
+    Py_buffer b[9];
     int timer_p, netpoll_p, gc_p;
-    if (!PyArg_ParseTuple(args, "y*y*w*w*y*y*y*iii", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &b[6], &timer_p,
+    if (!PyArg_ParseTuple(args, "y*y*w*w*y*y*y*y*y*iii", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &b[6], &b[7],
+                          &b[8], &timer_p,
                           &netpoll_p, &gc_p))
         return NULL;
     PyObject *result = NULL;
@@ -700,8 +701,8 @@ static PyObject *post(PyObject *self, PyObject *args) {
     memset(maps, 0, sizeof(maps));
     uint8_t *bitmap = NULL;
     in.n = b[0].len;
-    if (b[1].len != 8 * in.n || b[2].len != 4 * in.n || b[3].len != 4 * in.n || b[4].len != 32 * in.n ||
-        b[5].len != 256) {
+    if (b[1].len != 8 * in.n || b[2].len != 4 * in.n || b[3].len != 4 * in.n || b[4].len != 8 * in.n ||
+        b[5].len != 8 * in.n || b[6].len != 8 * in.n || b[7].len != 256) {
         PyErr_SetString(PyExc_ValueError, "post: mismatched arguments");
         goto done;
     }
@@ -709,8 +710,10 @@ static PyObject *post(PyObject *self, PyObject *args) {
     in.g = b[1].buf;
     in.p = b[2].buf;
     in.stk = b[3].buf;
-    in.args = b[4].buf;
-    in.code = b[5].buf;
+    in.a0 = b[4].buf;
+    in.a1 = b[5].buf;
+    in.a2 = b[6].buf;
+    in.code = b[7].buf;
     in.timer_p = timer_p;
     in.netpoll_p = netpoll_p;
     in.gc_p = gc_p;
@@ -719,8 +722,8 @@ static PyObject *post(PyObject *self, PyObject *args) {
             PyErr_NoMemory();
             goto done;
         }
-    const uint32_t *known = b[6].buf;
-    Py_ssize_t nknown = b[6].len / 4;
+    const uint32_t *known = b[8].buf;
+    Py_ssize_t nknown = b[8].len / 4;
     uint32_t maxid = nknown ? known[nknown - 1] : 0;
     int use_bitmap = maxid < (1u << 27);
     if (use_bitmap) {
@@ -771,7 +774,7 @@ done:
     PyMem_RawFree(in.undo);
     PyMem_RawFree(in.nodes);
     PyMem_RawFree(bitmap);
-    for (int k = 0; k < 7; k++) PyBuffer_Release(&b[k]);
+    for (int k = 0; k < 9; k++) PyBuffer_Release(&b[k]);
     return result;
 }
 
@@ -780,7 +783,7 @@ static PyMethodDef methods[] = {
      "merge(typ, g, args, ts, bfirst, bend, berr, qstart, qitems, proc_q, proc_first, proc_end, order, loads): "
      "(status, rows, loads)."},
     {"post", post, METH_VARARGS,
-     "post(typ, g, p, stk, args, code, known, timer_p, netpoll_p, gc_p): whether the checks pass (fixed up)."},
+     "post(typ, g, p, stk, a0, a1, a2, code, known, timer_p, netpoll_p, gc_p): whether the checks pass (fixed up)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -47,6 +47,9 @@ from tracetui.gotrace.v1.model import V1Trace
 
 _U64 = (1 << 64) - 1
 BLOCK = 1 << 20  # events per step of the loops that bound their temporaries
+# What a consumed V1Trace's columns are left holding.
+_NONE_I64, _NONE_U64, _NONE_I32 = np.zeros(0, np.int64), np.zeros(0, np.uint64), np.zeros(0, np.int32)
+_NONE_U8, _NONE_U32 = np.zeros(0, np.uint8), np.zeros(0, np.uint32)
 
 # Go's builtin strings (tracev1.go: sForever ...), in its order.
 REASONS = (
@@ -170,15 +173,22 @@ def _stacks(tr: V1Trace, strings: _Strings, table: StackTable) -> tuple[np.ndarr
 
 
 def _map_stacks(ids: np.ndarray, go: np.ndarray, ours: np.ndarray) -> np.ndarray:
-    """v1 stack ids -> ours (0 for a stack Go's table lacks); `go` sorted, 0 first."""
-    ids = ids.astype(np.uint64, copy=False)
+    """v1 stack ids -> ours, in ours' dtype (0 for a stack Go's table lacks); `go` sorted, 0
+    first. A block of ids at a time (few temporaries)."""
+    out = np.empty(ids.shape, ours.dtype)
     top = int(go[-1])
-    if top < 4 * go.size + 4096:  # dense ids (the usual 1..n): a direct table
-        table = np.zeros(top + 2, np.uint64)
+    dense = top < 4 * go.size + 4096  # the usual ids 1..n: a direct table
+    table = np.zeros(top + 2 if dense else 0, ours.dtype)
+    if dense:
         table[go.astype(np.int64)] = ours
-        return table[np.minimum(ids, top + 1).astype(np.int64)]
-    k = np.minimum(np.searchsorted(go, ids), go.size - 1)
-    return np.where(go[k] == ids, ours[k], 0).astype(np.uint64)
+    for lo in range(0, ids.size, BLOCK):
+        part = ids[lo : lo + BLOCK].astype(np.uint64)
+        if dense:
+            out[lo : lo + BLOCK] = table[np.minimum(part, top + 1).astype(np.int64)]
+        else:
+            k = np.minimum(np.searchsorted(go, part), go.size - 1)
+            out[lo : lo + BLOCK] = np.where(go[k] == part, ours[k], 0)
+    return out
 
 
 def _proc_threads(typ: np.ndarray, p: np.ndarray, thread: np.ndarray) -> np.ndarray:
@@ -237,18 +247,21 @@ def check(tr: V1Trace) -> None:
         raise TraceFormatError("user log without an inline string")
 
 
-def convert(tr: V1Trace) -> Converted:
+def convert(tr: V1Trace, consume: bool = False) -> Converted:
     """Go's traceV1Converter plus the Reader's two Syncs: the v2 events of a v1 trace.
 
-    Raises TraceFormatError for an event Go's converter does not take ("unexpected event
-    type N")."""
+    consume: tr's event columns are handed over (tr is left with no event) and each is freed
+    once the conversion is done with it, so the parsed and converted columns are never all
+    held at once. Raises TraceFormatError for an event Go's converter does not take
+    ("unexpected event type N")."""
     check(tr)
-    return _Conversion(tr).run()
+    return _Conversion(tr, consume).run()
 
 
 def head(tr: V1Trace, k: int) -> V1Trace:
     """The first k events of tr, with all of its tables (strings, stacks, frames)."""
-    return replace(tr, ts=tr.ts[:k], g=tr.g[:k], args=tr.args[:k], stk=tr.stk[:k], p=tr.p[:k], typ=tr.typ[:k])
+    args = [a[:k] for a in tr.args]
+    return replace(tr, ts=tr.ts[:k], g=tr.g[:k], args=args, stk=tr.stk[:k], p=tr.p[:k], typ=tr.typ[:k])
 
 
 def convert_head(tr: V1Trace, k: int) -> tuple[Converted, int]:
@@ -265,8 +278,8 @@ def convert_head(tr: V1Trace, k: int) -> tuple[Converted, int]:
     out = conv.run()
     if conv.first >= conv.n:
         return out, 0
-    g = conv.g
-    sys_rows = np.flatnonzero(conv.typ == EvGoSysCall)
+    g = part.g
+    sys_rows = np.flatnonzero(part.typ == EvGoSysCall)
     order = np.argsort(g, kind="stable")
     last_of_g = np.zeros(conv.n, bool)  # the row is its goroutine's last in the head
     ends = np.flatnonzero(np.append(g[order][1:] != g[order][:-1], True))
@@ -282,21 +295,29 @@ def convert_head(tr: V1Trace, k: int) -> tuple[Converted, int]:
 
 class _Conversion:
     """One conversion: the v1 columns, then per v1 event its output type and count, its
-    arguments and its context; then the output rows (see the module docstring)."""
+    arguments and its context; then the output rows (see the module docstring).
 
-    def __init__(self, tr: V1Trace) -> None:
-        self.tr = tr
+    Each v1 column is dropped (`del`) once the conversion is done with it: with `consume`,
+    that frees it, since tr is left without its columns."""
+
+    def __init__(self, tr: V1Trace, consume: bool = False) -> None:
+        self.version = tr.version
         self.n = n = len(tr)
         self.typ = np.ascontiguousarray(tr.typ, np.uint8)
         self.ts = np.ascontiguousarray(tr.ts, np.int64)
         self.g = np.ascontiguousarray(tr.g, np.uint64)
         self.p = np.ascontiguousarray(tr.p, np.int32)
-        self.args = np.asarray(tr.args, np.uint64).reshape(n, 4)
+        self.args = [np.asarray(a, np.uint64).reshape(n) for a in tr.args]  # Go's Args[0..3]
         self.strings = StringTable()
         self.st = _Strings(tr, self.strings)
         self.stacks = StackTable()
         self.stack_go, self.stack_ours = _stacks(tr, self.st, self.stacks)
-        self.stk = _map_stacks(np.ascontiguousarray(tr.stk), self.stack_go, self.stack_ours).astype(np.uint32)
+        stk = tr.stk
+        if consume:
+            tr.ts, tr.g, tr.p, tr.typ, tr.stk = _NONE_I64, _NONE_U64, _NONE_I32, _NONE_U8, _NONE_U32
+            tr.args = [_NONE_U64] * 4
+        self.stk = _map_stacks(np.ascontiguousarray(stk), self.stack_go, self.stack_ours.astype(np.uint32))
+        del stk
 
     def run(self) -> Converted:
         self.initialisation()
@@ -305,40 +326,41 @@ class _Conversion:
         return self.assemble()
 
     def initialisation(self) -> None:
-        """Up to the first Gomaxprocs: `first` (n without one), `pre` (the rows before it),
-        `runnable` (goroutines created then, and neither started, waiting nor in a syscall)."""
+        """Up to the first Gomaxprocs: `first` (n without one), `runnable` (goroutines created
+        then, and neither started, waiting nor in a syscall)."""
         typ, n = self.typ, self.n
         gmp = np.flatnonzero(typ == EvGomaxprocs)
         self.first = first = int(gmp[0]) if gmp.size else n
-        self.pre = np.arange(n) < first
         self.runnable = np.zeros(0, np.uint64)
         if first < n:
-            ops = (typ == EvGoCreate) | (typ == EvGoStart) | (typ == EvGoWaiting) | (typ == EvGoInSyscall)
-            sel = np.flatnonzero(self.pre & ops)
+            pre = typ[:first]
+            ops = (pre == EvGoCreate) | (pre == EvGoStart) | (pre == EvGoWaiting) | (pre == EvGoInSyscall)
+            sel = np.flatnonzero(ops)
             # The last of each goroutine's create/forget operations decides.
             rev = sel[::-1]
-            uniq, k = np.unique(self.args[rev, 0], return_index=True)
+            uniq, k = np.unique(self.args[0][rev], return_index=True)
             self.runnable = np.sort(uniq[typ[rev[k]] == EvGoCreate])
 
     def types(self) -> None:
         """`out_t` (the v2 type of each v1 event's first output row) and `count` (its rows)."""
-        typ, p, n = self.typ, self.p, self.n
+        typ, p, n, first = self.typ, self.p, self.n, self.first
         self.out_t = out_t = _TYPE[typ]
         self.count = count = np.ones(n, np.int32)
         count[typ == EvGoSysBlock] = 0
-        count[self.pre & (typ == EvGoCreate)] = 0
-        if self.first < n:
-            count[self.first] = self.runnable.size
-        self.status_run = self.pre & (typ == EvGoStart)
+        pre = typ[:first]
+        count[:first][pre == EvGoCreate] = 0
+        if first < n:
+            count[first] = self.runnable.size
+        self.status_run = np.flatnonzero(pre == EvGoStart)
         out_t[self.status_run] = S.EvGoStatus
         self.procs = procs = np.flatnonzero((typ == EvProcStart) | (typ == EvProcStop))
         _, firsts = np.unique(p[procs], return_index=True)
         self.first_seen = procs[firsts]
         out_t[self.first_seen] = S.EvProcStatus
-        self.region = region = typ == EvUserRegion
-        mode = self.args[:, 1]
-        out_t[region & (mode == 1)] = S.EvUserRegionEnd
-        out_t[region & (mode != 0) & (mode != 1)] = S.EvNone
+        self.region = region = np.flatnonzero(typ == EvUserRegion)
+        mode = self.args[1][region]
+        out_t[region[mode == 1]] = S.EvUserRegionEnd
+        out_t[region[(mode != 0) & (mode != 1)]] = S.EvNone
         sys_rows = np.flatnonzero(typ == EvGoSysCall)
         self.quick = sys_rows[~_syscall_blocked(typ, self.g, sys_rows)]  # 1 ns Begin + End
         count[self.quick] = 2
@@ -346,13 +368,16 @@ class _Conversion:
         count[self.label] = 2
 
     def masks(self) -> None:
-        """The event kinds whose arguments Go rewrites, and the task ends' (parent, name)."""
+        """The events whose arguments Go rewrites (rows), and the task ends' (parent, name);
+        the Ps and Gs the arguments take, so `argument` needs no P or G column."""
         typ = self.typ
-        self.reason = _REASON[typ]
-        self.create = typ == EvUserTaskCreate
-        self.log = typ == EvUserLog
-        self.gocreate = typ == EvGoCreate
-        self.cpu = typ == EvCPUSample
+        self.create = np.flatnonzero(typ == EvUserTaskCreate)
+        self.log = np.flatnonzero(typ == EvUserLog)
+        self.gocreate = np.flatnonzero(typ == EvGoCreate)
+        self.cpu = np.flatnonzero(typ == EvCPUSample)
+        self.procs_p = self.p[self.procs].astype(np.uint64)
+        self.cpu_p = self.p[self.cpu].astype(np.uint64)
+        self.cpu_g = self.g[self.cpu]
         self.stack_arg = _STACK_ARG[typ]
         self.stack_arg[self.out_t == S.EvNone] = -1
         ends = _task_ends(typ, self.args, self.st)
@@ -361,23 +386,24 @@ class _Conversion:
         self.task_name = np.array([self.strings.intern(v[1]) for v in ends.values()], np.uint64)
 
     def argument(self, j: int) -> np.ndarray:
-        """a_j of each v1 event's first output row: Go copies the v1 arguments, then rewrites."""
+        """a_j of each v1 event's first output row: Go copies the v1 arguments, then rewrites.
+        Reads Args[j] (and Args[3] for j = 2), so Args[0..j-1] may be gone."""
         typ, args, stk, st = self.typ, self.args, self.stk, self.st
-        a = args[:, j].copy()
+        a = args[j].copy()
         procs = self.procs
-        a[procs] = self.p[procs].astype(np.uint64) if j == 0 else 0
+        a[procs] = self.procs_p if j == 0 else 0
         if j == 1:
             a[self.first_seen] = np.where(typ[self.first_seen] == EvProcStart, S.ProcRunningW, S.ProcIdleW)
-        has_reason = self.reason >= 0
-        if j == 0:
-            a[has_reason] = st.builtin[self.reason[has_reason]]
-        elif j == 1:
-            a[has_reason] = stk[has_reason]
+        if j in (0, 1):
+            reason = _REASON[typ]
+            has_reason = reason >= 0
+            a[has_reason] = st.builtin[reason[has_reason]] if j == 0 else stk[has_reason]
+            del reason, has_reason
         if j in (1, 2):
             for m, status in (
                 (self.status_run, S.GoRunningW),
-                (typ == EvGoWaiting, S.GoWaitingW),
-                (typ == EvGoInSyscall, S.GoSyscallW),
+                (np.flatnonzero(typ == EvGoWaiting), S.GoWaitingW),
+                (np.flatnonzero(typ == EvGoInSyscall), S.GoSyscallW),
             ):
                 a[m] = _U64 if j == 1 else status  # M unknown
         if j == 0:
@@ -385,38 +411,39 @@ class _Conversion:
         # Tasks, regions, logs.
         create, region, log, cpu = self.create, self.region, self.log, self.cpu
         if j == 1:
-            a[create] = np.where(args[create, 1] == 0, np.uint64(_U64), args[create, 1])
+            a[create] = np.where(args[1][create] == 0, np.uint64(_U64), args[1][create])
         if j == 1:
-            a[self.task_end] = args[self.task_end, 1]
+            a[self.task_end] = args[1][self.task_end]
         elif j == 2:
             a[self.task_end] = self.task_parent
         elif j == 3:
             a[self.task_end] = self.task_name
         if j == 1:
-            a[region] = args[region, 2]
+            a[region] = args[2][region]
         elif j == 2:
             a[region] = stk[region]  # also for a mode Go does not know (its event type is None)
         elif j == 3:
             a[region] = 0
-        if log.any():
+        if log.size:
             if j == 2:
-                a[log] = st.inline[np.minimum(args[log, 3], st.inline.size - 1).astype(np.int64)]
+                a[log] = st.inline[np.minimum(args[3][log], st.inline.size - 1).astype(np.int64)]
             elif j == 3:
                 a[log] = 0
         if j == 1:  # GoCreate's second stack: the new goroutine's.
             gc = self.gocreate
-            a[gc] = _map_stacks(args[gc, 1], self.stack_go, self.stack_ours)
+            a[gc] = _map_stacks(args[1][gc], self.stack_go, self.stack_ours)
         if j == 0:  # Syscalls: GoSyscallBegin{1: stack}.
             a[typ == EvGoSysCall] = 0
-        if cpu.any():
-            a[cpu] = (stk[cpu], _U64, self.p[cpu].astype(np.uint64), self.g[cpu])[j]
+        if cpu.size:
+            a[cpu] = (stk[cpu], _U64, self.cpu_p, self.cpu_g)[j]
         # The stack goes to the mapped type's first stack argument.
         m = self.stack_arg == j
         a[m] = stk[m]
+        del m
         # String ids from the v1 trace -> ours (task types, region types, log keys).
-        for m, k in ((create, 2), (region, 1), (log, 1)):
+        for rows, k in ((create, 2), (region, 1), (log, 1)):
             if k == j:
-                a[m] = st.map(a[m])
+                a[rows] = st.map(a[rows])
         return a
 
     def _stw(self, a0: np.ndarray) -> None:
@@ -424,8 +451,8 @@ class _Conversion:
         STWBegin's."""
         typ = self.typ
         rows = np.flatnonzero(typ == EvSTWStart)
-        kind = self.args[rows, 0]
-        if self.tr.version < 21:
+        kind = self.args[0][rows]
+        if self.version < 21:
             r = np.where(kind <= 1, kind + 1, 0)
         else:
             r = np.where(kind < len(STW_REASONS), kind, 0)
@@ -442,10 +469,11 @@ class _Conversion:
         """The M of each v1 event's rows (the P is the event's): the M that last started its P
         (-1: none; for GoStartLabel and a quick syscall, whose context Go builds directly, 0)."""
         p = self.p
-        thread = _proc_threads(self.typ, p, self.args[:, 0].view(np.int64))
+        thread = _proc_threads(self.typ, p, self.args[0].view(np.int64))
         raw = np.concatenate([self.label, self.quick])
         direct = np.maximum(thread[raw], 0)
-        thread[(p == -1) | self.cpu] = -1
+        thread[p == -1] = -1
+        thread[self.cpu] = -1
         thread[raw] = direct
         return thread
 
@@ -461,9 +489,10 @@ class _Conversion:
     def assemble(self) -> Converted:
         """The output rows: a Sync, each event's rows in order, a Sync; times made strictly
         increasing as Go's `next` does. Each column is built from one per-event array at a
-        time (an event's value repeated over its rows, the second rows fixed after), so the
-        conversion holds few event-sized temporaries at once."""
-        n, ts, count, first = self.n, self.ts, self.count, self.first
+        time (an event's value repeated over its rows, the second rows fixed after), and each
+        v1 column dropped after its last use, so the conversion holds few event-sized arrays
+        at once."""
+        n, count, first = self.n, self.count, self.first
         total = int(count.sum(dtype=np.int64))
         h = 1 if n else 0  # the first Sync's row
         label, quick, runnable = self.label, self.quick, self.runnable
@@ -477,6 +506,13 @@ class _Conversion:
         self.pos_last = h + total - 1  # the last event's last row (convert_head's end)
         ones = bool((count == 1).all())  # every event one row: a plain copy
         cols: dict[str, np.ndarray] = {}
+        # What the second rows and the Syncs read of the columns dropped on the way.
+        ts = self.ts
+        ts_label, ts_quick = ts[label], ts[quick]
+        ts_first = int(ts[first]) if first < n else 0
+        ts_0 = int(ts[0]) if n else 0
+        label_name = self.st.map(self.args[2][label])
+        del ts
 
         def put(name: str, per_event: np.ndarray) -> None:
             dtype = _narrowest(name, per_event)
@@ -491,27 +527,32 @@ class _Conversion:
                 out[starts[k] : starts[k] + part.size] = part
 
         put("typ", self.out_t)
-        put("time", ts)
+        del self.out_t
+        put("time", self.ts)
+        del self.ts
         put("m", self.threads())
         put("p", self.p)
+        del self.p
         put("g", self.goroutines())
+        del self.g
         for j in range(4):
             put(f"a{j}", self.argument(j))
+            self.args[j] = _NONE_U64
         # Second rows: GoLabel after a labelled start; GoSyscallEnd 1 ns after a quick syscall.
-        for rows, at, t2, dt in ((label, at_label, S.EvGoLabel, 0), (quick, at_quick, S.EvGoSyscallEnd, 1)):
+        for at, t2, t in ((at_label, S.EvGoLabel, ts_label), (at_quick, S.EvGoSyscallEnd, ts_quick + 1)):
             at2 = at + 1
             cols["typ"][at2] = t2
-            cols["time"][at2] = ts[rows] + dt
+            cols["time"][at2] = t
             for j in range(4):
                 cols[f"a{j}"][at2] = 0
         if label.size:
-            cols["a0"][at_label + 1] = self.st.map(self.args[label, 2])
+            cols["a0"][at_label + 1] = label_name
             # The GoStart keeps Go's copied arguments (goroutine, seq); its label id is ours.
-            cols["a2"][at_label] = cols["a0"][at_label + 1]
+            cols["a2"][at_label] = label_name
         if runnable.size:
             at3 = at_first + np.arange(runnable.size)
             cols["typ"][at3] = S.EvGoStatus
-            cols["time"][at3] = ts[first]
+            cols["time"][at3] = ts_first
             for c in ("m", "p", "g"):
                 cols[c][at3] = -1
             cols["a0"][at3] = runnable
@@ -529,7 +570,7 @@ class _Conversion:
         last = int(t[-1]) if total else -1
         # The Reader's Syncs: before the first event (if any) and after the last.
         syncs = [SyncInfo()] if n else []
-        heads = [(0, int(ts[0]) - 1, 1, 0)] if n else []
+        heads = [(0, ts_0 - 1, 1, 0)] if n else []
         for row, time, k, info in [*heads, (h + total, last + 1, h + 1, NIL_SYNC)]:
             cols["typ"][row] = S.EV_SYNC
             cols["time"][row] = time
@@ -555,14 +596,14 @@ def _narrowest(name: str, values: np.ndarray) -> np.dtype:
     return np.dtype(DTYPES[name])
 
 
-def _task_ends(typ: np.ndarray, args: np.ndarray, st: _Strings) -> dict[int, tuple[int, str]]:
+def _task_ends(typ: np.ndarray, args: list[np.ndarray], st: _Strings) -> dict[int, tuple[int, str]]:
     """Each UserTaskEnd row -> (parent, name) as Go smuggles them: those of the task's
     UserTaskCreate still open, else (NoTask, "")."""
     rows = np.flatnonzero((typ == EvUserTaskCreate) | (typ == EvUserTaskEnd))
     open_: dict[int, tuple[int, str]] = {}
     out: dict[int, tuple[int, str]] = {}
     for i, t, tid, parent, name in zip(
-        rows.tolist(), typ[rows].tolist(), args[rows, 0].tolist(), args[rows, 1].tolist(), args[rows, 2].tolist()
+        rows.tolist(), typ[rows].tolist(), args[0][rows].tolist(), args[1][rows].tolist(), args[2][rows].tolist()
     ):
         if t == EvUserTaskCreate:
             open_[tid] = (parent, st.get(name))

@@ -26,7 +26,8 @@ class V1Trace:
     """Go's `tracev1.Trace`, columnar.
 
     Columns (equal length, Go's `Events` order): `ts` int64 ns (Go's Timestamp after the
-    parser's tick->ns conversion), `g` uint64, `args` uint64 of shape (n, 4), `stk` uint32
+    parser's tick->ns conversion), `g` uint64, `args` Go's Args[0..3]: four uint64 columns
+    (apart, so a consumer can free each when done with it), `stk` uint32
     (stack id, 0 = none), `p` int32 (a P or one of Go's fake Ps: TimerP, NetpollP,
     SyscallP, GCP, ProfileP as in parser.go), `typ` uint8 (Go's tracev1 EventType numbers,
     EvNone=0 ... as in parser.go's const block).
@@ -35,7 +36,7 @@ class V1Trace:
     version: int  # the minor version: 11 ... 21
     ts: np.ndarray
     g: np.ndarray
-    args: np.ndarray
+    args: list[np.ndarray]  # four columns
     stk: np.ndarray
     p: np.ndarray
     typ: np.ndarray

@@ -30,12 +30,14 @@ _BLOCKS = frozenset(
 )
 
 
-def describe(ts: np.ndarray, g: np.ndarray, p: np.ndarray, typ: np.ndarray, stk: int, args: np.ndarray, i: int) -> str:
-    """Go's Event.String() of row i (with stack id stk), quoted as %q does."""
+def describe(
+    ts: np.ndarray, g: np.ndarray, p: np.ndarray, typ: np.ndarray, stk: int, args: list[np.ndarray], i: int
+) -> str:
+    """Go's Event.String() of row i (with stack id stk; args: the four argument columns), quoted as %q does."""
     t = int(typ[i])
     text = f"{int(ts[i])} {S.NAMES[t]} p={int(p[i])} g={int(g[i])} stk={stk}"
     for k, name in enumerate(S.ARG_NAMES[t]):
-        text += f" {name}={int(args[i, k])}"
+        text += f" {name}={int(args[k][i])}"
     return '"' + text + '"'
 
 
@@ -102,7 +104,7 @@ for _t in _BLOCKS:
     _CODE[_t] = _C_BLOCK
 _CODE[S.EvGoBlockNet] = _C_BLOCKNET
 _CODE_U8 = _CODE.astype(np.uint8)
-_DTYPES = (np.int64, np.uint64, np.int32, np.uint8, np.uint32, np.uint64)
+_DTYPES = (np.int64, np.uint64, np.int32, np.uint8, np.uint32, np.uint64, np.uint64, np.uint64)
 
 
 def post_process(
@@ -111,10 +113,11 @@ def post_process(
     p_a: np.ndarray,
     typ_a: np.ndarray,
     stk_a: np.ndarray,
-    args: np.ndarray,
+    args: list[np.ndarray],
     stacks: dict[int, tuple[int, ...]],
 ) -> None:
-    """Check the merged events (columns in final order) and fix up p_a and stk_a in place.
+    """Check the merged events (columns in final order; args: Go's Args[0..3] as four
+    columns) and fix up p_a and stk_a in place.
 
     Go's gdesc/pdesc maps, flattened: `state` holds a G's state (its keys are Go's `gs` keys),
     with waiting split in two by whether the G's last event was a GoBlockNet (the only use
@@ -122,20 +125,20 @@ def post_process(
     The compiled kernel does it all when the events pass; if not, the loop below raises.
     """
     mod = kernel.module(KERNEL)
-    cols = (ts_a, g_a, p_a, typ_a, stk_a, args)
+    cols = (ts_a, g_a, p_a, typ_a, stk_a, *args[:3])
     if mod is not None and all(a.dtype == t and a.flags.c_contiguous for a, t in zip(cols, _DTYPES, strict=True)):
         known_ids = np.array(sorted({0, *stacks}), dtype=np.uint32)
-        if mod.post(typ_a, g_a, p_a, stk_a, args, _CODE_U8, known_ids, S.TimerP, S.NetpollP, S.GCP):
+        if mod.post(typ_a, g_a, p_a, stk_a, *args[:3], _CODE_U8, known_ids, S.TimerP, S.NetpollP, S.GCP):
             return
     code = _CODE[typ_a]
     rows = np.flatnonzero(code)
     # Python lists for what the common events read; the rest is read from the arrays.
     g = g_a.tolist()
     p = p_a.tolist()
-    a0 = args[:, 0].tolist()
+    a0 = args[0].tolist()
     ts = ts_a
-    a1 = args[:, 1]
-    a2 = args[:, 2]
+    a1 = args[1]
+    a2 = args[2]
     state: dict[int, int] = {0: _RUNNING}
     create: dict[int, int] = {}
     assist: set[int] = set()
