@@ -1,4 +1,4 @@
-/* Compiled v1 scan (tracetui.gotrace.v1.wire's ordinary events, and columns' transitions).
+/* Compiled v1 scan (tracetui.gotrace.v1.wire's ordinary events).
  *
  * run() decodes a run of ordinary events (types that carry only numbers, valid for the
  * version, Go's exact argument count, well-formed varints as Go's binary.Uvarint reads
@@ -8,8 +8,6 @@
  * stack id split out of the arguments, the arguments and the batch number. It stops at the
  * first event that is not such an event (a special type, anything odd or an error) and
  * leaves it to wire.scan's event-by-event code, which reports Go's error.
- *
- * transitions() is columns.transitions in one pass: Go's stateTransition per row.
  *
  * Optional: without a C compiler tracetui runs the Python and numpy path.
  */
@@ -131,80 +129,8 @@ done:
     return res;
 }
 
-/* Transition classes (columns.transitions' table). */
-enum {
-    T_NONE,
-    T_CREATE,
-    T_WAITING,
-    T_START,
-    T_START_LOCAL,
-    T_BLOCK,
-    T_SCHED,
-    T_UNBLOCK,
-    T_UNBLOCK_LOCAL,
-    T_GCSTART,
-};
-enum { S_DEAD = 0, S_RUNNABLE = 1, S_RUNNING = 2, S_WAITING = 3 };
-#define NOSEQ ((int64_t)-1)
-#define SEQINC ((int64_t)-2)
-
-/* transitions(typ, g, args, table) -> (g, init seq, init status, next seq, next status) lists,
- * the uint64s as int64. table: the class (T_*) per type byte (256 bytes). */
-static PyObject *transitions(PyObject *self, PyObject *a) {
-    Py_buffer tyb, gb, ab, tb;
-    if (!PyArg_ParseTuple(a, "y*y*y*y*", &tyb, &gb, &ab, &tb)) return NULL;
-    PyObject *res = NULL;
-    PyObject *l[5] = {NULL, NULL, NULL, NULL, NULL};
-    Py_ssize_t n = tyb.len;
-    if (gb.len < n * 8 || ab.len < n * 32 || tb.len < 256) {
-        PyErr_SetString(PyExc_ValueError, "_kv1scan.transitions: bad arguments");
-        goto done;
-    }
-    for (int i = 0; i < 5; i++)
-        if ((l[i] = PyList_New(n)) == NULL) goto done;
-    const uint8_t *typ = tyb.buf, *table = tb.buf;
-    const int64_t *g = gb.buf, *ar = ab.buf;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        int64_t a0 = ar[4 * i], a1 = ar[4 * i + 1];
-        int64_t gk = -1, iseq = 0, ist = S_DEAD, nseq = 0, nst = S_DEAD;
-        switch (table[typ[i]]) {
-        case T_CREATE: gk = a0, iseq = 0, ist = S_DEAD, nseq = 1, nst = S_RUNNABLE; break;
-        case T_WAITING: gk = g[i], iseq = 1, ist = S_RUNNABLE, nseq = 2, nst = S_WAITING; break;
-        case T_START:
-            gk = g[i], iseq = a1, ist = S_RUNNABLE, nseq = (int64_t)((uint64_t)a1 + 1), nst = S_RUNNING;
-            break;
-        case T_START_LOCAL: gk = g[i], iseq = NOSEQ, ist = S_RUNNABLE, nseq = SEQINC, nst = S_RUNNING; break;
-        case T_BLOCK: gk = g[i], iseq = NOSEQ, ist = S_RUNNING, nseq = NOSEQ, nst = S_WAITING; break;
-        case T_SCHED: gk = g[i], iseq = NOSEQ, ist = S_RUNNING, nseq = NOSEQ, nst = S_RUNNABLE; break;
-        case T_UNBLOCK:
-            gk = a0, iseq = a1, ist = S_WAITING, nseq = (int64_t)((uint64_t)a1 + 1), nst = S_RUNNABLE;
-            break;
-        case T_UNBLOCK_LOCAL: gk = a0, iseq = NOSEQ, ist = S_WAITING, nseq = SEQINC, nst = S_RUNNABLE; break;
-        case T_GCSTART:
-            gk = SEQINC, iseq = a0, ist = S_DEAD, nseq = (int64_t)((uint64_t)a0 + 1), nst = S_DEAD;
-            break;
-        default: break;
-        }
-        int64_t vals[5] = {gk, iseq, ist, nseq, nst};
-        for (int k = 0; k < 5; k++) {
-            PyObject *o = PyLong_FromLongLong(vals[k]);
-            if (o == NULL) goto done;
-            PyList_SET_ITEM(l[k], i, o);
-        }
-    }
-    res = PyTuple_Pack(5, l[0], l[1], l[2], l[3], l[4]);
-done:
-    for (int i = 0; i < 5; i++) Py_XDECREF(l[i]);
-    PyBuffer_Release(&tyb);
-    PyBuffer_Release(&gb);
-    PyBuffer_Release(&ab);
-    PyBuffer_Release(&tb);
-    return res;
-}
-
 static PyMethodDef methods[] = {
     {"run", run, METH_VARARGS, "Decode a run of ordinary v1 events into the columns."},
-    {"transitions", transitions, METH_VARARGS, "Go's stateTransition for every row."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -6,9 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tracetui.gotrace import kernel
 from tracetui.gotrace.v1 import spec as S
-from tracetui.gotrace.v1.wire import KERNEL, Scan
+from tracetui.gotrace.v1.wire import Scan
 
 UNORDERED = (1 << 64) - 1  # Go's order.go sentinels (noseq == unordered, seqinc == garbage)
 GARBAGE = (1 << 64) - 2
@@ -34,21 +33,6 @@ _BLOCKS = [
     S.EvGoSysBlock,
     S.EvGoBlockGC,
 ]
-# transitions' classes of types, in _kv1scan.c's order (T_CREATE = 1, ...), and per type.
-_T_CLASSES: tuple[tuple[int, ...], ...] = (
-    (S.EvGoCreate,),
-    (S.EvGoWaiting, S.EvGoInSyscall),
-    (S.EvGoStart, S.EvGoStartLabel),
-    (S.EvGoStartLocal,),
-    tuple(_BLOCKS),
-    (S.EvGoSched, S.EvGoPreempt),
-    (S.EvGoUnblock, S.EvGoSysExit),
-    (S.EvGoUnblockLocal, S.EvGoSysExitLocal),
-    (S.EvGCStart,),
-)
-_CLASSES = bytes(
-    next((k for k, types in enumerate(_T_CLASSES, 1) if t in types), 0) if t < S.EvCount else 0 for t in range(256)
-)
 
 
 @dataclass
@@ -139,13 +123,8 @@ def transitions(c: Columns) -> tuple[list[int], list[int], list[int], list[int],
     """Go's stateTransition for every row: (g, init seq, init status, next seq, next status).
 
     g and the sequence numbers come as int64 views of Go's uint64s (UNORDERED_I, NOSEQ_I, SEQINC_I).
+    Only the Python merge (order.py's fallback) asks: the compiled merge has its own.
     """
-    k = kernel.module(KERNEL)
-    if k is not None:
-        out: tuple[list[int], list[int], list[int], list[int], list[int]] = k.transitions(
-            np.ascontiguousarray(c.typ), np.ascontiguousarray(c.g), np.ascontiguousarray(c.args), _CLASSES
-        )
-        return out
     typ = c.typ
     n = len(typ)
     a0 = c.args[:, 0]
