@@ -89,7 +89,10 @@ def test_no_row_is_known_before_the_first_gomaxprocs() -> None:
 
 
 def test_the_stream_sends_the_head_before_converting_the_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Neither the whole conversion nor the arguments' gather into their final order (the
+    longest step of the parse) comes before the first slice."""
     from tests.conftest import TRACES
+    from tracetui.gotrace.v1 import parser
 
     path = TRACES / "v1" / "go1.21.13" / "gcstw.trace"
     data = path.read_bytes()
@@ -104,6 +107,13 @@ def test_the_stream_sends_the_head_before_converting_the_whole(monkeypatch: pyte
         return real(tr, consume)
 
     monkeypatch.setattr(C, "convert", convert)
+    real_trace = parser.Ordered.trace
+
+    def trace(self: parser.Ordered) -> C.V1Trace:
+        calls.append("arguments gathered")
+        return real_trace(self)
+
+    monkeypatch.setattr(parser.Ordered, "trace", trace)
     stream = TraceStream(data, str(path))
     offsets = []
     for off in stream:
@@ -112,7 +122,7 @@ def test_the_stream_sends_the_head_before_converting_the_whole(monkeypatch: pyte
             first = stream.table()
             assert first.strings.strings == whole.strings.strings
         offsets.append(off)
-    assert calls == ["whole"]
+    assert calls == ["arguments gathered", "whole"]
     assert offsets == sorted(offsets) and offsets[-1] == len(data)
     t = stream.table()
     assert len(t) == len(whole) and t.valid_events == len(whole)

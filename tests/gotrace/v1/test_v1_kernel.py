@@ -76,23 +76,28 @@ def test_failed_post_leaves_the_columns_as_they_were(monkeypatch: pytest.MonkeyP
     real = parser.post_process
 
     def capture(*cols: Any) -> None:
-        seen.append((*(np.copy(c) for c in cols[:5]), [np.copy(a) for a in cols[5]], cols[6]))
+        seen.append((*(np.copy(c) for c in cols[:7]), cols[7]))
         real(*cols)
 
     monkeypatch.setattr(parser, "post_process", capture)
     parser.parse_v1(oracle.all_inputs()["crafted|full"], 21)
-    _, g, p, typ, stk, args, stacks = seen[0]
+    _, g, p, typ, stk, args, order, stacks = seen[0]
     fixed = p.copy(), stk.copy()
     known = np.array([0, *sorted(stacks)], np.uint32)
-    assert MOD.post(typ, g, fixed[0], fixed[1], *args[:3], _CODE_U8, known, S.TimerP, S.NetpollP, S.GCP)
+    assert MOD.post(typ, g, fixed[0], fixed[1], args, order, _CODE_U8, known, S.TimerP, S.NetpollP, S.GCP)
     assert not (np.array_equal(fixed[0], p) and np.array_equal(fixed[1], stk))  # something was fixed up
     # The same events and a region of an invalid mode after them.
     typ2, g2 = np.append(typ, np.uint8(S.EvUserRegion)), np.append(g, g[-1:])
-    args2 = [np.append(a, np.uint64(v)) for a, v in zip(args, (0, 2, 0, 0), strict=True)]
+    args2 = np.vstack((args, np.array([[0, 2, 0, 0]], np.uint64)))
+    order2 = np.append(order, np.int32(len(args)))
     p2, stk2 = np.append(p, p[-1:]), np.append(stk, stk[-1:])
     before = p2.copy(), stk2.copy()
-    assert not MOD.post(typ2, g2, p2, stk2, *args2[:3], _CODE_U8, known, S.TimerP, S.NetpollP, S.GCP)
+    assert not MOD.post(typ2, g2, p2, stk2, args2, order2, _CODE_U8, known, S.TimerP, S.NetpollP, S.GCP)
     assert np.array_equal(p2, before[0]) and np.array_equal(stk2, before[1])
+    # The arguments are read through order, whose rows must be args' (else no read past them).
+    order2[-1] = len(args2)
+    with pytest.raises(ValueError, match="order out of range"):
+        MOD.post(typ2, g2, p2, stk2, args2, order2, _CODE_U8, known, S.TimerP, S.NetpollP, S.GCP)
 
 
 @pytest.mark.parametrize("coarse", [1 << 12, 1 << 20])

@@ -29,7 +29,7 @@ from tracetui.gotrace.wire import WireError, header_length, read_header
 if TYPE_CHECKING:
     from tracetui.gotrace.reader import Chunk
     from tracetui.gotrace.v1.convert import Converted
-    from tracetui.gotrace.v1.model import V1Trace
+    from tracetui.gotrace.v1.parser import Ordered
 
 SLICE = 1 << 16  # events of the first slice (the viewer shows a model of it early)
 HEAD = 2 * SLICE  # v1 events converted ahead of the whole trace, for the first slice
@@ -38,28 +38,29 @@ HEAD = 2 * SLICE  # v1 events converted ahead of the whole trace, for the first 
 _PARSE_ERRORS = (TracetuiError, ValueError, IndexError, KeyError, OverflowError, EOFError)
 
 
-def parse(buf: bytes, version: int) -> V1Trace:
-    """parse_v1 and the converter's whole-trace checks; raises TraceFormatError (without a
-    path) on a broken trace."""
+def parse(buf: bytes, version: int) -> Ordered:
+    """parse_ordered and the converter's whole-trace checks: a trace Go reads, whose
+    arguments are not yet in their final order. Raises TraceFormatError (without a path) on
+    a broken trace."""
     from tracetui.gotrace.v1.convert import check
 
     # Imported by name: the parser is its own module (Go's tracev1.Parse), written apart.
-    parse_v1: Callable[[bytes, int], V1Trace] = importlib.import_module("tracetui.gotrace.v1.parser").parse_v1
+    parse_ordered: Callable[[bytes, int], Ordered] = importlib.import_module("tracetui.gotrace.v1.parser").parse_ordered
     try:
-        tr = parse_v1(buf, version)
+        ordered = parse_ordered(buf, version)
     except TracetuiError:
         raise
     except _PARSE_ERRORS as e:
         raise TraceFormatError(f"corrupt Go 1.{version} trace: {e}") from None
-    check(tr)
-    return tr
+    check(ordered.without_args)
+    return ordered
 
 
 def parse_and_convert(buf: bytes, version: int) -> Converted:
     """parse then convert; raises TraceFormatError (without a path) on a broken trace."""
     from tracetui.gotrace.v1.convert import convert
 
-    return convert(parse(buf, version), consume=True)
+    return convert(parse(buf, version).trace(), consume=True)
 
 
 EV_BATCH_HEAD = 0x41  # the first byte of a v1 batch: EvBatch (1) with its two arguments
@@ -108,19 +109,21 @@ class V1Reader:
         from tracetui.gotrace.v1.convert import convert, convert_head
 
         try:
-            tr = parse(self.buf, self.version)
+            ordered = parse(self.buf, self.version)
         except TracetuiError as e:
             self.error, self.error_offset = e.message, e.offset
             return
-        n_v1 = len(tr)
+        n_v1 = len(ordered)
         sent = 0
         if n_v1 > HEAD:
-            early, known = convert_head(tr, HEAD)
+            early, known = convert_head(ordered.head(HEAD), HEAD)
             if known:
                 self.strings, self.stacks = early.strings, early.stacks
                 sent = min(known, SLICE)
                 yield self._chunk(early.columns, 0, sent, self.pos + (self.size - self.pos) * sent // n_v1)
             del early
+        tr = ordered.trace()
+        del ordered
         conv = convert(tr, consume=True)  # tr's columns are freed as they are converted
         del tr
         self.strings, self.stacks, self.syncs = conv.strings, conv.stacks, conv.syncs

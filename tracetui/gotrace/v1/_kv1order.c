@@ -475,7 +475,8 @@ typedef struct {
 
 typedef struct {
     const uint8_t *typ, *code;
-    const uint64_t *g, *a0, *a1, *a2; /* Go's Args[0..2], one column each */
+    const uint64_t *g, *args; /* args: Go's Args of the rows in file order, 4 per row */
+    const int32_t *order;      /* the merged row i is args' row order[i] */
     int32_t *p;
     uint32_t *stk;
     Py_ssize_t n;
@@ -487,6 +488,7 @@ typedef struct {
 } PostIn;
 
 enum { P_OK = 0, P_FAIL = 1, P_NOMEM = -1 };
+#define ARG(in, i, k) ((in)->args[4 * (Py_ssize_t)(in)->order[(i)] + (k)])
 
 static int push_undo(PostIn *in, int64_t row, uint32_t old, int is_p) {
     if (in->nundo == in->capundo) {
@@ -520,13 +522,12 @@ static int run_post(PostIn *in, Map *state, Map *create, Map *assist, Map *pg, M
                     Map *regions) {
     int ev_gc = 0, ev_stw = 0;
     PUT(state, 0, S_RUNNING);
-    const uint64_t *a0s = in->a0, *a1s = in->a1, *a2s = in->a2;
     for (Py_ssize_t i = 0; i < in->n; i++) {
         int c = in->code[in->typ[i]];
         if (c == C_NONE) continue;
         uint64_t gi = in->g[i];
         int32_t pi = in->p[i];
-        uint64_t a0 = a0s[i];
+        uint64_t a0 = ARG(in, i, 0);
         switch (c) {
         case C_START:
             if (get_or(state, gi, S_DEAD) != S_RUNNABLE) return P_FAIL;
@@ -539,7 +540,7 @@ static int run_post(PostIn *in, Map *state, Map *create, Map *assist, Map *pg, M
                     int64_t row = s->b;
                     map_del(create, gi);
                     if (push_undo(in, i, in->stk[i], 0) < 0) return P_NOMEM;
-                    in->stk[i] = (uint32_t)a1s[row];
+                    in->stk[i] = (uint32_t)ARG(in, row, 1);
                 }
             }
             break;
@@ -649,7 +650,7 @@ static int run_post(PostIn *in, Map *state, Map *create, Map *assist, Map *pg, M
             map_del(tasks, a0);
             break;
         case C_REGION: {
-            uint64_t mode = a1s[i];
+            uint64_t mode = ARG(in, i, 1);
             int64_t top = get_or(regions, gi, -1);
             if (mode == 0) {
                 if (in->nnodes == in->capnodes) {
@@ -665,7 +666,7 @@ static int run_post(PostIn *in, Map *state, Map *create, Map *assist, Map *pg, M
             } else if (mode == 1) {
                 if (top >= 0) {
                     int64_t s = in->nodes[top].row;
-                    if (a0s[s] != a0 || a2s[s] != a2s[i]) return P_FAIL;
+                    if (ARG(in, s, 0) != a0 || ARG(in, s, 2) != ARG(in, i, 2)) return P_FAIL;
                     if (in->nodes[top].prev >= 0)
                         PUT(regions, gi, in->nodes[top].prev);
                     else
@@ -683,16 +684,16 @@ static int run_post(PostIn *in, Map *state, Map *create, Map *assist, Map *pg, M
     return P_OK;
 }
 
-/* post(typ, g, p, stk, a0, a1, a2, code, known, timer_p, netpoll_p, gc_p)
- *   The merged columns (p int32 and stk uint32 are fixed up in place; a0-a2 uint64: Go's Args), code: 256 uint8 (post.py's
+/* post(typ, g, p, stk, args, order, code, known, timer_p, netpoll_p, gc_p)
+ *   The merged columns (p int32 and stk uint32 are fixed up in place); args uint64 (m, 4): Go's
+ *   Args in file order, order int32: the merged rows' rows of args; code: 256 uint8 (post.py's
  *   _CODE), known: the sorted uint32 stack ids with a stack (0 among them).
  * Returns True if the events pass Go's checks (and are fixed up), False if not (unchanged). */
 static PyObject *post(PyObject *self, PyObject *args) {
-    Py_buffer b[9];
+    Py_buffer b[8];
     int timer_p, netpoll_p, gc_p;
-    if (!PyArg_ParseTuple(args, "y*y*w*w*y*y*y*y*y*iii", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &b[6], &b[7],
-                          &b[8], &timer_p,
-                          &netpoll_p, &gc_p))
+    if (!PyArg_ParseTuple(args, "y*y*w*w*y*y*y*y*iii", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &b[6], &b[7],
+                          &timer_p, &netpoll_p, &gc_p))
         return NULL;
     PyObject *result = NULL;
     PostIn in;
@@ -701,8 +702,8 @@ static PyObject *post(PyObject *self, PyObject *args) {
     memset(maps, 0, sizeof(maps));
     uint8_t *bitmap = NULL;
     in.n = b[0].len;
-    if (b[1].len != 8 * in.n || b[2].len != 4 * in.n || b[3].len != 4 * in.n || b[4].len != 8 * in.n ||
-        b[5].len != 8 * in.n || b[6].len != 8 * in.n || b[7].len != 256) {
+    if (b[1].len != 8 * in.n || b[2].len != 4 * in.n || b[3].len != 4 * in.n || b[4].len % 32 != 0 ||
+        b[5].len != 4 * in.n || b[6].len != 256) {
         PyErr_SetString(PyExc_ValueError, "post: mismatched arguments");
         goto done;
     }
@@ -710,10 +711,14 @@ static PyObject *post(PyObject *self, PyObject *args) {
     in.g = b[1].buf;
     in.p = b[2].buf;
     in.stk = b[3].buf;
-    in.a0 = b[4].buf;
-    in.a1 = b[5].buf;
-    in.a2 = b[6].buf;
-    in.code = b[7].buf;
+    in.args = b[4].buf;
+    in.order = b[5].buf;
+    in.code = b[6].buf;
+    for (Py_ssize_t i = 0, m = b[4].len / 32; i < in.n; i++)
+        if (in.order[i] < 0 || in.order[i] >= m) {
+            PyErr_SetString(PyExc_ValueError, "post: order out of range");
+            goto done;
+        }
     in.timer_p = timer_p;
     in.netpoll_p = netpoll_p;
     in.gc_p = gc_p;
@@ -722,8 +727,8 @@ static PyObject *post(PyObject *self, PyObject *args) {
             PyErr_NoMemory();
             goto done;
         }
-    const uint32_t *known = b[8].buf;
-    Py_ssize_t nknown = b[8].len / 4;
+    const uint32_t *known = b[7].buf;
+    Py_ssize_t nknown = b[7].len / 4;
     uint32_t maxid = nknown ? known[nknown - 1] : 0;
     int use_bitmap = maxid < (1u << 27);
     if (use_bitmap) {
@@ -774,7 +779,7 @@ done:
     PyMem_RawFree(in.undo);
     PyMem_RawFree(in.nodes);
     PyMem_RawFree(bitmap);
-    for (int k = 0; k < 9; k++) PyBuffer_Release(&b[k]);
+    for (int k = 0; k < 8; k++) PyBuffer_Release(&b[k]);
     return result;
 }
 
@@ -783,7 +788,7 @@ static PyMethodDef methods[] = {
      "merge(typ, g, args, ts, bfirst, bend, berr, qstart, qitems, proc_q, proc_first, proc_end, order, loads): "
      "(status, rows, loads)."},
     {"post", post, METH_VARARGS,
-     "post(typ, g, p, stk, a0, a1, a2, code, known, timer_p, netpoll_p, gc_p): whether the checks pass (fixed up)."},
+     "post(typ, g, p, stk, args, order, code, known, timer_p, netpoll_p, gc_p): whether the checks pass (fixed up)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from tracetui.errors import TraceFormatError
@@ -32,6 +34,11 @@ def parse_v1(buf: bytes, version: int, path: str | None = None) -> V1Trace:
 
     Raises TraceFormatError with Go's message when Go's parser would fail.
     """
+    return parse_ordered(buf, version, path).trace()
+
+
+def parse_ordered(buf: bytes, version: int, path: str | None = None) -> Ordered:
+    """parse_v1, but the arguments not yet gathered into their final order (see Ordered)."""
     if version not in V1_VERSIONS:
         raise TraceFormatError(f"unsupported v1 trace version go 1.{version}", path=path)
     try:
@@ -44,7 +51,41 @@ def parse_v1(buf: bytes, version: int, path: str | None = None) -> V1Trace:
         raise TraceFormatError(e.message, path=path, offset=e.offset) from None
 
 
-def _parse(buf: bytes, start: int, version: int) -> V1Trace:
+class Ordered:
+    """A v1 trace parsed, ordered and checked as Go's parser does, whose arguments are still
+    in file order (`args_in`, (m, 4), and the final order's rows of it): gathering them is
+    the longest step left, and the viewer's first slice needs only the head's."""
+
+    def __init__(self, tr: V1Trace, args_in: np.ndarray, order: np.ndarray) -> None:
+        self._tr = tr  # every column but args
+        self._args_in = args_in
+        self._order = order
+
+    def __len__(self) -> int:
+        return len(self._tr)
+
+    @property
+    def without_args(self) -> V1Trace:
+        """The trace with every column but the arguments (`args` is empty): what the
+        converter's whole-trace checks read."""
+        return self._tr
+
+    def head(self, k: int) -> V1Trace:
+        """The first k events, with the whole trace's tables."""
+        tr = self._tr
+        rows = self._order[:k]
+        args = [np.ascontiguousarray(self._args_in[rows, j]) for j in range(4)]
+        return replace(tr, ts=tr.ts[:k], g=tr.g[:k], args=args, stk=tr.stk[:k], p=tr.p[:k], typ=tr.typ[:k])
+
+    def trace(self) -> V1Trace:
+        """The whole V1Trace (its arguments gathered, the file-order ones freed); once only."""
+        tr = self._tr
+        tr.args = _take_args(self._args_in, self._order)
+        del self._args_in, self._order
+        return tr
+
+
+def _parse(buf: bytes, start: int, version: int) -> Ordered:
     sc = scan(buf, start, version)
     c = columns(sc)
     loaded = Loaded()
@@ -65,8 +106,8 @@ def _parse(buf: bytes, start: int, version: int) -> V1Trace:
     # The rest of the columns, gathered once (in the final order), each source freed after.
     p = _take(c, "p", order)
     stk = _take(c, "stk", order)
-    args = _take_args(c.args, order)
-    del c, order
+    args_in = c.args
+    del c
     if loaded.ticks_per_sec == 0:
         raise ScanError("no EvFrequency event")
     if len(ts):
@@ -77,12 +118,12 @@ def _parse(buf: bytes, start: int, version: int) -> V1Trace:
             timers = np.array(sorted(loaded.timer_goids), dtype=np.uint64)
             p[(typ == S.EvGoUnblock) & np.isin(g, timers)] = S.TimerP
         p[typ == S.EvGoSysExit] = S.SyscallP
-    post_process(ts, g, p, typ, stk, args, loaded.stacks)
-    return V1Trace(
+    post_process(ts, g, p, typ, stk, args_in, order, loaded.stacks)
+    tr = V1Trace(
         version=version,
         ts=ts,
         g=g,
-        args=args,
+        args=[],
         stk=stk,
         p=p,
         typ=typ,
@@ -91,6 +132,7 @@ def _parse(buf: bytes, start: int, version: int) -> V1Trace:
         strings={k: _text(v) for k, v in loaded.strings.items()},
         inline_strings=[_text(s) for s in loaded.inline],
     )
+    return Ordered(tr, args_in, order)
 
 
 def _take_args(args: np.ndarray, order: np.ndarray) -> list[np.ndarray]:

@@ -104,7 +104,7 @@ for _t in _BLOCKS:
     _CODE[_t] = _C_BLOCK
 _CODE[S.EvGoBlockNet] = _C_BLOCKNET
 _CODE_U8 = _CODE.astype(np.uint8)
-_DTYPES = (np.int64, np.uint64, np.int32, np.uint8, np.uint32, np.uint64, np.uint64, np.uint64)
+_DTYPES = (np.int64, np.uint64, np.int32, np.uint8, np.uint32, np.uint64, np.int32)
 
 
 def post_process(
@@ -113,11 +113,13 @@ def post_process(
     p_a: np.ndarray,
     typ_a: np.ndarray,
     stk_a: np.ndarray,
-    args: list[np.ndarray],
+    args_in: np.ndarray,
+    order: np.ndarray,
     stacks: dict[int, tuple[int, ...]],
 ) -> None:
-    """Check the merged events (columns in final order; args: Go's Args[0..3] as four
-    columns) and fix up p_a and stk_a in place.
+    """Check the merged events (columns in final order) and fix up p_a and stk_a in place.
+    Their arguments are args_in's rows `order` (Go's Args[0..3] in file order, (m, 4)), so the
+    arguments need not be gathered before the checks.
 
     Go's gdesc/pdesc maps, flattened: `state` holds a G's state (its keys are Go's `gs` keys),
     with waiting split in two by whether the G's last event was a GoBlockNet (the only use
@@ -125,11 +127,12 @@ def post_process(
     The compiled kernel does it all when the events pass; if not, the loop below raises.
     """
     mod = kernel.module(KERNEL)
-    cols = (ts_a, g_a, p_a, typ_a, stk_a, *args[:3])
+    cols = (ts_a, g_a, p_a, typ_a, stk_a, args_in, order)
     if mod is not None and all(a.dtype == t and a.flags.c_contiguous for a, t in zip(cols, _DTYPES, strict=True)):
         known_ids = np.array(sorted({0, *stacks}), dtype=np.uint32)
-        if mod.post(typ_a, g_a, p_a, stk_a, *args[:3], _CODE_U8, known_ids, S.TimerP, S.NetpollP, S.GCP):
+        if mod.post(typ_a, g_a, p_a, stk_a, args_in, order, _CODE_U8, known_ids, S.TimerP, S.NetpollP, S.GCP):
             return
+    args = [args_in[order, j] for j in range(4)]
     code = _CODE[typ_a]
     rows = np.flatnonzero(code)
     # Python lists for what the common events read; the rest is read from the arrays.
