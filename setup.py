@@ -16,6 +16,7 @@ setup(
         Extension(
             "tracetui.gotrace._kdecode",
             ["tracetui/gotrace/_kdecode.c"],
+            depends=["tracetui/gotrace/_uvarint.h"],
             optional=True,
             extra_compile_args=["-O2"],
         ),
@@ -34,6 +35,7 @@ setup(
         Extension(
             "tracetui.gotrace.v1._kv1scan",
             ["tracetui/gotrace/v1/_kv1scan.c"],
+            depends=["tracetui/gotrace/_uvarint.h"],
             optional=True,
             extra_compile_args=["-O2"],
         ),

@@ -19,23 +19,7 @@ static inline int64_t go_f2i(double x) {
     return (int64_t)x;
 }
 
-/* One uvarint at *pos, before end. 0 if it is malformed, cut, over 10 bytes or overflows. */
-static inline int uvarint(const uint8_t *buf, Py_ssize_t *pos, Py_ssize_t end, uint64_t *v) {
-    uint64_t x = 0;
-    Py_ssize_t p = *pos;
-    for (int j = 0; j < 10; j++) {
-        if (p >= end) return 0;
-        uint8_t c = buf[p++];
-        if (c < 0x80) {
-            if (j == 9 && c > 1) return 0;
-            *v = x | ((uint64_t)c << (7 * j));
-            *pos = p;
-            return 1;
-        }
-        x |= (uint64_t)(c & 0x7F) << (7 * j);
-    }
-    return 0;
-}
+#include "_uvarint.h"
 
 /* Frame (and with out != NULL, decode) the batches; the event count, or -1. */
 static Py_ssize_t run(const uint8_t *buf, Py_ssize_t buflen, const int64_t *starts, const int64_t *ends,

@@ -103,3 +103,23 @@ def test_the_stream_adopts_the_converted_columns(inputs: dict[str, bytes]) -> No
     t = stream.table()
     assert seen and all(np.shares_memory(getattr(t, c), seen[-1][c]) for c in COLUMNS)
     assert len(t) == len(seen[-1]["typ"])
+
+
+def test_blocks_of_any_size_parse_the_same(inputs: dict[str, bytes], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tick-to-ns conversion and the arguments' gather go a block at a time: blocks of 7
+    rows give the same trace as one block."""
+    from tracetui.gotrace.v1 import parser
+
+    data = inputs["gcstw.trace"]
+    want = parse_v1(data, read_header(data))
+    monkeypatch.setattr(parser, "_ARGS_BLOCK", 7)
+    got = parse_v1(data, read_header(data))
+    assert len(want) > 1000
+    for name in ("ts", "g", "p", "typ", "stk"):
+        assert np.array_equal(getattr(got, name), getattr(want, name)), name
+    assert all(np.array_equal(a, b) for a, b in zip(got.args, want.args, strict=True))
+    ts = np.array([5, 9, 12, -3, 1 << 62], np.int64)
+    with np.errstate(invalid="ignore"):  # the last one overflows, in Go's way and ours alike
+        expect = ((ts - ts[0]).astype(np.float64) * 2.5).astype(np.int64)
+    parser._ticks_to_ns(ts, 2.5)
+    assert np.array_equal(ts, expect)

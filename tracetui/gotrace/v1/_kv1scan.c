@@ -16,23 +16,7 @@
 #include <stdint.h>
 #include <string.h>
 
-/* Go's binary.Uvarint on buf[*pos:end]: 0 if it is malformed or cut. */
-static inline int uvarint(const uint8_t *buf, Py_ssize_t *pos, Py_ssize_t end, uint64_t *v) {
-    uint64_t x = 0;
-    Py_ssize_t p = *pos;
-    for (int j = 0; j < 10; j++) {
-        if (p >= end) return 0;
-        uint8_t c = buf[p++];
-        if (c < 0x80) {
-            if (j == 9 && c > 1) return 0;
-            *v = x | ((uint64_t)c << (7 * j));
-            *pos = p;
-            return 1;
-        }
-        x |= (uint64_t)(c & 0x7F) << (7 * j);
-    }
-    return 0;
-}
+#include "../_uvarint.h"
 
 enum { G_NONE = 0, G_START = 1, G_STOP = 2, G_OWN = 3 };
 
