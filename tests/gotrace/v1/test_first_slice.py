@@ -12,7 +12,7 @@ from tracetui.errors import TraceFormatError
 from tracetui.gotrace import v1 as v1mod
 from tracetui.gotrace.reader import TraceStream
 from tracetui.gotrace.v1 import convert as C
-from tracetui.gotrace.v1.parser import parse_v1
+from tracetui.gotrace.v1.parser import Ordered, parse_ordered, parse_v1
 from tracetui.gotrace.wire import read_header
 
 COLUMNS = ("typ", "time", "m", "p", "g", "a0", "a1", "a2", "a3")
@@ -139,12 +139,13 @@ def test_a_converter_error_past_the_head_leaves_no_event(monkeypatch: pytest.Mon
     monkeypatch.setattr(v1mod, "HEAD", 100)
     real = v1mod.parse
 
-    def parse(buf: bytes, version: int) -> C.V1Trace:
+    def parse(buf: bytes, version: int) -> Ordered:
         monkeypatch.setattr(v1mod, "parse", real)
-        tr = parse_v1(buf, version)
+        ordered = parse_ordered(buf, version)
+        tr = ordered.without_args
         tr.typ[len(tr) - 2] = C.EvTimerGoroutine  # a type the converter refuses, far past the head
         C.check(tr)
-        return tr
+        return ordered
 
     monkeypatch.setattr(v1mod, "parse", parse)
     stream = TraceStream(data, str(path))
