@@ -211,9 +211,16 @@ def oracle_root() -> Path:
 
 
 def main() -> int:
+    import argparse
+
+    ap = argparse.ArgumentParser(
+        description="Go's own v1 parser as the oracle: rewrite expected.json, or --diff against ours.",
+    )
+    ap.add_argument("--diff", action="store_true", help="show the first differing line of every mismatch")
+    args = ap.parse_args()
     inputs = all_inputs()
     got = run(inputs, oracle_root())
-    if "--diff" in sys.argv:
+    if args.diff:
         bad = 0
         for name, data in inputs.items():
             mine = dump(data)
