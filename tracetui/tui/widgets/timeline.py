@@ -1,17 +1,13 @@
 """The timeline: one Line-API widget drawing every row of the trace against one time axis.
 
-A frame costs O(visible rows x columns x log n): each row's cells come from binary
-searches on its spans and prefix sums (`tracetui.tui.cells`), never from walking events.
-Row strips are cached by view; moving the cursor redraws only the rows it touches.
+A frame costs O(visible rows x columns x log n): a row's strip comes from
+`tracetui.tui.widgets.rowpaint` (cached by view); moving the cursor redraws only the rows it
+touches.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
-from rich.segment import Segment
-from rich.style import Style
 from textual import events
 from textual.cache import LRUCache
 from textual.geometry import Size
@@ -19,35 +15,21 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from tracetui.analysis import cpu as cpu_profile
 from tracetui.model.trace import Trace, TrackKind
 from tracetui.sanitize import safe_text
-from tracetui.tui import cells as C
-from tracetui.tui.groups import activity_cells as group_cells
+from tracetui.tui import seek
 from tracetui.tui.groups import order_text
 from tracetui.tui.keymap import TIMELINE_BINDINGS
-from tracetui.tui.logs import mark_counts
 from tracetui.tui.navigate import FlowIndex, Hop
-from tracetui.tui.palette import Look, Palette
-from tracetui.tui.rows import CHART_STATES, Row, RowKind, RowSet
-from tracetui.units import format_bytes
+from tracetui.tui.palette import Palette
+from tracetui.tui.rows import Row, RowSet
+from tracetui.tui.view import History, Place, clamp, zoomed
+from tracetui.tui.widgets.rowpaint import RowPainter, view_edges
 
-MIN_SPAN = 1000  # ns: the deepest zoom (a few ns per cell)
-UNDO_DEPTH = 256
 # Keys that leave a live view following: the follow keys themselves and those that do not navigate.
 _KEEP_FOLLOWING = frozenset(
     {"F", "end", "q", "ctrl+c", "escape", "question_mark", "f1", "enter", "1", "2", "3", "4", "5"}
 )
-
-
-@dataclass(frozen=True)
-class Place:
-    """A navigation state (for undo): the view, the cursor time and the row."""
-
-    t0: int
-    span: int
-    cursor_t: int
-    row_key: tuple[object, ...]
 
 
 def label_width(width: int) -> int:
@@ -84,10 +66,9 @@ class Timeline(ScrollView, can_focus=True):
         self.live = False  # the trace is still being written: each model is a newer window of it
         self.following = False  # live: the view keeps to the newest data (any navigation stops it)
         self.time_offset = 0  # live: where the model's time 0 lies on the recording's clock (ns)
-        self._undo: list[Place] = []
+        self._undo = History()
         self._follow: list[Place] = []
-        self._cache: LRUCache[tuple[object, ...], tuple[Strip, list[str] | None]] = LRUCache(2048)
-        self._charts: LRUCache[tuple[object, ...], tuple[list[np.ndarray], float]] = LRUCache(64)
+        self._paint = RowPainter(trace, self.rows, palette)
         self._update_size()
 
     # --- model ---------------------------------------------------------------------------
@@ -104,8 +85,7 @@ class Timeline(ScrollView, can_focus=True):
         self.rows = rows or RowSet(trace)
         self.rows.carry(old)
         self.trace = trace
-        self._cache.clear()
-        self._charts.clear()
+        self._paint = RowPainter(trace, self.rows, self.palette)  # new caches
         if self.live:
             self._slide(shift)
         elif self.fitted:
@@ -132,8 +112,7 @@ class Timeline(ScrollView, can_focus=True):
             self.t0 = min(max(self.t0 - shift, 0), total - self.span)
             self.cursor_t = min(max(self.cursor_t - shift, self.t0), self.t0 + self.span - 1)
             self.marks = [m - shift for m in self.marks if m - shift >= 0]
-            moved = [Place(p.t0 - shift, p.span, p.cursor_t - shift, p.row_key) for p in self._undo]
-            self._undo = [p for p in moved if p.t0 >= 0]
+            self._undo.shift(shift)
         self.fitted = (self.t0, self.span) == (0, total)
 
     def follow_live(self) -> bool:
@@ -179,8 +158,7 @@ class Timeline(ScrollView, can_focus=True):
         return self.span / self.cells
 
     def edges(self, cells: int | None = None) -> np.ndarray:
-        n = cells or self.cells
-        return self.t0 + (np.arange(n + 1, dtype=np.int64) * self.span) // n
+        return view_edges(self.t0, self.span, cells or self.cells)
 
     def column_of(self, t: int) -> int:
         return int((t - self.t0) * self.cells // self.span)
@@ -189,6 +167,13 @@ class Timeline(ScrollView, can_focus=True):
         """The middle of cell `col`."""
         return int(self.t0 + (2 * col + 1) * self.span // (2 * self.cells))
 
+    def cursor_cell(self) -> tuple[int, int]:
+        """[a, b) ns of the cell under the cursor."""
+        col = min(max(self.column_of(self.cursor_t), 0), self.cells - 1)
+        e = self.edges()
+        b = int(e[col + 1]) + (1 if col + 1 == self.cells and int(e[-1]) >= self.total else 0)
+        return int(e[col]), max(b, int(e[col]) + 1)
+
     # --- navigation ----------------------------------------------------------------------
 
     def place(self) -> Place:
@@ -196,10 +181,7 @@ class Timeline(ScrollView, can_focus=True):
 
     def remember(self) -> None:
         """Push the current place on the undo stack (before a navigation step)."""
-        p = self.place()
-        if not self._undo or self._undo[-1] != p:
-            self._undo.append(p)
-            del self._undo[:-UNDO_DEPTH]
+        self._undo.push(self.place())
 
     def restore(self, p: Place) -> None:
         idx = self.rows.index_of(p.row_key)
@@ -222,8 +204,7 @@ class Timeline(ScrollView, can_focus=True):
     def set_view(self, t0: int, span: int, remember: bool = True) -> None:
         """Show [t0, t0 + span), clamped to the trace, in one repaint."""
         total = self.total
-        span = int(min(max(span, min(MIN_SPAN, total)), total))
-        t0 = int(min(max(t0, 0), total - span))
+        t0, span = clamp(t0, span, total)
         if (t0, span) == (self.t0, self.span):
             return
         if remember:
@@ -236,14 +217,7 @@ class Timeline(ScrollView, can_focus=True):
 
     def zoom(self, factor: float) -> None:
         """Zoom around the cursor (factor < 1 zooms in); the cursor keeps its column."""
-        c = self.cursor_t
-        span = max(int(self.span * factor), 1)
-        if factor < 1 and span == self.span:
-            span -= 1
-        if factor > 1 and span >= self.total * 0.999:
-            span = self.total  # whole again, not a nanosecond short of it after rounding
-        t0 = c - int((c - self.t0) * span / self.span)
-        self.set_view(t0, span)
+        self.set_view(*zoomed(self.t0, self.span, self.cursor_t, factor, self.total))
 
     def zoom_at(self, factor: float, t: int) -> None:
         self.cursor_t = t
@@ -307,48 +281,16 @@ class Timeline(ScrollView, can_focus=True):
 
     def next_event(self, forward: bool) -> bool:
         """Move the cursor to the next (previous) state change on the current row."""
-        t = self._boundary(self.current_row, self.cursor_t, forward)
+        t = seek.boundary(self.rows, self.current_row, self.cursor_t, forward)
         if t is None:
             return False
         self.remember()
         self.centre_on(t)
         return True
 
-    def _boundary(self, row: Row, t: int, forward: bool) -> int | None:
-        sr = self.rows.span_row(row)
-        if sr is not None:
-            return sr.boundaries(t, forward)
-        if row.kind == RowKind.MARKS:
-            key = self.rows.log_key(row)
-            ts = self.rows.logs.times(*key) if key is not None else np.zeros(0, np.int64)
-            i = int(np.searchsorted(ts, t, "right")) if forward else int(np.searchsorted(ts, t, "left")) - 1
-            return int(ts[i]) if 0 <= i < len(ts) else None
-        if row.kind == RowKind.SAMPLES:
-            ts = self.rows.sample_times(row)
-            i = int(np.searchsorted(ts, t, "right")) if forward else int(np.searchsorted(ts, t, "left")) - 1
-            return int(ts[i]) if 0 <= i < len(ts) else None
-        if row.kind == RowKind.CHART:
-            counters = self.rows.chart_counters(row)
-        elif row.kind == RowKind.GROUP and (act := self.rows.activity(row.group)) is not None:
-            counters = [act.running, act.runnable, act.blocked]  # a change in a group's counts
-        else:
-            return None
-        found = []
-        for ts in (c.ts for c in counters):
-            i = int(np.searchsorted(ts, t, "right")) if forward else int(np.searchsorted(ts, t, "left")) - 1
-            if 0 <= i < len(ts):
-                found.append(int(ts[i]))
-        return (min(found) if forward else max(found)) if found else None
-
     def span_under_cursor(self) -> tuple[int, int] | None:
         """[start, end) of the span under the cursor on the current row."""
-        sr = self.rows.span_row(self.current_row)
-        if sr is None:
-            return None
-        i = sr.index_at(self.cursor_t)
-        if i < 0:
-            return None
-        return int(sr.start[i]), int(sr.end[i])
+        return seek.span_at(self.rows, self.current_row, self.cursor_t)
 
     def cursor_window(self) -> tuple[int, int]:
         """[start, end) the details count over: the marked range A→B if both marks are set,
@@ -368,15 +310,10 @@ class Timeline(ScrollView, can_focus=True):
 
     def longest_span(self) -> tuple[int, int] | None:
         """Zoom to the longest span on the current row (idle time aside)."""
-        sr = self.rows.span_row(self.current_row)
-        if sr is None or not len(sr):
-            return None
-        dur = np.where((sr.look != Look.NONE) & (sr.look != Look.IDLE), sr.end - sr.start, -1)
-        i = int(np.argmax(dur))
-        if dur[i] < 0:
-            return None
-        self._zoom_to(int(sr.start[i]), int(sr.end[i]))
-        return int(sr.start[i]), int(sr.end[i])
+        sp = seek.longest_span(self.rows, self.current_row)
+        if sp is not None:
+            self._zoom_to(*sp)
+        return sp
 
     def _zoom_to(self, a: int, b: int) -> None:
         pad = max((b - a) // 10, 1)
@@ -527,171 +464,25 @@ class Timeline(ScrollView, can_focus=True):
         on_cursor = idx == self.cursor_row
         label = self._label(row, lw, on_cursor)
         if on_cursor:
-            body = self._with_cursor(body, cells)
+            body = self._paint.with_cursor(body, self.column_of(self.cursor_t), cells)
         return Strip.join([label, body])
 
     def _label(self, row: Row, lw: int, on_cursor: bool) -> Strip:
-        text = row.label
-        if row.kind == RowKind.CHART and row.lines == 1:
-            scale = self._chart_scale(row)
-            with_unit = f"{text}{scale}{self._unit_suffix(row)}"
-            text = with_unit if len(with_unit) < lw else f"{text[: lw - 8]}{scale}"
-        elif row.kind == RowKind.CHART and row.line == row.lines - 1:
-            text = self._chart_scale(row)
-        text = text[: lw - 1].ljust(lw)
-        if on_cursor:
-            style = Style(reverse=True, bold=True)
-        elif row.kind == RowKind.GROUP:
-            style = Style(bold=True, italic=True)
-        else:
-            style = Style(bold=row.gid < 0)
-        return Strip([Segment(text, style)], lw)
-
-    def _with_cursor(self, body: Strip, cells: int) -> Strip:
-        col = self.column_of(self.cursor_t)
-        if not 0 <= col < cells:
-            return body
-        parts = body.divide([col, col + 1, cells])
-        cell = parts[1] if len(parts) > 1 else Strip.blank(1)
-        segs = list(cell)
-        text = segs[0].text if segs else " "
-        base = segs[0].style if segs and segs[0].style else Style()
-        if text.strip() == "":
-            text = "│"
-            cur = Style(color="white" if self.palette.colour else None, bgcolor=base.bgcolor, bold=True)
-        else:
-            cur = base + Style(reverse=True)
-        return Strip.join([parts[0], Strip([Segment(text, cur)], 1), *parts[2:]])
+        return self._paint.label(row, lw, on_cursor, self.t0, self.span, self.cells)
 
     def row_body(self, row: Row, cells: int) -> tuple[Strip, list[str] | None]:
         """The row's cells in the current view (cached)."""
-        key = (row.key, self.t0, self.span, cells)
-        hit = self._cache.get(key)
-        if hit is not None:
-            return hit
-        edges = self.edges(cells)
-        chars: list[str] | None = None
-        code: np.ndarray | None
-        if row.kind == RowKind.SPANS:
-            sr = self.rows.span_row(row)
-            assert sr is not None
-            code = self._with_logs(row, edges, C.span_cells(sr, edges, self.palette.colour))
-            chars = C.label_cells(sr, edges, code)  # labels go around the marks
-        elif row.kind == RowKind.MARKS:
-            code = self._with_logs(row, edges, np.zeros(cells, np.int64))
-        elif row.kind == RowKind.CHART:
-            code = self._chart_codes(row, edges)[row.line]
-        elif row.kind == RowKind.SAMPLES:
-            code = self._sample_codes(row, edges)
-        else:
-            code = self._group_codes(row, edges)
-        if code is None:  # a host section, another tool's group, or nothing in view: its name
-            noun = "host row" if row.host else "track" if self.rows.generic else "goroutine"
-            name = safe_text(row.group_name, keep_newlines=False)
-            text = f" {row.count} {noun}{'s' if row.count != 1 else ''} · {name}"
-            strip = Strip([Segment(text[:cells].ljust(cells), Style(dim=True, italic=True))], cells)
-            self._cache[key] = (strip, None)
-            return strip, None
-        segs = C.encode(C.runs_of(code), self.palette, chars)
-        strip = Strip(segs, cells)
-        self._cache[key] = (strip, chars)
-        return strip, chars
+        return self._paint.body(row, self.t0, self.span, cells)
 
-    def _with_logs(self, row: Row, edges: np.ndarray, code: np.ndarray) -> np.ndarray:
-        """The row's cells with a mark where it has logs."""
-        key = self.rows.log_key(row)
-        if key is None:
-            return code
-        ts = self.rows.logs.times(*key)
-        return C.mark_cells(code, mark_counts(ts, edges, int(edges[-1]) >= self.total))
+    @property
+    def _cache(self) -> LRUCache[tuple[object, ...], tuple[Strip, list[str] | None]]:
+        """The rows' strips by view (the frame benchmark clears it)."""
+        return self._paint.strips
 
-    def cursor_cell(self) -> tuple[int, int]:
-        """[a, b) ns of the cell under the cursor."""
-        col = min(max(self.column_of(self.cursor_t), 0), self.cells - 1)
-        e = self.edges()
-        b = int(e[col + 1]) + (1 if col + 1 == self.cells and int(e[-1]) >= self.total else 0)
-        return int(e[col]), max(b, int(e[col]) + 1)
-
-    def _group_codes(self, row: Row, edges: np.ndarray) -> np.ndarray | None:
-        """A goroutine group's header: how many of its goroutines run, wait, are blocked."""
-        act = None if row.host else self.rows.activity(row.group)
-        if act is None:
-            return None
-        code = group_cells(act, edges, self.rows.procs())
-        return code if code.any() else None
-
-    def _sample_codes(self, row: Row, edges: np.ndarray) -> np.ndarray:
-        """A CPU sample row's density: samples per column as a share of one CPU (all the
-        Ps' CPUs for the row of all samples) at the profiler's rate."""
-        ts = self.rows.sample_times(row)
-        last = edges.copy()
-        if int(last[-1]) >= self.total:  # the trace's last instant is in the last column
-            last[-1] += 1
-        counts = cpu_profile.column_counts(ts, last)
-        idx = self.rows.samples
-        cpus = idx.cpus if idx is not None and row.key[1] == "all" else 1
-        return C.density_cells(cpu_profile.eighths(counts, edges, cpus), Look.CPU)
-
-    def _chart_series(
-        self, chart: str, edges: np.ndarray
-    ) -> tuple[list[np.ndarray], list[int], np.ndarray | None, float]:
-        tr = self.trace
-        if chart.startswith("track:"):
-            counter = tr.tracks[int(chart.split(":", 1)[1])].counter
-            assert counter is not None
-            values = C.counter_cells(counter, edges, "mean")
-            return [values], [Look.COUNTER], None, float(max(values.max(initial=0), 1))
-        if chart == "heap":
-            alloc = C.counter_cells(tr.heap_alloc, edges, "max")
-            goal = C.counter_cells(tr.heap_goal, edges, "max")
-            top = float(max(alloc.max(initial=0), goal.max(initial=0), 1))
-            return [alloc], [Look.HEAP], goal, top
-        series, looks = [], []
-        acc = np.zeros(len(edges) - 1, np.float64)
-        for st, look in zip(CHART_STATES, (Look.RUNNING, Look.RUNNABLE, Look.BLOCK_SYNC)):
-            c = tr.goroutine_counts.get(st)
-            if c is None:
-                continue
-            acc = acc + C.counter_cells(c, edges, "mean")
-            series.append(acc.copy())
-            looks.append(int(look))
-        top = float(max(acc.max(initial=0), 1))
-        return series, looks, None, top
-
-    def _chart_codes(self, row: Row, edges: np.ndarray) -> list[np.ndarray]:
-        return self._chart(row, edges)[0]
-
-    def _chart(self, row: Row, edges: np.ndarray) -> tuple[list[np.ndarray], float]:
-        """The chart's lines of cell codes in this view, and its top (the largest value in
-        view: the scale follows the zoom)."""
-        key = (row.chart, self.t0, self.span, len(edges))
-        hit = self._charts.get(key)
-        if hit is not None:
-            return hit
-        series, looks, goal, top = self._chart_series(row.chart, edges)
-        scale = 8 * row.lines / top
-        tops = [np.round(np.maximum(s, 0) * scale).astype(np.int64) for s in series]
-        g = None if goal is None else np.floor(goal * scale).astype(np.int64)
-        out = ([C.chart_cells(tops, looks, row.lines, line, g) for line in range(row.lines)], top)
-        self._charts[key] = out
-        return out
-
-    def _unit_suffix(self, row: Row) -> str:
-        """A host counter's unit after its scale (bytes are in the scale already)."""
-        track = self.rows.track_of(row)
-        unit = track.unit if track is not None and row.host else ""
-        if unit in ("", "count", "bytes"):
-            return ""
-        return safe_text(unit if unit.startswith("/") else " " + unit, keep_newlines=False)
-
-    def _chart_scale(self, row: Row) -> str:
-        """The label of the chart's top: its largest value in view (the same view's, not the
-        last one drawn)."""
-        top = self._chart(row, self.edges())[1]
-        track = self.rows.track_of(row)
-        if row.chart == "heap" or (track is not None and track.unit == "bytes"):
-            return f" ≤{format_bytes(int(top))}"
-        return f" ≤{top:.4g}"
+    @property
+    def _charts(self) -> LRUCache[tuple[object, ...], tuple[list[np.ndarray], float]]:
+        """The charts' lines by view (the frame benchmark clears it)."""
+        return self._paint.charts
 
     # --- keys (see tracetui.tui.keymap) ---------------------------------------------------
 
