@@ -16,38 +16,45 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tracetui.model.trace import Trace, TrackKind
-from tracetui.sanitize import safe_text
 from tracetui.tui import seek
-from tracetui.tui.groups import order_text
 from tracetui.tui.keymap import TIMELINE_BINDINGS
 from tracetui.tui.navigate import FlowIndex, Hop
 from tracetui.tui.palette import Palette
 from tracetui.tui.rows import Row, RowSet
 from tracetui.tui.view import History, Place, clamp, zoomed
 from tracetui.tui.widgets.rowpaint import RowPainter, view_edges
-
-# Keys that leave a live view following: the follow keys themselves and those that do not navigate.
-_KEEP_FOLLOWING = frozenset(
-    {"F", "end", "q", "ctrl+c", "escape", "question_mark", "f1", "enter", "1", "2", "3", "4", "5"}
-)
+from tracetui.tui.widgets.timeline_input import TimelineInput
 
 
 def label_width(width: int) -> int:
     return 14 if width < 100 else 22 if width < 150 else 28
 
 
-class Timeline(ScrollView, can_focus=True):
-    """All rows of a trace; the view is [t0, t0 + span) ns, the cursor a (row, time)."""
+class Timeline(TimelineInput, ScrollView, can_focus=True):
+    """All rows of a trace; the view is [t0, t0 + span) ns, the cursor a (row, time).
+
+    Its keys (`tracetui.tui.keymap`) and mouse are in `TimelineInput`."""
 
     DEFAULT_CSS = """
     Timeline { scrollbar-size-horizontal: 0; }
     """
+    BINDINGS = TIMELINE_BINDINGS  # type: ignore[assignment]
 
     class Moved(Message):
         """The view, the cursor or the rows changed."""
 
     class Resized(Message):
         """The timeline's size changed (the label column and the cells with it)."""
+
+    class Note(Message):
+        """Something to tell the user in the status line."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    def _note(self, text: str) -> None:
+        self.post_message(self.Note(text))
 
     def on_resize(self, _: events.Resize) -> None:
         self.post_message(self.Resized())
@@ -126,11 +133,6 @@ class Timeline(ScrollView, can_focus=True):
         self.post_message(self.Moved())
         return True
 
-    def on_key(self, event: events.Key) -> None:
-        """Live: a navigation key stops following the live edge (F or End resumes it)."""
-        if self.following and event.key not in _KEEP_FOLLOWING:
-            self.following = False
-
     def _update_size(self) -> None:
         self.virtual_size = Size(0, len(self.rows.rows))
 
@@ -166,6 +168,13 @@ class Timeline(ScrollView, can_focus=True):
     def time_of_column(self, col: int) -> int:
         """The middle of cell `col`."""
         return int(self.t0 + (2 * col + 1) * self.span // (2 * self.cells))
+
+    def _time_at_x(self, x: int) -> int | None:
+        """The time under the screen column x (the middle of its cell), None on the labels."""
+        col = x - self.label_width
+        if col < 0:
+            return None
+        return self.time_of_column(min(col, self.cells - 1))
 
     def cursor_cell(self) -> tuple[int, int]:
         """[a, b) ns of the cell under the cursor."""
@@ -411,7 +420,7 @@ class Timeline(ScrollView, can_focus=True):
     def _after_relayout(self, key: tuple[object, ...]) -> None:
         self._update_size()
         idx = self.rows.index_of(key)
-        self._cache.clear()
+        self._paint.strips.clear()
         self.set_row(idx if idx >= 0 else min(self.cursor_row, len(self.rows.rows) - 1))
         self.refresh()
 
@@ -422,33 +431,6 @@ class Timeline(ScrollView, can_focus=True):
         self.marks.append(self.cursor_t)
         self.post_message(self.Moved())
         return self.marks
-
-    # --- mouse ---------------------------------------------------------------------------
-
-    def _time_at_x(self, x: int) -> int | None:
-        col = x - self.label_width
-        if col < 0:
-            return None
-        return self.time_of_column(min(col, self.cells - 1))
-
-    def on_click(self, event: events.Click) -> None:
-        self.following = False
-        idx = event.y + int(self.scroll_offset.y)
-        if 0 <= idx < len(self.rows.rows):
-            self.set_row(idx)
-        t = self._time_at_x(event.x)
-        if t is not None:
-            self.set_cursor_time(t)
-
-    def _on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
-        event.stop()
-        self.following = False
-        self.zoom_at(0.8, self._time_at_x(event.x) or self.cursor_t)
-
-    def _on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
-        event.stop()
-        self.following = False
-        self.zoom_at(1.25, self._time_at_x(event.x) or self.cursor_t)
 
     # --- drawing -------------------------------------------------------------------------
 
@@ -483,114 +465,3 @@ class Timeline(ScrollView, can_focus=True):
     def _charts(self) -> LRUCache[tuple[object, ...], tuple[list[np.ndarray], float]]:
         """The charts' lines by view (the frame benchmark clears it)."""
         return self._paint.charts
-
-    # --- keys (see tracetui.tui.keymap) ---------------------------------------------------
-
-    BINDINGS = TIMELINE_BINDINGS  # type: ignore[assignment]
-
-    class Note(Message):
-        """Something to tell the user in the status line."""
-
-        def __init__(self, text: str) -> None:
-            super().__init__()
-            self.text = text
-
-    def _note(self, text: str) -> None:
-        self.post_message(self.Note(text))
-
-    def action_zoom(self, factor: float) -> None:
-        self.zoom(factor)
-
-    def action_pan(self, fraction: float) -> None:
-        self.pan(fraction)
-
-    def action_move_time(self, cells: int) -> None:
-        self.move_time(cells)
-
-    def action_move_row(self, delta: int) -> None:
-        self.move_row(delta)
-
-    def action_page(self, direction: int) -> None:
-        self.page(direction)
-
-    def action_first_row(self) -> None:
-        self.set_row(0)
-
-    def action_last_row(self) -> None:
-        if self.live and not self.following:  # live: End goes to the newest data and follows it
-            self.action_follow_live()
-            return
-        self.set_row(len(self.rows.rows) - 1)
-
-    def action_follow_live(self) -> None:
-        if self.follow_live():
-            self._note("following the live edge (any navigation key stops it)")
-        else:
-            self._note("F follows the live edge of `tracetui record --live`: this trace is not live")
-
-    def action_fit(self) -> None:
-        self.fit()
-
-    def action_focus_span(self) -> None:
-        if not self.focus_span():
-            self._note("no span under the cursor")
-
-    def action_longest(self) -> None:
-        if self.longest_span() is None:
-            self._note("no span on this row")
-
-    def action_next_event(self, forward: bool) -> None:
-        if not self.next_event(forward):
-            self._note("no more events on this row")
-
-    def action_follow(self) -> None:
-        row = self.current_row
-        if row.gid < 0:
-            self._note("] follows a goroutine row: put the cursor on a G row")
-            return
-        hop = self.follow_cause()
-        if hop is None:
-            self._note(f"nothing unblocked {row.label.strip()} here (no causal edge into this span)")
-            return
-        from tracetui.tui.navigate import flow_label
-
-        src = self.trace.tracks[hop.from_track].name
-        self._note(
-            f"{row.label.strip()} was {flow_label(hop.kind)} by {safe_text(src, keep_newlines=False)}; [ goes back"
-        )
-
-    def action_follow_back(self) -> None:
-        if not self.follow_back():
-            self._note("nothing to go back to ([ returns from ])")
-
-    def action_mark(self) -> None:
-        self.toggle_mark()
-
-    def action_toggle_group(self) -> None:
-        if not self.current_row.group:
-            self._note("Space folds a goroutine group or host section: put the cursor on one of its rows")
-            return
-        self.toggle_group()
-
-    def action_toggle_injected(self) -> None:
-        n = self.toggle_injected()
-        shown = self.rows.show_injected
-        if not n:
-            self._note("no goroutines of record's own code in this trace")
-        elif shown:
-            self._note(f"showing {n} goroutine{'s' if n != 1 else ''} of record's own code (i hides them)")
-        else:
-            self._note(f"hid {n} goroutine{'s' if n != 1 else ''} of record's own code (i shows them)")
-
-    def action_toggle_all_groups(self) -> None:
-        self.toggle_all_groups()
-
-    def action_cycle_order(self) -> None:
-        if self.rows.generic:
-            self._note("the order key sorts goroutine groups: this file has none")
-            return
-        self._note(f"goroutine groups {order_text(self.cycle_order())} (o: next order)")
-
-    def action_undo(self) -> None:
-        if not self.undo():
-            self._note("nothing to undo")
