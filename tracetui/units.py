@@ -1,4 +1,4 @@
-"""Human units for durations and sizes, shared by the report and the viewer."""
+"""Human units for durations, sizes and counts, shared by the report and the viewer."""
 
 from __future__ import annotations
 
@@ -21,3 +21,12 @@ def format_bytes(n: int) -> str:
             return f"{v:.0f} {unit}" if unit == "B" else f"{v:.1f} {unit}"
         v /= 1024
     return f"{v:.1f} GiB"
+
+
+def count_text(n: int) -> str:
+    """`950`, `12.3 k`, `12.3 M`."""
+    if n < 1000:
+        return str(n)
+    if n < 1_000_000:
+        return f"{n / 1000:.1f} k"
+    return f"{n / 1e6:.1f} M"

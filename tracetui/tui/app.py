@@ -7,7 +7,7 @@ from __future__ import annotations
 import gc
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
@@ -16,41 +16,35 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import BindingType
 from textual.containers import Vertical, VerticalScroll
-from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Footer, Label, ProgressBar, Static
 
 from tracetui.goversion import go_version_text
-from tracetui.load import LoadStep
 from tracetui.model.trace import Trace, TrackKind
 from tracetui.sanitize import safe_text
 from tracetui.tui.compare import Compare, SecondFailed, SecondProgress, SecondReady
-from tracetui.tui.details import describe, span_at
+from tracetui.tui.details import describe
+from tracetui.tui.goto import go_to_answer, go_to_log, go_to_target, no_match_note
 from tracetui.tui.keymap import APP_BINDINGS, keys_file, load_keymap
+from tracetui.tui.loading import Loader, LoadFailed, ModelReady, Progress, load_in_thread, phase_text
 from tracetui.tui.loadthread import LoadThread
 from tracetui.tui.logs import search
-from tracetui.tui.navigate import parse_target
 from tracetui.tui.palette import Palette
-from tracetui.tui.rows import RowKind, RowSet
+from tracetui.tui.queries import Tables, breaches, query_answer, run_query
+from tracetui.tui.rows import RowKind
 from tracetui.tui.screens.analysis import (
     Analysis,
-    CPUScope,
-    GoroutinesScreen,
-    HistogramsScreen,
     JumpTo,
-    ProfilesScreen,
 )
 from tracetui.tui.screens.help import HelpScreen
-from tracetui.tui.screens.mmu import MMUScreen
 from tracetui.tui.screens.results import Jump, ResultsScreen, Target
-from tracetui.tui.timefmt import duration_text, format_duration, format_time
+from tracetui.tui.screens.views import screen_for
+from tracetui.tui.status import cursor_parts, live_text
 from tracetui.tui.widgets.panels import Legend, Ruler, StatusLine, legend_looks
 from tracetui.tui.widgets.prompt import Prompt
 from tracetui.tui.widgets.timeline import Timeline
 
 if TYPE_CHECKING:
-    import duckdb
-
     from tracetui.analysis.thresholds import Rule
     from tracetui.live.loader import LiveStatus
     from tracetui.sql.memory import Result
@@ -62,81 +56,6 @@ class LiveControl(Protocol):
     def finished(self) -> bool: ...
     def stop(self) -> None: ...
     def exit_status(self) -> int: ...
-
-
-Loader = Callable[[str, Callable[[], bool]], Iterator[LoadStep]]  # see tracetui.load.load_progressively
-
-
-NO_LABELS = "this trace has no goroutine labels (Go records only its GC workers' labels; pprof labels are not in execution traces)"
-
-
-class Progress(Message):
-    """How far the load is and what it is doing (coalesced: only the newest matters)."""
-
-    def __init__(self, fraction: float, events: int, phase: str = "") -> None:
-        super().__init__()
-        self.fraction = fraction
-        self.events = events
-        self.phase = phase
-
-    def can_replace(self, message: Message) -> bool:
-        return isinstance(message, Progress)
-
-
-class ModelReady(Message):
-    def __init__(
-        self, trace: Trace, rows: RowSet, done: bool, warning: str | None, live: LiveStatus | None = None
-    ) -> None:
-        super().__init__()
-        self.trace = trace
-        self.rows = rows
-        self.done = done
-        self.warning = warning
-        self.live = live
-
-
-class LoadFailed(Message):
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.text = text
-
-
-def count_text(n: int) -> str:
-    """`950`, `12.3 k`, `12.3 M`."""
-    if n < 1000:
-        return str(n)
-    if n < 1_000_000:
-        return f"{n / 1000:.1f} k"
-    return f"{n / 1e6:.1f} M"
-
-
-def live_text(live: LiveStatus, stopping: bool = False) -> str:
-    """The LIVE indicator: `● LIVE 12.3 s  38.2 k ev/s  13 G  GC 4  sched p99 17.7µs`."""
-    head = "■ ENDED" if live.ended else "◼ STOPPING" if stopping else "● LIVE"
-    parts = [f"{head} {format_duration(int(live.elapsed_s * 1e9))}", f"{count_text(int(live.events_per_s))} ev/s"]  # fmt: skip
-    if live.goroutines:  # (a GODEBUG recording has no goroutine table)
-        parts.append(f"{live.goroutines} G")
-    parts.append(f"GC {live.gc_cycles}")
-    if live.sched_p99_ns:
-        parts.append(f"sched p99 {format_duration(live.sched_p99_ns)}")
-    if live.gaps:  # between pprof windows: not traced (the "Not traced" row shows where)
-        parts.append(f"{live.gaps} gap{'s' if live.gaps != 1 else ''} ({format_duration(live.gap_ns)} not traced)")
-    if live.skipped:
-        parts.append(f"skipping ahead: {live.skipped} {live.pieces} not drawn")
-    return "  ".join(parts)
-
-
-def phase_text(phase: str, fraction: float, events: int, elapsed: float) -> str:
-    """The loading screen's line: `Reading run.gotrace: 34 % (12.3 M events)`."""
-    text = phase or "Loading"
-    if 0 < fraction < 1:
-        text += f": {fraction * 100:.0f} %"
-    extra = []
-    if events:
-        extra.append(f"{count_text(events)} events")
-    if elapsed >= 1:
-        extra.append(f"{elapsed:.0f} s")
-    return text + (f" ({', '.join(extra)})" if extra else "")
 
 
 class TraceApp(App[int]):
@@ -189,7 +108,7 @@ class TraceApp(App[int]):
         self._triggered = False  # a flight-recorder snapshot's cursor is on its trigger
         self.trigger: tuple[int, str] | None = None  # (time, text): said while the cursor is there
         self.fail_on = list(fail_on)  # view --fail-on: its breaches listed once the trace is loaded
-        self._sql: tuple[Trace, duckdb.DuckDBPyConnection] | None = None  # a model's tables, made on the first `:`
+        self._sql: Tables | None = None  # a model's tables, made on the first `:`
         self._sql_lock = threading.Lock()  # one query at a time on the connection
         self.compare = Compare(path, compare, compare_loader) if compare else None  # view --compare B
         self._screens_timer: Timer | None = None  # live: hands the open analysis screen newer models
@@ -224,40 +143,8 @@ class TraceApp(App[int]):
 
     def load(self) -> None:
         """Start the loading thread (a daemon: it never holds up the exit)."""
-        self.loader_thread = LoadThread(self._load_in_thread)
+        self.loader_thread = LoadThread(partial(load_in_thread, self.path, self.loader, self.post_message))
         self.loader_thread.start()
-
-    def _load_in_thread(self, thread: LoadThread) -> None:
-        from tracetui.errors import TracetuiError
-        from tracetui.load import load_progressively
-
-        def report(step: LoadStep) -> None:  # progress from inside a long step
-            if not thread.cancelled():
-                self.post_message(Progress(step.fraction, step.events, step.phase))
-
-        loader = self.loader or partial(load_progressively, report=report)
-        try:
-            with thread.interruptible():
-                steps = iter(loader(self.path, thread.cancelled))
-            while not thread.cancelled():
-                with thread.interruptible():
-                    step = next(steps, None)
-                    if step is None:
-                        return
-                    rows = None
-                    if step.trace is not None:
-                        rows = RowSet(step.trace)
-                        rows.prepare()
-                if thread.cancelled():
-                    return
-                self.post_message(Progress(step.fraction, step.events, step.phase))
-                if step.trace is not None and rows is not None:
-                    self.post_message(ModelReady(step.trace, rows, step.done, step.warning, step.live))
-                del step, rows  # the app holds the model now; the thread holds nothing
-        except TracetuiError as e:
-            self.post_message(LoadFailed(e.one_line()))
-        except MemoryError:
-            self.post_message(LoadFailed(f"tracetui: {self.path}: out of memory while reading the trace"))
 
     def stop_loading(self) -> None:
         """Stop the load at once (the thread ends and lets go of what it read)."""
@@ -430,38 +317,7 @@ class TraceApp(App[int]):
         tl = self.timeline
         if tl is None or not tl.rows.rows or not self._panels_alive():
             return
-        row = tl.current_row
-        parts = [row.label.strip() or row.chart, format_time(tl.cursor_t + tl.time_offset, tl.span)]
-        sp = span_at(tl.rows, row, tl.cursor_t)
-        if sp is not None:  # the span the details pane describes, its duration printed alike
-            lines = describe(tl.rows, row, tl.cursor_t)
-            what = lines[0].split(": ", 1)[1] if lines and ": " in lines[0] else ""
-            parts.append(f"{what} {duration_text(sp[1] - sp[0], tl.resolution)}".strip())
-        elif row.kind == RowKind.GROUP and not row.host:  # a goroutine group: its counts at the cursor
-            lines = describe(tl.rows, row, tl.cursor_t)
-            if len(lines) > 1:
-                parts.append(lines[1].split(": ", 1)[1])
-        elif row.kind == RowKind.SAMPLES:  # CPU samples in the cursor's column (or A→B)
-            a, b = tl.cursor_window()
-            ts = tl.rows.sample_times(row)
-            n = int(np.searchsorted(ts, b, "left") - np.searchsorted(ts, a, "left"))
-            parts.append(f"{n} CPU sample{'s' if n != 1 else ''}" + (" A→B" if len(tl.marks) == 2 else ""))
-        elif row.kind == RowKind.CHART and row.host:  # a host counter: its value with its unit
-            lines = describe(tl.rows, row, tl.cursor_t)
-            if lines and ": " in lines[0]:
-                parts.append(lines[0].rsplit(": ", 1)[1])
-        key = tl.rows.log_key(row)
-        if key is not None:  # the log(s) in the cursor's cell
-            hit = tl.rows.logs.between(*key, *tl.cursor_cell())
-            if hit.size:
-                cat, msg = tl.rows.logs.text(int(hit[0]))
-                more = f" (+{hit.size - 1})" if hit.size > 1 else ""
-                parts.append(f"log [{cat}] {msg.splitlines()[0] if msg else ''}{more}")
-        parts.append(f"view {format_duration(tl.span)}")
-        if len(tl.marks) == 2:
-            parts.append(f"A→B {format_duration(abs(tl.marks[1] - tl.marks[0]))}")
-        elif len(tl.marks) == 1:
-            parts.append(f"A {format_time(tl.marks[0], tl.span)} (m: set B)")
+        parts = cursor_parts(tl)
         found = len(self.matches) + len(self.log_matches)
         if found:
             parts.append(f"match {self.match_at + 1}/{found}")
@@ -514,13 +370,9 @@ class TraceApp(App[int]):
         if self.compare is not None and 2 <= n <= 5:
             self._compare_view(n)
             return
-        screens = {2: GoroutinesScreen, 3: ProfilesScreen, 4: HistogramsScreen}
-        if n == 3 and (scope := self._cpu_scope(tl)) is not None:
-            self.push_screen(ProfilesScreen(tl.trace, self.analyses, scope))
-        elif n in screens:
-            self.push_screen(screens[n](tl.trace, self.analyses))
-        elif n == 5:
-            self.push_screen(MMUScreen(tl.trace))
+        screen = screen_for(n, tl, self.analyses)
+        if screen is not None:
+            self.push_screen(screen)
 
     def _compare_view(self, n: int) -> None:
         """Screens 2-5 of view --compare: both runs (once B is loaded)."""
@@ -530,23 +382,6 @@ class TraceApp(App[int]):
             self.update_status()
             return
         self.push_screen(self.compare.screen(n, self.analyses))
-
-    @staticmethod
-    def _cpu_scope(tl: Timeline) -> CPUScope | None:
-        """Screen 3 opened from a CPU sample row: the CPU profile of that row's P or
-        goroutine (all samples for the top row), within marks A→B if both are set."""
-        row = tl.current_row
-        if row.kind != RowKind.SAMPLES:
-            return None
-        _, who, ident = row.key
-        t0, t1 = sorted(tl.marks) if len(tl.marks) == 2 else (None, None)
-        name = {"p": f"P{ident}", "g": f"G{ident}", "grp": f"group {ident}"}.get(str(who), "")
-        span = f"{format_time(t0, tl.span)} to {format_time(t1, tl.span)}" if t0 is not None and t1 is not None else ""
-        label = safe_text(" ".join(x for x in (name, span and f"from {span}") if x), keep_newlines=False)
-        if who == "grp":
-            return CPUScope(t0, t1, -1, tuple(tl.rows.group_gids(str(ident))), label)
-        k = int(ident)  # type: ignore[call-overload]
-        return CPUScope(t0, t1, k if who == "p" else -1, (k,) if who == "g" else (), label)
 
     def on_jump_to(self, message: JumpTo) -> None:
         tl = self.timeline
@@ -603,10 +438,7 @@ class TraceApp(App[int]):
             self.matches, self.log_matches = search(tl.trace, tl.rows.logs, tl.rows.labels, message.text)
             self.match_at = -1
             if not self.matches and not len(self.log_matches):
-                what = "goroutine or log" if len(tl.trace.logs) else "goroutine"
-                self.note = f"no {what} matches {safe_text(message.text, keep_newlines=False)!r}"
-                if message.text.strip().startswith("label:") and not len(tl.trace.labels):
-                    self.note = NO_LABELS
+                self.note = no_match_note(tl, message.text)
                 self.update_status()
                 return
             self.action_search_next(1)
@@ -614,88 +446,29 @@ class TraceApp(App[int]):
             self.note = "running the query…"
             self.update_status()
             self.run_worker(partial(self._run_sql, tl.trace, message.text), thread=True, exclusive=True, group="sql")
-        elif message.purpose == "goto":
-            target = parse_target(message.text)
-            if target is None:
-                self.note = f"not a time or a goroutine: {safe_text(message.text, keep_newlines=False)!r}"
-            elif target.time is not None:
-                if 0 <= target.time < tl.total:
-                    tl.remember()
-                    tl.centre_on(target.time)
-                    return
-                self.note = f"{format_duration(target.time)} is outside the trace ({format_duration(tl.total)})"
-            elif target.kind is not None and target.ident is not None:
-                if tl.go_to_track(target.kind, target.ident):
-                    return
-                self.note = f"no such row: {safe_text(message.text, keep_newlines=False)}"
+        elif message.purpose == "goto" and (note := go_to_answer(tl, message.text)) is not None:
+            self.note = note
             self.update_status()
 
     # --- SQL and --fail-on ----------------------------------------------------------------
 
     def _run_sql(self, trace: Trace, text: str) -> None:
         """In a thread: the model's tables (made once per model), then the query."""
-        from tracetui.errors import TracetuiError
-        from tracetui.sql.memory import model_connection, query
-
         with self._sql_lock:
-            try:
-                made = self._sql
-                if made is None or made[0] is not trace:
-                    made = self._sql = (trace, model_connection(trace, self.path))
-                result: Result | str = query(made[1], text)
-            except TracetuiError as e:
-                result = e.one_line().removeprefix("tracetui: ")
-            except MemoryError:
-                result = "out of memory while making the tables"
+            self._sql, result = run_query(self._sql, trace, self.path, text)
         self.call_from_thread(self._sql_done, text, result)
 
     def _sql_done(self, text: str, result: Result | str) -> None:
-        from tracetui.sql.memory import target
-
-        if isinstance(result, str):
-            self.note = f"SQL: {safe_text(result, keep_newlines=False)}"
-        elif not result.columns:
-            self.note = "SQL: done (no result)"
-        elif not result.rows:
-            self.note = "SQL: no rows"
-        else:
-            self.note = ""
-            targets = [Target(*target(result.columns, r)) for r in result.rows]
-            n = (
-                f"first {len(result.rows)} rows"
-                if result.more
-                else f"{len(result.rows)} row{'s' * (len(result.rows) != 1)}"
-            )
-            how = (
-                "Enter: the row's goroutine at its time"
-                if any(t.any for t in targets)
-                else "no column names a goroutine (g, gid, goroutine) or a time (start_ns, ts_ns, ts, at_ns, ...)"
-            )
-            title = f"{n} of: {text.strip()}  ({how}; Esc back)"
+        self.note, screen = query_answer(text, result)
+        if screen is not None:
             while len(self.screen_stack) > 1:
                 self.pop_screen()
-            self.push_screen(ResultsScreen(title, result.columns, result.rows, targets))
+            self.push_screen(screen)
         self.update_status()
 
     def _check_rules(self, trace: Trace, rules: list[Rule]) -> None:
         """In a thread: view --fail-on's breaches, each with where it happened if known."""
-        from tracetui.analysis.histograms import latency_histograms, occurrences
-        from tracetui.analysis.mmu import mmu, series
-        from tracetui.analysis.thresholds import breached, place_of
-
-        occ = occurrences(trace)
-        found = breached(
-            rules, latency_histograms(trace, occ), lambda name, w: mmu(series(trace, name == "mmu_sweep"), w)
-        )
-        rows, targets = [], []
-        for rule, text in found:
-            place = place_of(rule, occ)
-            where = "(no one place)"
-            if place is not None:
-                tr = trace.tracks[place.track] if 0 <= place.track < len(trace.tracks) else None
-                where = f"{tr.name + ' ' if tr is not None else ''}at {format_time(place.start, trace.duration)}"
-            rows.append((text, where))
-            targets.append(Target(span=(place.track, place.start, place.end)) if place is not None else Target())
+        rows, targets = breaches(trace, rules)
         self.call_from_thread(self._rules_done, len(rules), rows, targets)
 
     def _rules_done(self, n: int, rows: list[tuple[str, str]], targets: list[Target]) -> None:
@@ -715,19 +488,9 @@ class TraceApp(App[int]):
         while len(self.screen_stack) > 1:
             self.pop_screen()
         self.screen.set_focus(tl)
-        tgt = message.target
-        t = tgt.t if tgt.t is not None and 0 <= tgt.t < tl.total else None
-        if tgt.span is not None:
-            tl.show_span(*tgt.span)
-        elif tgt.gid is not None and tl.go_to_track(TrackKind.GOROUTINE, tgt.gid, t):
-            pass
-        elif t is not None:
-            tl.remember()
-            tl.centre_on(t)
-            if tgt.gid is not None:
-                self.note = f"no row for G{tgt.gid}: the cursor is at its time"
-        else:
-            self.note = "the row's goroutine and time are not in this trace"
+        note = go_to_target(tl, message.target)
+        if note is not None:
+            self.note = note
         self.update_status()
 
     def action_search_next(self, direction: int) -> None:
@@ -741,23 +504,8 @@ class TraceApp(App[int]):
         if self.match_at < len(self.matches):
             tl.go_to_track(TrackKind.GOROUTINE, self.matches[self.match_at])
         else:
-            self._go_to_log(int(self.log_matches[self.match_at - len(self.matches)]))
+            go_to_log(tl, int(self.log_matches[self.match_at - len(self.matches)]))
         self.update_status()
-
-    def _go_to_log(self, i: int) -> None:
-        """The cursor on log i: its goroutine's row (else its category's) at its time."""
-        tl = self.timeline
-        assert tl is not None
-        lg = tl.rows.logs
-        t = int(lg.ts[i])
-        gid = lg.goroutine(i)
-        if gid >= 0 and tl.go_to_track(TrackKind.GOROUTINE, gid, t):
-            return
-        idx = tl.rows.index_of(("logs", lg.categories[int(lg.cat[i])]))
-        tl.remember()
-        if idx >= 0:
-            tl.set_row(idx)
-        tl.centre_on(t)
 
     def action_escape(self) -> None:
         if self.timeline is None:  # nothing to show yet: Esc stops the load and leaves
