@@ -12,7 +12,7 @@ from tracetui.errors import TraceFormatError
 from tracetui.gotrace import v1 as v1mod
 from tracetui.gotrace.reader import TraceStream
 from tracetui.gotrace.v1 import convert as C
-from tracetui.gotrace.v1.parser import Ordered, parse_ordered, parse_v1
+from tracetui.gotrace.v1.parser import parse_v1
 from tracetui.gotrace.wire import read_header
 
 COLUMNS = ("typ", "time", "m", "p", "g", "a0", "a1", "a2", "a3")
@@ -131,23 +131,23 @@ def test_the_stream_sends_the_head_before_converting_the_whole(monkeypatch: pyte
 
 
 def test_a_converter_error_past_the_head_leaves_no_event(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Go's converter fails on the whole trace: the stream yields nothing, as before."""
+    """Go's converter fails on the whole trace: the stream yields nothing, not even a first
+    slice (the converter's refusal is seen before any event is ordered)."""
     from tests.conftest import TRACES
+    from tracetui.gotrace.v1 import parser
 
     path = TRACES / "v1" / "go1.21.13" / "gcstw.trace"
     data = path.read_bytes()
     monkeypatch.setattr(v1mod, "HEAD", 100)
-    real = v1mod.parse
+    real = parser.columns
 
-    def parse(buf: bytes, version: int) -> Ordered:
-        monkeypatch.setattr(v1mod, "parse", real)
-        ordered = parse_ordered(buf, version)
-        tr = ordered.without_args
-        tr.typ[len(tr) - 2] = C.EvTimerGoroutine  # a type the converter refuses, far past the head
-        C.check(tr)
-        return ordered
+    def columns(sc: object) -> object:
+        c = real(sc)  # type: ignore[arg-type]
+        heap = np.flatnonzero(c.typ == C.EvHeapAlloc)
+        c.typ[heap[-1]] = C.EvTimerGoroutine  # a type the converter refuses, far past the head
+        return c
 
-    monkeypatch.setattr(v1mod, "parse", parse)
+    monkeypatch.setattr(parser, "columns", columns)
     stream = TraceStream(data, str(path))
     assert list(stream) == [] and stream.events == 0
     assert stream.reader.error == f"unexpected event type {C.EvTimerGoroutine}"

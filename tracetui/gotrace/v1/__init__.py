@@ -29,7 +29,8 @@ from tracetui.gotrace.wire import WireError, header_length, read_header
 if TYPE_CHECKING:
     from tracetui.gotrace.reader import Chunk
     from tracetui.gotrace.v1.convert import Converted
-    from tracetui.gotrace.v1.parser import Ordered
+    from tracetui.gotrace.v1.model import V1Trace
+    from tracetui.gotrace.v1.parser import Ordered, Staged
 
 SLICE = 1 << 16  # events of the first slice (the viewer shows a model of it early)
 HEAD = 2 * SLICE  # v1 events converted ahead of the whole trace, for the first slice
@@ -38,22 +39,39 @@ HEAD = 2 * SLICE  # v1 events converted ahead of the whole trace, for the first 
 _PARSE_ERRORS = (TracetuiError, ValueError, IndexError, KeyError, OverflowError, EOFError)
 
 
-def parse(buf: bytes, version: int) -> Ordered:
-    """parse_ordered and the converter's whole-trace checks: a trace Go reads, whose
-    arguments are not yet in their final order. Raises TraceFormatError (without a path) on
-    a broken trace."""
-    from tracetui.gotrace.v1.convert import check
-
+def stage(buf: bytes, version: int) -> Staged:
+    """The parser's first step (the batches scanned into columns); raises TraceFormatError
+    (without a path) on what it finds broken."""
     # Imported by name: the parser is its own module (Go's tracev1.Parse), written apart.
-    parse_ordered: Callable[[bytes, int], Ordered] = importlib.import_module("tracetui.gotrace.v1.parser").parse_ordered
+    parser = importlib.import_module("tracetui.gotrace.v1.parser")
     try:
-        ordered = parse_ordered(buf, version)
+        staged: Staged = parser.stage(buf, version)
     except TracetuiError:
         raise
     except _PARSE_ERRORS as e:
         raise TraceFormatError(f"corrupt Go 1.{version} trace: {e}") from None
+    return staged
+
+
+def finish_parse(staged: Staged) -> Ordered:
+    """The rest of the parse and the converter's whole-trace checks: a trace Go reads, whose
+    arguments are not yet in their final order. Raises TraceFormatError (without a path) on
+    a broken trace."""
+    from tracetui.gotrace.v1.convert import check
+
+    try:
+        ordered = staged.order()
+    except TracetuiError:
+        raise
+    except _PARSE_ERRORS as e:
+        raise TraceFormatError(f"corrupt Go 1.{staged.version} trace: {e}") from None
     check(ordered.without_args)
     return ordered
+
+
+def parse(buf: bytes, version: int) -> Ordered:
+    """stage then finish_parse."""
+    return finish_parse(stage(buf, version))
 
 
 def parse_and_convert(buf: bytes, version: int) -> Converted:
@@ -96,32 +114,47 @@ class V1Reader:
         self.valid_size = 0
         self.valid_events = 0
         self.reserve: Callable[[int], dict[str, np.ndarray]] | None = None  # unused: the columns exist whole
+        self._early: dict[str, np.ndarray] = {}  # the first slice's columns, while it is sent
         check_start(buf, self.pos, path)
 
     def chunks(self) -> Iterator[Chunk]:
-        """The converted events: a first slice, then all of them; on a broken trace none,
-        with `error` set.
+        """The converted events: a first slice, then all of them; on a broken trace none
+        (or only the first slice), with `error` set and no valid event.
 
-        The first slice comes from converting the first HEAD events only (its rows are the
-        whole conversion's: `convert_head`), so the viewer's first screen does not wait for
-        the whole conversion. The parsed trace is consumed by its conversion (each column
-        freed once converted), and the converted columns become the stream's own."""
-        from tracetui.gotrace.v1.convert import convert, convert_head
+        The first slice is the conversion of the trace's first events (`convert_head`: its
+        rows are the whole conversion's), so the viewer's first screen does not wait for the
+        whole conversion; when the compiled merge can tell them (`ahead`), not even for the
+        whole trace to be ordered and checked. A trace that then fails has had its first
+        slice shown, and yields no valid event, as in Go. The parsed trace is consumed by
+        its conversion (each column freed once converted), and the converted columns become
+        the stream's own."""
+        from tracetui.gotrace.v1.ahead import provisional_head
+        from tracetui.gotrace.v1.convert import convert
 
         try:
-            ordered = parse(self.buf, self.version)
+            staged = stage(self.buf, self.version)
         except TracetuiError as e:
             self.error, self.error_offset = e.message, e.offset
             return
-        n_v1 = len(ordered)
+        n_v1 = len(staged)
         sent = 0
         if n_v1 > HEAD:
-            early, known = convert_head(ordered.head(HEAD), HEAD)
-            if known:
-                self.strings, self.stacks = early.strings, early.stacks
-                sent = min(known, SLICE)
-                yield self._chunk(early.columns, 0, sent, self.pos + (self.size - self.pos) * sent // n_v1)
-            del early
+            head = provisional_head(staged, HEAD)
+            if head is not None:
+                sent = self._first_slice(head)
+                if sent:
+                    yield self._chunk(self._early, 0, sent, self.pos + (self.size - self.pos) * sent // n_v1)
+        try:
+            ordered = finish_parse(staged)
+        except TracetuiError as e:
+            self.error, self.error_offset = e.message, e.offset
+            return
+        del staged
+        if n_v1 > HEAD and not sent:
+            sent = self._first_slice(ordered.head(HEAD))
+            if sent:
+                yield self._chunk(self._early, 0, sent, self.pos + (self.size - self.pos) * sent // n_v1)
+        self._early = {}
         tr = ordered.trace()
         del ordered
         conv = convert(tr, consume=True)  # tr's columns are freed as they are converted
@@ -136,6 +169,18 @@ class V1Reader:
             from tracetui.gotrace.reader import Chunk
 
             yield Chunk(cols, self.size, whole=True)
+
+    def _first_slice(self, head: V1Trace) -> int:
+        """Convert the trace's first events (`head`); keep the first slice of the rows known
+        to be the whole conversion's in `_early`, with its tables; return its length."""
+        from tracetui.gotrace.v1.convert import convert_head
+
+        early, known = convert_head(head, len(head))
+        if not known:
+            return 0
+        self.strings, self.stacks = early.strings, early.stacks
+        self._early = early.columns
+        return min(known, SLICE)
 
     @staticmethod
     def _chunk(cols: dict[str, np.ndarray], lo: int, hi: int, end: int) -> Chunk:

@@ -244,6 +244,7 @@ typedef struct {
     Py_ssize_t nprocs;
     int64_t *order, *loads;
     Py_ssize_t norder, nloads;
+    Py_ssize_t limit; /* stop (merged so far) once this many rows are in order */
 } MergeIn;
 
 static int run_merge(MergeIn *in, int64_t *qpos, Py_ssize_t *avail, Item *heap, Map *gs) {
@@ -342,27 +343,32 @@ static int run_merge(MergeIn *in, int64_t *qpos, Py_ssize_t *avail, Item *heap, 
         }
         if (in->norder >= in->n) return M_GIVE_UP;
         in->order[in->norder++] = e;
+        if (in->norder >= in->limit && in->limit < in->n) return M_OK; /* a head: no more loads */
         avail[navail++] = it.pr;
     }
 }
 
-/* merge(typ, g, args, ts, bfirst, bend, berr, qstart, qitems, proc_q, proc_first, proc_end, order, loads)
+/* merge(typ, g, args, ts, bfirst, bend, berr, qstart, qitems, proc_q, proc_first, proc_end, order, loads, limit)
  *   typ uint8, g uint64, args uint64 (n, 4), ts int64: the rows (Columns); bfirst, bend int64
  *   and berr uint8: per batch, its rows and whether loading it fails; qstart int64 (nq + 1) and
  *   qitems int64: the batches of each queue; proc_q, proc_first, proc_end int64: per proc in
- *   Go's order, its queue (-1: none) and first rows; order int64 (n) and loads int64 (nb): out.
+ *   Go's order, its queue (-1: none) and first rows; order int64 (n) and loads int64 (nb): out;
+ *   limit: below n, stop once that many rows are in order (status 0: the head of Go's merge,
+ *   without the loads that come after its last row).
  * Returns (status, rows in order, batches loaded): status 0 merged, 1 stopped at loading a
  * batch with an error (the last load), 2 gave up (anything unexpected), 3 stopped at an
  * impossible goroutine state transition, 4 found no consistent ordering. */
 static PyObject *merge(PyObject *self, PyObject *args) {
     Py_buffer b[14];
-    if (!PyArg_ParseTuple(args, "y*y*y*y*y*y*y*y*y*y*y*y*w*w*", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &b[6],
-                          &b[7], &b[8], &b[9], &b[10], &b[11], &b[12], &b[13]))
+    Py_ssize_t limit;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*y*y*y*y*y*y*y*w*w*n", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &b[6],
+                          &b[7], &b[8], &b[9], &b[10], &b[11], &b[12], &b[13], &limit))
         return NULL;
     PyObject *result = NULL;
     MergeIn in;
     memset(&in, 0, sizeof(in));
     in.n = b[0].len;
+    in.limit = limit > 0 ? limit : 1;
     in.nb = b[4].len / 8;
     in.nq = b[7].len / 8 - 1;
     in.nprocs = b[9].len / 8;
@@ -785,7 +791,7 @@ done:
 
 static PyMethodDef methods[] = {
     {"merge", merge, METH_VARARGS,
-     "merge(typ, g, args, ts, bfirst, bend, berr, qstart, qitems, proc_q, proc_first, proc_end, order, loads): "
+     "merge(typ, g, args, ts, bfirst, bend, berr, qstart, qitems, proc_q, proc_first, proc_end, order, loads, limit): "
      "(status, rows, loads)."},
     {"post", post, METH_VARARGS,
      "post(typ, g, p, stk, args, order, code, known, timer_p, netpoll_p, gc_p): whether the checks pass (fixed up)."},

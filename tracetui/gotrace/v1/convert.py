@@ -239,12 +239,21 @@ def _syscall_blocked(typ: np.ndarray, g: np.ndarray, rows: np.ndarray) -> np.nda
 def check(tr: V1Trace) -> None:
     """Raise the TraceFormatError Go's converter meets somewhere in the whole trace: an event
     it does not take ("unexpected event type N"), a user log without inline strings."""
-    typ = np.ascontiguousarray(tr.typ, np.uint8)
+    why = refusal(tr.typ, bool(tr.inline_strings))
+    if why is not None:
+        raise TraceFormatError(why)
+
+
+def refusal(typ: np.ndarray, has_inline: bool) -> str | None:
+    """Why Go's converter refuses events of these types (in order: the first refused names
+    its type), or None."""
+    typ = np.ascontiguousarray(typ, np.uint8)
     bad = ~_KNOWN[typ]
     if bad.any():
-        raise TraceFormatError(f"unexpected event type {int(typ[int(np.argmax(bad))])}")
-    if not tr.inline_strings and bool(np.any(typ == EvUserLog)):
-        raise TraceFormatError("user log without an inline string")
+        return f"unexpected event type {int(typ[int(np.argmax(bad))])}"
+    if not has_inline and bool(np.any(typ == EvUserLog)):
+        return "user log without an inline string"
+    return None
 
 
 def convert(tr: V1Trace, consume: bool = False) -> Converted:

@@ -79,6 +79,21 @@ def _load(sc: Scan, c: Columns, bno: int, out: Loaded) -> None:
         c.args[row, 3] = got
 
 
+def load_all(sc: Scan, c: Columns) -> Loaded | None:
+    """Every batch loaded in file order (Go loads them in its merge's order): the same tables
+    as the merge's unless ids repeat (then the later wins here, maybe not in Go), and the
+    inline strings maybe numbered otherwise. None if a batch fails to load (the merge says
+    how). Like the merge, it writes the log events' inline string ids into c.args; the
+    merge's loads write them again."""
+    out = Loaded()
+    try:
+        for bno in range(len(sc.batches)):
+            _load(sc, c, bno, out)
+    except ScanError:
+        return None
+    return out
+
+
 def merge(sc: Scan, c: Columns, out: Loaded) -> np.ndarray:
     """The merged order of the rows of c (Go's parseEventBatches up to its time-order check)."""
     mod = kernel.module(KERNEL)
@@ -95,6 +110,33 @@ def _merge_compiled(mod: ModuleType, sc: Scan, c: Columns, out: Loaded) -> np.nd
     It stops at the first batch Go would load whose loading fails, or at an ordering error:
     replaying the loads up to there raises a loading error, else that error is Go's.
     """
+    status, order, loads = _run_kernel(mod, sc, c, len(c.ts))
+    if status == _GAVE_UP:
+        return None
+    for bno in loads.tolist():
+        _load(sc, c, bno, out)
+    if status == _LOAD_ERROR:  # the last load raised
+        raise AssertionError("a batch with an error loaded")
+    if status == _IMPOSSIBLE:
+        raise ScanError(IMPOSSIBLE)
+    if status == _NO_ORDER:
+        raise ScanError(NO_ORDER)
+    return order
+
+
+def merge_head(sc: Scan, c: Columns, k: int) -> np.ndarray | None:
+    """The first k rows of Go's merge (the whole merge's first k), without loading anything;
+    None if the compiled merge is absent or stops before k rows (the trace then either is
+    shorter or fails: the whole merge says which)."""
+    mod = kernel.module(KERNEL)
+    if mod is None:
+        return None
+    status, order, _ = _run_kernel(mod, sc, c, k)
+    return order if status == _OK and len(order) == k else None
+
+
+def _run_kernel(mod: ModuleType, sc: Scan, c: Columns, limit: int) -> tuple[int, np.ndarray, np.ndarray]:
+    """The compiled merge of c's rows up to `limit` rows: (status, order, batches loaded)."""
     pids = sorted(sc.queues)
     qid = {pid: k for k, pid in enumerate(pids)}
     sizes = [len(sc.queues[pid]) for pid in pids]
@@ -128,18 +170,9 @@ def _merge_compiled(mod: ModuleType, sc: Scan, c: Columns, out: Loaded) -> np.nd
         proc_end,
         order,
         loads,
+        limit,
     )
-    if status == _GAVE_UP:
-        return None
-    for bno in loads[:n_loads].tolist():
-        _load(sc, c, bno, out)
-    if status == _LOAD_ERROR:  # the last load raised
-        raise AssertionError("a batch with an error loaded")
-    if status == _IMPOSSIBLE:
-        raise ScanError(IMPOSSIBLE)
-    if status == _NO_ORDER:
-        raise ScanError(NO_ORDER)
-    return order[:n_order]
+    return status, order[:n_order], loads[:n_loads]
 
 
 def _merge_python(sc: Scan, c: Columns, out: Loaded) -> np.ndarray:

@@ -13,7 +13,7 @@ from tracetui.gotrace.v1.columns import Columns, columns
 from tracetui.gotrace.v1.model import V1Trace
 from tracetui.gotrace.v1.order import Loaded, merge
 from tracetui.gotrace.v1.post import post_process
-from tracetui.gotrace.v1.wire import ScanError, i64, scan
+from tracetui.gotrace.v1.wire import Scan, ScanError, i64, scan
 from tracetui.gotrace.wire import WireError, header_length, read_header
 
 TIME_ORDER = "time stamps out of order"  # Go's ErrTimeOrder
@@ -39,6 +39,12 @@ def parse_v1(buf: bytes, version: int, path: str | None = None) -> V1Trace:
 
 def parse_ordered(buf: bytes, version: int, path: str | None = None) -> Ordered:
     """parse_v1, but the arguments not yet gathered into their final order (see Ordered)."""
+    return stage(buf, version, path).order()
+
+
+def stage(buf: bytes, version: int, path: str | None = None) -> Staged:
+    """The first step of parse_v1: the batches found and their events decoded into columns.
+    Raises TraceFormatError with Go's message for what that step finds broken."""
     if version not in V1_VERSIONS:
         raise TraceFormatError(f"unsupported v1 trace version go 1.{version}", path=path)
     try:
@@ -46,9 +52,31 @@ def parse_ordered(buf: bytes, version: int, path: str | None = None) -> Ordered:
     except WireError as e:
         raise TraceFormatError(e.message, path=path, offset=e.offset) from None
     try:
-        return _parse(bytes(buf), header_length(buf), version)
+        sc = scan(bytes(buf), header_length(buf), version)
+        return Staged(sc, columns(sc), version, path)
     except ScanError as e:
         raise TraceFormatError(e.message, path=path, offset=e.offset) from None
+
+
+class Staged:
+    """A v1 trace scanned, not yet ordered: `sc` (its batches) and `c` (its events' columns,
+    in file order). `order()` does the rest of Go's parse; `ahead.provisional_head` reads the
+    head of the order before that."""
+
+    def __init__(self, sc: Scan, c: Columns, version: int, path: str | None) -> None:
+        self.sc, self.c, self.version, self.path = sc, c, version, path
+
+    def __len__(self) -> int:
+        return len(self.c.ts)
+
+    def order(self) -> Ordered:
+        """Go's merge, checks and fix-ups (the columns are handed over: once only)."""
+        sc, c = self.sc, self.c
+        del self.sc, self.c
+        try:
+            return _order(sc, c, self.version)
+        except ScanError as e:
+            raise TraceFormatError(e.message, path=self.path, offset=e.offset) from None
 
 
 class Ordered:
@@ -80,29 +108,18 @@ class Ordered:
     def trace(self) -> V1Trace:
         """The whole V1Trace (its arguments gathered, the file-order ones freed); once only."""
         tr = self._tr
-        tr.args = _take_args(self._args_in, self._order)
+        tr.args = take_args(self._args_in, self._order)
         del self._args_in, self._order
         return tr
 
 
-def _parse(buf: bytes, start: int, version: int) -> Ordered:
-    sc = scan(buf, start, version)
-    c = columns(sc)
+def _order(sc: Scan, c: Columns, version: int) -> Ordered:
     loaded = Loaded()
     order = merge(sc, c, loaded)
     del sc  # its arrays (the raw events) are no longer needed
     if len(order) < 1 << 31:
         order = order.astype(np.int32)
-    typ = _UNLOCAL[_take(c, "typ", order)]
-    ts = _take(c, "ts", order)
-    if len(ts) > 1 and bool(np.any(ts[1:] < ts[:-1])):
-        raise ScanError(TIME_ORDER)
-    g = _take(c, "g", order)
-    rows = np.flatnonzero(np.isin(typ, [S.EvGoSysBlock, S.EvGoInSyscall, S.EvGoSysExit]))
-    if _syscall_exits(ts, g, typ, rows, c.args[order[rows], 2]):
-        resort = np.argsort(ts, kind="stable")
-        order, ts, g, typ = order[resort], ts[resort], g[resort], typ[resort]
-        del resort
+    order, typ, ts, g, _ = final_order(c, order, consume=True)
     # The rest of the columns, gathered once (in the final order), each source freed after.
     p = _take(c, "p", order)
     stk = _take(c, "stk", order)
@@ -110,6 +127,46 @@ def _parse(buf: bytes, start: int, version: int) -> Ordered:
     del c
     if loaded.ticks_per_sec == 0:
         raise ScanError("no EvFrequency event")
+    return Ordered(finish(version, ts, g, p, typ, stk, args_in, order, loaded), args_in, order)
+
+
+def final_order(
+    c: Columns, order: np.ndarray, consume: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool]:
+    """Go's last steps of the merge: its time-order check, then each GoSysExit takes its real
+    time and the events are sorted again (stably). Returns the order and its type, time and
+    G columns, and whether a time moved. consume: c's type, time and G columns are freed."""
+
+    def take(name: str) -> np.ndarray:
+        return _take(c, name, order) if consume else np.asarray(getattr(c, name)[order])
+
+    typ = _UNLOCAL[take("typ")]
+    ts = take("ts")
+    if len(ts) > 1 and bool(np.any(ts[1:] < ts[:-1])):
+        raise ScanError(TIME_ORDER)
+    g = take("g")
+    rows = np.flatnonzero(np.isin(typ, [S.EvGoSysBlock, S.EvGoInSyscall, S.EvGoSysExit]))
+    moved = _syscall_exits(ts, g, typ, rows, c.args[order[rows], 2])
+    if moved:
+        resort = np.argsort(ts, kind="stable")
+        order, ts, g, typ = order[resort], ts[resort], g[resort], typ[resort]
+    return order, typ, ts, g, moved
+
+
+def finish(
+    version: int,
+    ts: np.ndarray,
+    g: np.ndarray,
+    p: np.ndarray,
+    typ: np.ndarray,
+    stk: np.ndarray,
+    args_in: np.ndarray,
+    order: np.ndarray,
+    loaded: Loaded,
+) -> V1Trace:
+    """The ordered columns made Go's Events: times in ns from the first, the fake Ps of timer
+    unblocks and syscall exits, post-processing's checks and fix-ups (in place); the V1Trace
+    of them, without its arguments (`args_in`'s rows `order`)."""
     if len(ts):
         _ticks_to_ns(ts, 1e9 / float(loaded.ticks_per_sec))
         if loaded.timer_goids:
@@ -117,7 +174,7 @@ def _parse(buf: bytes, start: int, version: int) -> Ordered:
             p[(typ == S.EvGoUnblock) & np.isin(g, timers)] = S.TimerP
         p[typ == S.EvGoSysExit] = S.SyscallP
     post_process(ts, g, p, typ, stk, args_in, order, loaded.stacks)
-    tr = V1Trace(
+    return V1Trace(
         version=version,
         ts=ts,
         g=g,
@@ -130,7 +187,6 @@ def _parse(buf: bytes, start: int, version: int) -> Ordered:
         strings={k: _text(v) for k, v in loaded.strings.items()},
         inline_strings=[_text(s) for s in loaded.inline],
     )
-    return Ordered(tr, args_in, order)
 
 
 def _ticks_to_ns(ts: np.ndarray, freq: float) -> None:
@@ -143,8 +199,8 @@ def _ticks_to_ns(ts: np.ndarray, freq: float) -> None:
             part[...] = ((part - t0).astype(np.float64) * freq).astype(np.int64)
 
 
-def _take_args(args: np.ndarray, order: np.ndarray) -> list[np.ndarray]:
-    """The (n, 4) arguments' rows in `order`, as four columns: rows gathered a block at a
+def take_args(args: np.ndarray, order: np.ndarray) -> list[np.ndarray]:
+    """Go's Args of the rows `order` of args (m, 4), as four columns: rows gathered a block at a
     time and split (a strided column's own gather is several times slower)."""
     out = [np.empty(order.size, np.uint64) for _ in range(4)]
     for lo in range(0, order.size, _ARGS_BLOCK):
