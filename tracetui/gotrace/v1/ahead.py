@@ -23,7 +23,7 @@ from tracetui.gotrace.v1 import spec as S
 from tracetui.gotrace.v1.convert import refusal
 from tracetui.gotrace.v1.model import V1Trace
 from tracetui.gotrace.v1.order import load_all, merge_head
-from tracetui.gotrace.v1.parser import _UNLOCAL, Staged, final_order, finish, take_args
+from tracetui.gotrace.v1.parser import UNLOCAL, Staged, final_order, finish, take_args
 from tracetui.gotrace.v1.wire import ScanError
 
 
@@ -38,7 +38,7 @@ def provisional_head(staged: Staged, k: int) -> V1Trace | None:
     loaded = load_all(sc, c)
     if loaded is None or loaded.ticks_per_sec == 0:
         return None
-    if refusal(_UNLOCAL[c.typ], bool(loaded.inline)) is not None:
+    if refusal(UNLOCAL[c.typ], bool(loaded.inline)) is not None:
         return None
     merged = merge_head(sc, c, k)
     if merged is None:

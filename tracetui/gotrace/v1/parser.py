@@ -18,8 +18,8 @@ from tracetui.gotrace.wire import WireError, header_length, read_header
 
 TIME_ORDER = "time stamps out of order"  # Go's ErrTimeOrder
 # Event type -> itself, but the "Local" ones (only for ordering) -> what they stand for.
-_UNLOCAL = np.arange(256, dtype=np.uint8)
-_UNLOCAL[[S.EvGoStartLocal, S.EvGoUnblockLocal, S.EvGoSysExitLocal]] = [S.EvGoStart, S.EvGoUnblock, S.EvGoSysExit]
+UNLOCAL = np.arange(256, dtype=np.uint8)
+UNLOCAL[[S.EvGoStartLocal, S.EvGoUnblockLocal, S.EvGoSysExitLocal]] = [S.EvGoStart, S.EvGoUnblock, S.EvGoSysExit]
 
 _NONE = np.zeros(0, np.uint8)  # what a gathered column of Columns is left holding
 _ARGS_BLOCK = 1 << 18  # rows of the arguments gathered at a time
@@ -71,10 +71,8 @@ class Staged:
 
     def order(self) -> Ordered:
         """Go's merge, checks and fix-ups (the columns are handed over: once only)."""
-        sc, c = self.sc, self.c
-        del self.sc, self.c
         try:
-            return _order(sc, c, self.version)
+            return _order(self)
         except ScanError as e:
             raise TraceFormatError(e.message, path=self.path, offset=e.offset) from None
 
@@ -113,7 +111,10 @@ class Ordered:
         return tr
 
 
-def _order(sc: Scan, c: Columns, version: int) -> Ordered:
+def _order(staged: Staged) -> Ordered:
+    # Taken from staged, so that these locals are the only references (each freed in turn).
+    sc, c, version = staged.sc, staged.c, staged.version
+    del staged.sc, staged.c
     loaded = Loaded()
     order = merge(sc, c, loaded)
     del sc  # its arrays (the raw events) are no longer needed
@@ -140,7 +141,7 @@ def final_order(
     def take(name: str) -> np.ndarray:
         return _take(c, name, order) if consume else np.asarray(getattr(c, name)[order])
 
-    typ = _UNLOCAL[take("typ")]
+    typ = UNLOCAL[take("typ")]
     ts = take("ts")
     if len(ts) > 1 and bool(np.any(ts[1:] < ts[:-1])):
         raise ScanError(TIME_ORDER)
