@@ -139,7 +139,10 @@ class V1Reader:
         n_v1 = len(staged)
         sent = 0
         if n_v1 > HEAD:
-            head = provisional_head(staged, HEAD)
+            try:
+                head = provisional_head(staged, HEAD)
+            except _PARSE_ERRORS:  # what a broken file can make it raise: the whole parse says what
+                head = None
             if head is not None:
                 sent = self._first_slice(head)
                 if sent:
