@@ -115,6 +115,7 @@ class V1Reader:
         self.valid_events = 0
         self.reserve: Callable[[int], dict[str, np.ndarray]] | None = None  # unused: the columns exist whole
         self._early: dict[str, np.ndarray] = {}  # the first slice's columns, while it is sent
+        self._shown = 0  # the last end offset handed on
         check_start(buf, self.pos, path)
 
     def chunks(self) -> Iterator[Chunk]:
@@ -146,7 +147,7 @@ class V1Reader:
             if head is not None:
                 sent = self._first_slice(head)
                 if sent:
-                    yield self._chunk(self._early, 0, sent, self.pos + (self.size - self.pos) * sent // n_v1)
+                    yield self._chunk(self._early, 0, sent, self._offset(sent, n_v1))
         try:
             ordered = finish_parse(staged)
         except TracetuiError as e:
@@ -156,10 +157,12 @@ class V1Reader:
         if n_v1 > HEAD and not sent:
             sent = self._first_slice(ordered.head(HEAD))
             if sent:
-                yield self._chunk(self._early, 0, sent, self.pos + (self.size - self.pos) * sent // n_v1)
+                yield self._chunk(self._early, 0, sent, self._offset(sent, n_v1))
         self._early = {}
+        yield self._progress(0.3)  # no event yet: how far the read is, for the viewer's progress
         tr = ordered.trace()
         del ordered
+        yield self._progress(0.45)
         conv = convert(tr, consume=True)  # tr's columns are freed as they are converted
         del tr
         self.strings, self.stacks, self.syncs = conv.strings, conv.stacks, conv.syncs
@@ -172,6 +175,21 @@ class V1Reader:
             from tracetui.gotrace.reader import Chunk
 
             yield Chunk(cols, self.size, whole=True)
+
+    def _offset(self, rows: int, n_v1: int) -> int:
+        """The end offset of a chunk of the first `rows` of n_v1 events."""
+        self._shown = self.pos + (self.size - self.pos) * rows // n_v1
+        return self._shown
+
+    def _progress(self, fraction: float) -> Chunk:
+        """A chunk of no event whose end offset says `fraction` of the read is done (the
+        whole trace is read before any event is final: the offset is a time estimate, never
+        before an earlier chunk's)."""
+        from tracetui.gotrace.events import empty_columns
+        from tracetui.gotrace.reader import Chunk
+
+        self._shown = max(self._shown, self.pos + int((self.size - self.pos) * fraction))
+        return Chunk(empty_columns(), self._shown)
 
     def _first_slice(self, head: V1Trace) -> int:
         """Convert the trace's first events (`head`); keep the first slice of the rows known
