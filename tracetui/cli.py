@@ -5,18 +5,17 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from tracetui import __version__
 from tracetui.errors import TraceFormatError, TracetuiError, UsageError
 
 if TYPE_CHECKING:
-    from tracetui.load import LoadStep
+    from tracetui.load import Loader
     from tracetui.record.options import RecordOptions
     from tracetui.tui.app import LiveControl
 
-    Loader = Callable[[str, Callable[[], bool]], Iterator[LoadStep]]
 
 EXIT_OK = 0
 EXIT_FINDING = 1

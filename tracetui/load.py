@@ -40,6 +40,11 @@ class LoadStep:
     live: LiveStatus | None = None  # a live view's figures (the trace is still being written)
 
 
+# What the viewer loads a trace with: load_progressively's shape (a path and a "cancelled?"
+# question in, the steps out); the live view and tests give their own.
+Loader = Callable[[str, Callable[[], bool]], Iterator[LoadStep]]
+
+
 def check_readable(path: str) -> None:
     """Raise a one-line error unless `path` is a file we can read."""
     if not os.path.exists(path):

@@ -5,7 +5,6 @@ with both models. The app holds one `Compare` and forwards to it."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
@@ -13,7 +12,7 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 from textual.screen import Screen
 
-from tracetui.load import LoadStep
+from tracetui.load import Loader, LoadStep
 from tracetui.model.trace import Trace
 from tracetui.sanitize import safe_text
 from tracetui.tui.loadthread import LoadThread
@@ -22,8 +21,6 @@ from tracetui.tui.widgets.timeline import Timeline
 
 if TYPE_CHECKING:
     from tracetui.tui.app import TraceApp
-
-Loader = Callable[[str, Callable[[], bool]], Iterator[LoadStep]]
 
 
 class SecondProgress(Message):

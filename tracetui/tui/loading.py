@@ -3,13 +3,13 @@ model as it grows, a failure), the thread's body, and the loading screen's line.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from tracetui.load import LoadStep
+from tracetui.load import Loader, LoadStep
 from tracetui.model.trace import Trace
 from tracetui.tui.loadthread import LoadThread
 from tracetui.tui.rows import RowSet
@@ -17,8 +17,6 @@ from tracetui.units import count_text
 
 if TYPE_CHECKING:
     from tracetui.live.loader import LiveStatus
-
-Loader = Callable[[str, Callable[[], bool]], Iterator[LoadStep]]  # see tracetui.load.load_progressively
 
 
 class Progress(Message):
