@@ -61,8 +61,10 @@ class Chunk:
 
     columns: dict[str, np.ndarray]
     end_offset: int  # bytes of the file read so far
-    # The columns hold every event of the stream, from its first (those sent before
-    # included, unchanged): the stream takes them as its own instead of copying the new rows.
+    # The columns hold every event of the stream, from its first (those sent before included:
+    # the same events, though their string and stack ids may be another table's, as the
+    # reader's tables are replaced with this chunk): the stream takes them as its own
+    # instead of copying the new rows.
     whole: bool = False
 
 

@@ -142,12 +142,11 @@ class V1Reader:
         if n_v1 > HEAD:
             try:
                 head = provisional_head(staged, HEAD)
-            except _PARSE_ERRORS:  # what a broken file can make it raise: the whole parse says what
-                head = None
-            if head is not None:
-                sent = self._first_slice(head)
-                if sent:
-                    yield self._chunk(self._early, 0, sent, self._offset(sent, n_v1))
+                sent = self._first_slice(head) if head is not None else 0
+            except _PARSE_ERRORS:  # what a broken file can make them raise: the whole parse says what
+                sent = 0
+            if sent:
+                yield self._chunk(self._early, 0, sent, self._offset(sent, n_v1))
         try:
             ordered = finish_parse(staged)
         except TracetuiError as e:

@@ -80,11 +80,24 @@ def _load(sc: Scan, c: Columns, bno: int, out: Loaded) -> None:
 
 
 def load_all(sc: Scan, c: Columns) -> Loaded | None:
-    """Every batch loaded in file order (Go loads them in its merge's order): the same tables
-    as the merge's unless ids repeat (then the later wins here, maybe not in Go), and the
-    inline strings maybe numbered otherwise. None if a batch fails to load (the merge says
-    how). Like the merge, it writes the log events' inline string ids into c.args; the
-    merge's loads write them again."""
+    """Every batch loaded in file order (Go loads them in its merge's order): the merge's
+    tables, but the inline strings maybe numbered otherwise. None if a batch fails to load
+    (the merge says how), or if the tables depend on the order of the loads: frequencies
+    that differ (the last loaded wins), a stack id with two stacks (the last wins), a PC
+    with two frames (the first wins). Like the merge, it writes the log events' inline
+    string ids into c.args; the merge's loads write them again."""
+    freqs = {f for b in sc.batches for f in b.freqs}
+    stacks: dict[int, tuple[int, ...]] = {}
+    frames: dict[int, tuple[int, int, int]] = {}
+    for b in sc.batches:
+        for sid, pcs, fr in b.stacks:
+            if stacks.setdefault(sid, pcs) != pcs:
+                return None
+            for pc, fn, file, line in fr:
+                if frames.setdefault(pc, (fn, file, line)) != (fn, file, line):
+                    return None
+    if len(freqs) > 1:
+        return None
     out = Loaded()
     try:
         for bno in range(len(sc.batches)):
