@@ -90,9 +90,10 @@ def test_no_row_is_known_before_the_first_gomaxprocs() -> None:
 
 def test_the_stream_sends_the_head_before_converting_the_whole(monkeypatch: pytest.MonkeyPatch) -> None:
     """Neither the whole conversion nor the arguments' gather into their final order (the
-    longest step of the parse) comes before the first slice."""
+    longest step of the parse) comes before the first slice, which is told before the whole
+    trace is ordered (`ahead`) and is the whole trace's head."""
     from tests.conftest import TRACES
-    from tracetui.gotrace.v1 import parser
+    from tracetui.gotrace.v1 import ahead, parser
 
     path = TRACES / "v1" / "go1.21.13" / "gcstw.trace"
     data = path.read_bytes()
@@ -114,15 +115,25 @@ def test_the_stream_sends_the_head_before_converting_the_whole(monkeypatch: pyte
         return real_trace(self)
 
     monkeypatch.setattr(parser.Ordered, "trace", trace)
+    real_head = ahead.provisional_head
+
+    def provisional_head(staged: parser.Staged, k: int) -> C.V1Trace | None:
+        head = real_head(staged, k)
+        calls.append("head told early" if head is not None else "no early head")
+        return head
+
+    monkeypatch.setattr(ahead, "provisional_head", provisional_head)
     stream = TraceStream(data, str(path))
     offsets = []
     for off in stream:
         if not offsets:
-            assert calls == [] and stream.events == 500  # the first slice came from the head
+            assert calls == ["head told early"] and stream.events == 500  # before the whole parse
             first = stream.table()
             assert first.strings.strings == whole.strings.strings
+            for c in COLUMNS:  # the first slice (told before the whole parse) is the whole's head
+                assert np.array_equal(getattr(first, c), getattr(whole, c)[:500]), c
         offsets.append(off)
-    assert calls == ["arguments gathered", "whole"]
+    assert calls == ["head told early", "arguments gathered", "whole"]
     assert offsets == sorted(offsets) and offsets[-1] == len(data)
     t = stream.table()
     assert len(t) == len(whole) and t.valid_events == len(whole)
