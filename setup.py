@@ -5,45 +5,27 @@ Without a C compiler the extension is skipped and tracetui runs the same loop in
 
 from setuptools import Extension, setup
 
+UVARINT = "tracetui/gotrace/_uvarint.h"  # shared by the two decoders
+
+
+def kernel(module: str, depends: tuple[str, ...] = ()) -> Extension:
+    """The optional extension `module`, built from its one C file (module path + .c)."""
+    return Extension(
+        module,
+        [module.replace(".", "/") + ".c"],
+        depends=list(depends),
+        optional=True,
+        extra_compile_args=["-O2"],
+    )
+
+
 setup(
     ext_modules=[
-        Extension(
-            "tracetui.gotrace._korder",
-            ["tracetui/gotrace/_korder.c"],
-            optional=True,
-            extra_compile_args=["-O2"],
-        ),
-        Extension(
-            "tracetui.gotrace._kdecode",
-            ["tracetui/gotrace/_kdecode.c"],
-            depends=["tracetui/gotrace/_uvarint.h"],
-            optional=True,
-            extra_compile_args=["-O2"],
-        ),
-        Extension(
-            "tracetui.gotrace._kdump",
-            ["tracetui/gotrace/_kdump.c"],
-            optional=True,
-            extra_compile_args=["-O2"],
-        ),
-        Extension(
-            "tracetui.gotrace.v1._kv1order",
-            ["tracetui/gotrace/v1/_kv1order.c"],
-            optional=True,
-            extra_compile_args=["-O2"],
-        ),
-        Extension(
-            "tracetui.gotrace.v1._kv1scan",
-            ["tracetui/gotrace/v1/_kv1scan.c"],
-            depends=["tracetui/gotrace/_uvarint.h"],
-            optional=True,
-            extra_compile_args=["-O2"],
-        ),
-        Extension(
-            "tracetui.model._kutil",
-            ["tracetui/model/_kutil.c"],
-            optional=True,
-            extra_compile_args=["-O2"],
-        ),
+        kernel("tracetui.gotrace._korder"),
+        kernel("tracetui.gotrace._kdecode", (UVARINT,)),
+        kernel("tracetui.gotrace._kdump"),
+        kernel("tracetui.gotrace.v1._kv1order"),
+        kernel("tracetui.gotrace.v1._kv1scan", (UVARINT,)),
+        kernel("tracetui.model._kutil"),
     ]
 )

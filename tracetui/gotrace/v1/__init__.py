@@ -114,7 +114,6 @@ class V1Reader:
         self.valid_size = 0
         self.valid_events = 0
         self.reserve: Callable[[int], dict[str, np.ndarray]] | None = None  # unused: the columns exist whole
-        self._early: dict[str, np.ndarray] = {}  # the first slice's columns, while it is sent
         self._shown = 0  # the last end offset handed on
         check_start(buf, self.pos, path)
 
@@ -138,26 +137,27 @@ class V1Reader:
             self.error, self.error_offset = e.message, e.offset
             return
         n_v1 = len(staged)
-        sent = 0
+        first: Chunk | None = None
         if n_v1 > HEAD:
             try:
                 head = provisional_head(staged, HEAD)
-                sent = self._first_slice(head) if head is not None else 0
+                first = self._first_slice(head, n_v1) if head is not None else None
             except _PARSE_ERRORS:  # what a broken file can make them raise: the whole parse says what
-                sent = 0
-            if sent:
-                yield self._chunk(self._early, 0, sent, self._offset(sent, n_v1))
+                first = None
+            if first is not None:
+                yield first
         try:
             ordered = finish_parse(staged)
         except TracetuiError as e:
             self.error, self.error_offset = e.message, e.offset
             return
         del staged
-        if n_v1 > HEAD and not sent:
-            sent = self._first_slice(ordered.head(HEAD))
-            if sent:
-                yield self._chunk(self._early, 0, sent, self._offset(sent, n_v1))
-        self._early = {}
+        if n_v1 > HEAD and first is None:
+            first = self._first_slice(ordered.head(HEAD), n_v1)
+            if first is not None:
+                yield first
+        sent = 0 if first is None else int(first.columns["typ"].shape[0])
+        del first
         yield self._progress(0.3)  # no event yet: how far the read is, for the viewer's progress
         tr = ordered.trace()
         del ordered
@@ -175,11 +175,6 @@ class V1Reader:
 
             yield Chunk(cols, self.size, whole=True)
 
-    def _offset(self, rows: int, n_v1: int) -> int:
-        """The end offset of a chunk of the first `rows` of n_v1 events."""
-        self._shown = self.pos + (self.size - self.pos) * rows // n_v1
-        return self._shown
-
     def _progress(self, fraction: float) -> Chunk:
         """A chunk of no event whose end offset says `fraction` of the read is done (the
         whole trace is read before any event is final: the offset is a time estimate, never
@@ -190,23 +185,20 @@ class V1Reader:
         self._shown = max(self._shown, self.pos + int((self.size - self.pos) * fraction))
         return Chunk(empty_columns(), self._shown)
 
-    def _first_slice(self, head: V1Trace) -> int:
-        """Convert the trace's first events (`head`); keep the first slice of the rows known
-        to be the whole conversion's in `_early`, with its tables; return its length."""
+    def _first_slice(self, head: V1Trace, n_v1: int) -> Chunk | None:
+        """The chunk of the first slice of the conversion of the trace's first events
+        (`head`, of n_v1): of its rows known to be the whole conversion's (None: none), with
+        its tables as the reader's."""
+        from tracetui.gotrace.reader import Chunk
         from tracetui.gotrace.v1.convert import convert_head
 
         early, known = convert_head(head, len(head))
         if not known:
-            return 0
+            return None
         self.strings, self.stacks = early.strings, early.stacks
-        self._early = early.columns
-        return min(known, SLICE)
-
-    @staticmethod
-    def _chunk(cols: dict[str, np.ndarray], lo: int, hi: int, end: int) -> Chunk:
-        from tracetui.gotrace.reader import Chunk
-
-        return Chunk({c: v[lo:hi] for c, v in cols.items()}, end)
+        k = min(known, SLICE)
+        self._shown = self.pos + (self.size - self.pos) * k // n_v1
+        return Chunk({c: v[:k] for c, v in early.columns.items()}, self._shown)
 
 
 def read_v1(buf: bytes, path: str | None = None) -> EventTable:
